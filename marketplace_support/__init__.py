@@ -1,0 +1,29 @@
+"""marketplace_support: a support desk a service marketplace mounts into its Flask app.
+
+The public surface: :class:`MarketplaceSupport` (the extension), the host contract
+(:class:`HostAdapter` and the dataclasses it answers with), and :data:`VERSIONS_DIRECTORY`
+(the Alembic revisions to add to the host's ``version_locations``).
+"""
+
+from __future__ import annotations
+
+from .extension import MarketplaceSupport
+from .host import Actor, Category, Flags, HostAdapter, Order, default_categories
+from .menu import MenuLink, support_menu_link
+from .migrations import VERSIONS_DIRECTORY, include_host_object
+from .models import Base as SupportBase
+
+__all__ = [
+    "VERSIONS_DIRECTORY",
+    "Actor",
+    "Category",
+    "Flags",
+    "HostAdapter",
+    "MarketplaceSupport",
+    "MenuLink",
+    "Order",
+    "SupportBase",
+    "default_categories",
+    "include_host_object",
+    "support_menu_link",
+]

@@ -1,0 +1,71 @@
+"""The module's pages, one blueprint per area, under one parent blueprint.
+
+The parent holds what every area shares: the templates and static files, the support-enabled
+check, CSRF, and the template helpers. Each area is a child blueprint in its own module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from ..extension import support
+from ..i18n import format_datetime, gettext, template_gettext, template_ngettext
+from ..routing import Reason
+from ..workflow import Status
+from . import customer
+from .rendering import error_page
+
+
+def build_blueprint() -> Blueprint:
+    """A fresh blueprint tree per app, so one module can serve several apps."""
+    parent = Blueprint(
+        "marketplace_support",
+        __name__,
+        template_folder="../templates",
+        static_folder="../static/marketplace_support",
+        static_url_path="/static",
+    )
+    parent.before_request(_support_enabled)
+    parent.before_request(_check_csrf)
+    parent.context_processor(_template_helpers)
+    parent.register_blueprint(customer.build_blueprint())
+    return parent
+
+
+def _support_enabled() -> None:
+    if request.endpoint == "marketplace_support.static":
+        return
+    if not support.flags(support.tenant_id()).support_enabled:
+        abort(404)
+
+
+def _check_csrf() -> Any:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return error_page(
+            gettext("This form has expired. Go back, reload the page and send it again."), 400
+        )
+    return None
+
+
+def _template_helpers() -> dict[str, Any]:
+    actor = support.actor()
+    timezone = actor.timezone if actor else None
+    return {
+        "_ms": template_gettext,
+        "_ms_n": template_ngettext,
+        "ms_locale": lambda: str(get_locale() or "en"),
+        "status_label": lambda value: Status(value).label,
+        "reason_label": lambda value: Reason(value).label,
+        "ms_time": lambda value: format_datetime(value, timezone),
+        "ms_csrf_token": generate_csrf,
+        "ms_text": lambda key: support.text(support.tenant_id(), key),
+    }

@@ -1,0 +1,52 @@
+"""Every ``SUPPORT_*`` configuration key, its default, and the check for misspelled keys.
+
+The README's configuration table documents exactly these keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # where the pages are mounted and which layout they extend
+    "SUPPORT_URL_PREFIX": "/support",
+    "SUPPORT_BASE_TEMPLATE": "marketplace_support/standalone.html",
+    # tenant and flags for hosts that keep the default adapter methods
+    "SUPPORT_TENANT_ID": "default",
+    "SUPPORT_ENABLED": True,
+    "SUPPORT_TICKET_WITHOUT_ORDER": True,
+    "SUPPORT_CUSTOMER_MAY_RESOLVE": True,
+    "SUPPORT_REOPEN_DAYS": 14,
+    "SUPPORT_CATEGORIES": None,
+    # lists
+    "SUPPORT_PAGE_SIZE": 20,
+}
+
+#: Keys read from the environment by the test suite, not by the module.
+_NOT_CONFIG = frozenset({"SUPPORT_TEST_DATABASE_URL"})
+
+
+def apply_defaults(app: Flask) -> None:
+    """Set every default the host did not set; refuse unknown ``SUPPORT_*`` keys.
+
+    Raises:
+        RuntimeError: a ``SUPPORT_*`` key that the module does not know (likely a typo).
+    """
+    unknown = [
+        key
+        for key in app.config
+        if key.startswith("SUPPORT_") and key not in DEFAULTS and key not in _NOT_CONFIG
+    ]
+    if unknown:
+        hints = []
+        for key in sorted(unknown):
+            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+            hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+        raise RuntimeError("Unknown marketplace_support config keys: " + ", ".join(hints))
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if app.config["SUPPORT_PAGE_SIZE"] < 1:
+        raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")

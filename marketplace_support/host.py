@@ -1,0 +1,143 @@
+"""The host contract: what the module asks the marketplace, and the shapes of its answers.
+
+The host (the marketplace application) owns users, customers, organisations, orders and
+providers. It answers through one object, a subclass of :class:`HostAdapter`, passed to
+``MarketplaceSupport(app, host=...)``. Everything that crosses this boundary is a frozen
+dataclass; ids are opaque strings.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from flask import abort, current_app
+from flask.typing import ResponseReturnValue
+
+from .i18n import lazy_gettext
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting in this request, as the host knows them.
+
+    ``customer_id`` is set when the person may use My Page → Support (the customer account
+    whose orders they see); ``provider_ids`` lists the providers they work for; ``is_operator``
+    marks marketplace operator staff. One person may hold several of these roles.
+    """
+
+    user_id: str
+    name: str
+    email: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    customer_id: str | None = None
+    organisation_id: str | None = None
+    provider_ids: frozenset[str] = field(default_factory=frozenset)
+    is_operator: bool = False
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_id is not None
+
+
+@dataclass(frozen=True)
+class Order:
+    """A service order of a customer. ``active`` is False for an order that has ended."""
+
+    id: str
+    label: str
+    provider_id: str
+    provider_name: str
+    service_plan: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Category:
+    """A problem area. ``operator_only`` sends its tickets to the operator, order or not."""
+
+    key: str
+    label: str
+    operator_only: bool = False
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What a tenant has switched on. Defaults come from ``SUPPORT_*`` config keys."""
+
+    support_enabled: bool = True
+    ticket_without_order: bool = True
+    customer_may_resolve: bool = True
+    reopen_days: int = 14
+
+
+def default_categories() -> tuple[Category, ...]:
+    """The problem areas a host gets when it configures none."""
+    return (
+        Category("technical", lazy_gettext("Technical problem with a service")),
+        Category("usage", lazy_gettext("Question about using a service")),
+        Category("billing", lazy_gettext("Billing and invoices"), operator_only=True),
+        Category("account", lazy_gettext("My account on the marketplace"), operator_only=True),
+        Category("other", lazy_gettext("Something else")),
+    )
+
+
+class HostAdapter(abc.ABC):
+    """Subclass this and pass an instance to :class:`MarketplaceSupport`.
+
+    Two methods must be written by every host: :meth:`current_actor` and
+    :meth:`active_orders`. The others have defaults that read ``SUPPORT_*`` config keys, which
+    is enough for a marketplace with one tenant. Methods are called inside a request (or an
+    app context); the module asks each at most once per request for the same arguments.
+    """
+
+    def tenant_id(self) -> str:
+        """The tenant (marketplace) this request is for. Default: ``SUPPORT_TENANT_ID``."""
+        return str(current_app.config["SUPPORT_TENANT_ID"])
+
+    @abc.abstractmethod
+    def current_actor(self) -> Actor | None:
+        """The person making this request, or None when nobody is logged in."""
+
+    @abc.abstractmethod
+    def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
+        """The actor's customer account's active orders in this tenant, in display order."""
+
+    def order(self, tenant_id: str, actor: Actor, order_id: str) -> Order | None:
+        """One order by id, only if it belongs to the actor's customer account in this tenant.
+
+        Return an ended order with ``active=False`` so the customer is told it ended; return
+        None for an order that is unknown, another customer's or another tenant's. The default
+        looks the id up in :meth:`active_orders`.
+        """
+        return next((o for o in self.active_orders(tenant_id, actor) if o.id == order_id), None)
+
+    def flags(self, tenant_id: str) -> Flags:
+        """The tenant's feature flags. Default: the ``SUPPORT_*`` config keys."""
+        config = current_app.config
+        return Flags(
+            support_enabled=bool(config["SUPPORT_ENABLED"]),
+            ticket_without_order=bool(config["SUPPORT_TICKET_WITHOUT_ORDER"]),
+            customer_may_resolve=bool(config["SUPPORT_CUSTOMER_MAY_RESOLVE"]),
+            reopen_days=int(config["SUPPORT_REOPEN_DAYS"]),
+        )
+
+    def text(self, tenant_id: str, key: str, locale: str) -> str | None:
+        """The tenant's own wording for a text (see ``texts.TEXTS``), or None for ours."""
+        return None
+
+    def categories(self, tenant_id: str) -> Sequence[Category]:
+        """Problem areas offered on the form. Default: ``SUPPORT_CATEGORIES`` or ours."""
+        configured = current_app.config["SUPPORT_CATEGORIES"]
+        if configured is None:
+            return default_categories()
+        return tuple(configured)
+
+    def unauthenticated(self) -> ResponseReturnValue:
+        """What to answer when a support page is opened without a logged-in actor.
+
+        Default: 401. A host with Flask-Login returns ``login_manager.unauthorized()``.
+        """
+        abort(401)

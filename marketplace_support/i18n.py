@@ -1,0 +1,67 @@
+"""The module's own gettext domain, and formatting of times in the viewer's locale and zone.
+
+Strings users see are looked up in the ``marketplace_support`` domain: our catalogs first,
+then the host's translation folders, so a host's wording wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel import dates
+from flask import Flask, current_app
+from flask_babel import Domain, get_locale, get_timezone
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup
+
+DOMAIN = "marketplace_support"
+TRANSLATIONS_DIRECTORY = str(Path(__file__).parent / "translations")
+
+
+def build_domain(app: Flask) -> Domain:
+    """A domain for this app: ours first, the host's folders after, so the host wins."""
+    if "babel" not in app.extensions:
+        raise RuntimeError(
+            "marketplace_support needs Flask-Babel: create Babel(app, locale_selector=...) "
+            "before MarketplaceSupport.init_app(app)."
+        )
+    host_directories = app.extensions["babel"].translation_directories
+    return Domain(translation_directories=[TRANSLATIONS_DIRECTORY, *host_directories], domain=DOMAIN)
+
+
+def _domain() -> Domain:
+    return current_app.extensions["marketplace_support"].domain
+
+
+def gettext(string: str, **variables: Any) -> str:
+    return str(_domain().gettext(string, **variables))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    return str(_domain().ngettext(singular, plural, num, **variables))
+
+
+def template_gettext(string: str, **variables: Any) -> Markup:
+    """``_ms`` in templates: the translation is markup, the variables are escaped."""
+    translated = Markup(_domain().gettext(string))
+    return translated % variables if variables else translated
+
+
+def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+    """``_ms_n`` in templates; ``num`` is available as ``%(num)d``."""
+    variables.setdefault("num", num)
+    return Markup(_domain().ngettext(singular, plural, num)) % variables
+
+
+def lazy_gettext(string: str, **variables: Any) -> str:
+    """A string translated when it is shown, for module-level tables and schemas."""
+    lazy: Any = LazyString(gettext, string, **variables)
+    return lazy  # typed as str: it behaves as one wherever it is used
+
+
+def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:
+    """A UTC time in the viewer's locale, in ``timezone`` or the host's Babel time zone."""
+    tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()
+    return dates.format_datetime(value, format=format, tzinfo=tzinfo, locale=get_locale())

@@ -1,0 +1,186 @@
+"""The tables the module owns. Every one carries the tenant id; names start with ``support_``.
+
+What the host said at submit time (order label, provider name, plan, category label) is copied
+onto the ticket, so lists never ask the host once per row and history survives the order.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .clock import now
+from .priorities import Priority
+from .routing import Handler, Reason
+from .workflow import Role, Status
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[Any], length: int) -> Enum:
+    # stored as the enum's value in a plain VARCHAR: no native type to migrate when it grows
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_N_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class TicketCounter(Base):
+    """The last ticket number given out in a tenant (numbers run per tenant from 1)."""
+
+    __tablename__ = "support_ticket_counter"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    __tablename__ = "support_ticket"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("tenant_id", "requester_user_id", "submission_key"),
+        # My Page → Support: a customer's tickets, most recent activity first
+        Index("ix_support_ticket_requester_activity", "tenant_id", "requester_user_id",
+              "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+
+    subject: Mapped[str] = mapped_column(String(200))
+    issue_about: Mapped[str] = mapped_column(Text)
+    expected_outcome: Mapped[str] = mapped_column(Text, default="")
+    current_scenario: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[Status] = mapped_column(_enum(Status, 32))
+    priority: Mapped[Priority] = mapped_column(_enum(Priority, 16))
+    category_key: Mapped[str | None] = mapped_column(String(64))
+    category_label: Mapped[str | None] = mapped_column(String(200))
+
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    order_label: Mapped[str | None] = mapped_column(String(200))
+    service_plan: Mapped[str | None] = mapped_column(String(128))
+
+    handler: Mapped[Handler] = mapped_column(_enum(Handler, 16))
+    routing_reason: Mapped[Reason] = mapped_column(_enum(Reason, 32))
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    provider_name: Mapped[str | None] = mapped_column(String(200))
+
+    requester_user_id: Mapped[str] = mapped_column(String(128))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    organisation_id: Mapped[str | None] = mapped_column(String(128))
+
+    #: a random key the form carries, so a second submit of the same form finds this ticket
+    submission_key: Mapped[str] = mapped_column(String(64))
+    follow_up_of_number: Mapped[int | None] = mapped_column(Integer)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: last activity: a message or a status change
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", order_by="Message.id", lazy="raise"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="ticket", order_by="Event.id", lazy="raise"
+    )
+
+
+class Message(Base):
+    """One entry of the conversation after the description."""
+
+    __tablename__ = "support_message"
+    __table_args__ = (UniqueConstraint("ticket_id", "submission_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), index=True)
+    author_user_id: Mapped[str] = mapped_column(String(128))
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    body: Mapped[str] = mapped_column(Text)
+    #: the form's random key: a second submit of the same form adds nothing
+    submission_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages", lazy="raise")
+
+
+class EventKind(enum.StrEnum):
+    OPENED = "opened"
+    ROUTED = "routed"
+    STATUS_CHANGED = "status_changed"
+
+
+class Event(Base):
+    """A change to a ticket: who, what, from → to, when. The ticket page shows them as history."""
+
+    __tablename__ = "support_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), index=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 32))
+    actor_user_id: Mapped[str | None] = mapped_column(String(128))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    from_value: Mapped[str | None] = mapped_column(String(64))
+    to_value: Mapped[str | None] = mapped_column(String(64))
+    #: the name of the party the change is about (the provider a ticket was sent to), as it was
+    to_name: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events", lazy="raise")

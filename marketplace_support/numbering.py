@@ -1,0 +1,33 @@
+"""Ticket numbers: per tenant, from 1, without gaps from races and without a table scan.
+
+One statement increments the tenant's counter row and returns the new value
+(``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``). It runs inside the ticket's own
+transaction, so the row stays locked until the ticket is committed or rolled back: concurrent
+openers in one tenant wait for each other and never share a number, and a rolled-back ticket
+gives its number back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import TicketCounter
+
+
+def next_number(session: Session, tenant_id: str) -> int:
+    """Allocate the next ticket number of ``tenant_id`` in the session's transaction."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise RuntimeError(f"marketplace_support supports PostgreSQL and SQLite, not {dialect}")
+    table = TicketCounter.__table__
+    statement = (
+        insert(table)
+        .values(tenant_id=tenant_id, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.tenant_id], set_={"last_number": table.c.last_number + 1}
+        )
+        .returning(table.c.last_number)
+    )
+    return int(session.execute(statement).scalar_one())

@@ -1,0 +1,44 @@
+"""Ticket priorities, from Low to Urgent, with the words customers see for each."""
+
+from __future__ import annotations
+
+import enum
+
+from .i18n import lazy_gettext
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def hint(self) -> str:
+        return _HINTS[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+DEFAULT_PRIORITY = Priority.MEDIUM
+
+_LABELS = {
+    Priority.LOW: lazy_gettext("Low"),
+    Priority.MEDIUM: lazy_gettext("Medium"),
+    Priority.HIGH: lazy_gettext("High"),
+    Priority.URGENT: lazy_gettext("Urgent"),
+}
+
+# seed 003: what each level is for, shown beside the choice
+_HINTS = {
+    Priority.LOW: lazy_gettext("General questions or requests that are not urgent"),
+    Priority.MEDIUM: lazy_gettext("Standard support requests"),
+    Priority.HIGH: lazy_gettext("Issues affecting your service"),
+    Priority.URGENT: lazy_gettext("Critical issues requiring immediate attention"),
+}

@@ -1,0 +1,72 @@
+"""Texts a tenant may word itself, per language, through ``HostAdapter.text``.
+
+Each key has our default (from the module's catalog, so it is translated) and a kind: ``rich``
+texts may hold simple formatting (paragraphs, lists, emphasis, links), sanitised with nh3
+before they are shown; ``plain`` texts are escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nh3
+from markupsafe import Markup, escape
+
+from .i18n import lazy_gettext
+
+
+@dataclass(frozen=True)
+class Text:
+    default: str
+    rich: bool
+
+
+TEXTS: dict[str, Text] = {
+    # seed 001: the troubleshooting hint above the form, worded by the operator
+    "troubleshooting": Text(
+        lazy_gettext(
+            "Before you send a ticket: check whether the service shows a notice about planned "
+            "maintenance, try again in a private browser window, and note the exact error "
+            "message and the time it happened. A screenshot helps us most."
+        ),
+        rich=True,
+    ),
+    # who handles tickets that are not a provider's
+    "operator_name": Text(lazy_gettext("Marketplace support"), rich=False),
+}
+
+_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "a", "code"}
+_ATTRIBUTES = {"a": {"href", "title"}}
+
+
+def sanitise(html: str) -> Markup:
+    """Keep only simple formatting; links only to https and mailto, opened safely."""
+    cleaned = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        # drop relative and scheme-relative links: a tenant's text should not point into our app
+        attribute_filter=_absolute_links_only,
+    )
+    return Markup(cleaned)
+
+
+def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href" and not value.startswith(("https://", "mailto:")):
+        return None
+    return value
+
+
+def render(key: str, host_text: str | None) -> Markup:
+    """The text as HTML: the host's wording if it gave one, else our translated default."""
+    text = TEXTS[key]
+    value = host_text if host_text is not None else str(text.default)
+    if not text.rich:
+        return escape(value)
+    if "<" not in value:
+        # plain text: blank lines separate paragraphs
+        paragraphs = [p.strip() for p in value.split("\n\n") if p.strip()]
+        return Markup("").join(Markup("<p>{}</p>").format(p) for p in paragraphs)
+    return sanitise(value)

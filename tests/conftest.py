@@ -1,0 +1,145 @@
+"""Fixtures: a fresh app per test on SQLite, or on PostgreSQL when SUPPORT_TEST_DATABASE_URL
+names a server (a uniquely named database is created for the run and dropped after it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
+
+from marketplace_support import MarketplaceSupport, Order, SupportBase
+
+from .host import Marketplace, TestHost, add_login_route
+
+SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database on ``server_url``, dropped afterwards."""
+    name = f"ms_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    if SERVER_URL is None:
+        yield None
+        return
+    with fresh_postgres_database(SERVER_URL) as url:
+        engine = sa.create_engine(url)
+        SupportBase.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def database_url(postgres_url: str | None, tmp_path: object) -> Iterator[str]:
+    if postgres_url is None:
+        yield f"sqlite:///{tmp_path}/support.db"
+        return
+    yield postgres_url
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        tables = ", ".join(t.name for t in SupportBase.metadata.sorted_tables)
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def marketplace() -> Marketplace:
+    """Two tenants; in t1 Alice and Bob are customers of different accounts."""
+    market = Marketplace()
+    market.add_customer("t1", "alice", "acme")
+    market.add_customer("t1", "bob", "globex")
+    market.add_customer("t2", "carol", "initech")
+    market.add_customer("t1", "paul", None)  # provider staff only: not a customer
+    market.add_order("t1", "acme", Order("o-hosting", "Web hosting M", "p-nimbus", "Nimbus Hosting", "gold"))
+    market.add_order("t1", "acme", Order("o-mail", "Mail Basic", "p-post", "Post & Co"))
+    market.add_order("t1", "acme", Order("o-ended", "Old backup", "p-nimbus", "Nimbus Hosting", active=False))
+    market.add_order("t1", "globex", Order("o-bob", "Bob's shop", "p-post", "Post & Co"))
+    market.add_order("t2", "initech", Order("o-carol", "Carol's CRM", "p-crm", "CRM Ltd"))
+    return market
+
+
+@pytest.fixture
+def app(database_url: str, marketplace: Marketplace) -> Iterator[Flask]:
+    app = Flask("test_host")
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SUPPORT_PAGE_SIZE=5,
+    )
+    db = SQLAlchemy()
+    db.init_app(app)
+    Babel(app, locale_selector=lambda: app.config.get("TEST_LOCALE", "en"))
+    MarketplaceSupport(app, host=TestHost(marketplace))
+    add_login_route(app, marketplace)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            SupportBase.metadata.create_all(db.engine)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context() -> Iterator[None]:
+    """Replace pytest-flask's: one request context for a whole test leaks ``g`` (the actor,
+    the locale) from one client request into the next."""
+    yield
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> object:
+    """``with count_queries() as counter:`` counts the SQL statements our code sends."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)", statement, re.I):
+                counter.statements.append(statement)
+
+        with app.app_context():
+            engine = app.extensions["sqlalchemy"].engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def login(client, user_id: str) -> None:
+    response = client.get(f"/test-login/{user_id}")
+    assert response.status_code == 200
