@@ -10,7 +10,7 @@ from __future__ import annotations
 from .extension import MarketplaceSupport
 from .host import Actor, Category, Flags, HostAdapter, Order, default_categories
 from .menu import MenuLink, support_menu_link
-from .migrations import VERSIONS_DIRECTORY, include_host_object
+from .migrations import VERSIONS_DIRECTORY, add_version_location, include_host_object
 from .models import Base as SupportBase
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "MenuLink",
     "Order",
     "SupportBase",
+    "add_version_location",
     "default_categories",
     "include_host_object",
     "support_menu_link",

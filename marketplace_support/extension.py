@@ -82,7 +82,11 @@ class MarketplaceSupport:
     """
 
     def __init__(
-        self, app: Flask | None = None, *, host: HostAdapter | None = None, db: SQLAlchemy | None = None
+        self,
+        app: Flask | None = None,
+        *,
+        host: HostAdapter | None = None,
+        db: SQLAlchemy | None = None,
     ) -> None:
         self.host = host
         self.db = db

@@ -28,7 +28,9 @@ def build_domain(app: Flask) -> Domain:
             "before MarketplaceSupport.init_app(app)."
         )
     host_directories = app.extensions["babel"].translation_directories
-    return Domain(translation_directories=[TRANSLATIONS_DIRECTORY, *host_directories], domain=DOMAIN)
+    return Domain(
+        translation_directories=[TRANSLATIONS_DIRECTORY, *host_directories], domain=DOMAIN
+    )
 
 
 def _domain() -> Domain:

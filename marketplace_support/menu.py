@@ -23,6 +23,10 @@ def support_menu_link() -> MenuLink | None:
     in templates as ``support_menu_link()``.
     """
     actor = support.actor()
-    if actor is None or not actor.is_customer or not support.flags(support.tenant_id()).support_enabled:
+    if (
+        actor is None
+        or not actor.is_customer
+        or not support.flags(support.tenant_id()).support_enabled
+    ):
         return None
     return MenuLink(gettext("Support"), url_for("marketplace_support.customer.tickets"))

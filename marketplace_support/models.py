@@ -88,8 +88,13 @@ class Ticket(Base):
         UniqueConstraint("tenant_id", "number"),
         UniqueConstraint("tenant_id", "requester_user_id", "submission_key"),
         # My Page → Support: a customer's tickets, most recent activity first
-        Index("ix_support_ticket_requester_activity", "tenant_id", "requester_user_id",
-              "updated_at", "id"),
+        Index(
+            "ix_support_ticket_requester_activity",
+            "tenant_id",
+            "requester_user_id",
+            "updated_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -51,5 +51,7 @@ def route_new_ticket(order: Order | None, category: Category | None) -> Route:
     if category is not None and category.operator_only:
         return Route(Handler.OPERATOR, Reason.OPERATOR_CATEGORY)
     if order is not None:
-        return Route(Handler.PROVIDER, Reason.ORDER_PROVIDER, order.provider_id, order.provider_name)
+        return Route(
+            Handler.PROVIDER, Reason.ORDER_PROVIDER, order.provider_id, order.provider_name
+        )
     return Route(Handler.OPERATOR, Reason.NO_ORDER)

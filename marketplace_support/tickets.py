@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import access, pagination, workflow
+from .clock import now
 from .extension import support
 from .host import Actor, Category, Order
 from .i18n import lazy_gettext
@@ -28,7 +29,6 @@ from .models import Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import NO_ORDER, MessageSchema, OpenTicketSchema
-from .clock import now
 from .workflow import Action, Role, Status
 
 T = TypeVar("T")
@@ -123,11 +123,16 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
 
     order: Order | None = None
     if "order" in data:
-        order, order_error = _checked_order(tenant_id, actor, data["order"], flags.ticket_without_order)
+        order, order_error = _checked_order(
+            tenant_id, actor, data["order"], flags.ticket_without_order
+        )
         if order_error:
             errors["order"] = [order_error]
     follow_up_of = data.get("follow_up_of")
-    if follow_up_of is not None and _customer_ticket_or_none(tenant_id, actor, follow_up_of) is None:
+    if (
+        follow_up_of is not None
+        and _customer_ticket_or_none(tenant_id, actor, follow_up_of) is None
+    ):
         errors["follow_up_of"] = [lazy_gettext("The earlier ticket could not be found.")]
     if errors:
         raise InvalidInput(errors)
@@ -181,7 +186,9 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
             ),
         ]
     )
-    earlier = _commit_or_find(lambda: _ticket_by_submission(tenant_id, actor, data["submission_key"]))
+    earlier = _commit_or_find(
+        lambda: _ticket_by_submission(tenant_id, actor, data["submission_key"])
+    )
     if earlier is not None:
         return Opened(earlier, created=False)
     return Opened(ticket, created=True)
@@ -338,7 +345,9 @@ def customer_ticket_view(tenant_id: str, actor: Actor, number: int) -> TicketVie
     )
     flags = support.flags(tenant_id)
     moment = now()
-    actions = workflow.allowed_actions(ticket.status, Role.CUSTOMER, flags, ticket.resolved_at, moment)
+    actions = workflow.allowed_actions(
+        ticket.status, Role.CUSTOMER, flags, ticket.resolved_at, moment
+    )
     return TicketView(
         ticket=ticket,
         timeline=timeline,
@@ -352,7 +361,9 @@ def customer_ticket_view(tenant_id: str, actor: Actor, number: int) -> TicketVie
 
 
 @_use_case
-def add_customer_message(tenant_id: str, actor: Actor, number: int, form: Mapping[str, Any]) -> Message:
+def add_customer_message(
+    tenant_id: str, actor: Actor, number: int, form: Mapping[str, Any]
+) -> Message:
     """Add information to a ticket that is not resolved or closed.
 
     A ticket that waited for the customer goes back to its handler. A second submission of

@@ -88,7 +88,10 @@ _EVERYONE = frozenset({Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR})
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
-        Action.START, frozenset({Status.OPEN, Status.WAITING_FOR_CUSTOMER}), Status.IN_PROGRESS, _STAFF
+        Action.START,
+        frozenset({Status.OPEN, Status.WAITING_FOR_CUSTOMER}),
+        Status.IN_PROGRESS,
+        _STAFF,
     ),
     Transition(
         Action.WAIT_FOR_CUSTOMER,

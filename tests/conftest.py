@@ -31,7 +31,9 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield (
+            sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -71,9 +73,13 @@ def marketplace() -> Marketplace:
     market.add_customer("t1", "bob", "globex")
     market.add_customer("t2", "carol", "initech")
     market.add_customer("t1", "paul", None)  # provider staff only: not a customer
-    market.add_order("t1", "acme", Order("o-hosting", "Web hosting M", "p-nimbus", "Nimbus Hosting", "gold"))
+    market.add_order(
+        "t1", "acme", Order("o-hosting", "Web hosting M", "p-nimbus", "Nimbus Hosting", "gold")
+    )
     market.add_order("t1", "acme", Order("o-mail", "Mail Basic", "p-post", "Post & Co"))
-    market.add_order("t1", "acme", Order("o-ended", "Old backup", "p-nimbus", "Nimbus Hosting", active=False))
+    market.add_order(
+        "t1", "acme", Order("o-ended", "Old backup", "p-nimbus", "Nimbus Hosting", active=False)
+    )
     market.add_order("t1", "globex", Order("o-bob", "Bob's shop", "p-post", "Post & Co"))
     market.add_order("t2", "initech", Order("o-carol", "Carol's CRM", "p-crm", "CRM Ltd"))
     return market

@@ -15,6 +15,7 @@ from wtforms import ValidationError
 
 from ..extension import support
 from ..i18n import format_datetime, gettext, template_gettext, template_ngettext
+from ..models import Ticket
 from ..routing import Reason
 from ..workflow import Status
 from . import customer
@@ -56,6 +57,15 @@ def _check_csrf() -> Any:
     return None
 
 
+def _category_label(ticket: Ticket) -> str | None:
+    """The ticket's problem area in the viewer's language while the host still offers it,
+    else the label copied when the ticket was opened."""
+    if ticket.category_key is None:
+        return None
+    current = {c.key: c.label for c in support.categories(ticket.tenant_id)}
+    return str(current.get(ticket.category_key, ticket.category_label))
+
+
 def _template_helpers() -> dict[str, Any]:
     actor = support.actor()
     timezone = actor.timezone if actor else None
@@ -68,4 +78,5 @@ def _template_helpers() -> dict[str, Any]:
         "ms_time": lambda value: format_datetime(value, timezone),
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: support.text(support.tenant_id(), key),
+        "ms_category": _category_label,
     }

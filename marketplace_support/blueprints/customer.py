@@ -31,7 +31,9 @@ def build_blueprint() -> Blueprint:
     bp.add_url_rule("/new", "new_ticket", _new_ticket, methods=["GET", "POST"])
     bp.add_url_rule("/tickets/<int:number>", "ticket", _ticket)
     bp.add_url_rule("/tickets/<int:number>/messages", "add_message", _add_message, methods=["POST"])
-    bp.add_url_rule("/tickets/<int:number>/status", "change_status", _change_status, methods=["POST"])
+    bp.add_url_rule(
+        "/tickets/<int:number>/status", "change_status", _change_status, methods=["POST"]
+    )
     bp.register_error_handler(TicketNotFound, lambda error: abort(404))
     return bp
 
@@ -104,7 +106,9 @@ def _new_ticket() -> ResponseReturnValue:
 def _follow_up_values(choices: tickets.NewTicketForm) -> dict[str, str]:
     earlier = choices.follow_up_of
     assert earlier is not None
-    subject = gettext("Follow-up to #%(number)d: %(subject)s", number=earlier.number, subject=earlier.subject)
+    subject = gettext(
+        "Follow-up to #%(number)d: %(subject)s", number=earlier.number, subject=earlier.subject
+    )
     values = {"subject": subject[:SUBJECT_MAX], "follow_up_of": str(earlier.number)}
     if earlier.order_id and any(o.id == earlier.order_id for o in choices.orders):
         values["order"] = earlier.order_id

@@ -8,6 +8,7 @@ autogenerate from touching our tables.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,20 @@ def include_host_object(
         return not is_support_table(name, type_)
     table = getattr(obj, "table", None)
     return not (table is not None and is_support_table(table.name, "table"))
+
+
+def add_version_location(config: Any) -> Any:
+    """Add our revisions to an Alembic config, beside the host's own ``versions`` folder.
+
+    Made for Flask-Migrate: ``migrate.configure(add_version_location)``. Works with any
+    ``alembic.config.Config`` whose ``script_location`` is set. Returns the config.
+    """
+    own = config.get_main_option("version_locations") or str(
+        Path(config.get_main_option("script_location")) / "versions"
+    )
+    locations = [location for location in own.split(os.pathsep) if location]
+    if VERSIONS_DIRECTORY not in locations:
+        locations.append(VERSIONS_DIRECTORY)
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    return config

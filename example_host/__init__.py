@@ -1,0 +1,77 @@
+"""A small but real service marketplace that mounts marketplace_support, as any host would.
+
+Run it with ``make demo``; ``create_app`` is what ``flask --app example_host`` finds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from marketplace_support import MarketplaceSupport, add_version_location, include_host_object
+
+from .adapter import ExampleHost
+from .models import User, db
+
+LANGUAGES = ["en", "de"]
+
+support = MarketplaceSupport(host=ExampleHost())
+migrate = Migrate(include_object=include_host_object, render_as_batch=True)
+migrate.configure(add_version_location)
+login_manager = LoginManager()
+login_manager.login_view = "example_host.login"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "demo-only-not-secret"),
+        SQLALCHEMY_DATABASE_URI=os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'example.db'}"
+        ),
+        DEFAULT_TENANT="nordic",
+        SUPPORT_URL_PREFIX="/my/support",
+        SUPPORT_BASE_TEMPLATE="example_host/layout.html",
+    )
+    app.config.update(config or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    Babel(app, locale_selector=_locale, timezone_selector=_timezone)
+    CSRFProtect(app)
+    login_manager.init_app(app)
+    support.init_app(app)
+
+    from . import cli, views
+
+    app.register_blueprint(views.bp)
+    cli.register(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _locale() -> str | None:
+    # the person's own setting, then their marketplace's language, then the browser's
+    if not has_request_context():
+        return None
+    if current_user.is_authenticated:
+        return current_user.locale or current_user.tenant.default_locale
+    return request.accept_languages.best_match(LANGUAGES)
+
+
+def _timezone() -> str | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.timezone
+    return None

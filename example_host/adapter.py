@@ -1,0 +1,102 @@
+"""How this marketplace answers the support module: the whole host contract in one class."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace_support import Actor, Flags, HostAdapter, Order
+
+from .models import ServiceOrder, Tenant, TenantText, User, db
+
+
+class ExampleHost(HostAdapter):
+    def tenant_id(self) -> str:
+        # each account belongs to one marketplace; visitors see the first one
+        if current_user.is_authenticated:
+            return current_user.tenant_id
+        return current_app.config["DEFAULT_TENANT"]
+
+    def current_actor(self) -> Actor | None:
+        if not current_user.is_authenticated:
+            return None
+        return actor_for(current_user)
+
+    def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
+        if actor.customer_id is None:
+            return []
+        rows = db.session.scalars(
+            select(ServiceOrder)
+            .where(
+                ServiceOrder.tenant_id == tenant_id,
+                ServiceOrder.organisation_id == int(actor.customer_id),
+                ServiceOrder.active.is_(True),
+            )
+            .order_by(ServiceOrder.service_name)
+        )
+        return [_order(row) for row in rows]
+
+    def order(self, tenant_id: str, actor: Actor, order_id: str) -> Order | None:
+        if actor.customer_id is None or not order_id.isdigit():
+            return None
+        row = db.session.scalars(
+            select(ServiceOrder).where(
+                ServiceOrder.id == int(order_id),
+                ServiceOrder.tenant_id == tenant_id,
+                ServiceOrder.organisation_id == int(actor.customer_id),
+            )
+        ).one_or_none()
+        return _order(row) if row else None
+
+    def flags(self, tenant_id: str) -> Flags:
+        tenant = db.session.get(Tenant, tenant_id)
+        if tenant is None:
+            return Flags(support_enabled=False)
+        return Flags(
+            support_enabled=tenant.support_enabled,
+            ticket_without_order=tenant.ticket_without_order,
+            customer_may_resolve=tenant.customer_may_resolve,
+            reopen_days=tenant.reopen_days,
+        )
+
+    def text(self, tenant_id: str, key: str, locale: str) -> str | None:
+        row = db.session.get(TenantText, (tenant_id, key, locale))
+        if row is not None:
+            return row.text
+        if key == "operator_name":
+            tenant = db.session.get(Tenant, tenant_id)
+            return tenant.name if tenant else None
+        return None
+
+    def unauthenticated(self) -> ResponseReturnValue:
+        return current_app.login_manager.unauthorized()
+
+
+def actor_for(user: User) -> Actor:
+    """An account of this marketplace as the support module sees it."""
+    return Actor(
+        user_id=str(user.id),
+        name=user.name,
+        email=user.email,
+        locale=user.locale or user.tenant.default_locale,
+        timezone=user.timezone,
+        customer_id=str(user.organisation_id) if user.organisation_id else None,
+        organisation_id=str(user.organisation_id) if user.organisation_id else None,
+        provider_ids=frozenset({str(user.provider_id)}) if user.provider_id else frozenset(),
+        is_operator=user.is_operator,
+    )
+
+
+def _order(row: ServiceOrder) -> Order:
+    return Order(
+        id=str(row.id),
+        label=row.service_name,
+        provider_id=str(row.provider_id),
+        provider_name=row.provider.name,
+        service_plan=row.plan,
+        active=row.active,
+    )

@@ -1,0 +1,201 @@
+"""Demo data: three marketplaces with different support settings, and their people.
+
+Every demo account's password is ``demo``. Tickets are opened through the support module's
+own use-cases, so they are routed exactly as a customer's would be.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from werkzeug.security import generate_password_hash
+
+from marketplace_support import Actor, tickets
+from marketplace_support.models import Ticket
+
+from .adapter import actor_for
+from .models import Organisation, Provider, ServiceOrder, Tenant, TenantText, User, db
+
+DEMO_PASSWORD = "demo"
+
+NORDIC_TROUBLESHOOTING = """<p>Most problems are solved fastest by the provider of the service:</p>
+<ul>
+<li>Check the <a href="https://status.example.com">status page</a> for planned maintenance.</li>
+<li>Try again in a private browser window.</li>
+<li>Note the exact error message and when it happened; attach a screenshot if you can.</li>
+</ul>"""
+
+ALPEN_TROUBLESHOOTING_DE = """<p>Bitte prüfen Sie zuerst:</p>
+<ul>
+<li>Gibt es eine angekündigte Wartung auf der <a href="https://status.example.com">Statusseite</a>?</li>
+<li>Tritt das Problem auch in einem anderen Browser auf?</li>
+</ul>
+<p>Tickets auf diesem Marktplatz betreffen immer einen Ihrer aktiven Dienste.</p>"""
+
+ALPEN_TROUBLESHOOTING_EN = """<p>Please check first:</p>
+<ul>
+<li>Is maintenance announced on the <a href="https://status.example.com">status page</a>?</li>
+<li>Does the problem also happen in another browser?</li>
+</ul>
+<p>On this marketplace, tickets are always about one of your active services.</p>"""
+
+
+def create_demo_data() -> None:
+    """Fill an empty database with the demo marketplaces, accounts, orders and tickets."""
+    password = generate_password_hash(DEMO_PASSWORD)
+
+    nordic = Tenant(id="nordic", name="Nordic Cloud Market", default_locale="en")
+    alpen = Tenant(
+        id="alpen",
+        name="Alpen Markt",
+        default_locale="de",
+        ticket_without_order=False,
+        customer_may_resolve=False,
+        reopen_days=7,
+    )
+    harbor = Tenant(id="harbor", name="Harbor Services", support_enabled=False)
+    db.session.add_all([nordic, alpen, harbor])
+    db.session.add_all(
+        [
+            TenantText(
+                tenant_id="nordic", key="troubleshooting", locale="en", text=NORDIC_TROUBLESHOOTING
+            ),
+            TenantText(
+                tenant_id="alpen", key="troubleshooting", locale="de", text=ALPEN_TROUBLESHOOTING_DE
+            ),
+            TenantText(
+                tenant_id="alpen", key="troubleshooting", locale="en", text=ALPEN_TROUBLESHOOTING_EN
+            ),
+        ]
+    )
+
+    acme = Organisation(tenant_id="nordic", name="Acme Oy")
+    birch = Organisation(tenant_id="nordic", name="Birch AB")
+    berg = Organisation(tenant_id="alpen", name="Bergbau GmbH")
+    quay = Organisation(tenant_id="harbor", name="Quay Traders")
+    nimbus = Provider(tenant_id="nordic", name="Nimbus Hosting")
+    postal = Provider(tenant_id="nordic", name="Postal Mail Co")
+    gipfel = Provider(tenant_id="alpen", name="Gipfel IT")
+    anchor = Provider(tenant_id="harbor", name="Anchor Logistics")
+    db.session.add_all([acme, birch, berg, quay, nimbus, postal, gipfel, anchor])
+    db.session.flush()
+
+    def user(tenant: str, email: str, name: str, **extra: object) -> User:
+        account = User(tenant_id=tenant, email=email, name=name, password_hash=password, **extra)
+        db.session.add(account)
+        return account
+
+    anna = user("nordic", "anna@acme.example", "Anna Virtanen", organisation_id=acme.id)
+    user(
+        "nordic",
+        "ben@birch.example",
+        "Ben Berg",
+        organisation_id=birch.id,
+        timezone="Europe/Stockholm",
+    )
+    user("nordic", "pia@nimbus.example", "Pia Provider", provider_id=nimbus.id)
+    user("nordic", "oscar@nordic.example", "Oscar Operator", is_operator=True)
+    lena = user(
+        "alpen",
+        "lena@bergbau.example",
+        "Lena Huber",
+        organisation_id=berg.id,
+        timezone="Europe/Berlin",
+    )
+    user(
+        "alpen",
+        "georg@gipfel.example",
+        "Georg Gipfel",
+        provider_id=gipfel.id,
+        timezone="Europe/Berlin",
+    )
+    user(
+        "alpen", "olga@alpen.example", "Olga Oberhofer", is_operator=True, timezone="Europe/Berlin"
+    )
+    user("harbor", "hugo@quay.example", "Hugo Hansen", organisation_id=quay.id)
+
+    def order(
+        org: Organisation, provider: Provider, name: str, plan: str, active: bool = True
+    ) -> ServiceOrder:
+        row = ServiceOrder(
+            tenant_id=org.tenant_id,
+            organisation_id=org.id,
+            provider_id=provider.id,
+            service_name=name,
+            plan=plan,
+            active=active,
+        )
+        db.session.add(row)
+        return row
+
+    hosting = order(acme, nimbus, "Web hosting M", "gold")
+    order(acme, postal, "Team mail 10", "standard")
+    order(acme, nimbus, "Backup S", "standard", active=False)
+    order(birch, nimbus, "Shop starter", "silver")
+    erp = order(berg, gipfel, "ERP Cloud", "premium")
+    order(berg, gipfel, "Webshop Basis", "standard")
+    order(quay, anchor, "Freight tracking", "standard")
+    db.session.commit()
+
+    anna_actor = actor_for(anna)
+    _open(
+        anna_actor,
+        "nordic",
+        str(hosting.id),
+        "technical",
+        "high",
+        "The website loads very slowly since Monday",
+        "Our shop at acme.example takes 20 seconds to load every page.",
+        "Pages load in under two seconds, as before.",
+        "Since Monday morning, every page, for all our customers.",
+    )
+    invoice = _open(
+        anna_actor,
+        "nordic",
+        "none",
+        "billing",
+        "low",
+        "Invoice for October shows the wrong VAT number",
+        "The October invoice has our old VAT number.",
+        "A corrected invoice.",
+        "",
+    )
+    tickets.customer_transition("nordic", anna_actor, invoice.number, "resolve")
+    _open(
+        actor_for(lena),
+        "alpen",
+        str(erp.id),
+        "technical",
+        "medium",
+        "Export nach Excel bricht ab",
+        "Der Export der Lagerliste bricht nach 30 Sekunden ab.",
+        "Die vollständige Liste als Excel-Datei.",
+        "Jeden Tag seit dem Update.",
+    )
+
+
+def _open(
+    actor: Actor,
+    tenant: str,
+    order: str,
+    category: str,
+    priority: str,
+    subject: str,
+    about: str,
+    outcome: str,
+    scenario: str,
+) -> Ticket:
+    return tickets.open_ticket(
+        tenant,
+        actor,
+        {
+            "submission_key": secrets.token_urlsafe(24),
+            "order": order,
+            "category": category,
+            "priority": priority,
+            "subject": subject,
+            "issue_about": about,
+            "expected_outcome": outcome,
+            "current_scenario": scenario,
+        },
+    ).ticket

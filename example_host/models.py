@@ -1,0 +1,88 @@
+"""The example marketplace's own data: tenants, people, providers and orders.
+
+The support module never imports these; it learns what it needs through ``adapter.py``.
+"""
+
+from __future__ import annotations
+
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Model(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Model)
+
+
+class Tenant(db.Model):
+    """One marketplace of the deployment, with its own support settings."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    support_enabled: Mapped[bool] = mapped_column(default=True)
+    ticket_without_order: Mapped[bool] = mapped_column(default=True)
+    customer_may_resolve: Mapped[bool] = mapped_column(default=True)
+    reopen_days: Mapped[int] = mapped_column(default=14)
+
+
+class TenantText(db.Model):
+    """A text the operator worded for its marketplace, per language (seed 001)."""
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Organisation(db.Model):
+    """A customer account: a company whose people order services."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Provider(db.Model):
+    """A company that delivers services on the marketplace."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    is_operator: Mapped[bool] = mapped_column(default=False)
+
+    tenant: Mapped[Tenant] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    provider: Mapped[Provider | None] = relationship(lazy="joined")
+
+
+class ServiceOrder(db.Model):
+    """A service an organisation ordered from a provider; ``active`` until it ends."""
+
+    __tablename__ = "service_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    service_name: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    provider: Mapped[Provider] = relationship(lazy="joined")

@@ -1,0 +1,72 @@
+"""The marketplace's own pages: home, login with the demo accounts, My Page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from .demo import DEMO_PASSWORD
+from .models import ServiceOrder, Tenant, User, db
+
+bp = Blueprint("example_host", __name__)
+
+
+@bp.app_context_processor
+def _marketplace() -> dict[str, object]:
+    tenant_id = (
+        current_user.tenant_id
+        if current_user.is_authenticated
+        else current_app.config["DEFAULT_TENANT"]
+    )
+    return {"tenant": db.session.get(Tenant, tenant_id), "locale": str(get_locale())}
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    return render_template("example_host/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    error = None
+    if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()
+        user = db.session.scalars(select(User).where(User.email == email)).one_or_none()
+        if user is not None and check_password_hash(
+            user.password_hash, request.form.get("password", "")
+        ):
+            login_user(user)
+            target = request.args.get("next", "")
+            # only paths on this site: never an open redirect
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("example_host.my_page")
+            return redirect(target, code=303)
+        error = "That email and password do not match a demo account."
+    accounts = db.session.scalars(select(User).order_by(User.tenant_id, User.id)).all()
+    return render_template(
+        "example_host/login.html", accounts=accounts, error=error, demo_password=DEMO_PASSWORD
+    ), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("example_host.home"), code=303)
+
+
+@bp.get("/my")
+@login_required
+def my_page() -> ResponseReturnValue:
+    orders = []
+    if current_user.organisation_id:
+        orders = db.session.scalars(
+            select(ServiceOrder)
+            .where(ServiceOrder.organisation_id == current_user.organisation_id)
+            .order_by(ServiceOrder.active.desc(), ServiceOrder.service_name)
+        ).all()
+    return render_template("example_host/my_page.html", orders=orders)

@@ -1,0 +1,62 @@
+"""Take the README's screenshots of the customer pages from the demo marketplace.
+
+    python scripts/screenshots.py   # needs Debian's chromium; writes docs/screenshots/*.png
+
+It builds a fresh demo database in a temporary folder, serves the example marketplace on a
+free loopback port and drives Chromium through the pages as Anna, a demo customer.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from example_host import create_app  # noqa: E402
+from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}/demo.db"})
+        app.test_cli_runner().invoke(args=["demo", "reset"])
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
+                )
+                for name, viewport in (
+                    ("desktop", {"width": 1280, "height": 900}),
+                    ("phone", {"width": 390, "height": 844}),
+                ):
+                    page = browser.new_page(viewport=viewport)
+                    page.goto(f"{base}/login")
+                    page.get_by_role("button", name="Log in as Anna Virtanen").click()
+                    page.goto(f"{base}/my/support/")
+                    page.screenshot(path=OUT / f"tickets-{name}.png", full_page=True)
+                    page.goto(f"{base}/my/support/new")
+                    page.get_by_role("button", name="Send ticket").click()
+                    page.screenshot(path=OUT / f"new-ticket-errors-{name}.png", full_page=True)
+                    page.goto(f"{base}/my/support/tickets/1")
+                    page.screenshot(path=OUT / f"ticket-{name}.png", full_page=True)
+                    page.close()
+                browser.close()
+        finally:
+            server.shutdown()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

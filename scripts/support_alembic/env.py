@@ -1,0 +1,37 @@
+"""Alembic environment for writing the module's own revisions (developers only).
+
+Used by ``scripts/revision.py``; hosts never run it: they add our versions folder to their
+own Alembic setup.
+"""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from marketplace_support import SupportBase
+from marketplace_support.models import UTCDateTime
+
+
+def render_item(type_, obj, autogen_context):
+    # revisions must not import our models, which change: a UTCDateTime is a plain
+    # timezone-aware DateTime in the database
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+config = context.config
+engine = engine_from_config(
+    config.get_section(config.config_ini_section, {}), poolclass=pool.NullPool
+)
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SupportBase.metadata,
+        include_name=lambda name, type_, parent: type_ != "table" or name.startswith("support_"),
+        render_as_batch=True,
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()
