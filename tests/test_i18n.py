@@ -1,0 +1,393 @@
+"""Translations as users meet them: German pages, every shipped language loading, catalogs in
+step with the code, and a host's own wording winning over ours."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from flask import Flask
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
+
+from marketplace_support import MarketplaceSupport, SupportBase
+from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
+
+from .conftest import login
+from .host import FakeHost, Marketplace, add_login_route
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = Path(TRANSLATIONS_DIRECTORY)
+
+
+def _load_catalogs_script() -> ModuleType:
+    """``scripts/catalogs.py``, the same checks ``python scripts/catalogs.py check`` runs."""
+    spec = importlib.util.spec_from_file_location(
+        "marketplace_support_catalogs", ROOT / "scripts" / "catalogs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+catalogs = _load_catalogs_script()
+
+#: Every language we ship, found in the translations folder, so a new one is tested too.
+LANGUAGES = sorted(catalogs.catalog_files(TRANSLATIONS, DOMAIN))
+
+
+def read_catalog(path: Path, language: str = "de") -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file, locale=language)
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def fresh_form(client) -> dict[str, str]:
+    """The hidden fields (CSRF token, submission key) of a freshly loaded new-ticket form."""
+    response = client.get("/support/new")
+    assert response.status_code == 200
+    fields = hidden_inputs(response.get_data(as_text=True))
+    assert {"csrf_token", "submission_key"} <= fields.keys()
+    return fields
+
+
+def open_ticket(client) -> str:
+    """Send a complete new-ticket form; returns the ticket page the customer lands on."""
+    data = {
+        **fresh_form(client),
+        "order": "o-hosting",
+        "subject": "Website ist down",
+        "category": "technical",
+        "priority": "high",
+        "issue_about": "Seit 9 Uhr kommt ein 502.",
+    }
+    response = client.post("/support/new", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+@pytest.fixture
+def german(app: Flask) -> Flask:
+    app.config["TEST_LOCALE"] = "de"
+    return app
+
+
+# --- German pages -------------------------------------------------------------------------
+
+
+def test_ticket_list_is_german(german, client):
+    login(client, "alice")
+    empty = client.get("/support/").get_data(as_text=True)
+    assert "Sie haben keine offenen Tickets." in empty
+    open_ticket(client)
+    page = client.get("/support/").get_data(as_text=True)
+    assert '<html lang="de">' in page
+    for german_text in (
+        "Meine Support-Tickets · Support",
+        "Neues Ticket",
+        "Gelöst und geschlossen",
+        "Offen",  # the tab and the status badge
+        "Hoch",
+        "Bearbeitet von Nimbus Hosting",
+        "Zuletzt aktualisiert: <time",
+    ):
+        assert german_text in page
+    for english in ("My support tickets", "New ticket", "Resolved and closed", "Handled by"):
+        assert english not in page
+
+
+def test_new_ticket_form_is_german(german, client):
+    login(client, "alice")
+    page = client.get("/support/new").get_data(as_text=True)
+    for german_text in (
+        "Bevor Sie uns schreiben",
+        "Bevor Sie ein Ticket senden: Prüfen Sie bitte",  # the troubleshooting text
+        "Um welchen Dienst geht es?",
+        "Anbieter: Nimbus Hosting",
+        "Betrifft keinen meiner aktiven Dienste",
+        "Problembereich auswählen",
+        "Technisches Problem mit einem Dienst",
+        "Probleme, die Ihren Dienst beeinträchtigen",
+        "Worum geht es?",
+        "(optional)",
+        "Ticket senden",
+        "Abbrechen",
+    ):
+        assert german_text in page
+    for english in ("Which service is this about?", "Send ticket", "Before you send a ticket"):
+        assert english not in page
+
+
+def test_ticket_page_and_its_history_are_german(german, client):
+    login(client, "alice")
+    page = open_ticket(client)
+    for german_text in (
+        "Ihr Ticket #1 wurde gesendet",
+        "Nimbus Hosting wird Ihnen hier antworten.",
+        "Ticketdetails",
+        "Bearbeitet von",
+        "Weitergeleitet an Nimbus Hosting. Grund: Der Anbieter erbringt den gewählten Dienst.",
+        "Als gelöst markieren",
+        "Informationen ergänzen",
+    ):
+        assert german_text in page
+    for english in ("has been sent", "Ticket details", "Mark as resolved", "Conversation"):
+        assert english not in page
+
+    form = fresh_form(client)
+    resolved = client.post(
+        "/support/tickets/1/status", data={"csrf_token": form["csrf_token"], "action": "resolve"}
+    )
+    assert resolved.status_code == 303
+    page = client.get(resolved.headers["Location"]).get_data(as_text=True)
+    assert "Das Ticket ist als gelöst markiert. Vielen Dank!" in page
+    assert "Alice hat den Status von „Offen“ auf „Gelöst“ geändert." in page
+    assert "Wieder öffnen" in page
+    assert "Resolved" not in page and "Reopen" not in page
+
+
+def test_validation_errors_of_an_empty_form_are_german(german, client):
+    login(client, "alice")
+    response = client.post("/support/new", data=fresh_form(client))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for german_text in (
+        "Bitte prüfen Sie Ihre Angaben",
+        "Fehler:",
+        "Bitte wählen Sie den Dienst, um den es geht.",
+        "Bitte geben Sie einen Betreff ein.",
+        "Bitte wählen Sie einen Problembereich.",
+        "Bitte beschreiben Sie, worum es geht.",
+    ):
+        assert german_text in page
+    for english in ("Please check the form", "Enter a subject.", "Choose a problem area."):
+        assert english not in page
+
+
+def test_length_error_keeps_its_number_in_german(german, client):
+    login(client, "alice")
+    data = {**fresh_form(client), "order": "o-hosting", "subject": "x" * 201}
+    page = client.post("/support/new", data=data).get_data(as_text=True)
+    assert "Der Betreff darf höchstens 200 Zeichen lang sein." in page
+
+
+def test_error_page_is_german(german, client):
+    login(client, "alice")
+    response = client.get("/support/?state=everything")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Hier stimmt etwas nicht" in page and "Diese Ticketliste gibt es nicht." in page
+
+
+# --- every shipped language loads ---------------------------------------------------------
+
+
+def test_german_is_shipped():
+    assert "de" in LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_shipped_language_loads_through_the_domain(app, language):
+    """Through the app's domain, every entry of the .po comes back translated: the .mo the
+    wheel ships is found and holds the catalog."""
+    app.config["TEST_LOCALE"] = language
+    catalog = read_catalog(TRANSLATIONS / language / "LC_MESSAGES" / f"{DOMAIN}.po", language)
+    domain = app.extensions["marketplace_support"].domain
+    with app.test_request_context():
+        assert domain.gettext("My support tickets") != "My support tickets"
+        translations = domain.get_translations()
+        for message in catalog:
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple):
+                for n in range(3):
+                    expected = message.string[translations.plural(n)]
+                    assert translations.ngettext(*message.id, n) == expected
+            else:
+                assert translations.gettext(message.id) == message.string
+
+
+# --- the catalogs are in step with the code -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def extracted() -> Catalog:
+    """The messages in the code and templates now, extracted with setup.cfg's options."""
+    return catalogs.extract_messages()
+
+
+def test_extraction_finds_strings_of_code_and_templates(extracted):
+    assert extracted.get("My support tickets") is not None  # a template (_ms)
+    assert extracted.get("Waiting for your reply") is not None  # code (lazy_gettext)
+    assert extracted.get("Enter a subject.") is not None  # a schema's error
+
+
+def test_shipped_catalogs_are_complete_and_compiled(extracted):
+    problems = catalogs.check_catalogs(template=extracted)
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_check_command_passes_on_the_shipped_catalogs():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "catalogs.py"), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "de" in result.stdout
+
+
+@pytest.fixture
+def german_copy(tmp_path: Path) -> Path:
+    """A copy of the German .po and .mo in a folder of its own; returns the .po."""
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    for suffix in (".po", ".mo"):
+        source = TRANSLATIONS / "de" / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+        (folder / source.name).write_bytes(source.read_bytes())
+    return folder / f"{DOMAIN}.po"
+
+
+def rewrite(po: Path, change) -> None:
+    catalog = read_catalog(po)
+    change(catalog)
+    with po.open("wb") as file:
+        write_po(file, catalog, width=None)
+
+
+def compile_po(po: Path) -> None:
+    catalog = read_catalog(po)
+    with po.with_suffix(".mo").open("wb") as file:
+        write_mo(file, catalog)
+
+
+def found(problems, kind: str, message: str):
+    """The problem of ``kind`` about ``message``, or None."""
+    return next((p for p in problems if p.kind == kind and p.message == message), None)
+
+
+def check_copy(po: Path, extracted: Catalog):
+    return catalogs.check_catalogs(po.parent.parent.parent, DOMAIN, template=extracted)
+
+
+def test_copy_of_the_catalog_passes(german_copy, extracted):
+    assert check_copy(german_copy, extracted) == []
+
+
+def test_check_reports_a_string_missing_from_the_catalog(german_copy, extracted):
+    rewrite(german_copy, lambda catalog: catalog.delete("My support tickets"))
+    compile_po(german_copy)
+    missing = found(check_copy(german_copy, extracted), "missing", "My support tickets")
+    assert missing is not None
+    assert "customer/tickets.html" in str(missing)  # says where the string is used
+
+
+def test_check_reports_a_new_string_not_yet_in_the_catalog(german_copy, extracted):
+    template = read_catalog(german_copy)  # every msgid the catalog has …
+    template.add("Your ticket was merged", locations=[("customer/ticket.html", 12)])  # … and one
+    missing = found(check_copy(german_copy, template), "missing", "Your ticket was merged")
+    assert missing is not None and "customer/ticket.html:12" in str(missing)
+
+
+def test_check_reports_fuzzy_and_untranslated_entries(german_copy, extracted):
+    def unfinish(catalog: Catalog) -> None:
+        catalog["New ticket"].flags.add("fuzzy")
+        catalog["Send ticket"].string = ""
+
+    rewrite(german_copy, unfinish)
+    compile_po(german_copy)
+    problems = check_copy(german_copy, extracted)
+    assert found(problems, "fuzzy", "New ticket")
+    assert found(problems, "untranslated", "Send ticket")
+
+
+def test_check_reports_a_translation_that_drops_a_placeholder(german_copy, extracted):
+    def drop(catalog: Catalog) -> None:
+        catalog["Handled by %(name)s"].string = "Bearbeitet von %(nome)s"
+
+    rewrite(german_copy, drop)
+    compile_po(german_copy)
+    assert found(check_copy(german_copy, extracted), "invalid", "Handled by %(name)s")
+
+
+def test_check_reports_a_mo_out_of_step_with_its_po(german_copy, extracted):
+    def reword(catalog: Catalog) -> None:
+        catalog["Cancel"].string = "Zurück"
+
+    rewrite(german_copy, reword)  # the .mo still says "Abbrechen"
+    assert found(check_copy(german_copy, extracted), "mo-stale", "Cancel")
+
+    compile_po(german_copy)  # a new .mo: other bytes and dates, the same messages
+    assert check_copy(german_copy, extracted) == []
+
+    german_copy.with_suffix(".mo").unlink()
+    assert found(check_copy(german_copy, extracted), "mo-missing", "")
+
+
+# --- a host's wording wins ----------------------------------------------------------------
+
+
+@pytest.fixture
+def host_translations(tmp_path: Path) -> Path:
+    """The host's own catalog of our domain, rewording one of our strings in German."""
+    catalog = Catalog(locale="de", domain=DOMAIN)
+    catalog.add("My support tickets", "Ihre Anfragen an uns")
+    folder = tmp_path / "host_translations" / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / f"{DOMAIN}.po").open("wb") as file:
+        write_po(file, catalog)
+    with (folder / f"{DOMAIN}.mo").open("wb") as file:
+        write_mo(file, catalog)
+    return tmp_path / "host_translations"
+
+
+@pytest.fixture
+def host_app(database_url: str, marketplace: Marketplace, host_translations: Path):
+    """A host app like conftest's ``app``, with its own translation folder."""
+    app = Flask("host_with_translations")
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        BABEL_TRANSLATION_DIRECTORIES=str(host_translations),
+    )
+    db = SQLAlchemy()
+    db.init_app(app)
+    Babel(app, locale_selector=lambda: app.config.get("TEST_LOCALE", "de"))
+    MarketplaceSupport(app, host=FakeHost(marketplace))
+    add_login_route(app, marketplace)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            SupportBase.metadata.create_all(db.engine)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_host_catalog_overrides_our_wording(host_app):
+    client = host_app.test_client()
+    login(client, "alice")
+    page = client.get("/support/").get_data(as_text=True)
+    assert "Ihre Anfragen an uns" in page
+    assert "Meine Support-Tickets" not in page
+    assert "Neues Ticket" in page and "Gelöst und geschlossen" in page  # still ours
+
+    host_app.config["TEST_LOCALE"] = "en"  # the host has no English wording: ours stays
+    page = client.get("/support/").get_data(as_text=True)
+    assert "My support tickets" in page and "Ihre Anfragen an uns" not in page
