@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from babel import dates
 from flask import Flask, current_app
@@ -59,8 +59,8 @@ def template_ngettext(singular: str, plural: str, num: int, **variables: Any) ->
 
 def lazy_gettext(string: str, **variables: Any) -> str:
     """A string translated when it is shown, for module-level tables and schemas."""
-    lazy: Any = LazyString(gettext, string, **variables)
-    return lazy  # typed as str: it behaves as one wherever it is used
+    # typed as str: it behaves as one wherever it is used
+    return cast(str, LazyString(gettext, string, **variables))
 
 
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:

@@ -9,6 +9,9 @@ gives its number back.
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,13 +21,16 @@ from .models import TicketCounter
 def next_number(session: Session, tenant_id: str) -> int:
     """Allocate the next ticket number of ``tenant_id`` in the session's transaction."""
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
+    table = cast(Table, TicketCounter.__table__)
+    insert: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        insert = postgresql.insert(table)
+    elif dialect == "sqlite":
+        insert = sqlite.insert(table)
+    else:
         raise RuntimeError(f"marketplace_support supports PostgreSQL and SQLite, not {dialect}")
-    table = TicketCounter.__table__
     statement = (
-        insert(table)
-        .values(tenant_id=tenant_id, last_number=1)
+        insert.values(tenant_id=tenant_id, last_number=1)
         .on_conflict_do_update(
             index_elements=[table.c.tenant_id], set_={"last_number": table.c.last_number + 1}
         )

@@ -45,7 +45,7 @@ def decode(cursor: str) -> tuple[datetime, int]:
 
 def newest_first(
     session: Session,
-    query: Select[tuple[T]],
+    query: Select[T],
     moment_column: InstrumentedAttribute[datetime],
     id_column: InstrumentedAttribute[int],
     size: int,

@@ -76,10 +76,12 @@ def _use_case(function: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def _commit_or_find(find_existing: Callable[[], T | None]) -> T | None:
-    """Commit; when a unique key says this submission was already stored, return that row."""
+def _store_once(write: Callable[[], None], find_existing: Callable[[], T | None]) -> T | None:
+    """Write and commit; when a unique key says this submission was stored already (a second
+    request of the same form, maybe at the same moment), roll back and return that row."""
     session = support.session
     try:
+        write()
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -169,26 +171,28 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
         created_at=moment,
         updated_at=moment,
     )
-    session.add(ticket)
-    session.flush()
-    session.add_all(
-        [
-            _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment),
-            _event(
-                ticket,
-                None,
-                Role.SYSTEM,
-                EventKind.ROUTED,
-                moment,
-                to_value=route.handler.value,
-                to_name=route.provider_name,
-                detail=route.reason.value,
-            ),
-        ]
-    )
-    earlier = _commit_or_find(
-        lambda: _ticket_by_submission(tenant_id, actor, data["submission_key"])
-    )
+
+    def write() -> None:
+        session.add(ticket)
+        session.flush()  # the events need the ticket's id
+        session.add_all(
+            [
+                _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment),
+                _event(
+                    ticket,
+                    None,
+                    Role.SYSTEM,
+                    EventKind.ROUTED,
+                    moment,
+                    to_value=route.handler.value,
+                    to_name=route.provider_name,
+                    detail=route.reason.value,
+                ),
+            ]
+        )
+
+    key = data["submission_key"]
+    earlier = _store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
     if earlier is not None:
         return Opened(earlier, created=False)
     return Opened(ticket, created=True)
@@ -254,7 +258,7 @@ def customer_ticket(
     """Raises: TicketNotFound, also for a ticket the customer may not see."""
     ticket = _customer_ticket_or_none(tenant_id, actor, number, for_update=for_update)
     if ticket is None:
-        raise access.TicketNotFound(number)
+        raise access.TicketNotFound()
     return ticket
 
 
@@ -395,12 +399,16 @@ def add_customer_message(
         submission_key=data["submission_key"],
         created_at=moment,
     )
-    support.session.add(message)
-    moved_to = workflow.CUSTOMER_MESSAGE_MOVES.get(ticket.status)
-    if moved_to is not None:
-        _set_status(ticket, moved_to, actor, Role.CUSTOMER, moment, detail="customer_replied")
-    ticket.updated_at = moment
-    earlier = _commit_or_find(lambda: _message_by_submission(ticket, data["submission_key"]))
+
+    def write() -> None:
+        support.session.add(message)
+        moved_to = workflow.CUSTOMER_MESSAGE_MOVES.get(ticket.status)
+        if moved_to is not None:
+            _set_status(ticket, moved_to, actor, Role.CUSTOMER, moment, detail="customer_replied")
+        ticket.updated_at = moment
+        support.session.flush()
+
+    earlier = _store_once(write, lambda: _message_by_submission(ticket, data["submission_key"]))
     return earlier if earlier is not None else message
 
 

@@ -18,7 +18,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from marketplace_support import MarketplaceSupport, Order, SupportBase
 
-from .host import Marketplace, TestHost, add_login_route
+from .host import FakeHost, Marketplace, add_login_route
 
 SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
 
@@ -97,7 +97,7 @@ def app(database_url: str, marketplace: Marketplace) -> Iterator[Flask]:
     db = SQLAlchemy()
     db.init_app(app)
     Babel(app, locale_selector=lambda: app.config.get("TEST_LOCALE", "en"))
-    MarketplaceSupport(app, host=TestHost(marketplace))
+    MarketplaceSupport(app, host=FakeHost(marketplace))
     add_login_route(app, marketplace)
     with app.app_context():
         if database_url.startswith("sqlite"):

@@ -41,7 +41,7 @@ class Marketplace:
         return order
 
 
-class TestHost(HostAdapter):
+class FakeHost(HostAdapter):
     def __init__(self, marketplace: Marketplace) -> None:
         self.marketplace = marketplace
 

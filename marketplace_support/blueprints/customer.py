@@ -5,12 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from .. import tickets
-from ..access import TicketNotFound
 from ..extension import support
 from ..host import Actor
 from ..i18n import gettext
@@ -34,7 +33,6 @@ def build_blueprint() -> Blueprint:
     bp.add_url_rule(
         "/tickets/<int:number>/status", "change_status", _change_status, methods=["POST"]
     )
-    bp.register_error_handler(TicketNotFound, lambda error: abort(404))
     return bp
 
 
@@ -90,7 +88,8 @@ def _new_ticket() -> ResponseReturnValue:
             )
     else:
         values = {"submission_key": secrets.token_urlsafe(24)}
-    follow_up = request.values.get("follow_up_of", type=int)
+    # a refused form keeps its follow-up number in its own hidden field
+    follow_up = request.args.get("follow_up_of", type=int) if request.method == "GET" else None
     choices = tickets.new_ticket_form(tenant_id, actor, follow_up)
     if request.method == "GET" and choices.follow_up_of is not None:
         values.update(_follow_up_values(choices))

@@ -1,0 +1,87 @@
+"""What a browser does with our forms, for tests that go through HTTP."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from marketplace_support.models import Event, Message, Ticket, TicketCounter
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def new_ticket_form(client: Any) -> dict[str, str]:
+    """The hidden fields of a freshly loaded new-ticket form (CSRF token, submission key)."""
+    response = client.get("/support/new")
+    assert response.status_code == 200, response.status_code
+    return hidden_inputs(response.get_data(as_text=True))
+
+
+def ticket_fields(**overrides: str) -> dict[str, str]:
+    fields = {
+        "order": "o-hosting",
+        "subject": "Website is down",
+        "category": "technical",
+        "priority": "high",
+        "issue_about": "The site answers 502 since 9:00.",
+        "expected_outcome": "The site loads.",
+        "current_scenario": "Every page, every visitor.",
+    }
+    fields.update(overrides)
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def submit_ticket(client: Any, **overrides: str) -> Any:
+    """Load the form and send it, as a customer would; returns the response to the POST."""
+    data = {**new_ticket_form(client), **ticket_fields(**overrides)}
+    return client.post("/support/new", data=data)
+
+
+def open_ticket(client: Any, **overrides: str) -> int:
+    """Open a ticket through the form and return its number."""
+    response = submit_ticket(client, **overrides)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    match = re.search(r"/support/tickets/(\d+)", response.headers["Location"])
+    assert match
+    return int(match.group(1))
+
+
+def ticket_page_form(client: Any, number: int) -> dict[str, str]:
+    response = client.get(f"/support/tickets/{number}")
+    assert response.status_code == 200
+    return hidden_inputs(response.get_data(as_text=True))
+
+
+def add_information(client: Any, number: int, body: str) -> Any:
+    data = {**ticket_page_form(client, number), "body": body}
+    return client.post(f"/support/tickets/{number}/messages", data=data)
+
+
+def change_status(client: Any, number: int, action: str) -> Any:
+    data = {"csrf_token": new_ticket_form(client)["csrf_token"], "action": action}
+    return client.post(f"/support/tickets/{number}/status", data=data)
+
+
+def row_counts(app: Any) -> dict[str, int]:
+    """How many rows each of our tables holds: proof that nothing was half-written."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        counts = {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (Ticket, Message, Event, TicketCounter)
+        }
+        session.remove()
+        return counts
+
+
+def tickets_in_db(app: Any) -> list[Ticket]:
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = list(session.scalars(select(Ticket).order_by(Ticket.tenant_id, Ticket.number)))
+        session.expunge_all()
+        session.remove()
+        return rows

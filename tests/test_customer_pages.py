@@ -1,0 +1,310 @@
+"""My Page → Support as a customer uses it: the list, the form, the ticket page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from marketplace_support import Category, Flags
+from marketplace_support.models import Ticket
+
+from .conftest import login
+from .helpers import (
+    add_information,
+    change_status,
+    hidden_inputs,
+    open_ticket,
+    row_counts,
+    tickets_in_db,
+)
+
+
+def set_ticket(app, number, **values):
+    """Move a ticket in time or state as the rest of the desk would have."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        ticket = session.query(Ticket).filter_by(tenant_id="t1", number=number).one()
+        for key, value in values.items():
+            setattr(ticket, key, value)
+        session.commit()
+        session.remove()
+
+
+def list_numbers(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', html)]
+
+
+def test_list_shows_what_a_customer_needs_to_recognise_a_ticket(client):
+    login(client, "alice")
+    open_ticket(client, subject="Mail bounces", order="o-mail", priority="urgent")
+    open_ticket(client, subject="Question about my contract", order="none", priority="low")
+    page = client.get("/support/").get_data(as_text=True)
+    assert "Mail bounces" in page and "Mail Basic" in page and "Handled by Post &amp; Co" in page
+    assert "Urgent" in page and "Open" in page
+    assert "Question about my contract" in page and "Not related to a service" in page
+    assert "Handled by Marketplace support" in page
+    assert re.search(r"Updated <time datetime=\"[^\"]+\">", page)
+
+
+def test_list_shows_most_recent_activity_first(app, client):
+    login(client, "alice")
+    first = open_ticket(client, subject="First")
+    second = open_ticket(client, subject="Second")
+    assert list_numbers(client.get("/support/").get_data(as_text=True)) == [second, first]
+    add_information(client, first, "Any news?")
+    assert list_numbers(client.get("/support/").get_data(as_text=True)) == [first, second]
+
+
+def test_open_and_closed_tickets_are_listed_separately_with_counts(client):
+    login(client, "alice")
+    kept_open = open_ticket(client, subject="Still broken")
+    done = open_ticket(client, subject="Fixed now")
+    change_status(client, done, "resolve")
+    open_page = client.get("/support/").get_data(as_text=True)
+    closed_page = client.get("/support/?state=closed").get_data(as_text=True)
+    assert list_numbers(open_page) == [kept_open]
+    assert list_numbers(closed_page) == [done]
+    assert re.search(r'Open <span class="ms-count">1</span>', open_page)
+    assert re.search(r'Resolved and closed <span class="ms-count">1</span>', open_page)
+
+
+def test_list_is_paginated_and_the_pages_join_up(client):
+    login(client, "alice")  # SUPPORT_PAGE_SIZE is 5 in the tests
+    numbers = [open_ticket(client, subject=f"Ticket {i}") for i in range(12)]
+    seen, url = [], "/support/"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += list_numbers(page)
+        more = re.search(r'href="(/support/\?state=open&amp;after=[^"]+)"', page)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == list(reversed(numbers))
+
+
+def test_a_page_link_that_was_tampered_with_gets_a_clear_message(client):
+    login(client, "alice")
+    response = client.get("/support/?after=yesterday")
+    assert response.status_code == 400
+    assert "This page link is not valid" in response.get_data(as_text=True)
+    assert client.get("/support/?state=everything").status_code == 404
+
+
+def test_empty_list_invites_to_open_a_ticket(client):
+    login(client, "alice")
+    page = client.get("/support/").get_data(as_text=True)
+    assert "You have no open tickets." in page and 'href="/support/new"' in page
+
+
+def test_form_shows_the_tenants_troubleshooting_text_sanitised(client, marketplace):
+    marketplace.texts[("t1", "troubleshooting", "en")] = (
+        '<p>Check <a href="https://status.example.com">status</a> first.</p>'
+        '<script>alert(1)</script><a href="javascript:alert(1)">x</a><a href="/admin">y</a>'
+    )
+    login(client, "alice")
+    page = client.get("/support/new").get_data(as_text=True)
+    assert 'Check <a href="https://status.example.com" rel="noopener noreferrer nofollow">' in page
+    assert "<script>alert" not in page and "javascript:" not in page
+    assert 'href="/admin"' not in page
+
+
+def test_form_shows_our_troubleshooting_text_when_the_tenant_has_none(client):
+    login(client, "alice")
+    page = client.get("/support/new").get_data(as_text=True)
+    assert "<p>Before you send a ticket: check whether the service shows a notice" in page
+
+
+def test_form_offers_the_hosts_problem_areas_and_the_four_priorities(client, marketplace):
+    marketplace.categories["t1"] = [
+        Category("outage", "Service outage"),
+        Category("other", "Other"),
+    ]
+    login(client, "alice")
+    page = client.get("/support/new").get_data(as_text=True)
+    assert '<option value="outage" >Service outage</option>' in page
+    for priority in ("Low", "Medium", "High", "Urgent"):
+        assert f'<span class="ms-choice-title">{priority}</span>' in page
+    assert 'value="medium" checked' in page
+
+
+def test_sending_the_form_confirms_with_the_ticket_number(client):
+    login(client, "alice")
+    number = open_ticket(client)
+    page = client.get(f"/support/tickets/{number}?notice=opened").get_data(as_text=True)
+    assert f"Your ticket #{number} has been sent" in page
+    assert "Nimbus Hosting will answer it here." in page
+
+
+def test_ticket_page_shows_the_description_and_the_details(client):
+    login(client, "alice")
+    number = open_ticket(
+        client,
+        subject="Site down",
+        issue_about="It answers 502.",
+        expected_outcome="It loads.",
+        current_scenario="Since 9:00.",
+    )
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    for text in (
+        f"#{number}</span> Site down",
+        "It answers 502.",
+        "It loads.",
+        "Since 9:00.",
+        "<dt>Status</dt><dd>Open</dd>",
+        "<dt>Priority</dt><dd>High</dd>",
+        "<dt>Service</dt><dd>Web hosting M</dd>",
+        "<dt>Handled by</dt><dd>Nimbus Hosting</dd>",
+        "<dt>Problem area</dt><dd>Technical problem with a service</dd>",
+        "<dt>Opened</dt>",
+        "<dt>Last activity</dt>",
+    ):
+        assert text in page
+
+
+def test_times_are_shown_in_the_viewers_time_zone(app, client, marketplace):
+    marketplace.add_customer("t1", "tina", "acme", timezone="Asia/Tokyo")
+    login(client, "tina")
+    number = open_ticket(client)
+    [ticket] = tickets_in_db(app)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    tokyo = (ticket.created_at + timedelta(hours=9)).strftime("%-I:%M")
+    assert tokyo in page
+
+
+def test_customer_adds_information_and_sees_it_in_the_conversation(client):
+    login(client, "alice")
+    number = open_ticket(client)
+    response = add_information(client, number, "It happens on mobile too.\nScreenshot follows.")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your information was added to the ticket." in page
+    assert "It happens on mobile too.\nScreenshot follows." in page
+
+
+def test_empty_information_is_refused_next_to_the_field(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    response = add_information(client, number, "   ")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="ms-body-error"' in page and "Write the information you want to add." in page
+    assert row_counts(app)["support_message"] == 0
+
+
+def test_answering_a_ticket_that_waits_for_the_customer_hands_it_back(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    set_ticket(app, number, status="waiting_for_customer")
+    add_information(client, number, "Here is the log you asked for.")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "<dt>Status</dt><dd>Open</dd>" in page
+    assert "changed the status from “Waiting for your reply” to “Open”" in page
+
+
+def test_customer_marks_a_ticket_resolved_and_reopens_it(client):
+    login(client, "alice")
+    number = open_ticket(client)
+    response = change_status(client, number, "resolve")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<dt>Status</dt><dd>Resolved</dd>" in page
+    assert "The ticket is marked as resolved." in page
+    assert 'name="body"' not in page  # no more information on a resolved ticket
+    response = change_status(client, number, "reopen")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<dt>Status</dt><dd>Open</dd>" in page and "The ticket is open again." in page
+    assert "Alice changed the status from “Resolved” to “Open”." in page
+
+
+def test_information_cannot_be_added_to_a_resolved_ticket(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    form = hidden_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True))
+    change_status(client, number, "resolve")
+    response = client.post(f"/support/tickets/{number}/messages", data={**form, "body": "Late"})
+    assert response.status_code == 409
+    assert "Reopen it to add information." in response.get_data(as_text=True)
+    assert row_counts(app)["support_message"] == 0
+
+
+def test_where_the_tenant_does_not_let_customers_resolve_there_is_no_button(
+    app, client, marketplace
+):
+    marketplace.flags["t1"] = Flags(customer_may_resolve=False)
+    login(client, "alice")
+    number = open_ticket(client)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert 'value="resolve"' not in page
+    response = change_status(client, number, "resolve")
+    assert response.status_code == 409
+    assert "support marks tickets resolved" in response.get_data(as_text=True)
+    assert tickets_in_db(app)[0].status == "open"
+
+
+def test_reopen_window_closes_and_the_customer_is_offered_a_follow_up(app, client, marketplace):
+    marketplace.flags["t1"] = Flags(reopen_days=3)
+    login(client, "alice")
+    number = open_ticket(client, subject="Backups fail")
+    change_status(client, number, "resolve")
+    resolved_at = tickets_in_db(app)[0].resolved_at
+    set_ticket(app, number, status="closed", resolved_at=resolved_at - timedelta(days=4))
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert 'value="reopen"' not in page
+    assert "This ticket can no longer be reopened." in page
+    response = change_status(client, number, "reopen")
+    assert response.status_code == 409
+    assert "more than 3 days ago" in response.get_data(as_text=True)
+
+    form_page = client.get(f"/support/new?follow_up_of={number}").get_data(as_text=True)
+    assert f'value="Follow-up to #{number}: Backups fail"' in form_page
+    assert 'value="o-hosting" checked' in form_page
+    follow_up = open_ticket(client, follow_up_of=str(number))
+    page = client.get(f"/support/tickets/{follow_up}").get_data(as_text=True)
+    assert f'href="/support/tickets/{number}">#{number}</a>' in page
+
+
+def test_follow_up_of_someone_elses_ticket_is_not_found(client):
+    login(client, "bob")
+    bobs = open_ticket(client, order="o-bob")
+    login(client, "alice")
+    assert client.get(f"/support/new?follow_up_of={bobs}").status_code == 404
+
+
+def test_a_closed_ticket_within_the_window_can_be_reopened(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    change_status(client, number, "resolve")
+    set_ticket(app, number, status="closed")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert 'value="reopen"' in page
+    assert change_status(client, number, "reopen").status_code == 303
+    assert tickets_in_db(app)[0].status == "open"
+
+
+def test_an_unknown_action_changes_nothing(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    response = change_status(client, number, "delete")
+    assert response.status_code == 409
+    assert tickets_in_db(app)[0].status == "open"
+
+
+def test_nobody_logged_in_gets_the_hosts_answer(client):
+    assert client.get("/support/").status_code == 401
+    assert client.post("/support/new").status_code in (400, 401)
+
+
+def test_people_who_are_not_customers_are_told_the_page_is_for_customers(client):
+    login(client, "paul")
+    response = client.get("/support/new")
+    assert response.status_code == 403
+    assert "Support on My Page is for customers" in response.get_data(as_text=True)
+
+
+def test_a_form_without_a_valid_csrf_token_is_refused_and_nothing_is_written(app, client):
+    login(client, "alice")
+    from .helpers import new_ticket_form, ticket_fields
+
+    data = {**new_ticket_form(client), **ticket_fields(), "csrf_token": "forged"}
+    response = client.post("/support/new", data=data)
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert row_counts(app)["support_ticket"] == 0

@@ -1,0 +1,94 @@
+"""The example marketplace uses the module as a host would: menu, login, tenants, flags."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from example_host import create_app
+from example_host.models import db
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One demo marketplace for the module: the tests only read it and log in."""
+    folder = tmp_path_factory.mktemp("demo")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db", "TESTING": True})
+    result = app.test_cli_runner().invoke(args=["demo", "reset"])
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def log_in(client, email):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"csrf_token": token, "email": email, "password": "demo"})
+    assert response.status_code == 303
+
+
+def test_login_page_lists_the_demo_logins_of_every_marketplace(demo):
+    page = demo.test_client().get("/login").get_data(as_text=True)
+    for email in (
+        "anna@acme.example",
+        "pia@nimbus.example",
+        "oscar@nordic.example",
+        "lena@bergbau.example",
+        "hugo@quay.example",
+    ):
+        assert email in page
+    assert "Every password is <code>demo</code>" in page
+
+
+def test_customer_finds_support_in_the_my_page_menu(demo):
+    client = demo.test_client()
+    log_in(client, "anna@acme.example")
+    page = client.get("/my").get_data(as_text=True)
+    assert '<a href="/my/support/">Support</a>' in page
+    tickets = client.get("/my/support/").get_data(as_text=True)
+    assert "The website loads very slowly since Monday" in tickets
+    assert "Nordic Cloud Market" in tickets  # the host's own layout around our pages
+
+
+def test_the_menu_hides_support_where_the_marketplace_switched_it_off(demo):
+    client = demo.test_client()
+    log_in(client, "hugo@quay.example")
+    assert ">Support</a>" not in client.get("/my").get_data(as_text=True)
+    assert client.get("/my/support/").status_code == 404
+
+
+def test_provider_staff_get_no_customer_support_entry(demo):
+    client = demo.test_client()
+    log_in(client, "pia@nimbus.example")
+    assert ">Support</a>" not in client.get("/my").get_data(as_text=True)
+
+
+def test_a_marketplace_without_tickets_about_no_service_offers_only_services(demo):
+    client = demo.test_client()
+    log_in(client, "lena@bergbau.example")
+    page = client.get("/my/support/new").get_data(as_text=True)
+    assert "ERP Cloud" in page and 'value="none"' not in page
+    assert "Tickets auf diesem Marktplatz betreffen immer einen Ihrer aktiven Dienste." in page
+
+
+def test_each_marketplace_shows_its_own_troubleshooting_text(demo):
+    client = demo.test_client()
+    log_in(client, "anna@acme.example")
+    page = client.get("/my/support/new").get_data(as_text=True)
+    assert "Most problems are solved fastest by the provider of the service" in page
+
+
+def test_visitors_are_sent_to_the_login_page(demo):
+    response = demo.test_client().get("/my/support/new")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_customers_of_one_marketplace_never_see_anothers_tickets(demo):
+    client = demo.test_client()
+    log_in(client, "lena@bergbau.example")
+    assert client.get("/my/support/tickets/1").status_code == 200  # Lena's own #1 in alpen
+    assert "Export nach Excel" in client.get("/my/support/tickets/1").get_data(as_text=True)
+    assert client.get("/my/support/tickets/2").status_code == 404  # alpen has one ticket

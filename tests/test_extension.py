@@ -1,0 +1,88 @@
+"""Mounting the module: the errors a host developer gets when the setup is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
+
+from marketplace_support import HostAdapter, MarketplaceSupport
+
+from .host import FakeHost, Marketplace
+
+
+def bare_app(**config):
+    app = Flask("mount_test")
+    app.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI="sqlite://", **config)
+    SQLAlchemy().init_app(app)
+    Babel(app)
+    return app
+
+
+@pytest.fixture
+def host():
+    return FakeHost(Marketplace())
+
+
+def test_mounting_twice_on_one_app_is_refused(host):
+    app = bare_app()
+    support = MarketplaceSupport(app, host=host)
+    with pytest.raises(RuntimeError, match="already initialised"):
+        support.init_app(app)
+
+
+def test_one_extension_object_serves_several_apps(host):
+    support = MarketplaceSupport(host=host)
+    first, second = bare_app(SUPPORT_URL_PREFIX="/help"), bare_app()
+    support.init_app(first)
+    support.init_app(second)
+    assert first.url_map.bind("x").match("/help/") == ("marketplace_support.customer.tickets", {})
+    assert second.url_map.bind("x").match("/support/") == (
+        "marketplace_support.customer.tickets",
+        {},
+    )
+
+
+def test_a_misspelled_config_key_fails_loudly_with_a_suggestion(host):
+    app = bare_app(SUPPORT_TICKET_WITHOUT_ORDERS=False)
+    with pytest.raises(
+        RuntimeError,
+        match=r"SUPPORT_TICKET_WITHOUT_ORDERS \(did you mean SUPPORT_TICKET_WITHOUT_ORDER\?\)",
+    ):
+        MarketplaceSupport(app, host=host)
+
+
+def test_defaults_are_set_and_the_hosts_values_kept(host):
+    app = bare_app(SUPPORT_PAGE_SIZE=7)
+    MarketplaceSupport(app, host=host)
+    assert app.config["SUPPORT_PAGE_SIZE"] == 7
+    assert app.config["SUPPORT_URL_PREFIX"] == "/support"
+
+
+def test_without_a_host_adapter_the_error_says_what_to_pass():
+    with pytest.raises(RuntimeError, match="needs a host adapter"):
+        MarketplaceSupport(bare_app())
+
+
+def test_without_flask_babel_the_error_says_what_to_create(host):
+    app = Flask("no_babel")
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://")
+    SQLAlchemy().init_app(app)
+    with pytest.raises(RuntimeError, match=r"needs Flask-Babel: create Babel\(app"):
+        MarketplaceSupport(app, host=host)
+
+
+def test_without_flask_sqlalchemy_the_error_says_what_to_do(host):
+    app = Flask("no_db")
+    Babel(app)
+    with pytest.raises(RuntimeError, match="needs Flask-SQLAlchemy"):
+        MarketplaceSupport(app, host=host)
+
+
+def test_a_host_adapter_must_answer_who_acts_and_which_orders_are_active():
+    class Incomplete(HostAdapter):
+        pass
+
+    with pytest.raises(TypeError, match="current_actor"):
+        Incomplete()

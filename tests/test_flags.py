@@ -1,0 +1,66 @@
+"""The tenant's switches: support on or off, and the host's menu entry."""
+
+from __future__ import annotations
+
+import pytest
+from flask import render_template_string
+
+from marketplace_support import Flags, support_menu_link
+
+from .conftest import login
+from .helpers import open_ticket
+
+
+@pytest.fixture
+def menu_html(app, client):
+    """The host's menu snippet, rendered in a request of whoever is logged in."""
+
+    @app.get("/menu")
+    def menu():
+        return render_template_string(
+            "{% set link = support_menu_link() %}"
+            "{% if link %}<a href='{{ link.url }}'>{{ link.label }}</a>{% endif %}"
+        )
+
+    return lambda: client.get("/menu").get_data(as_text=True)
+
+
+def test_menu_shows_support_to_customers_where_support_is_on(menu_html, client):
+    login(client, "alice")
+    assert menu_html() == "<a href='/support/'>Support</a>"
+
+
+def test_menu_hides_support_where_the_tenant_switched_it_off(menu_html, client, marketplace):
+    marketplace.flags["t1"] = Flags(support_enabled=False)
+    login(client, "alice")
+    assert menu_html() == ""
+
+
+def test_menu_hides_support_from_people_who_are_not_customers(menu_html, client):
+    login(client, "paul")
+    assert menu_html() == ""
+
+
+def test_menu_helper_is_plain_python_too(app):
+    with app.test_request_context():
+        assert support_menu_link() is None  # nobody logged in
+
+
+def test_support_pages_answer_404_where_support_is_off(app, client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client)
+    marketplace.flags["t1"] = Flags(support_enabled=False)
+    for url in ("/support/", "/support/new", f"/support/tickets/{number}"):
+        assert client.get(url).status_code == 404
+    assert (
+        client.post(f"/support/tickets/{number}/status", data={"action": "resolve"}).status_code
+        == 404
+    )
+
+
+def test_switching_support_off_in_one_tenant_leaves_the_other_alone(client, marketplace):
+    marketplace.flags["t2"] = Flags(support_enabled=False)
+    login(client, "alice")
+    assert client.get("/support/").status_code == 200
+    login(client, "carol")
+    assert client.get("/support/").status_code == 404

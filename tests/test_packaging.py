@@ -1,0 +1,49 @@
+"""The wheel a host installs carries everything the module needs at run time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_carries_templates_static_files_catalogs_and_migrations(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = tmp_path.glob("marketplace_support-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        "marketplace_support/py.typed",
+        "marketplace_support/templates/marketplace_support/base.html",
+        "marketplace_support/templates/marketplace_support/customer/new_ticket.html",
+        "marketplace_support/static/marketplace_support/support.css",
+        "marketplace_support/static/marketplace_support/support.js",
+        "marketplace_support/translations/de/LC_MESSAGES/marketplace_support.mo",
+    }
+    assert expected <= names
+    shipped_revisions = {
+        n for n in names if n.startswith("marketplace_support/migrations/versions/")
+    }
+    in_repo = {
+        f"marketplace_support/migrations/versions/{p.name}"
+        for p in (ROOT / "marketplace_support/migrations/versions").glob("*.py")
+    }
+    assert in_repo and in_repo <= shipped_revisions
+    assert not any(n.startswith(("example_host/", "tests/")) for n in names)
