@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from marketplace_support import tickets
 
 from .helpers import ticket_fields, tickets_in_db
@@ -58,9 +60,7 @@ def test_a_refused_ticket_does_not_use_up_a_number(app, marketplace):
     alice = marketplace.actors["alice"][1]
     with app.test_request_context():
         refused = {**ticket_fields(order="o-bob"), "submission_key": "refused-form-000001"}
-        try:
+        with pytest.raises(tickets.InvalidInput):
             tickets.open_ticket("t1", alice, refused)
-        except tickets.InvalidInput:
-            pass
         accepted = {**ticket_fields(), "submission_key": "accepted-form-00001"}
         assert tickets.open_ticket("t1", alice, accepted).ticket.number == 1
