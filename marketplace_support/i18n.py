@@ -33,6 +33,14 @@ def build_domain(app: Flask) -> Domain:
     )
 
 
+class _LazyString(LazyString):
+    """Flask-Babel's lazy string, truthy without being translated: libraries test
+    ``error or default`` at import time, outside any app."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def _domain() -> Domain:
     return current_app.extensions["marketplace_support"].domain
 
@@ -60,7 +68,12 @@ def template_ngettext(singular: str, plural: str, num: int, **variables: Any) ->
 def lazy_gettext(string: str, **variables: Any) -> str:
     """A string translated when it is shown, for module-level tables and schemas."""
     # typed as str: it behaves as one wherever it is used
-    return cast(str, LazyString(gettext, string, **variables))
+    return cast(str, _LazyString(gettext, string, **variables))
+
+
+def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """A plural-aware string translated when it is shown; ``num`` is ``%(num)d``."""
+    return cast(str, _LazyString(ngettext, singular, plural, num, **variables))
 
 
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:

@@ -32,9 +32,9 @@ class Reason(enum.StrEnum):
 
 
 _REASON_LABELS = {
-    Reason.OPERATOR_CATEGORY: lazy_gettext("the marketplace handles this problem area itself"),
-    Reason.ORDER_PROVIDER: lazy_gettext("the provider delivers the chosen service"),
-    Reason.NO_ORDER: lazy_gettext("the ticket is not about a service"),
+    Reason.OPERATOR_CATEGORY: lazy_gettext("The marketplace handles this problem area itself."),
+    Reason.ORDER_PROVIDER: lazy_gettext("The provider delivers the chosen service."),
+    Reason.NO_ORDER: lazy_gettext("The ticket is not about a service."),
 }
 
 

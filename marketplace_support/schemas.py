@@ -22,11 +22,31 @@ SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
 
-def _text(required: str | None, maximum: int, too_long: str) -> fields.String:
+class _String(fields.String):
+    """A text field whose every message is in the user's language."""
+
+    default_error_messages = {
+        "required": lazy_gettext("Fill in this field."),
+        "null": lazy_gettext("Fill in this field."),
+        "invalid": lazy_gettext("Enter text in this field."),
+        "invalid_utf8": lazy_gettext("Enter text in this field."),
+    }
+
+
+def _text(required: str | None, maximum: int, too_long: str) -> _String:
     length = validate.Length(max=maximum, error=too_long)
     if required is None:
-        return fields.String(load_default="", validate=length)
-    return fields.String(required=True, validate=length, error_messages={"required": required})
+        return _String(load_default="", validate=length)
+    return _String(required=True, validate=length, error_messages={"required": required})
+
+
+def _submission_key() -> _String:
+    unreadable = lazy_gettext("The form could not be read. Please reload it.")
+    return _String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$", error=unreadable),
+        error_messages={"required": unreadable},
+    )
 
 
 class _FormSchema(Schema):
@@ -62,14 +82,12 @@ class OpenTicketSchema(_FormSchema):
             validate.OneOf(keys, error=lazy_gettext("Choose one of the problem areas."))
         ]
 
-    submission_key = fields.String(
+    submission_key = _submission_key()
+    order = _String(
         required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$"),
-        error_messages={"required": lazy_gettext("The form could not be read. Please reload it.")},
-    )
-    order = fields.String(
-        required=True,
-        validate=validate.Length(max=128),
+        validate=validate.Length(
+            max=128, error=lazy_gettext("Choose one of your active services.")
+        ),
         error_messages={"required": lazy_gettext("Choose the service this is about.")},
     )
     subject = _text(
@@ -77,7 +95,7 @@ class OpenTicketSchema(_FormSchema):
         SUBJECT_MAX,
         lazy_gettext("The subject can be at most {max} characters long."),
     )
-    category = fields.String(
+    category = _String(
         load_default=None,
         error_messages={"required": lazy_gettext("Choose a problem area.")},
     )
@@ -108,21 +126,9 @@ class OpenTicketSchema(_FormSchema):
 class MessageSchema(_FormSchema):
     """Information a customer adds to a ticket."""
 
-    submission_key = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$"),
-        error_messages={"required": lazy_gettext("The form could not be read. Please reload it.")},
-    )
+    submission_key = _submission_key()
     body = _text(
         lazy_gettext("Write the information you want to add."),
         TEXT_MAX,
         lazy_gettext("This text can be at most {max} characters long."),
-    )
-
-
-class TransitionSchema(_FormSchema):
-    """A status change asked for by a button."""
-
-    action = fields.String(
-        required=True, error_messages={"required": lazy_gettext("Choose what to do.")}
     )

@@ -428,7 +428,9 @@ def customer_transition(tenant_id: str, actor: Actor, number: int, action_value:
     try:
         action = Action(action_value)
     except ValueError:
-        raise workflow.NotAllowed(lazy_gettext("You cannot do this on a ticket.")) from None
+        raise workflow.NotAllowed(
+            lazy_gettext("This action is not available on this ticket.")
+        ) from None
     return transition(ticket, actor, Role.CUSTOMER, action)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .host import Flags
-from .i18n import lazy_gettext
+from .i18n import lazy_gettext, lazy_ngettext
 
 
 class Status(enum.StrEnum):
@@ -139,7 +139,7 @@ def check(
     """
     transition = _BY_ACTION[action]
     if role not in transition.roles:
-        raise NotAllowed(lazy_gettext("You cannot do this on a ticket."))
+        raise NotAllowed(lazy_gettext("This action is not available on this ticket."))
     if status not in transition.sources:
         raise NotAllowed(
             lazy_gettext(
@@ -151,10 +151,12 @@ def check(
             raise NotAllowed(lazy_gettext("On this marketplace, support marks tickets resolved."))
         if action is Action.REOPEN and not reopen_window_open(flags, resolved_at, now):
             raise NotAllowed(
-                lazy_gettext(
-                    "This ticket was resolved more than %(days)d days ago and can no longer be "
+                lazy_ngettext(
+                    "This ticket was resolved more than %(num)d day ago and can no longer be "
                     "reopened. Please open a follow-up ticket.",
-                    days=flags.reopen_days,
+                    "This ticket was resolved more than %(num)d days ago and can no longer be "
+                    "reopened. Please open a follow-up ticket.",
+                    flags.reopen_days,
                 )
             )
     return transition.target

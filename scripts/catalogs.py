@@ -232,7 +232,12 @@ def _mo_problems(language: str, catalog: Catalog, mo_path: Path) -> list[Problem
 
 def _compiled_messages(catalog: Catalog) -> dict[tuple[object, object], object]:
     """The translations a ``.mo`` holds, without its header (dates, generator)."""
-    return {(m.id, m.context): m.string for m in catalog if m.id}
+    return {(_hashable(m.id), m.context): _hashable(m.string) for m in catalog if m.id}
+
+
+def _hashable(value: object) -> object:
+    """Plural ids and strings come as lists from a ``.mo`` and tuples from a ``.po``."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _msgid(message_id: object) -> str:

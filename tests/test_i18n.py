@@ -141,7 +141,7 @@ def test_ticket_page_and_its_history_are_german(german, client):
         "Nimbus Hosting wird Ihnen hier antworten.",
         "Ticketdetails",
         "Bearbeitet von",
-        "Weitergeleitet an Nimbus Hosting. Grund: Der Anbieter erbringt den gewählten Dienst.",
+        "Weitergeleitet an Nimbus Hosting. Der Anbieter erbringt den gewählten Dienst.",
         "Als gelöst markieren",
         "Informationen ergänzen",
     ):

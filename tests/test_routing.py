@@ -49,7 +49,7 @@ def test_ticket_about_own_order_goes_to_its_provider(app, client):
     )
     page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
     assert "Handled by" in page and "Nimbus Hosting" in page
-    assert "Sent to Nimbus Hosting: the provider delivers the chosen service." in page
+    assert "Sent to Nimbus Hosting. The provider delivers the chosen service." in page
 
 
 def test_ticket_without_order_goes_to_operator(app, client):
@@ -63,7 +63,7 @@ def test_ticket_without_order_goes_to_operator(app, client):
     )
     page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
     assert "Not related to a service" in page
-    assert "Sent to Marketplace support: the ticket is not about a service." in page
+    assert "Sent to Marketplace support. The ticket is not about a service." in page
 
 
 def test_operator_only_category_goes_to_operator_even_with_an_order(app, client):
@@ -73,7 +73,7 @@ def test_operator_only_category_goes_to_operator_even_with_an_order(app, client)
     assert (ticket.handler, ticket.routing_reason) == (Handler.OPERATOR, Reason.OPERATOR_CATEGORY)
     assert ticket.order_label == "Web hosting M"  # still about the service
     page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
-    assert "the marketplace handles this problem area itself" in page
+    assert "The marketplace handles this problem area itself." in page
 
 
 @pytest.mark.parametrize(
