@@ -85,26 +85,36 @@ def marketplace() -> Marketplace:
     return market
 
 
-@pytest.fixture
-def app(database_url: str, marketplace: Marketplace) -> Iterator[Flask]:
+@contextmanager
+def host_app(database_url: str, marketplace: Marketplace, **config: object) -> Iterator[Flask]:
+    """A host app with the test marketplace mounted; ``config`` adds or overrides keys.
+
+    The locale is ``config["TEST_LOCALE"]`` (default English), read at every request.
+    """
     app = Flask("test_host")
     app.config.update(
-        TESTING=True,
-        SECRET_KEY="test",
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SUPPORT_PAGE_SIZE=5,
+        TESTING=True, SECRET_KEY="test", SQLALCHEMY_DATABASE_URI=database_url, TEST_LOCALE="en"
     )
+    app.config.update(config)
     db = SQLAlchemy()
     db.init_app(app)
-    Babel(app, locale_selector=lambda: app.config.get("TEST_LOCALE", "en"))
+    Babel(app, locale_selector=lambda: app.config["TEST_LOCALE"])
     MarketplaceSupport(app, host=FakeHost(marketplace))
     add_login_route(app, marketplace)
     with app.app_context():
         if database_url.startswith("sqlite"):
             SupportBase.metadata.create_all(db.engine)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, marketplace: Marketplace) -> Iterator[Flask]:
+    with host_app(database_url, marketplace, SUPPORT_PAGE_SIZE=5) as app:
+        yield app
 
 
 @pytest.fixture(autouse=True)

@@ -15,14 +15,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
-from flask_babel import Babel
-from flask_sqlalchemy import SQLAlchemy
 
-from marketplace_support import MarketplaceSupport, SupportBase
 from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
 
-from .conftest import login
-from .host import FakeHost, Marketplace, add_login_route
+from .conftest import host_app, login
+from .host import Marketplace
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(TRANSLATIONS_DIRECTORY)
@@ -358,36 +355,25 @@ def host_translations(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def host_app(database_url: str, marketplace: Marketplace, host_translations: Path):
-    """A host app like conftest's ``app``, with its own translation folder."""
-    app = Flask("host_with_translations")
-    app.config.update(
-        TESTING=True,
-        SECRET_KEY="test",
-        SQLALCHEMY_DATABASE_URI=database_url,
+def translated_host(database_url: str, marketplace: Marketplace, host_translations: Path):
+    """A host app like conftest's ``app``, in German, with its own translation folder."""
+    with host_app(
+        database_url,
+        marketplace,
         BABEL_TRANSLATION_DIRECTORIES=str(host_translations),
-    )
-    db = SQLAlchemy()
-    db.init_app(app)
-    Babel(app, locale_selector=lambda: app.config.get("TEST_LOCALE", "de"))
-    MarketplaceSupport(app, host=FakeHost(marketplace))
-    add_login_route(app, marketplace)
-    with app.app_context():
-        if database_url.startswith("sqlite"):
-            SupportBase.metadata.create_all(db.engine)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+        TEST_LOCALE="de",
+    ) as app:
+        yield app
 
 
-def test_host_catalog_overrides_our_wording(host_app):
-    client = host_app.test_client()
+def test_host_catalog_overrides_our_wording(translated_host):
+    client = translated_host.test_client()
     login(client, "alice")
     page = client.get("/support/").get_data(as_text=True)
     assert "Ihre Anfragen an uns" in page
     assert "Meine Support-Tickets" not in page
     assert "Neues Ticket" in page and "Gelöst und geschlossen" in page  # still ours
 
-    host_app.config["TEST_LOCALE"] = "en"  # the host has no English wording: ours stays
+    translated_host.config["TEST_LOCALE"] = "en"  # the host has no English wording: ours stays
     page = client.get("/support/").get_data(as_text=True)
     assert "My support tickets" in page and "Ihre Anfragen an uns" not in page
