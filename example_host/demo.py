@@ -55,6 +55,7 @@ def create_demo_data() -> None:
     )
     harbor = Tenant(id="harbor", name="Harbor Services", support_enabled=False)
     db.session.add_all([nordic, alpen, harbor])
+    db.session.flush()  # the rows below refer to the tenants (no relationship orders them)
     db.session.add_all(
         [
             TenantText(

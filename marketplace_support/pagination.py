@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
@@ -58,9 +58,8 @@ def newest_first(
     """
     if cursor:
         moment, row_id = decode(cursor)
-        query = query.where(
-            or_(moment_column < moment, and_(moment_column == moment, id_column < row_id))
-        )
+        # a row-value comparison, so the database reads on from the index where it stopped
+        query = query.where(tuple_(moment_column, id_column) < tuple_(moment, row_id))
     rows = list(
         session.scalars(query.order_by(moment_column.desc(), id_column.desc()).limit(size + 1))
     )

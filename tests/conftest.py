@@ -40,6 +40,16 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def empty_database(folder: object) -> Iterator[str]:
+    """A database of its own: a SQLite file in ``folder``, or a fresh PostgreSQL database."""
+    if SERVER_URL is None:
+        yield f"sqlite:///{folder}/own.db"
+    else:
+        with fresh_postgres_database(SERVER_URL) as url:
+            yield url
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     if SERVER_URL is None:

@@ -9,17 +9,19 @@ import pytest
 from example_host import create_app
 from example_host.models import db
 
+from .conftest import empty_database
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One demo marketplace for the module: the tests only read it and log in."""
-    folder = tmp_path_factory.mktemp("demo")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db", "TESTING": True})
-    result = app.test_cli_runner().invoke(args=["demo", "reset"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with empty_database(tmp_path_factory.mktemp("demo")) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        result = app.test_cli_runner().invoke(args=["demo", "reset"])
+        assert result.exit_code == 0, result.output
+        yield app
+        with app.app_context():
+            db.engine.dispose()
 
 
 def log_in(client, email):

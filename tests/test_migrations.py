@@ -3,8 +3,6 @@ own migrations, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -15,16 +13,7 @@ from example_host import create_app
 from example_host.models import db as host_db
 from marketplace_support import SupportBase
 
-from .conftest import SERVER_URL, fresh_postgres_database
-
-
-@contextmanager
-def empty_database(tmp_path):
-    if SERVER_URL is None:
-        yield f"sqlite:///{tmp_path}/migrated.db"
-    else:
-        with fresh_postgres_database(SERVER_URL) as url:
-            yield url
+from .conftest import empty_database
 
 
 @pytest.fixture
