@@ -35,7 +35,7 @@ catalogs: $(BIN)/.installed
 	$(BIN)/python scripts/catalogs.py compile
 
 screenshots: $(BIN)/.installed
-	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python -m scripts.screenshots
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache instance

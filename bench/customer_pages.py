@@ -1,7 +1,7 @@
 """How long the customer's pages take when a customer has many tickets and a ticket many
 messages, in the example marketplace (its own queries included).
 
-    python bench/customer_pages.py [--tickets 2000] [--messages 100] [--database-url URL]
+    python -m bench.customer_pages [--tickets 2000] [--messages 100] [--database-url URL]
 
 Without a URL it uses a temporary SQLite file. Prints the median and 95th percentile of each
 page over repeated requests, and the rate at which tickets are opened.
@@ -13,17 +13,13 @@ import argparse
 import re
 import secrets
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from example_host import create_app  # noqa: E402
-from example_host.adapter import actor_for  # noqa: E402
-from example_host.models import ServiceOrder, User, db  # noqa: E402
-from marketplace_support import tickets  # noqa: E402
+from example_host import create_app
+from example_host.adapter import actor_for
+from example_host.models import ServiceOrder, User, db
+from marketplace_support import tickets
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, float]:
@@ -72,7 +68,9 @@ def main() -> None:
             busy = tickets.open_ticket("nordic", actor, form(str(order.id), "Busy ticket")).ticket
             for i in range(args.messages):
                 tickets.add_customer_message(
-                    "nordic", actor, busy.number,
+                    "nordic",
+                    actor,
+                    busy.number,
                     {"body": f"Message {i} " * 10, "submission_key": secrets.token_urlsafe(24)},
                 )
             busy_number = busy.number
@@ -80,8 +78,9 @@ def main() -> None:
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        client.post("/login", data={"csrf_token": token, "email": "anna@acme.example",
-                                    "password": "demo"})
+        client.post(
+            "/login", data={"csrf_token": token, "email": "anna@acme.example", "password": "demo"}
+        )
         deep = client.get("/my/support/").get_data(as_text=True)
         for _ in range(20):  # follow "Older tickets" 20 pages deep
             cursor = re.search(r"after=([0-9-]+)", deep).group(1)

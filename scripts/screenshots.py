@@ -1,6 +1,6 @@
 """Take the README's screenshots of the customer pages from the demo marketplace.
 
-    python scripts/screenshots.py   # needs Debian's chromium; writes docs/screenshots/*.png
+    python -m scripts.screenshots   # needs Debian's chromium; writes docs/screenshots/*.png
 
 It builds a fresh demo database in a temporary folder, serves the example marketplace on a
 free loopback port and drives Chromium through the pages as Anna, a demo customer.
@@ -8,7 +8,6 @@ free loopback port and drives Chromium through the pages as Anna, a demo custome
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -16,13 +15,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from example_host import create_app
+from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS
 
-from example_host import create_app  # noqa: E402
-from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS  # noqa: E402
-
-OUT = ROOT / "docs" / "screenshots"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def main() -> None:
