@@ -81,14 +81,14 @@ def main() -> None:
         client.post(
             "/login", data={"csrf_token": token, "email": "anna@acme.example", "password": "demo"}
         )
-        deep = client.get("/my/support/").get_data(as_text=True)
-        for _ in range(20):  # follow "Older tickets" 20 pages deep
-            cursor = re.search(r"after=([0-9-]+)", deep).group(1)
+        deep, depth, cursor = client.get("/my/support/").get_data(as_text=True), 1, ""
+        while depth < 21 and (more := re.search(r"after=([0-9-]+)", deep)):
+            cursor, depth = more.group(1), depth + 1  # follow "Older tickets"
             deep = client.get(f"/my/support/?after={cursor}").get_data(as_text=True)
 
         rows = [
             ("list, first page", "/my/support/"),
-            ("list, 21st page", f"/my/support/?after={cursor}"),
+            (f"list, page {depth}", f"/my/support/?after={cursor}"),
             (f"ticket with {args.messages} messages", f"/my/support/tickets/{busy_number}"),
             ("new-ticket form", "/my/support/new"),
         ]
