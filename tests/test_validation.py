@@ -37,6 +37,7 @@ def test_an_empty_form_names_each_missing_field_next_to_it(app, client):
         page,
     )
     assert 'aria-describedby="ms-order-error"' in page
+    assert '<input type="radio" name="order" value="o-hosting"  aria-invalid="true">' in page
     assert row_counts(app) == {
         "support_ticket": 0,
         "support_message": 0,
