@@ -23,6 +23,13 @@ from .host import FakeHost, Marketplace, add_login_route
 SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
 
 
+def pytest_report_header() -> str:
+    if SERVER_URL is None:
+        return "database: SQLite, a new file per test"
+    server = sa.engine.make_url(SERVER_URL).render_as_string(hide_password=True)
+    return f"database: PostgreSQL at {server}, a fresh uniquely named database per run"
+
+
 @contextmanager
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """A new, uniquely named PostgreSQL database on ``server_url``, dropped afterwards."""
