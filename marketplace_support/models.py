@@ -23,7 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import now
 from .priorities import Priority
@@ -135,13 +135,6 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    messages: Mapped[list[Message]] = relationship(
-        back_populates="ticket", order_by="Message.id", lazy="raise"
-    )
-    events: Mapped[list[Event]] = relationship(
-        back_populates="ticket", order_by="Event.id", lazy="raise"
-    )
-
 
 class Message(Base):
     """One entry of the conversation after the description."""
@@ -159,8 +152,6 @@ class Message(Base):
     #: the form's random key: a second submit of the same form adds nothing
     submission_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-
-    ticket: Mapped[Ticket] = relationship(back_populates="messages", lazy="raise")
 
 
 class EventKind(enum.StrEnum):
@@ -187,5 +178,3 @@ class Event(Base):
     to_name: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-
-    ticket: Mapped[Ticket] = relationship(back_populates="events", lazy="raise")

@@ -21,10 +21,6 @@ class Priority(enum.StrEnum):
     def hint(self) -> str:
         return _HINTS[self]
 
-    @property
-    def rank(self) -> int:
-        return list(Priority).index(self)
-
 
 DEFAULT_PRIORITY = Priority.MEDIUM
 
