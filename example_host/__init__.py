@@ -50,10 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     support.init_app(app)
 
-    from . import cli, views
+    from . import cli, paging, views
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    paging.connect(app)
     return app
 
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from flask import current_app
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
-from marketplace_support import Actor, Flags, HostAdapter, Order
+from marketplace_support import Actor, Flags, HostAdapter, Order, Provider, StaffMember
 
+from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
 
@@ -61,7 +62,28 @@ class ExampleHost(HostAdapter):
             ticket_without_order=tenant.ticket_without_order,
             customer_may_resolve=tenant.customer_may_resolve,
             reopen_days=tenant.reopen_days,
+            emergencies_allowed=tenant.emergencies_allowed,
         )
+
+    def providers(self, tenant_id: str) -> Sequence[Provider]:
+        rows = db.session.scalars(
+            select(ProviderRow).where(ProviderRow.tenant_id == tenant_id).order_by(ProviderRow.name)
+        )
+        return [Provider(str(row.id), row.name) for row in rows]
+
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+        if not provider_id.isdigit():
+            return []
+        return self._staff(User.provider_id == int(provider_id), tenant_id)
+
+    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+        return self._staff(User.is_operator.is_(True), tenant_id)
+
+    def _staff(self, condition: ColumnElement[bool], tenant_id: str) -> list[StaffMember]:
+        rows = db.session.scalars(
+            select(User).where(condition, User.tenant_id == tenant_id).order_by(User.name)
+        )
+        return [StaffMember(str(row.id), row.name) for row in rows]
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         row = db.session.get(TenantText, (tenant_id, key, locale))

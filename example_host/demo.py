@@ -10,8 +10,9 @@ import secrets
 
 from werkzeug.security import generate_password_hash
 
-from marketplace_support import Actor, tickets
+from marketplace_support import Actor, actions, tickets
 from marketplace_support.models import Ticket
+from marketplace_support.workflow import Action, Role
 
 from .adapter import actor_for
 from .models import Organisation, Provider, ServiceOrder, Tenant, TenantText, User, db
@@ -44,7 +45,9 @@ def create_demo_data() -> None:
     """Fill an empty database with the demo marketplaces, accounts, orders and tickets."""
     password = generate_password_hash(DEMO_PASSWORD)
 
-    nordic = Tenant(id="nordic", name="Nordic Cloud Market", default_locale="en")
+    nordic = Tenant(
+        id="nordic", name="Nordic Cloud Market", default_locale="en", emergencies_allowed=True
+    )
     alpen = Tenant(
         id="alpen",
         name="Alpen Markt",
@@ -87,14 +90,16 @@ def create_demo_data() -> None:
         return account
 
     anna = user("nordic", "anna@acme.example", "Anna Virtanen", organisation_id=acme.id)
-    user(
+    ben = user(
         "nordic",
         "ben@birch.example",
         "Ben Berg",
         organisation_id=birch.id,
         timezone="Europe/Stockholm",
     )
-    user("nordic", "pia@nimbus.example", "Pia Provider", provider_id=nimbus.id)
+    pia = user("nordic", "pia@nimbus.example", "Pia Provider", provider_id=nimbus.id)
+    user("nordic", "nils@nimbus.example", "Nils Nimbus", provider_id=nimbus.id)
+    user("nordic", "paulo@postal.example", "Paulo Post", provider_id=postal.id)
     user("nordic", "oscar@nordic.example", "Oscar Operator", is_operator=True)
     lena = user(
         "alpen",
@@ -103,7 +108,7 @@ def create_demo_data() -> None:
         organisation_id=berg.id,
         timezone="Europe/Berlin",
     )
-    user(
+    georg = user(
         "alpen",
         "georg@gipfel.example",
         "Georg Gipfel",
@@ -130,16 +135,16 @@ def create_demo_data() -> None:
         return row
 
     hosting = order(acme, nimbus, "Web hosting M", "gold")
-    order(acme, postal, "Team mail 10", "standard")
+    mail = order(acme, postal, "Team mail 10", "standard")
     order(acme, nimbus, "Backup S", "standard", active=False)
-    order(birch, nimbus, "Shop starter", "silver")
+    shop = order(birch, nimbus, "Shop starter", "silver")
     erp = order(berg, gipfel, "ERP Cloud", "premium")
     order(berg, gipfel, "Webshop Basis", "standard")
     order(quay, anchor, "Freight tracking", "standard")
     db.session.commit()
 
     anna_actor = actor_for(anna)
-    _open(
+    slow = _open(
         anna_actor,
         "nordic",
         str(hosting.id),
@@ -149,6 +154,15 @@ def create_demo_data() -> None:
         "Our shop at acme.example takes 20 seconds to load every page.",
         "Pages load in under two seconds, as before.",
         "Since Monday morning, every page, for all our customers.",
+    )
+    _act(pia, slow, Action.NOTE, body="Load on the host is normal. Maybe the shop's database?")
+    _act(
+        pia,
+        slow,
+        Action.REPLY,
+        body="Thanks, Anna. Could you send us the address of one slow page, and the time you "
+        "last saw it slow?",
+        then="wait_for_customer",
     )
     invoice = _open(
         anna_actor,
@@ -161,8 +175,37 @@ def create_demo_data() -> None:
         "A corrected invoice.",
         "",
     )
-    tickets.customer_transition("nordic", anna_actor, invoice.number, "resolve")
-    _open(
+    _act(anna, invoice, Action.RESOLVE)
+    checkout = _open(
+        actor_for(ben),
+        "nordic",
+        str(shop.id),
+        "technical",
+        "high",
+        "Checkout fails with a payment error",
+        "Customers see 'payment declined' for every card.",
+        "Payments go through.",
+        "Since this morning; every order.",
+    )
+    _act(
+        pia,
+        checkout,
+        Action.ESCALATE,
+        reason="The payment gateway is run by the marketplace, not by us.",
+    )
+    down = _open(
+        anna_actor,
+        "nordic",
+        str(mail.id),
+        "technical",
+        "high",
+        "No e-mail arrives",
+        "Since 8:00 no e-mail reaches our mailboxes.",
+        "E-mail arrives again.",
+        "All 10 mailboxes, since 8:00.",
+    )
+    _act(anna, down, Action.RAISE_EMERGENCY, explanation="Nobody in the company gets e-mail.")
+    export = _open(
         actor_for(lena),
         "alpen",
         str(erp.id),
@@ -173,6 +216,16 @@ def create_demo_data() -> None:
         "Die vollständige Liste als Excel-Datei.",
         "Jeden Tag seit dem Update.",
     )
+    _act(georg, export, Action.REPLY, body="Danke, wir sehen uns das heute an.")
+
+
+def _act(account: User, ticket: Ticket, action: Action, **form: str) -> None:
+    """What the person would do on the ticket page, through the module's own use-case."""
+    actor = actor_for(account)
+    role = Role.CUSTOMER if actor.is_customer else Role.PROVIDER
+    if action in (Action.REPLY, Action.NOTE):
+        form["submission_key"] = secrets.token_urlsafe(24)
+    actions.act(ticket.tenant_id, actor, role, ticket.number, action, form)
 
 
 def _open(

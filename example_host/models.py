@@ -28,6 +28,7 @@ class Tenant(db.Model):
     ticket_without_order: Mapped[bool] = mapped_column(default=True)
     customer_may_resolve: Mapped[bool] = mapped_column(default=True)
     reopen_days: Mapped[int] = mapped_column(default=14)
+    emergencies_allowed: Mapped[bool] = mapped_column(default=False)
 
 
 class TenantText(db.Model):

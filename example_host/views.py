@@ -43,13 +43,22 @@ def login() -> ResponseReturnValue:
             target = request.args.get("next", "")
             # only paths on this site: never an open redirect
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("example_host.my_page")
+                target = _landing_page(user)
             return redirect(target, code=303)
         error = "That email and password do not match a demo account."
     accounts = db.session.scalars(select(User).order_by(User.tenant_id, User.id)).all()
     return render_template(
         "example_host/login.html", accounts=accounts, error=error, demo_password=DEMO_PASSWORD
     ), (401 if error else 200)
+
+
+def _landing_page(user: User) -> str:
+    """Customers land on My Page; provider and operator staff in their support workspace."""
+    if user.provider_id:
+        return url_for("marketplace_support.provider.tickets")
+    if user.is_operator:
+        return url_for("marketplace_support.operator.tickets")
+    return url_for("example_host.my_page")
 
 
 @bp.post("/logout")

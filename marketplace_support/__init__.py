@@ -8,8 +8,17 @@ The public surface: :class:`MarketplaceSupport` (the extension), the host contra
 from __future__ import annotations
 
 from .extension import MarketplaceSupport
-from .host import Actor, Category, Flags, HostAdapter, Order, default_categories
-from .menu import MenuLink, support_menu_link
+from .host import (
+    Actor,
+    Category,
+    Flags,
+    HostAdapter,
+    Order,
+    Provider,
+    StaffMember,
+    default_categories,
+)
+from .menu import MenuLink, support_menu_link, support_menu_links
 from .migrations import VERSIONS_DIRECTORY, add_version_location, include_host_object
 from .models import Base as SupportBase
 
@@ -22,9 +31,12 @@ __all__ = [
     "MarketplaceSupport",
     "MenuLink",
     "Order",
+    "Provider",
+    "StaffMember",
     "SupportBase",
     "add_version_location",
     "default_categories",
     "include_host_object",
     "support_menu_link",
+    "support_menu_links",
 ]

@@ -1,17 +1,25 @@
-"""The one place that decides which tickets an actor may see.
+"""The one place that decides which tickets, messages and events an actor may see.
 
 Every ticket query of the module starts here, scoped to the tenant and to what the actor may
-see in the area they use. A ticket outside that scope is "not found", exactly like a ticket
-that does not exist.
+see in the area they use:
+
+- customers see the tickets they opened;
+- provider staff see the tickets routed to their providers (also while the marketplace has
+  taken one over);
+- operator staff see every ticket of their tenant.
+
+A ticket outside that scope is "not found", exactly like a ticket that does not exist.
+Internal notes and internal events are never part of what a customer sees.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
-from .models import Ticket
+from .models import Event, Message, Ticket
+from .workflow import Role
 
 
 class TicketNotFound(NotFound):
@@ -22,8 +30,38 @@ class TicketNotFound(NotFound):
     """
 
 
-def customer_tickets(tenant_id: str, actor: Actor) -> Select[Ticket]:
-    """Tickets a customer sees on My Page → Support: the ones they opened, in this tenant."""
-    return select(Ticket).where(
-        Ticket.tenant_id == tenant_id, Ticket.requester_user_id == actor.user_id
-    )
+def tickets(tenant_id: str, actor: Actor, role: Role) -> Select[Ticket]:
+    """The tickets ``actor`` sees when acting as ``role`` in ``tenant_id``."""
+    query = select(Ticket).where(Ticket.tenant_id == tenant_id)
+    if role is Role.CUSTOMER and actor.is_customer:
+        return query.where(Ticket.requester_user_id == actor.user_id)
+    if role is Role.PROVIDER and actor.provider_ids:
+        return query.where(Ticket.provider_id.in_(sorted(actor.provider_ids)))
+    if role is Role.OPERATOR and actor.is_operator:
+        return query
+    return query.where(false())
+
+
+def may_use(actor: Actor, role: Role) -> bool:
+    """Whether ``actor`` has the area of ``role`` at all."""
+    return {
+        Role.CUSTOMER: actor.is_customer,
+        Role.PROVIDER: bool(actor.provider_ids),
+        Role.OPERATOR: actor.is_operator,
+    }.get(role, False)
+
+
+def messages(ticket: Ticket, role: Role) -> Select[Message]:
+    """The conversation of a ticket as ``role`` sees it, oldest first."""
+    query = select(Message).where(Message.ticket_id == ticket.id)
+    if role is Role.CUSTOMER:
+        query = query.where(Message.internal.is_(False))
+    return query.order_by(Message.id)
+
+
+def events(ticket: Ticket, role: Role) -> Select[Event]:
+    """The history of a ticket as ``role`` sees it, oldest first."""
+    query = select(Event).where(Event.ticket_id == ticket.id)
+    if role is Role.CUSTOMER:
+        query = query.where(Event.internal.is_(False))
+    return query.order_by(Event.id)

@@ -116,7 +116,8 @@ class MarketplaceSupport:
         app.extensions[EXTENSION_KEY] = SupportState(host=host, db=db, domain=build_domain(app))
 
         from .blueprints import build_blueprint
-        from .menu import support_menu_link
+        from .menu import support_menu_link, support_menu_links
 
         app.register_blueprint(build_blueprint(), url_prefix=app.config["SUPPORT_URL_PREFIX"])
         app.add_template_global(support_menu_link)
+        app.add_template_global(support_menu_links)

@@ -55,6 +55,22 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Provider:
+    """A company that delivers services on the marketplace."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person who works tickets: staff of a provider, or of the marketplace operator."""
+
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Category:
     """A problem area. ``operator_only`` sends its tickets to the operator, order or not."""
 
@@ -71,6 +87,7 @@ class Flags:
     ticket_without_order: bool = True
     customer_may_resolve: bool = True
     reopen_days: int = 14
+    emergencies_allowed: bool = False
 
 
 def default_categories() -> tuple[Category, ...]:
@@ -122,7 +139,22 @@ class HostAdapter(abc.ABC):
             ticket_without_order=bool(config["SUPPORT_TICKET_WITHOUT_ORDER"]),
             customer_may_resolve=bool(config["SUPPORT_CUSTOMER_MAY_RESOLVE"]),
             reopen_days=int(config["SUPPORT_REOPEN_DAYS"]),
+            emergencies_allowed=bool(config["SUPPORT_EMERGENCIES_ALLOWED"]),
         )
+
+    def providers(self, tenant_id: str) -> Sequence[Provider]:
+        """The tenant's providers, offered when the operator re-routes a ticket. Default: none
+        (the operator can then only re-route to the marketplace itself)."""
+        return ()
+
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+        """The people of a provider, offered when a ticket is assigned. Default: none."""
+        return ()
+
+    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+        """The operator's people, offered when the marketplace assigns a ticket it handles.
+        Default: none."""
+        return ()
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         """The tenant's own wording for a text (see ``texts.TEXTS``), or None for ours."""

@@ -27,8 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import now
 from .priorities import Priority
-from .routing import Handler, Reason
-from .workflow import Role, Status
+from .routing import Reason
+from .workflow import Emergency, Handler, Role, Status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -48,6 +48,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class PriorityRank(TypeDecorator[Priority]):
+    """A priority stored as its rank (0 = low … 3 = urgent), so lists sort by it on an index."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Priority | int | None, dialect: Dialect) -> int | None:
+        if value is None or isinstance(value, int):
+            return value  # already a rank (a page cursor compares ranks)
+        return Priority(value).rank
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Priority | None:
+        return None if value is None else Priority.from_rank(value)
 
 
 def _enum(cls: type[Any], length: int) -> Enum:
@@ -106,7 +121,7 @@ class Ticket(Base):
     expected_outcome: Mapped[str] = mapped_column(Text, default="")
     current_scenario: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[Status] = mapped_column(_enum(Status, 32))
-    priority: Mapped[Priority] = mapped_column(_enum(Priority, 16))
+    priority: Mapped[Priority] = mapped_column(PriorityRank)
     category_key: Mapped[str | None] = mapped_column(String(64))
     category_label: Mapped[str | None] = mapped_column(String(200))
 
@@ -114,10 +129,22 @@ class Ticket(Base):
     order_label: Mapped[str | None] = mapped_column(String(200))
     service_plan: Mapped[str | None] = mapped_column(String(128))
 
+    #: who answers now; ``provider_id`` stays while the operator has taken the ticket over,
+    #: so it can be handed back and the provider still sees it
     handler: Mapped[Handler] = mapped_column(_enum(Handler, 16))
     routing_reason: Mapped[Reason] = mapped_column(_enum(Reason, 32))
     provider_id: Mapped[str | None] = mapped_column(String(128))
     provider_name: Mapped[str | None] = mapped_column(String(200))
+    assignee_user_id: Mapped[str | None] = mapped_column(String(128))
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    #: the provider asked the marketplace to step in (the reason is for staff only)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    emergency: Mapped[Emergency | None] = mapped_column(_enum(Emergency, 16))
+    emergency_explanation: Mapped[str | None] = mapped_column(Text)
+    #: what an emergency's downgrade returns to
+    priority_before_emergency: Mapped[Priority | None] = mapped_column(PriorityRank)
+    duplicate_of_number: Mapped[int | None] = mapped_column(Integer)
 
     requester_user_id: Mapped[str] = mapped_column(String(128))
     requester_name: Mapped[str] = mapped_column(String(200))
@@ -149,6 +176,8 @@ class Message(Base):
     author_name: Mapped[str] = mapped_column(String(200))
     author_role: Mapped[Role] = mapped_column(_enum(Role, 16))
     body: Mapped[str] = mapped_column(Text)
+    #: an internal note: provider and operator staff only, never the customer
+    internal: Mapped[bool] = mapped_column(default=False)
     #: the form's random key: a second submit of the same form adds nothing
     submission_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -158,6 +187,16 @@ class EventKind(enum.StrEnum):
     OPENED = "opened"
     ROUTED = "routed"
     STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    REROUTED = "rerouted"
+    TAKEN_OVER = "taken_over"
+    HANDED_BACK = "handed_back"
+    PRIORITY_CHANGED = "priority_changed"
+    MARKED_DUPLICATE = "marked_duplicate"
+    EMERGENCY_RAISED = "emergency_raised"
+    EMERGENCY_CONFIRMED = "emergency_confirmed"
+    EMERGENCY_DOWNGRADED = "emergency_downgraded"
 
 
 class Event(Base):
@@ -176,5 +215,7 @@ class Event(Base):
     to_value: Mapped[str | None] = mapped_column(String(64))
     #: the name of the party the change is about (the provider a ticket was sent to), as it was
     to_name: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(Text)
+    #: staff only (an assignment, an escalation's reason); customers never see it
+    internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

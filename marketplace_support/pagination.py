@@ -1,19 +1,26 @@
-"""Keyset pagination over "most recent activity first" lists.
+"""Keyset pagination: lists sorted by a few columns, all descending (newest, most urgent
+first).
 
-A cursor names the last row of the page before (its activity time and id), so the next page is
-read from the index where the last one ended, however long the list.
+A cursor names the sort values of the last row of the page before, so the next page is read
+from the index where the last one ended, however long the list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from .priorities import Priority
+
 T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class InvalidCursor(ValueError):
@@ -26,46 +33,58 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+def _encode_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"t{(value - _EPOCH) // _MICROSECOND}"
+    if isinstance(value, Priority):
+        return f"i{value.rank}"
+    return f"i{int(value)}"
 
 
-def encode(moment: datetime, row_id: int) -> str:
-    return f"{(moment - _EPOCH) // _MICROSECOND}-{row_id}"
+def _decode_value(part: str) -> Any:
+    kind, number = part[:1], int(part[1:])
+    if kind == "t":
+        return _EPOCH + number * _MICROSECOND
+    if kind == "i":
+        return number
+    raise ValueError(part)
 
 
-def decode(cursor: str) -> tuple[datetime, int]:
+def encode(values: Sequence[Any]) -> str:
+    return ".".join(_encode_value(value) for value in values)
+
+
+def decode(cursor: str, length: int) -> list[Any]:
     """Raises: InvalidCursor."""
     try:
-        micro, row_id = (int(part) for part in cursor.split("-"))
-        return _EPOCH + micro * _MICROSECOND, row_id
-    except (ValueError, OverflowError, OSError) as error:
+        values = [_decode_value(part) for part in cursor.split(".")]
+    except (ValueError, OverflowError, IndexError) as error:
         raise InvalidCursor(cursor) from error
+    if len(values) != length:
+        raise InvalidCursor(cursor)
+    return values
 
 
 def newest_first(
     session: Session,
     query: Select[T],
-    moment_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[int],
+    keys: Sequence[InstrumentedAttribute[Any]],
     size: int,
     cursor: str | None,
 ) -> Page[T]:
-    """One page of ``query``, newest ``moment_column`` first, after ``cursor``.
+    """One page of ``query`` sorted by ``keys`` (each descending), after ``cursor``.
 
-    Raises:
-        InvalidCursor: ``cursor`` was not made by :func:`encode`.
+    The last key must be unique (the id). Raises:
+        InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
     if cursor:
-        moment, row_id = decode(cursor)
+        values = decode(cursor, len(keys))
         # a row-value comparison, so the database reads on from the index where it stopped
-        query = query.where(tuple_(moment_column, id_column) < tuple_(moment, row_id))
-    rows = list(
-        session.scalars(query.order_by(moment_column.desc(), id_column.desc()).limit(size + 1))
-    )
+        query = query.where(tuple_(*keys) < tuple_(*values))
+    ordered = query.order_by(*(key.desc() for key in keys)).limit(size + 1)
+    rows = list(session.scalars(ordered))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        last = rows[-1]
-        next_cursor = encode(getattr(last, moment_column.key), getattr(last, id_column.key))
+        next_cursor = encode([getattr(rows[-1], key.key) for key in keys])
     return Page(rows, next_cursor)

@@ -21,8 +21,18 @@ class Priority(enum.StrEnum):
     def hint(self) -> str:
         return _HINTS[self]
 
+    @property
+    def rank(self) -> int:
+        """0 for Low up to 3 for Urgent: how lists sort by priority."""
+        return _ORDER.index(self)
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Priority:
+        return _ORDER[rank]
+
 
 DEFAULT_PRIORITY = Priority.MEDIUM
+_ORDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)
 
 _LABELS = {
     Priority.LOW: lazy_gettext("Low"),

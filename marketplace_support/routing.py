@@ -14,11 +14,7 @@ from dataclasses import dataclass
 
 from .host import Category, Order
 from .i18n import lazy_gettext
-
-
-class Handler(enum.StrEnum):
-    PROVIDER = "provider"
-    OPERATOR = "operator"
+from .workflow import Handler
 
 
 class Reason(enum.StrEnum):

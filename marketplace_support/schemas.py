@@ -10,10 +10,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from .i18n import lazy_gettext
 from .priorities import Priority
+from .workflow import Status
+
+
+class InvalidInput(Exception):
+    """The input was refused; ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__(dict(errors))
+        self.errors = {key: _as_list(value) for key, value in errors.items()}
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, dict):
+        return [str(v) for messages in value.values() for v in _as_list(messages)]
+    return [str(value)]
+
+
+def load(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Valid data and errors, so that checks that need the host can add their own errors."""
+    try:
+        return dict(schema.load(data)), {}
+    except ValidationError as error:
+        errors = error.messages if isinstance(error.messages, dict) else {"_form": error.messages}
+        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
+        return valid, dict(errors)
+
 
 #: The value of the "not related to any active service" choice.
 NO_ORDER = "none"
@@ -124,11 +152,138 @@ class OpenTicketSchema(_FormSchema):
 
 
 class MessageSchema(_FormSchema):
-    """Information a customer adds to a ticket."""
+    """A reply or an internal note."""
 
     submission_key = _submission_key()
     body = _text(
-        lazy_gettext("Write the information you want to add."),
+        lazy_gettext("Write your message."),
         TEXT_MAX,
         lazy_gettext("This text can be at most {max} characters long."),
     )
+
+
+class ReplySchema(MessageSchema):
+    """A reply; staff may send it and wait for the customer in one step."""
+
+    then = _String(
+        load_default=None,
+        validate=validate.OneOf(["wait_for_customer"], error=lazy_gettext("Choose what to do.")),
+    )
+
+
+class NoFieldsSchema(_FormSchema):
+    """A button without fields (start work, resolve, take over, ...)."""
+
+
+class AssignSchema(_FormSchema):
+    assignee = _String(required=True, error_messages={"required": lazy_gettext("Choose a person.")})
+
+
+class ReasonSchema(_FormSchema):
+    """An escalation: why the marketplace should step in."""
+
+    reason = _text(
+        lazy_gettext("Say why."),
+        2000,
+        lazy_gettext("This text can be at most {max} characters long."),
+    )
+
+
+class RerouteSchema(_FormSchema):
+    route_to = _String(
+        required=True, error_messages={"required": lazy_gettext("Choose who should handle it.")}
+    )
+    reason = _text(
+        lazy_gettext("Say why, for the customer and the new handler."),
+        2000,
+        lazy_gettext("This text can be at most {max} characters long."),
+    )
+
+
+class PrioritySchema(_FormSchema):
+    priority = fields.Enum(
+        Priority,
+        by_value=True,
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Choose one of the priorities."),
+            "unknown": lazy_gettext("Choose one of the priorities."),
+        },
+    )
+
+
+class DuplicateSchema(_FormSchema):
+    duplicate_of = fields.Integer(
+        required=True,
+        strict=False,
+        error_messages={
+            "required": lazy_gettext("Enter the number of the ticket this one repeats."),
+            "invalid": lazy_gettext("Enter a ticket number."),
+        },
+    )
+
+
+class EmergencySchema(_FormSchema):
+    explanation = _text(
+        lazy_gettext("Tell us what is down and since when."),
+        2000,
+        lazy_gettext("This text can be at most {max} characters long."),
+    )
+
+
+class DowngradeSchema(_FormSchema):
+    reason = _text(
+        lazy_gettext("Tell the customer why this is not an emergency."),
+        2000,
+        lazy_gettext("This text can be at most {max} characters long."),
+    )
+
+
+class ListQuerySchema(Schema):
+    """The filters of a provider's inbox or the operator's console (a page's query string).
+
+    Other parameters in the address (a host's tracking, say) are left alone.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def __init__(self, queues: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields["queue"].validators = [
+            validate.OneOf(list(queues), error=lazy_gettext("There is no such queue."))
+        ]
+
+    @pre_load
+    def _drop_empty(self, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # an empty select in a filter form means "any"
+        return {key: value.strip() for key, value in data.items() if value and value.strip()}
+
+    status = _String(
+        load_default="active",
+        validate=validate.OneOf(
+            ["active", "all", *(s.value for s in Status)],
+            error=lazy_gettext("Choose one of the statuses."),
+        ),
+    )
+    priority = fields.Enum(
+        Priority,
+        by_value=True,
+        load_default=None,
+        error_messages={"unknown": lazy_gettext("Choose one of the priorities.")},
+    )
+    category = _String(load_default=None, validate=validate.Length(max=64))
+    assignee = _String(load_default=None, validate=validate.Length(max=128))
+    provider = _String(load_default=None, validate=validate.Length(max=128))
+    q = _String(
+        load_default=None,
+        validate=validate.Length(
+            max=100, error=lazy_gettext("Search for at most {max} characters.")
+        ),
+    )
+    sort = _String(
+        load_default="activity",
+        validate=validate.OneOf(["activity", "priority"], error=lazy_gettext("Choose an order.")),
+    )
+    queue = _String(load_default="all")
+    after = _String(load_default=None, validate=validate.Length(max=100))

@@ -1,96 +1,33 @@
-"""The ticket use-cases. Each one is one transaction: the ticket, its messages and its events
-are written together or not at all.
+"""Opening tickets and reading them: the lists and the ticket page of every area.
 
 Functions take the tenant and the acting person explicitly and read everything else from the
-host through the extension's state. They raise :class:`InvalidInput` (errors per field, in the
-user's language), :class:`~.access.TicketNotFound` and :class:`~.workflow.NotAllowed`; nothing is
-written when they raise.
+host through the extension's state. They raise :class:`~.schemas.InvalidInput` (errors per
+field, in the user's language) and :class:`~.access.TicketNotFound`; nothing is written when
+they raise. What is done to an existing ticket lives in ``actions``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from flask import current_app
-from marshmallow import Schema, ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, and_, func, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access, pagination, workflow
 from .clock import now
 from .extension import support
-from .host import Actor, Category, Order
+from .host import Actor, Category, Order, Provider, StaffMember
 from .i18n import lazy_gettext
 from .models import Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
-from .schemas import NO_ORDER, MessageSchema, OpenTicketSchema
-from .workflow import Action, Role, Status
-
-T = TypeVar("T")
-P = ParamSpec("P")
-
-
-class InvalidInput(Exception):
-    """The input was refused; ``errors`` maps each field to its messages."""
-
-    def __init__(self, errors: Mapping[str, Any]) -> None:
-        super().__init__(dict(errors))
-        self.errors = {key: _as_list(value) for key, value in errors.items()}
-
-
-def _as_list(value: Any) -> list[str]:
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    if isinstance(value, dict):
-        return [str(v) for messages in value.values() for v in _as_list(messages)]
-    return [str(value)]
-
-
-def _load(schema: Schema, form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Valid data and errors, so that checks that need the host can add their own errors."""
-    try:
-        return dict(schema.load(form)), {}
-    except ValidationError as error:
-        errors = error.messages if isinstance(error.messages, dict) else {"_form": error.messages}
-        valid = error.valid_data if isinstance(error.valid_data, dict) else {}
-        return valid, dict(errors)
-
-
-def _use_case(function: Callable[P, T]) -> Callable[P, T]:
-    """Roll back whatever the use-case did when it raises, so nothing is half-written and
-    no row lock outlives the request."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return function(*args, **kwargs)
-        except BaseException:
-            support.session.rollback()
-            raise
-
-    return wrapper
-
-
-def _store_once(write: Callable[[], None], find_existing: Callable[[], T | None]) -> T | None:
-    """Write and commit; when a unique key says this submission was stored already (a second
-    request of the same form, maybe at the same moment), roll back and return that row."""
-    session = support.session
-    try:
-        write()
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = find_existing()
-        if existing is None:
-            raise
-        return existing
-    return None
-
+from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
+from .transaction import store_once, use_case
+from .workflow import Action, Emergency, Handler, Role, Status
 
 # -- opening ----------------------------------------------------------------------------------
 
@@ -102,7 +39,7 @@ class Opened:
     created: bool
 
 
-@_use_case
+@use_case
 def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened:
     """Open a ticket from My Page → Support, routed to the order's provider or the operator.
 
@@ -121,7 +58,7 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
 
     flags = support.flags(tenant_id)
     categories = support.categories(tenant_id)
-    data, errors = _load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
+    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
 
     order: Order | None = None
     if "order" in data:
@@ -133,7 +70,7 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
     follow_up_of = data.get("follow_up_of")
     if (
         follow_up_of is not None
-        and _customer_ticket_or_none(tenant_id, actor, follow_up_of) is None
+        and _in_scope_or_none(tenant_id, actor, Role.CUSTOMER, follow_up_of) is None
     ):
         errors["follow_up_of"] = [lazy_gettext("The earlier ticket could not be found.")]
     if errors:
@@ -192,7 +129,7 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
         )
 
     key = data["submission_key"]
-    earlier = _store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
+    earlier = store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
     if earlier is not None:
         return Opened(earlier, created=False)
     return Opened(ticket, created=True)
@@ -218,8 +155,28 @@ def _checked_order(
 
 
 def _ticket_by_submission(tenant_id: str, actor: Actor, key: str) -> Ticket | None:
-    query = access.customer_tickets(tenant_id, actor).where(Ticket.submission_key == key)
+    query = access.tickets(tenant_id, actor, Role.CUSTOMER).where(Ticket.submission_key == key)
     return support.session.scalars(query).one_or_none()
+
+
+def _event(
+    ticket: Ticket,
+    actor: Actor | None,
+    role: Role,
+    kind: EventKind,
+    moment: datetime,
+    **values: Any,
+) -> Event:
+    return Event(
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        kind=kind,
+        actor_user_id=actor.user_id if actor else None,
+        actor_name=actor.name if actor else None,
+        actor_role=role,
+        created_at=moment,
+        **values,
+    )
 
 
 @dataclass(frozen=True)
@@ -240,7 +197,7 @@ def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> N
     """
     earlier = None
     if follow_up_of is not None:
-        earlier = customer_ticket(tenant_id, actor, follow_up_of)
+        earlier = ticket_in_scope(tenant_id, actor, Role.CUSTOMER, follow_up_of)
     return NewTicketForm(
         orders=list(support.host.active_orders(tenant_id, actor)),
         categories=support.categories(tenant_id),
@@ -249,26 +206,92 @@ def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> N
     )
 
 
-# -- reading ----------------------------------------------------------------------------------
+# -- one ticket -------------------------------------------------------------------------------
 
 
-def customer_ticket(
-    tenant_id: str, actor: Actor, number: int, *, for_update: bool = False
+def ticket_in_scope(
+    tenant_id: str, actor: Actor, role: Role, number: int, *, for_update: bool = False
 ) -> Ticket:
-    """Raises: TicketNotFound, also for a ticket the customer may not see."""
-    ticket = _customer_ticket_or_none(tenant_id, actor, number, for_update=for_update)
+    """Ticket ``number`` if ``actor`` may see it as ``role``.
+
+    Raises: TicketNotFound, also for a ticket that exists for someone else.
+    """
+    ticket = _in_scope_or_none(tenant_id, actor, role, number, for_update=for_update)
     if ticket is None:
         raise access.TicketNotFound()
     return ticket
 
 
-def _customer_ticket_or_none(
-    tenant_id: str, actor: Actor, number: int, *, for_update: bool = False
+def _in_scope_or_none(
+    tenant_id: str, actor: Actor, role: Role, number: int, *, for_update: bool = False
 ) -> Ticket | None:
-    query = access.customer_tickets(tenant_id, actor).where(Ticket.number == number)
+    query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
     if for_update:
         query = query.with_for_update()
     return support.session.scalars(query).one_or_none()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a ticket's timeline: a message or an event."""
+
+    at: datetime
+    message: Message | None = None
+    event: Event | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as one party sees it, and what that party may do now."""
+
+    ticket: Ticket
+    role: Role
+    timeline: list[Entry]
+    actions: tuple[Action, ...]
+    #: the people the ticket can be assigned to, and the providers it can be re-routed to
+    assignable: list[StaffMember] = field(default_factory=list)
+    providers: list[Provider] = field(default_factory=list)
+
+    @property
+    def may_reopen_later(self) -> bool:
+        """A customer's resolved or closed ticket past the reopen window."""
+        return (
+            self.role is Role.CUSTOMER
+            and not self.ticket.status.is_active
+            and Action.REOPEN not in self.actions
+        )
+
+
+def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> TicketView:
+    """A ticket with its conversation and history as ``role`` sees them (customers never see
+    internal notes or internal events), and what ``role`` may do now.
+
+    Raises:
+        TicketNotFound: also for a ticket the actor may not see.
+    """
+    from .actions import assignable_people
+
+    ticket = ticket_in_scope(tenant_id, actor, role, number)
+    session = support.session
+    messages = session.scalars(access.messages(ticket, role)).all()
+    events = session.scalars(access.events(ticket, role)).all()
+    timeline = sorted(
+        [Entry(m.created_at, message=m) for m in messages]
+        + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
+        key=lambda entry: entry.at,
+    )
+    actions = workflow.allowed_actions(ticket, role, support.flags(tenant_id), now())
+    return TicketView(
+        ticket=ticket,
+        role=role,
+        timeline=timeline,
+        actions=actions,
+        assignable=assignable_people(ticket) if Action.ASSIGN in actions else [],
+        providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
+    )
+
+
+# -- lists ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -286,23 +309,16 @@ def customer_ticket_list(
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made.
     """
-    scope = access.customer_tickets(tenant_id, actor)
+    scope = access.tickets(tenant_id, actor, Role.CUSTOMER)
     statuses = workflow.ACTIVE_STATUSES if active else workflow.DONE_STATUSES
-    session = support.session
     page = pagination.newest_first(
-        session,
+        support.session,
         scope.where(Ticket.status.in_(statuses)),
-        Ticket.updated_at,
-        Ticket.id,
-        size=int(current_app.config["SUPPORT_PAGE_SIZE"]),
+        (Ticket.updated_at, Ticket.id),
+        size=_page_size(),
         cursor=cursor,
     )
-    counts: dict[Status, int] = {
-        status: count
-        for status, count in session.execute(
-            scope.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status)
-        )
-    }
+    counts = _counts_by_status(scope)
     return TicketList(
         page=page,
         active_count=sum(n for s, n in counts.items() if s in workflow.ACTIVE_STATUSES),
@@ -310,193 +326,107 @@ def customer_ticket_list(
     )
 
 
+#: The operator's queues: what needs the marketplace's attention.
+QUEUES = {
+    "all": None,
+    "no_order": Ticket.order_id.is_(None),
+    "escalated": and_(Ticket.escalated_at.is_not(None), Ticket.handler == Handler.PROVIDER),
+    "emergencies": Ticket.emergency.in_([Emergency.RAISED, Emergency.CONFIRMED]),
+}
+
+
 @dataclass(frozen=True)
-class Entry:
-    """One item of a ticket's timeline: a message or an event."""
-
-    at: datetime
-    message: Message | None = None
-    event: Event | None = None
-
-
-@dataclass(frozen=True)
-class TicketView:
-    ticket: Ticket
-    timeline: list[Entry]
-    actions: list[Action]
-    may_write: bool
-    may_reopen_later: bool
+class StaffList:
+    page: pagination.Page[Ticket]
+    query: dict[str, Any]
+    #: tickets per status with every other filter applied
+    by_status: dict[Status, int]
+    #: active tickets per operator queue (operators only)
+    by_queue: dict[str, int]
 
 
-def customer_ticket_view(tenant_id: str, actor: Actor, number: int) -> TicketView:
-    """A ticket with its conversation and history, and what the customer may do now.
+def staff_ticket_list(
+    tenant_id: str, actor: Actor, role: Role, params: Mapping[str, Any]
+) -> StaffList:
+    """One page of a provider's inbox or of the operator's console, filtered and sorted as
+    ``params`` (the page's query string) asks.
 
     Raises:
-        TicketNotFound: also for a ticket the customer may not see.
+        InvalidInput: a filter value that is not one of the choices.
+        InvalidCursor: the page link was not made by us.
     """
-    ticket = customer_ticket(tenant_id, actor, number)
-    session = support.session
-    messages = session.scalars(
-        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
-    ).all()
-    events = session.scalars(
-        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.id)
-    ).all()
-    timeline = sorted(
-        [Entry(m.created_at, message=m) for m in messages]
-        + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
-        key=lambda entry: entry.at,
-    )
-    flags = support.flags(tenant_id)
-    moment = now()
-    actions = workflow.allowed_actions(
-        ticket.status, Role.CUSTOMER, flags, ticket.resolved_at, moment
-    )
-    return TicketView(
-        ticket=ticket,
-        timeline=timeline,
-        actions=actions,
-        may_write=ticket.status in workflow.CUSTOMER_MAY_WRITE,
-        may_reopen_later=not ticket.status.is_active and Action.REOPEN not in actions,
-    )
-
-
-# -- changing ---------------------------------------------------------------------------------
-
-
-@_use_case
-def add_customer_message(
-    tenant_id: str, actor: Actor, number: int, form: Mapping[str, Any]
-) -> Message:
-    """Add information to a ticket that is not resolved or closed.
-
-    A ticket that waited for the customer goes back to its handler. A second submission of
-    the same form adds nothing and returns the first message.
-
-    Raises:
-        TicketNotFound, InvalidInput, NotAllowed (the ticket is resolved or closed).
-    """
-    ticket = customer_ticket(tenant_id, actor, number, for_update=True)
-    data, errors = _load(MessageSchema(), form)
-    if "submission_key" in data:
-        earlier = _message_by_submission(ticket, data["submission_key"])
-        if earlier is not None:
-            return earlier
+    query, errors = load(ListQuerySchema(queues=QUEUES), params)
     if errors:
         raise InvalidInput(errors)
-    if ticket.status not in workflow.CUSTOMER_MAY_WRITE:
-        raise workflow.NotAllowed(
-            lazy_gettext("This ticket is resolved or closed. Reopen it to add information.")
-        )
-    moment = now()
-    message = Message(
-        tenant_id=tenant_id,
-        ticket_id=ticket.id,
-        author_user_id=actor.user_id,
-        author_name=actor.name,
-        author_role=Role.CUSTOMER,
-        body=data["body"],
-        submission_key=data["submission_key"],
-        created_at=moment,
+    scope = access.tickets(tenant_id, actor, role)
+    filtered = _filtered(scope, actor, role, query)
+    status = query["status"]
+    if status == "active":
+        listed = filtered.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))
+    elif status == "all":
+        listed = filtered
+    else:
+        listed = filtered.where(Ticket.status == Status(status))
+    keys: tuple[InstrumentedAttribute[Any], ...] = (Ticket.updated_at, Ticket.id)
+    if query["sort"] == "priority":
+        keys = (Ticket.priority, Ticket.updated_at, Ticket.id)
+    page = pagination.newest_first(
+        support.session, listed, keys, size=_page_size(), cursor=query.get("after")
+    )
+    return StaffList(
+        page=page,
+        query=query,
+        by_status=_counts_by_status(filtered),
+        by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
     )
 
-    def write() -> None:
-        support.session.add(message)
-        moved_to = workflow.CUSTOMER_MESSAGE_MOVES.get(ticket.status)
-        if moved_to is not None:
-            _set_status(ticket, moved_to, actor, Role.CUSTOMER, moment, detail="customer_replied")
-        ticket.updated_at = moment
-        support.session.flush()
 
-    earlier = _store_once(write, lambda: _message_by_submission(ticket, data["submission_key"]))
-    return earlier if earlier is not None else message
-
-
-def _message_by_submission(ticket: Ticket, key: str) -> Message | None:
-    query = select(Message).where(Message.ticket_id == ticket.id, Message.submission_key == key)
-    return support.session.scalars(query).one_or_none()
-
-
-@_use_case
-def customer_transition(tenant_id: str, actor: Actor, number: int, action_value: str) -> Ticket:
-    """Resolve or reopen a ticket as its customer, where the workflow and the tenant allow.
-
-    Raises:
-        TicketNotFound, NotAllowed (with the reason for the user).
-    """
-    ticket = customer_ticket(tenant_id, actor, number, for_update=True)
-    try:
-        action = Action(action_value)
-    except ValueError:
-        raise workflow.NotAllowed(
-            lazy_gettext("This action is not available on this ticket.")
-        ) from None
-    return transition(ticket, actor, Role.CUSTOMER, action)
-
-
-@_use_case
-def transition(ticket: Ticket, actor: Actor, role: Role, action: Action) -> Ticket:
-    """Fire ``action`` on ``ticket`` as ``role``, if the workflow table and tenant allow it.
-
-    Raises:
-        NotAllowed: with the reason for the user; nothing was written.
-    """
-    moment = now()
-    flags = support.flags(ticket.tenant_id)
-    target = workflow.check(action, ticket.status, role, flags, ticket.resolved_at, moment)
-    _set_status(ticket, target, actor, role, moment, detail=action.value)
-    ticket.updated_at = moment
-    support.session.commit()
-    return ticket
+def _filtered(
+    scope: Select[Ticket], actor: Actor, role: Role, query: dict[str, Any]
+) -> Select[Ticket]:
+    if query.get("priority") is not None:
+        scope = scope.where(Ticket.priority == query["priority"])
+    if query.get("category"):
+        scope = scope.where(Ticket.category_key == query["category"])
+    assignee = query.get("assignee")
+    if assignee == "me":
+        scope = scope.where(Ticket.assignee_user_id == actor.user_id)
+    elif assignee == "none":
+        scope = scope.where(Ticket.assignee_user_id.is_(None))
+    elif assignee:
+        scope = scope.where(Ticket.assignee_user_id == assignee)
+    if role is Role.OPERATOR:
+        condition = QUEUES[query["queue"]]
+        if condition is not None:
+            scope = scope.where(condition)
+        provider = query.get("provider")
+        if provider == "operator":
+            scope = scope.where(Ticket.handler == Handler.OPERATOR)
+        elif provider:
+            scope = scope.where(Ticket.provider_id == provider)
+    search = query.get("q")
+    if search:
+        matches = Ticket.subject.icontains(search, autoescape=True)
+        if search.lstrip("#").isdigit():
+            matches = or_(matches, Ticket.number == int(search.lstrip("#")))
+        scope = scope.where(matches)
+    return scope
 
 
-def _set_status(
-    ticket: Ticket, target: Status, actor: Actor, role: Role, moment: datetime, detail: str
-) -> None:
-    support.session.add(
-        _event(
-            ticket,
-            actor,
-            role,
-            EventKind.STATUS_CHANGED,
-            moment,
-            from_value=ticket.status.value,
-            to_value=target.value,
-            detail=detail,
-        )
-    )
-    ticket.status = target
-    if target is Status.RESOLVED:
-        ticket.resolved_at = moment
-    elif target is Status.CLOSED:
-        ticket.closed_at = moment
-    elif target.is_active:
-        ticket.resolved_at = None
-        ticket.closed_at = None
+def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:
+    counted = scope.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status)
+    return {status: count for status, count in support.session.execute(counted)}
 
 
-def _event(
-    ticket: Ticket,
-    actor: Actor | None,
-    role: Role,
-    kind: EventKind,
-    moment: datetime,
-    *,
-    from_value: str | None = None,
-    to_value: str | None = None,
-    to_name: str | None = None,
-    detail: str | None = None,
-) -> Event:
-    return Event(
-        tenant_id=ticket.tenant_id,
-        ticket_id=ticket.id,
-        kind=kind,
-        actor_user_id=actor.user_id if actor else None,
-        actor_name=actor.name if actor else None,
-        actor_role=role,
-        from_value=from_value,
-        to_value=to_value,
-        to_name=to_name,
-        detail=detail,
-        created_at=moment,
-    )
+def _counts_by_queue(scope: Select[Ticket]) -> dict[str, int]:
+    active = Ticket.status.in_(workflow.ACTIVE_STATUSES)
+    columns = [
+        func.count().filter(and_(active, condition if condition is not None else true()))
+        for condition in QUEUES.values()
+    ]
+    row = support.session.execute(scope.with_only_columns(*columns)).one()
+    return dict(zip(QUEUES, row, strict=True))
+
+
+def _page_size() -> int:
+    return int(current_app.config["SUPPORT_PAGE_SIZE"])

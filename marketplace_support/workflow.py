@@ -1,16 +1,18 @@
-"""Ticket statuses and the allowed transitions between them, as one table.
+"""Everything that can be done to a ticket, who may do it, and what it does to the status.
 
-Who may fire a transition is data in :data:`TRANSITIONS`; the extra conditions a tenant sets
-for customers (may they resolve, how long may they reopen) are the guards below. The service
-layer asks :func:`check` before it changes a status; pages ask :func:`allowed_actions` to show
-only buttons that work.
+One table, :data:`RULES`: for each action the roles that may fire it, the statuses it may be
+fired from, the status it leads to (or none), and the extra conditions a tenant or the ticket
+set. The service layer asks :func:`check` before it changes anything; pages ask
+:func:`allowed_actions` to show only what works; the permission tests are generated from it.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from .host import Flags
 from .i18n import lazy_gettext, lazy_ngettext
@@ -28,6 +30,11 @@ class Status(enum.StrEnum):
         return _STATUS_LABELS[self]
 
     @property
+    def customer_label(self) -> str:
+        """The status as the customer reads it ("Waiting for your reply")."""
+        return _CUSTOMER_STATUS_LABELS.get(self, self.label)
+
+    @property
     def is_active(self) -> bool:
         """Active tickets are listed under "Open"; resolved and closed ones under "Closed"."""
         return self in ACTIVE_STATUSES
@@ -35,18 +42,20 @@ class Status(enum.StrEnum):
 
 ACTIVE_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER})
 DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED})
+ALL_STATUSES = ACTIVE_STATUSES | DONE_STATUSES
 
 _STATUS_LABELS = {
     Status.OPEN: lazy_gettext("Open"),
     Status.IN_PROGRESS: lazy_gettext("In progress"),
-    Status.WAITING_FOR_CUSTOMER: lazy_gettext("Waiting for your reply"),
+    Status.WAITING_FOR_CUSTOMER: lazy_gettext("Waiting for customer"),
     Status.RESOLVED: lazy_gettext("Resolved"),
     Status.CLOSED: lazy_gettext("Closed"),
 }
+_CUSTOMER_STATUS_LABELS = {Status.WAITING_FOR_CUSTOMER: lazy_gettext("Waiting for your reply")}
 
 
 class Role(enum.StrEnum):
-    """The party an actor acts as on a ticket."""
+    """The party an actor acts as on a ticket: the area of the module they use."""
 
     CUSTOMER = "customer"
     PROVIDER = "provider"
@@ -54,12 +63,39 @@ class Role(enum.StrEnum):
     SYSTEM = "system"
 
 
+class Handler(enum.StrEnum):
+    """Who is answering a ticket now: the provider it is routed to, or the operator."""
+
+    PROVIDER = "provider"
+    OPERATOR = "operator"
+
+
+class Emergency(enum.StrEnum):
+    """A customer's "service is down" flag and the operator's decision on it (seed 002)."""
+
+    RAISED = "raised"
+    CONFIRMED = "confirmed"
+    DOWNGRADED = "downgraded"
+
+
 class Action(enum.StrEnum):
+    REPLY = "reply"
+    NOTE = "note"
     START = "start"
     WAIT_FOR_CUSTOMER = "wait_for_customer"
     RESOLVE = "resolve"
     CLOSE = "close"
     REOPEN = "reopen"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    REROUTE = "reroute"
+    TAKE_OVER = "take_over"
+    HAND_BACK = "hand_back"
+    CHANGE_PRIORITY = "change_priority"
+    MARK_DUPLICATE = "mark_duplicate"
+    RAISE_EMERGENCY = "raise_emergency"
+    CONFIRM_EMERGENCY = "confirm_emergency"
+    DOWNGRADE_EMERGENCY = "downgrade_emergency"
 
     @property
     def label(self) -> str:
@@ -67,113 +103,221 @@ class Action(enum.StrEnum):
 
 
 _ACTION_LABELS = {
+    Action.REPLY: lazy_gettext("Send reply"),
+    Action.NOTE: lazy_gettext("Add internal note"),
     Action.START: lazy_gettext("Start work"),
     Action.WAIT_FOR_CUSTOMER: lazy_gettext("Wait for the customer"),
     Action.RESOLVE: lazy_gettext("Mark as resolved"),
     Action.CLOSE: lazy_gettext("Close"),
     Action.REOPEN: lazy_gettext("Reopen"),
+    Action.ASSIGN: lazy_gettext("Assign"),
+    Action.ESCALATE: lazy_gettext("Escalate to the marketplace"),
+    Action.REROUTE: lazy_gettext("Re-route"),
+    Action.TAKE_OVER: lazy_gettext("Take over"),
+    Action.HAND_BACK: lazy_gettext("Hand back to the provider"),
+    Action.CHANGE_PRIORITY: lazy_gettext("Change priority"),
+    Action.MARK_DUPLICATE: lazy_gettext("Close as duplicate"),
+    Action.RAISE_EMERGENCY: lazy_gettext("Report an emergency"),
+    Action.CONFIRM_EMERGENCY: lazy_gettext("Confirm emergency"),
+    Action.DOWNGRADE_EMERGENCY: lazy_gettext("Not an emergency"),
 }
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: Action
-    sources: frozenset[Status]
-    target: Status
-    roles: frozenset[Role]
+class TicketState(Protocol):
+    """What the rules read of a ticket."""
 
-
-_STAFF = frozenset({Role.PROVIDER, Role.OPERATOR})
-_EVERYONE = frozenset({Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR})
-
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition(
-        Action.START,
-        frozenset({Status.OPEN, Status.WAITING_FOR_CUSTOMER}),
-        Status.IN_PROGRESS,
-        _STAFF,
-    ),
-    Transition(
-        Action.WAIT_FOR_CUSTOMER,
-        frozenset({Status.OPEN, Status.IN_PROGRESS}),
-        Status.WAITING_FOR_CUSTOMER,
-        _STAFF,
-    ),
-    Transition(Action.RESOLVE, ACTIVE_STATUSES, Status.RESOLVED, _EVERYONE),
-    Transition(
-        Action.CLOSE, ACTIVE_STATUSES | {Status.RESOLVED}, Status.CLOSED, frozenset({Role.OPERATOR})
-    ),
-    Transition(Action.REOPEN, DONE_STATUSES, Status.OPEN, _EVERYONE),
-)
-
-_BY_ACTION = {t.action: t for t in TRANSITIONS}
-
-#: A customer's message moves the ticket: an answer to a question puts it back in the
-#: handler's court.
-CUSTOMER_MESSAGE_MOVES = {Status.WAITING_FOR_CUSTOMER: Status.OPEN}
-
-#: Statuses in which a customer may add information; on resolved or closed tickets they reopen.
-CUSTOMER_MAY_WRITE = ACTIVE_STATUSES
+    status: Status
+    handler: Handler
+    provider_id: str | None
+    escalated_at: datetime | None
+    emergency: Emergency | None
+    resolved_at: datetime | None
 
 
 class NotAllowed(Exception):
-    """A transition that the table or a tenant rule does not allow; ``message`` says why."""
+    """An action the table, the ticket or a tenant rule does not allow; ``message`` says why."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-def check(
-    action: Action,
-    status: Status,
-    role: Role,
-    flags: Flags,
-    resolved_at: datetime | None,
-    now: datetime,
-) -> Status:
-    """The status ``action`` leads to from ``status`` when ``role`` fires it.
+#: A condition returns None when it holds, else the reason for the user.
+Condition = Callable[[TicketState, Role, Flags, datetime], str | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: Action
+    roles: frozenset[Role]
+    sources: frozenset[Status]
+    #: the status the action leads to; None leaves it as it is
+    target: Status | None = None
+    #: provider staff may fire it only while their provider handles the ticket (not while the
+    #: marketplace has taken it over)
+    handler_only: bool = True
+    conditions: tuple[Condition, ...] = ()
+    #: what to tell someone who tries it from another status, where a general message is
+    #: not enough
+    wrong_status: str | None = None
+
+
+def _customer_may_resolve(
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> str | None:
+    if role is Role.CUSTOMER and not flags.customer_may_resolve:
+        return lazy_gettext("On this marketplace, support marks tickets resolved.")
+    return None
+
+
+def _within_reopen_window(
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> str | None:
+    if role is Role.CUSTOMER and not reopen_window_open(flags, ticket.resolved_at, now):
+        return lazy_ngettext(
+            "This ticket was resolved more than %(num)d day ago and can no longer be "
+            "reopened. Please open a follow-up ticket.",
+            "This ticket was resolved more than %(num)d days ago and can no longer be "
+            "reopened. Please open a follow-up ticket.",
+            flags.reopen_days,
+        )
+    return None
+
+
+def _emergencies_allowed(
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> str | None:
+    if not flags.emergencies_allowed:
+        return lazy_gettext("This marketplace does not take emergency reports.")
+    if ticket.emergency is not None:
+        return lazy_gettext("This ticket has already been reported as an emergency.")
+    return None
+
+
+def _emergency_raised(ticket: TicketState, role: Role, flags: Flags, now: datetime) -> str | None:
+    if ticket.emergency is not Emergency.RAISED:
+        return lazy_gettext("There is no emergency report waiting for a decision.")
+    return None
+
+
+def _emergency_standing(ticket: TicketState, role: Role, flags: Flags, now: datetime) -> str | None:
+    if ticket.emergency not in (Emergency.RAISED, Emergency.CONFIRMED):
+        return lazy_gettext("There is no emergency report waiting for a decision.")
+    return None
+
+
+def _not_escalated(ticket: TicketState, role: Role, flags: Flags, now: datetime) -> str | None:
+    if ticket.escalated_at is not None:
+        return lazy_gettext("This ticket is already escalated to the marketplace.")
+    return None
+
+
+def _handled_by_provider(
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> str | None:
+    if ticket.handler is not Handler.PROVIDER:
+        return lazy_gettext("The marketplace already handles this ticket.")
+    return None
+
+
+def _can_hand_back(ticket: TicketState, role: Role, flags: Flags, now: datetime) -> str | None:
+    if ticket.provider_id is None:
+        return lazy_gettext("This ticket has no provider to hand it back to.")
+    if ticket.handler is Handler.PROVIDER and ticket.escalated_at is None:
+        return lazy_gettext("The provider already handles this ticket.")
+    return None
+
+
+_CUSTOMER = frozenset({Role.CUSTOMER})
+_PROVIDER = frozenset({Role.PROVIDER})
+_OPERATOR = frozenset({Role.OPERATOR})
+_STAFF = frozenset({Role.PROVIDER, Role.OPERATOR})
+_EVERYONE = frozenset({Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR})
+_ACTIVE = ACTIVE_STATUSES
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        Action.REPLY,
+        _EVERYONE,
+        _ACTIVE,
+        wrong_status=lazy_gettext(
+            "This ticket is resolved or closed. Reopen it to add information."
+        ),
+    ),
+    # notes help whoever works the ticket, also after it is done or taken over
+    Rule(Action.NOTE, _STAFF, ALL_STATUSES, handler_only=False),
+    Rule(
+        Action.START,
+        _STAFF,
+        frozenset({Status.OPEN, Status.WAITING_FOR_CUSTOMER}),
+        Status.IN_PROGRESS,
+    ),
+    Rule(
+        Action.WAIT_FOR_CUSTOMER,
+        _STAFF,
+        frozenset({Status.OPEN, Status.IN_PROGRESS}),
+        Status.WAITING_FOR_CUSTOMER,
+    ),
+    Rule(Action.RESOLVE, _EVERYONE, _ACTIVE, Status.RESOLVED, conditions=(_customer_may_resolve,)),
+    Rule(Action.CLOSE, _OPERATOR, ALL_STATUSES - {Status.CLOSED}, Status.CLOSED),
+    Rule(Action.REOPEN, _EVERYONE, DONE_STATUSES, Status.OPEN, conditions=(_within_reopen_window,)),
+    Rule(Action.ASSIGN, _STAFF, _ACTIVE),
+    Rule(Action.ESCALATE, _PROVIDER, _ACTIVE, conditions=(_not_escalated,)),
+    Rule(Action.REROUTE, _OPERATOR, _ACTIVE),
+    Rule(Action.TAKE_OVER, _OPERATOR, _ACTIVE, conditions=(_handled_by_provider,)),
+    Rule(Action.HAND_BACK, _OPERATOR, _ACTIVE, conditions=(_can_hand_back,)),
+    Rule(Action.CHANGE_PRIORITY, _OPERATOR, _ACTIVE),
+    Rule(Action.MARK_DUPLICATE, _OPERATOR, _ACTIVE | {Status.RESOLVED}, Status.CLOSED),
+    Rule(Action.RAISE_EMERGENCY, _CUSTOMER, _ACTIVE, conditions=(_emergencies_allowed,)),
+    Rule(Action.CONFIRM_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_raised,)),
+    Rule(Action.DOWNGRADE_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_standing,)),
+)
+
+RULE_OF = {rule.action: rule for rule in RULES}
+
+#: A customer's message moves the ticket: an answer to a question puts it back in the
+#: handler's court.
+CUSTOMER_MESSAGE_MOVES = {Status.WAITING_FOR_CUSTOMER: Status.OPEN}
+
+
+def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: datetime) -> Rule:
+    """The rule that lets ``role`` fire ``action`` on ``ticket`` now.
 
     Raises:
-        NotAllowed: with a message for the user, when the table or a tenant rule forbids it.
+        NotAllowed: with a message for the user, when the table, the ticket or a tenant rule
+            forbids it.
     """
-    transition = _BY_ACTION[action]
-    if role not in transition.roles:
+    rule = RULE_OF[action]
+    if role not in rule.roles:
         raise NotAllowed(lazy_gettext("This action is not available on this ticket."))
-    if status not in transition.sources:
+    if role is Role.PROVIDER and rule.handler_only and ticket.handler is not Handler.PROVIDER:
+        raise NotAllowed(lazy_gettext("The marketplace has taken over this ticket."))
+    if ticket.status not in rule.sources:
         raise NotAllowed(
-            lazy_gettext(
-                "This cannot be done while the ticket is “%(status)s”.", status=status.label
+            rule.wrong_status
+            or lazy_gettext(
+                "This cannot be done while the ticket is “%(status)s”.", status=ticket.status.label
             )
         )
-    if role is Role.CUSTOMER:
-        if action is Action.RESOLVE and not flags.customer_may_resolve:
-            raise NotAllowed(lazy_gettext("On this marketplace, support marks tickets resolved."))
-        if action is Action.REOPEN and not reopen_window_open(flags, resolved_at, now):
-            raise NotAllowed(
-                lazy_ngettext(
-                    "This ticket was resolved more than %(num)d day ago and can no longer be "
-                    "reopened. Please open a follow-up ticket.",
-                    "This ticket was resolved more than %(num)d days ago and can no longer be "
-                    "reopened. Please open a follow-up ticket.",
-                    flags.reopen_days,
-                )
-            )
-    return transition.target
+    for condition in rule.conditions:
+        reason = condition(ticket, role, flags, now)
+        if reason is not None:
+            raise NotAllowed(reason)
+    return rule
 
 
 def allowed_actions(
-    status: Status, role: Role, flags: Flags, resolved_at: datetime | None, now: datetime
-) -> list[Action]:
-    """The actions ``role`` may fire now, in table order."""
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> tuple[Action, ...]:
+    """The actions ``role`` may fire on ``ticket`` now, in table order."""
     allowed = []
-    for transition in TRANSITIONS:
+    for rule in RULES:
         try:
-            check(transition.action, status, role, flags, resolved_at, now)
+            check(rule.action, ticket, role, flags, now)
         except NotAllowed:
             continue
-        allowed.append(transition.action)
-    return allowed
+        allowed.append(rule.action)
+    return tuple(allowed)
 
 
 def reopen_window_open(flags: Flags, resolved_at: datetime | None, now: datetime) -> bool:

@@ -48,6 +48,16 @@ def main() -> None:
                     page.goto(f"{base}/my/support/tickets/1")
                     page.screenshot(path=OUT / f"ticket-{name}.png", full_page=True)
                     page.close()
+                for who, area in (("Pia Provider", "provider"), ("Oscar Operator", "operator")):
+                    page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    page.goto(f"{base}/login")
+                    page.get_by_role("button", name=f"Log in as {who}").click()
+                    page.goto(f"{base}/my/support/{area}/")
+                    page.screenshot(path=OUT / f"{area}-tickets-desktop.png", full_page=True)
+                    number = 3 if area == "provider" else 4
+                    page.goto(f"{base}/my/support/{area}/tickets/{number}")
+                    page.screenshot(path=OUT / f"{area}-ticket-desktop.png", full_page=True)
+                    page.close()
                 browser.close()
         finally:
             server.shutdown()

@@ -16,7 +16,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 
-from marketplace_support import MarketplaceSupport, Order, SupportBase
+from marketplace_support import MarketplaceSupport, Order, Provider, SupportBase
 
 from .host import FakeHost, Marketplace, add_login_route
 
@@ -84,12 +84,28 @@ def database_url(postgres_url: str | None, tmp_path: object) -> Iterator[str]:
 
 @pytest.fixture
 def marketplace() -> Marketplace:
-    """Two tenants; in t1 Alice and Bob are customers of different accounts."""
+    """Two tenants. In t1: customers Alice and Bob (different accounts), Pete and Pat (staff of
+    the provider Nimbus), Quinn (staff of Post & Co), Olive (operator), Paul (staff only, no
+    customer), Mia (customer at Acme and Nimbus staff). In t2: customer Carol, Cora (staff of
+    CRM Ltd), Otto (operator)."""
     market = Marketplace()
+    nimbus, post, crm = frozenset({"p-nimbus"}), frozenset({"p-post"}), frozenset({"p-crm"})
+    market.add_staff("t1", "pete", provider_ids=nimbus)
+    market.add_staff("t1", "pat", provider_ids=nimbus)
+    market.add_staff("t1", "quinn", provider_ids=post)
+    market.add_staff("t1", "olive", is_operator=True)
+    market.add_staff("t1", "mia", provider_ids=nimbus, customer_id="acme")
+    market.add_staff("t2", "cora", provider_ids=crm)
+    market.add_staff("t2", "otto", is_operator=True)
+    market.providers["t1"] = [
+        Provider("p-nimbus", "Nimbus Hosting"),
+        Provider("p-post", "Post & Co"),
+    ]
+    market.providers["t2"] = [Provider("p-crm", "CRM Ltd")]
     market.add_customer("t1", "alice", "acme")
     market.add_customer("t1", "bob", "globex")
     market.add_customer("t2", "carol", "initech")
-    market.add_customer("t1", "paul", None)  # provider staff only: not a customer
+    market.add_staff("t1", "paul", provider_ids=frozenset({"p-other"}))  # not a customer
     market.add_order(
         "t1", "acme", Order("o-hosting", "Web hosting M", "p-nimbus", "Nimbus Hosting", "gold")
     )

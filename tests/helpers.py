@@ -58,12 +58,13 @@ def ticket_page_form(client: Any, number: int) -> dict[str, str]:
 
 def add_information(client: Any, number: int, body: str) -> Any:
     data = {**ticket_page_form(client, number), "body": body}
-    return client.post(f"/support/tickets/{number}/messages", data=data)
+    return client.post(f"/support/tickets/{number}/reply", data=data)
 
 
 def change_status(client: Any, number: int, action: str) -> Any:
-    data = {"csrf_token": new_ticket_form(client)["csrf_token"], "action": action}
-    return client.post(f"/support/tickets/{number}/status", data=data)
+    """Press a button of the ticket page (resolve, reopen, ...)."""
+    data = {"csrf_token": new_ticket_form(client)["csrf_token"]}
+    return client.post(f"/support/tickets/{number}/{action}", data=data)
 
 
 def row_counts(app: Any) -> dict[str, int]:

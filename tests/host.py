@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 from flask import Flask, abort, session
 
-from marketplace_support import Actor, Category, Flags, HostAdapter, Order
+from marketplace_support import (
+    Actor,
+    Category,
+    Flags,
+    HostAdapter,
+    Order,
+    Provider,
+    StaffMember,
+)
 
 
 @dataclass
@@ -20,6 +28,7 @@ class Marketplace:
     flags: dict[str, Flags] = field(default_factory=dict)
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
     categories: dict[str, list[Category]] = field(default_factory=dict)
+    providers: dict[str, list[Provider]] = field(default_factory=dict)  # tenant → providers
     calls: list[str] = field(default_factory=list)
 
     def add_customer(
@@ -35,6 +44,36 @@ class Marketplace:
         )
         self.actors[user_id] = (tenant, actor)
         return actor
+
+    def add_staff(
+        self,
+        tenant: str,
+        user_id: str,
+        *,
+        provider_ids: frozenset[str] = frozenset(),
+        is_operator: bool = False,
+        customer_id: str | None = None,
+    ) -> Actor:
+        actor = Actor(
+            user_id=user_id,
+            name=user_id.title(),
+            email=f"{user_id}@example.com",
+            provider_ids=provider_ids,
+            is_operator=is_operator,
+            customer_id=customer_id,
+            organisation_id=customer_id,
+        )
+        self.actors[user_id] = (tenant, actor)
+        return actor
+
+    def staff_of(self, tenant: str, provider_id: str | None) -> list[StaffMember]:
+        """Provider staff of ``provider_id``, or operator staff when it is None."""
+        return [
+            StaffMember(actor.user_id, actor.name)
+            for actor_tenant, actor in self.actors.values()
+            if actor_tenant == tenant
+            and (provider_id in actor.provider_ids if provider_id else actor.is_operator)
+        ]
 
     def add_order(self, tenant: str, customer_id: str, order: Order) -> Order:
         self.orders[(tenant, order.id)] = (customer_id, order)
@@ -76,6 +115,15 @@ class FakeHost(HostAdapter):
 
     def flags(self, tenant_id: str) -> Flags:
         return self.marketplace.flags.get(tenant_id) or super().flags(tenant_id)
+
+    def providers(self, tenant_id: str) -> Sequence[Provider]:
+        return self.marketplace.providers.get(tenant_id, [])
+
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+        return self.marketplace.staff_of(tenant_id, provider_id)
+
+    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+        return self.marketplace.staff_of(tenant_id, None)
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         return self.marketplace.texts.get((tenant_id, key, locale))

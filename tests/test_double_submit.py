@@ -57,8 +57,8 @@ def test_information_sent_twice_is_added_once(app, client):
     data = {**new_ticket_form(client), **ticket_fields()}
     client.post("/support/new", data=data)
     form = {**ticket_page_form(client, 1), "body": "The log is attached."}
-    assert client.post("/support/tickets/1/messages", data=form).status_code == 303
-    assert client.post("/support/tickets/1/messages", data=form).status_code == 303
+    assert client.post("/support/tickets/1/reply", data=form).status_code == 303
+    assert client.post("/support/tickets/1/reply", data=form).status_code == 303
     page = client.get("/support/tickets/1").get_data(as_text=True)
     assert page.count("The log is attached.") == 1
     assert row_counts(app)["support_message"] == 1

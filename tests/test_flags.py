@@ -52,10 +52,7 @@ def test_support_pages_answer_404_where_support_is_off(app, client, marketplace)
     marketplace.flags["t1"] = Flags(support_enabled=False)
     for url in ("/support/", "/support/new", f"/support/tickets/{number}"):
         assert client.get(url).status_code == 404
-    assert (
-        client.post(f"/support/tickets/{number}/status", data={"action": "resolve"}).status_code
-        == 404
-    )
+    assert client.post(f"/support/tickets/{number}/resolve").status_code == 404
 
 
 def test_switching_support_off_in_one_tenant_leaves_the_other_alone(client, marketplace):

@@ -147,9 +147,7 @@ def test_ticket_page_and_its_history_are_german(german, client):
         assert english not in page
 
     form = fresh_form(client)
-    resolved = client.post(
-        "/support/tickets/1/status", data={"csrf_token": form["csrf_token"], "action": "resolve"}
-    )
+    resolved = client.post("/support/tickets/1/resolve", data={"csrf_token": form["csrf_token"]})
     assert resolved.status_code == 303
     page = client.get(resolved.headers["Location"]).get_data(as_text=True)
     assert "Das Ticket ist als gelöst markiert. Vielen Dank!" in page

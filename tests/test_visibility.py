@@ -45,7 +45,7 @@ def test_nobody_can_write_to_or_change_another_customers_ticket(app, client, ali
     form = new_ticket_form(client)
     before = row_counts(app)
     reply = client.post(
-        f"/support/tickets/{alices_ticket}/messages",
+        f"/support/tickets/{alices_ticket}/reply",
         data={
             "csrf_token": form["csrf_token"],
             "submission_key": form["submission_key"],
@@ -53,7 +53,7 @@ def test_nobody_can_write_to_or_change_another_customers_ticket(app, client, ali
         },
     )
     resolve = client.post(
-        f"/support/tickets/{alices_ticket}/status",
+        f"/support/tickets/{alices_ticket}/resolve",
         data={"csrf_token": form["csrf_token"], "action": "resolve"},
     )
     assert reply.status_code == resolve.status_code == 404

@@ -6,6 +6,7 @@ check, CSRF, and the template helpers. Each area is a child blueprint in its own
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, abort, request
@@ -16,9 +17,12 @@ from wtforms import ValidationError
 from ..extension import support
 from ..i18n import format_datetime, gettext, template_gettext, template_ngettext
 from ..models import Ticket
+from ..menu import support_menu_links
+from ..priorities import Priority
 from ..routing import Reason
-from ..workflow import Status
-from . import customer
+from ..workflow import Action, Status
+from ..workflow import Role
+from . import customer, staff
 from .rendering import error_page
 
 
@@ -35,6 +39,8 @@ def build_blueprint() -> Blueprint:
     parent.before_request(_check_csrf)
     parent.context_processor(_template_helpers)
     parent.register_blueprint(customer.build_blueprint())
+    parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
+    parent.register_blueprint(staff.build_blueprint(Role.OPERATOR), url_prefix="/operator")
     return parent
 
 
@@ -73,7 +79,14 @@ def _template_helpers() -> dict[str, Any]:
         "_ms": template_gettext,
         "_ms_n": template_ngettext,
         "ms_locale": lambda: str(get_locale() or "en"),
+        "ms_new_key": lambda: secrets.token_urlsafe(24),
+        "ms_actor_id": lambda: actor.user_id if actor else None,
+        "ms_areas": support_menu_links,
+        "operator_name": support.text(support.tenant_id(), "operator_name"),
         "status_label": lambda value: Status(value).label,
+        "status_customer_label": lambda value: Status(value).customer_label,
+        "priority_label": lambda value: Priority(value).label,
+        "action_label": lambda value: Action(value).label,
         "reason_label": lambda value: Reason(value).label,
         "ms_time": lambda value: format_datetime(value, timezone),
         "ms_csrf_token": generate_csrf,

@@ -5,54 +5,33 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
 
 from .. import tickets
-from ..extension import support
-from ..host import Actor
 from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
-from ..schemas import SUBJECT_MAX
-from ..workflow import NotAllowed
-from .rendering import error_page
+from ..schemas import SUBJECT_MAX, InvalidInput
+from ..workflow import Action, Role
+from .rendering import acting, error_page, perform, require_area
 
-#: Confirmations shown on the ticket page after a redirect; the template words each one.
-NOTICES = frozenset({"opened", "added", "resolve", "reopen"})
+#: What a customer can do on the ticket page.
+CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})
 
 
 def build_blueprint() -> Blueprint:
     bp = Blueprint("customer", __name__)
-    bp.before_request(_require_customer)
+    bp.before_request(lambda: require_area(Role.CUSTOMER))
     bp.add_url_rule("/", "tickets", _tickets)
     bp.add_url_rule("/new", "new_ticket", _new_ticket, methods=["GET", "POST"])
     bp.add_url_rule("/tickets/<int:number>", "ticket", _ticket)
-    bp.add_url_rule("/tickets/<int:number>/messages", "add_message", _add_message, methods=["POST"])
-    bp.add_url_rule(
-        "/tickets/<int:number>/status", "change_status", _change_status, methods=["POST"]
-    )
+    bp.add_url_rule("/tickets/<int:number>/<action>", "act", _act, methods=["POST"])
     return bp
 
 
-def _require_customer() -> ResponseReturnValue | None:
-    actor = support.actor()
-    if actor is None:
-        return support.host.unauthenticated()
-    if not actor.is_customer:
-        return error_page(gettext("Support on My Page is for customers of the marketplace."), 403)
-    return None
-
-
-def _customer() -> tuple[str, Actor]:
-    actor = support.actor()
-    assert actor is not None  # _require_customer ran
-    return support.tenant_id(), actor
-
-
 def _tickets() -> ResponseReturnValue:
-    tenant_id, actor = _customer()
+    tenant_id, actor = acting()
     state = request.args.get("state", "open")
     if state not in ("open", "closed"):
         return error_page(gettext("There is no such list of tickets."), 404)
@@ -63,16 +42,13 @@ def _tickets() -> ResponseReturnValue:
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
     return render_template(
-        "marketplace_support/customer/tickets.html",
-        listing=listing,
-        state=state,
-        operator_name=support.text(tenant_id, "operator_name"),
+        "marketplace_support/customer/tickets.html", listing=listing, state=state
     )
 
 
 def _new_ticket() -> ResponseReturnValue:
-    tenant_id, actor = _customer()
-    values: MultiDict[str, str] | dict[str, Any]
+    tenant_id, actor = acting()
+    values: dict[str, Any]
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
@@ -80,7 +56,7 @@ def _new_ticket() -> ResponseReturnValue:
         form.pop("csrf_token", None)
         try:
             opened = tickets.open_ticket(tenant_id, actor, form)
-        except tickets.InvalidInput as invalid:
+        except InvalidInput as invalid:
             errors, values, status = invalid.errors, form, 422
         else:
             return redirect(
@@ -117,50 +93,32 @@ def _follow_up_values(choices: tickets.NewTicketForm) -> dict[str, str]:
 
 
 def _ticket(number: int) -> ResponseReturnValue:
-    return _ticket_page(number)
+    return ticket_page(number)
 
 
-def _ticket_page(
-    number: int,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    values: dict[str, str] | None = None,
-    problem: str | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
-    tenant_id, actor = _customer()
-    view = tickets.customer_ticket_view(tenant_id, actor, number)
-    notice = request.args.get("notice")
+def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number)
     return render_template(
         "marketplace_support/customer/ticket.html",
         view=view,
         ticket=view.ticket,
-        notice=notice if notice in NOTICES else None,
-        errors=errors or {},
-        values=values or {"submission_key": secrets.token_urlsafe(24)},
-        problem=problem,
-        operator_name=support.text(tenant_id, "operator_name"),
-    ), status
+        **_page_state(refused),
+    ), refused.get("status", 200)
 
 
-def _add_message(number: int) -> ResponseReturnValue:
-    tenant_id, actor = _customer()
-    form = request.form.to_dict()
-    form.pop("csrf_token", None)
-    try:
-        tickets.add_customer_message(tenant_id, actor, number, form)
-    except tickets.InvalidInput as invalid:
-        return _ticket_page(number, errors=invalid.errors, values=form, status=422)
-    except NotAllowed as refused:
-        return _ticket_page(number, problem=str(refused.message), status=409)
-    return redirect(url_for(".ticket", number=number, notice="added", _anchor="latest"), code=303)
+def _page_state(refused: dict[str, Any]) -> dict[str, Any]:
+    notice = request.args.get("notice")
+    return {
+        "notice": notice if notice in ("opened", *CUSTOMER_ACTIONS) else None,
+        "failed": refused.get("failed"),
+        "errors": refused.get("errors", {}),
+        "values": refused.get("values") or {},
+        "problem": refused.get("problem"),
+    }
 
 
-def _change_status(number: int) -> ResponseReturnValue:
-    tenant_id, actor = _customer()
-    action = request.form.get("action", "")
-    try:
-        tickets.customer_transition(tenant_id, actor, number, action)
-    except NotAllowed as refused:
-        return _ticket_page(number, problem=str(refused.message), status=409)
-    return redirect(url_for(".ticket", number=number, notice=action), code=303)
+def _act(number: int, action: str) -> ResponseReturnValue:
+    if action not in CUSTOMER_ACTIONS:
+        abort(404)
+    return perform(Role.CUSTOMER, number, Action(action), ticket_page)

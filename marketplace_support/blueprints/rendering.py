@@ -1,10 +1,62 @@
-"""Rendering shared by every area: the error page in the module's layout."""
+"""What every area's views share: who is acting, the area check, the error page, and the
+one way an action form is handled (act, then redirect or show the form again)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from collections.abc import Callable
+
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+
+from .. import access, actions
+from ..extension import support
+from ..host import Actor
+from ..i18n import lazy_gettext
+from ..schemas import InvalidInput
+from ..workflow import Action, NotAllowed, Role
+
+_NOT_YOURS = {
+    Role.CUSTOMER: lazy_gettext("Support on My Page is for customers of the marketplace."),
+    Role.PROVIDER: lazy_gettext("The support inbox is for the staff of service providers."),
+    Role.OPERATOR: lazy_gettext("The support console is for the marketplace's operator team."),
+}
 
 
 def error_page(message: str, status: int) -> ResponseReturnValue:
     return render_template("marketplace_support/error.html", message=message), status
+
+
+def require_area(role: Role) -> ResponseReturnValue | None:
+    """Before every view of an area: someone is logged in and has this area."""
+    actor = support.actor()
+    if actor is None:
+        return support.host.unauthenticated()
+    if not access.may_use(actor, role):
+        return error_page(str(_NOT_YOURS[role]), 403)
+    return None
+
+
+def acting() -> tuple[str, Actor]:
+    """The tenant and the person of this request (the area check ran before)."""
+    actor = support.actor()
+    assert actor is not None
+    return support.tenant_id(), actor
+
+
+def perform(
+    role: Role, number: int, action: Action, page: Callable[..., ResponseReturnValue]
+) -> ResponseReturnValue:
+    """Fire an action from a form; on success go back to the ticket with a notice, else show
+    the ticket page again with the refused form's errors and values."""
+    tenant_id, actor = acting()
+    form = request.form.to_dict()
+    form.pop("csrf_token", None)
+    try:
+        actions.act(tenant_id, actor, role, number, action, form)
+    except InvalidInput as invalid:
+        return page(number, failed=action, errors=invalid.errors, values=form, status=422)
+    except NotAllowed as refused:
+        return page(number, problem=str(refused.message), status=409)
+    endpoint = request.endpoint or ""
+    ticket_endpoint = endpoint.rsplit(".", 1)[0] + ".ticket"
+    return redirect(url_for(ticket_endpoint, number=number, notice=action.value), code=303)

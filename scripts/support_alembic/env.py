@@ -7,15 +7,16 @@ own Alembic setup.
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from sqlalchemy import TypeDecorator
+
 from marketplace_support import SupportBase
-from marketplace_support.models import UTCDateTime
 
 
 def render_item(type_, obj, autogen_context):
-    # revisions must not import our models, which change: a UTCDateTime is a plain
-    # timezone-aware DateTime in the database
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
+    # revisions must not import our models, which change: a column type of ours is written
+    # as the plain type it stores (UTCDateTime: DateTime(timezone=True); PriorityRank: Integer)
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
     return False
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: host_0001
 Revises: 
-Create Date: 2026-11-21 23:15:49.401801
+Create Date: 2026-11-21 23:50:42.618219
 
 """
 from alembic import op
@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('ticket_without_order', sa.Boolean(), nullable=False),
     sa.Column('customer_may_resolve', sa.Boolean(), nullable=False),
     sa.Column('reopen_days', sa.Integer(), nullable=False),
+    sa.Column('emergencies_allowed', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('organisation',

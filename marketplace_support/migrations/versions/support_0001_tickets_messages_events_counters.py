@@ -2,20 +2,21 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-21 23:15:41.657205
+Create Date: 2026-11-21 23:50:19.431800
 
 """
 
-from collections.abc import Sequence
+from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision: str = "support_0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ("marketplace_support",)
-depends_on: str | Sequence[str] | None = None
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = ("marketplace_support",)
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
@@ -44,13 +45,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column(
-            "priority",
-            sa.Enum(
-                "low", "medium", "high", "urgent", name="priority", native_enum=False, length=16
-            ),
-            nullable=False,
-        ),
+        sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("category_key", sa.String(length=64), nullable=True),
         sa.Column("category_label", sa.String(length=200), nullable=True),
         sa.Column("order_id", sa.String(length=128), nullable=True),
@@ -75,6 +70,20 @@ def upgrade() -> None:
         ),
         sa.Column("provider_id", sa.String(length=128), nullable=True),
         sa.Column("provider_name", sa.String(length=200), nullable=True),
+        sa.Column("assignee_user_id", sa.String(length=128), nullable=True),
+        sa.Column("assignee_name", sa.String(length=200), nullable=True),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalation_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "emergency",
+            sa.Enum(
+                "raised", "confirmed", "downgraded", name="emergency", native_enum=False, length=16
+            ),
+            nullable=True,
+        ),
+        sa.Column("emergency_explanation", sa.Text(), nullable=True),
+        sa.Column("priority_before_emergency", sa.Integer(), nullable=True),
+        sa.Column("duplicate_of_number", sa.Integer(), nullable=True),
         sa.Column("requester_user_id", sa.String(length=128), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=False),
         sa.Column("requester_email", sa.String(length=320), nullable=True),
@@ -116,7 +125,22 @@ def upgrade() -> None:
         sa.Column(
             "kind",
             sa.Enum(
-                "opened", "routed", "status_changed", name="eventkind", native_enum=False, length=32
+                "opened",
+                "routed",
+                "status_changed",
+                "assigned",
+                "escalated",
+                "rerouted",
+                "taken_over",
+                "handed_back",
+                "priority_changed",
+                "marked_duplicate",
+                "emergency_raised",
+                "emergency_confirmed",
+                "emergency_downgraded",
+                name="eventkind",
+                native_enum=False,
+                length=32,
             ),
             nullable=False,
         ),
@@ -138,7 +162,8 @@ def upgrade() -> None:
         sa.Column("from_value", sa.String(length=64), nullable=True),
         sa.Column("to_value", sa.String(length=64), nullable=True),
         sa.Column("to_name", sa.String(length=200), nullable=True),
-        sa.Column("detail", sa.String(length=500), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("internal", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
@@ -171,6 +196,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("internal", sa.Boolean(), nullable=False),
         sa.Column("submission_key", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,74 @@
+"""The provider inbox and the operator console: one blueprint per area, built from the same
+views, because both list tickets, show a ticket and fire actions; what each area may see and
+do comes from ``access`` and the workflow table, not from here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from .. import tickets
+from ..extension import support
+from ..i18n import gettext
+from ..pagination import InvalidCursor
+from ..priorities import Priority
+from ..schemas import InvalidInput
+from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
+from .rendering import acting, error_page, perform, require_area
+
+
+def build_blueprint(role: Role) -> Blueprint:
+    """The area of ``role`` (provider or operator), named after it."""
+    bp = Blueprint(role.value, __name__)
+    bp.before_request(lambda: require_area(role))
+    staff_actions = frozenset(rule.action for rule in RULES if role in rule.roles)
+
+    def ticket_list() -> ResponseReturnValue:
+        tenant_id, actor = acting()
+        try:
+            listing = tickets.staff_ticket_list(tenant_id, actor, role, request.args.to_dict())
+        except InvalidInput as invalid:
+            message = " ".join(m for messages in invalid.errors.values() for m in messages)
+            return error_page(message, 400)
+        except InvalidCursor:
+            return error_page(
+                gettext("This page link is not valid. Start again from the list."), 400
+            )
+        return render_template(
+            "marketplace_support/staff/tickets.html",
+            role=role,
+            listing=listing,
+            statuses=[s for s in Status if s in ALL_STATUSES],
+            priorities=list(Priority),
+            categories=support.categories(tenant_id),
+            providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
+        )
+
+    def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
+        tenant_id, actor = acting()
+        view = tickets.ticket_view(tenant_id, actor, role, number)
+        notice = request.args.get("notice")
+        return render_template(
+            "marketplace_support/staff/ticket.html",
+            view=view,
+            ticket=view.ticket,
+            role=role,
+            priorities=list(Priority),
+            notice=notice if notice in staff_actions else None,
+            failed=refused.get("failed"),
+            errors=refused.get("errors", {}),
+            values=refused.get("values") or {},
+            problem=refused.get("problem"),
+        ), refused.get("status", 200)
+
+    def act(number: int, action: str) -> ResponseReturnValue:
+        if action not in staff_actions:
+            abort(404)
+        return perform(role, number, Action(action), ticket_page)
+
+    bp.add_url_rule("/", "tickets", ticket_list)
+    bp.add_url_rule("/tickets/<int:number>", "ticket", ticket_page)
+    bp.add_url_rule("/tickets/<int:number>/<action>", "act", act, methods=["POST"])
+    return bp

@@ -1,0 +1,45 @@
+"""One transaction per use-case: everything it wrote is committed together or not at all."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from .extension import support
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def use_case(function: Callable[P, T]) -> Callable[P, T]:
+    """Roll back whatever the use-case did when it raises, so nothing is half-written and
+    no row lock outlives the request."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            support.session.rollback()
+            raise
+
+    return wrapper
+
+
+def store_once(write: Callable[[], None], find_existing: Callable[[], T | None]) -> T | None:
+    """Write and commit; when a unique key says this submission was stored already (a second
+    request of the same form, maybe at the same moment), roll back and return that row."""
+    session = support.session
+    try:
+        write()
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing
+    return None
