@@ -16,12 +16,11 @@ from wtforms import ValidationError
 
 from ..extension import support
 from ..i18n import format_datetime, gettext, template_gettext, template_ngettext
-from ..models import Ticket
 from ..menu import support_menu_links
+from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
-from ..workflow import Action, Status
-from ..workflow import Role
+from ..workflow import Action, Role, Status
 from . import customer, staff
 from .rendering import error_page
 

@@ -5,9 +5,7 @@ own Alembic setup.
 """
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
-
-from sqlalchemy import TypeDecorator
+from sqlalchemy import TypeDecorator, engine_from_config, pool
 
 from marketplace_support import SupportBase
 

@@ -6,17 +6,16 @@ Create Date: 2026-11-21 23:50:19.431800
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "support_0001"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = ("marketplace_support",)
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("marketplace_support",)
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
