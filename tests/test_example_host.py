@@ -61,10 +61,24 @@ def test_the_menu_hides_support_where_the_marketplace_switched_it_off(demo):
     assert client.get("/my/support/").status_code == 404
 
 
-def test_provider_staff_get_no_customer_support_entry(demo):
+def test_provider_staff_land_in_their_inbox_and_have_no_customer_entry(demo):
     client = demo.test_client()
-    log_in(client, "pia@nimbus.example")
-    assert ">Support</a>" not in client.get("/my").get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "pia@nimbus.example", "password": "demo"}
+    )
+    assert response.headers["Location"] == "/my/support/provider/"
+    page = client.get("/my").get_data(as_text=True)
+    assert '<a href="/my/support/provider/">Support inbox</a>' in page
+    assert ">Support</a>" not in page
+
+
+def test_operators_land_in_the_console_with_the_demo_emergency(demo):
+    client = demo.test_client()
+    log_in(client, "oscar@nordic.example")
+    page = client.get("/my/support/operator/?queue=emergencies").get_data(as_text=True)
+    assert "No e-mail arrives" in page and "Emergency reported" in page
 
 
 def test_a_marketplace_without_tickets_about_no_service_offers_only_services(demo):

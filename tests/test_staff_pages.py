@@ -1,0 +1,362 @@
+"""The provider inbox and the operator console, as provider and operator staff use them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from marketplace_support import Flags, signals
+
+from .conftest import login
+from .helpers import hidden_inputs, open_ticket, tickets_in_db
+
+INBOX, CONSOLE = "/support/provider/", "/support/operator/"
+
+
+def listed(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', html)]
+
+
+def staff_act(client, area: str, number: int, action: str, **fields: str):
+    """Press a button or send a form of a staff ticket page."""
+    page = client.get(f"/support/{area}/tickets/{number}").get_data(as_text=True)
+    form = {"csrf_token": hidden_inputs(page)["csrf_token"], **fields}
+    if action in ("reply", "note"):
+        form.setdefault("submission_key", f"{action}-key-{len(page)}-0123456789")
+    return client.post(f"/support/{area}/tickets/{number}/{action}", data=form)
+
+
+@pytest.fixture
+def two_tickets(client):
+    """Alice's hosting ticket (Nimbus, #1) and mail ticket (Post & Co, #2)."""
+    login(client, "alice")
+    hosting = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    mail = open_ticket(client, order="o-mail", subject="Mail bounces", priority="urgent")
+    return hosting, mail
+
+
+def test_provider_inbox_lists_only_tickets_routed_to_its_provider(client, two_tickets):
+    hosting, mail = two_tickets
+    login(client, "pete")
+    assert listed(client.get(INBOX).get_data(as_text=True)) == [hosting]
+    assert client.get(f"{INBOX}tickets/{mail}").status_code == 404
+    login(client, "quinn")
+    assert listed(client.get(INBOX).get_data(as_text=True)) == [mail]
+    login(client, "cora")  # another tenant's provider
+    assert listed(client.get(INBOX).get_data(as_text=True)) == []
+    assert client.get(f"{INBOX}tickets/{hosting}").status_code == 404
+
+
+def test_operator_console_shows_every_ticket_of_its_tenant_only(client, two_tickets):
+    login(client, "olive")
+    assert sorted(listed(client.get(CONSOLE).get_data(as_text=True))) == sorted(two_tickets)
+    login(client, "otto")  # operator of t2
+    assert listed(client.get(CONSOLE).get_data(as_text=True)) == []
+    assert client.get(f"{CONSOLE}tickets/1").status_code == 404
+
+
+def test_workspaces_are_refused_to_people_without_the_role(client):
+    login(client, "alice")
+    response = client.get(INBOX)
+    assert response.status_code == 403
+    assert "The support inbox is for the staff of service providers." in response.get_data(
+        as_text=True
+    )
+    login(client, "pete")
+    assert client.get(CONSOLE).status_code == 403
+
+
+def test_the_provider_sees_the_customer_and_order_context(client, two_tickets):
+    login(client, "pete")
+    page = client.get(f"{INBOX}tickets/{two_tickets[0]}").get_data(as_text=True)
+    for text in ("Alice", "alice@example.com", "Web hosting M", "(gold)", "The site answers 502"):
+        assert text in page
+
+
+def test_internal_notes_are_for_staff_and_never_reach_the_customer(app, client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "alice")
+    before = client.get("/support/").get_data(as_text=True)
+    login(client, "pete")
+    assert (
+        staff_act(client, "provider", hosting, "note", body="Customer's DB is huge").status_code
+        == 303
+    )
+    staff_page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
+    assert "Customer&#39;s DB is huge" in staff_page and "Internal note" in staff_page
+    login(client, "olive")
+    assert "Customer&#39;s DB is huge" in client.get(f"{CONSOLE}tickets/{hosting}").get_data(
+        as_text=True
+    )
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "DB is huge" not in page and "Internal note" not in page
+    # a note is not activity the customer can see: the list shows the same "Updated" time
+    assert client.get("/support/").get_data(as_text=True) == before
+
+
+def test_provider_asks_the_customer_and_the_answer_hands_it_back(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    response = staff_act(
+        client, "provider", hosting, "reply", body="Which page is slow?", then="wait_for_customer"
+    )
+    assert response.status_code == 303
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "Which page is slow?" in page
+    assert "<dt>Status</dt><dd>Waiting for your reply</dd>" in page
+    answer = hidden_inputs(page)
+    client.post(f"/support/tickets/{hosting}/reply", data={**answer, "body": "The checkout."})
+    login(client, "pete")
+    page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
+    assert "<dt>Status</dt><dd>Open</dd>" in page and "The checkout." in page
+
+
+def test_a_staff_reply_on_an_open_ticket_puts_it_in_progress(app, client, two_tickets):
+    login(client, "pete")
+    staff_act(client, "provider", two_tickets[0], "reply", body="Looking into it.")
+    assert tickets_in_db(app)[0].status == "in_progress"
+
+
+def test_inbox_filters_search_sorts_and_counts(client):
+    login(client, "alice")
+    low = open_ticket(client, subject="Renew certificate", priority="low", category="usage")
+    urgent = open_ticket(client, subject="Site down", priority="urgent")
+    high = open_ticket(client, subject="Slow admin", priority="high")
+    login(client, "pete")
+    by_priority = client.get(f"{INBOX}?sort=priority").get_data(as_text=True)
+    assert listed(by_priority) == [urgent, high, low]
+    assert listed(client.get(f"{INBOX}?priority=low").get_data(as_text=True)) == [low]
+    assert listed(client.get(f"{INBOX}?category=usage").get_data(as_text=True)) == [low]
+    assert listed(client.get(f"{INBOX}?q=site").get_data(as_text=True)) == [urgent]
+    assert listed(client.get(f"{INBOX}?q=%23{high}").get_data(as_text=True)) == [high]
+    staff_act(client, "provider", urgent, "resolve")
+    page = client.get(INBOX).get_data(as_text=True)
+    assert sorted(listed(page)) == sorted([low, high])
+    assert '<option value="open">Open (2)</option>' in page
+    assert '<option value="resolved">Resolved (1)</option>' in page
+    assert listed(client.get(f"{INBOX}?status=resolved").get_data(as_text=True)) == [urgent]
+
+
+def test_long_inboxes_are_paged_without_gaps(client):
+    login(client, "alice")  # SUPPORT_PAGE_SIZE is 5 in the tests
+    numbers = [
+        open_ticket(client, subject=f"T{i}", priority=("low", "high")[i % 2]) for i in range(12)
+    ]
+    login(client, "pete")
+    for sort in ("activity", "priority"):
+        seen, url = [], f"{INBOX}?sort={sort}"
+        while url:
+            page = client.get(url).get_data(as_text=True)
+            seen += listed(page)
+            more = re.search(r'href="([^"]*after=[^"]+)">More tickets', page)
+            url = more.group(1).replace("&amp;", "&") if more else None
+        assert sorted(seen) == sorted(numbers) and len(seen) == len(set(seen))
+
+
+def test_a_filter_value_that_is_not_a_choice_gets_a_clear_message(client):
+    login(client, "pete")
+    response = client.get(f"{INBOX}?status=lost")
+    assert response.status_code == 400
+    assert "Choose one of the statuses." in response.get_data(as_text=True)
+    assert client.get(f"{INBOX}?after=garbage").status_code == 400
+
+
+def test_assigning_a_colleague_and_the_assigned_to_me_view(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    refused = staff_act(client, "provider", hosting, "assign", assignee="quinn")  # not Nimbus
+    assert refused.status_code == 422
+    assert "Choose one of the people listed." in refused.get_data(as_text=True)
+    assert staff_act(client, "provider", hosting, "assign", assignee="pat").status_code == 303
+    login(client, "pat")
+    assert listed(client.get(f"{INBOX}?assignee=me").get_data(as_text=True)) == [hosting]
+    login(client, "pete")
+    assert listed(client.get(f"{INBOX}?assignee=me").get_data(as_text=True)) == []
+    login(client, "alice")
+    assert "assigned" not in client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+
+
+def test_escalation_reaches_the_operators_queue_and_the_customer_sees_it(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    response = staff_act(client, "provider", hosting, "escalate", reason="Gateway is yours")
+    assert response.status_code == 303
+    login(client, "olive")
+    assert listed(client.get(f"{CONSOLE}?queue=escalated").get_data(as_text=True)) == [hosting]
+    assert "Gateway is yours" in client.get(f"{CONSOLE}tickets/{hosting}").get_data(as_text=True)
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "Pete asked the marketplace to step in." in page
+    assert "Gateway is yours" not in page
+
+
+def test_operator_reroutes_to_another_provider(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "olive")
+    response = staff_act(
+        client, "operator", hosting, "reroute", route_to="p-post", reason="Mail issue, not hosting"
+    )
+    assert response.status_code == 303
+    login(client, "quinn")
+    assert hosting in listed(client.get(INBOX).get_data(as_text=True))
+    login(client, "pete")
+    assert client.get(f"{INBOX}tickets/{hosting}").status_code == 404
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "<dt>Handled by</dt><dd>Post &amp; Co" in page
+    assert (
+        "Olive re-routed the ticket to Post &amp; Co." in page and "Mail issue, not hosting" in page
+    )
+
+
+def test_rerouting_to_where_it_already_is_or_to_an_unknown_provider_is_refused(client, two_tickets):
+    login(client, "olive")
+    same = staff_act(client, "operator", two_tickets[0], "reroute", route_to="p-nimbus", reason="x")
+    unknown = staff_act(client, "operator", two_tickets[0], "reroute", route_to="p-crm", reason="x")
+    assert same.status_code == unknown.status_code == 422
+    assert "already handled there" in same.get_data(as_text=True)
+    assert "Choose one of the providers listed." in unknown.get_data(as_text=True)
+
+
+def test_take_over_and_hand_back(app, client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "olive")
+    assert staff_act(client, "operator", hosting, "take_over").status_code == 303
+    login(client, "pete")
+    page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
+    assert "has taken over this ticket" in page and 'name="body"' in page  # the note form
+    refused = client.post(
+        f"{INBOX}tickets/{hosting}/reply",
+        data={**hidden_inputs(page), "body": "Still mine?"},
+    )
+    assert refused.status_code == 409
+    assert staff_act(client, "provider", hosting, "note", body="Ok, watching").status_code == 303
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "<dt>Handled by</dt><dd>Marketplace support" in page
+    login(client, "olive")
+    assert staff_act(client, "operator", hosting, "hand_back").status_code == 303
+    ticket = tickets_in_db(app)[0]
+    assert (ticket.handler, ticket.provider_id) == ("provider", "p-nimbus")
+
+
+def test_operator_changes_priority_and_closes_duplicates(client, two_tickets):
+    hosting, mail = two_tickets
+    login(client, "olive")
+    assert (
+        staff_act(client, "operator", hosting, "change_priority", priority="low").status_code == 303
+    )
+    same = staff_act(client, "operator", hosting, "change_priority", priority="low")
+    assert same.status_code == 422
+    assert (
+        staff_act(client, "operator", mail, "mark_duplicate", duplicate_of=str(hosting)).status_code
+        == 303
+    )
+    self_dup = staff_act(client, "operator", hosting, "mark_duplicate", duplicate_of=str(hosting))
+    assert self_dup.status_code == 422
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{mail}").get_data(as_text=True)
+    assert f"This ticket was closed because it repeats ticket #{hosting}" in page
+    assert "<dt>Status</dt><dd>Closed</dd>" in page
+    assert "changed the priority from “High” to “Low”" in client.get(
+        f"/support/tickets/{hosting}"
+    ).get_data(as_text=True)
+
+
+def test_an_emergency_pages_the_host_and_the_operator_decides(app, client, marketplace):
+    marketplace.flags["t1"] = Flags(emergencies_allowed=True)
+    login(client, "alice")
+    number = open_ticket(client, priority="medium")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    paged = []
+    with signals.emergency_raised.connected_to(
+        lambda sender, **kw: paged.append((kw["ticket"].number, kw["explanation"])), app
+    ):
+        response = client.post(
+            f"/support/tickets/{number}/raise_emergency",
+            data={"csrf_token": hidden_inputs(page)["csrf_token"], "explanation": "Shop is down"},
+        )
+    assert response.status_code == 303
+    assert paged == [(number, "Shop is down")]
+    assert tickets_in_db(app)[0].priority == "urgent"
+    login(client, "olive")
+    assert listed(client.get(f"{CONSOLE}?queue=emergencies").get_data(as_text=True)) == [number]
+    response = staff_act(client, "operator", number, "downgrade_emergency", reason="Only slow")
+    assert response.status_code == 303
+    assert listed(client.get(f"{CONSOLE}?queue=emergencies").get_data(as_text=True)) == []
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "Only slow" in page and "Not an emergency" in page
+    assert "<dt>Priority</dt><dd>Medium</dd>" in page
+
+
+def test_no_emergency_where_the_marketplace_takes_none(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "raise_emergency" not in page
+    response = client.post(
+        f"/support/tickets/{number}/raise_emergency",
+        data={"csrf_token": hidden_inputs(page)["csrf_token"], "explanation": "down"},
+    )
+    assert response.status_code == 409
+    assert "does not take emergency reports" in response.get_data(as_text=True)
+
+
+def test_an_action_the_status_does_not_allow_is_refused_with_the_reason(app, client, two_tickets):
+    login(client, "olive")
+    staff_act(client, "operator", two_tickets[0], "close")
+    response = staff_act(client, "operator", two_tickets[0], "start")
+    assert response.status_code == 409
+    assert "This cannot be done while the ticket is “Closed”." in response.get_data(as_text=True)
+    assert tickets_in_db(app)[0].status == "closed"
+
+
+def test_people_with_several_roles_can_move_between_areas(client, two_tickets):
+    login(client, "mia")  # customer at Acme and staff of Nimbus
+    page = client.get(INBOX).get_data(as_text=True)
+    assert re.search(
+        r'<nav class="ms-areas".*href="/support/".*href="/support/provider/"', page, re.S
+    )
+    assert 'href="/support/provider/" aria-current="page"' in page
+
+
+def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_queries):
+    def cost(url):
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    login(client, "alice")
+    open_ticket(client)
+    login(client, "pete")
+    few = [cost(INBOX), cost(f"{INBOX}?sort=priority&q=down"), cost(f"{INBOX}tickets/1")]
+    login(client, "olive")
+    few += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
+    login(client, "alice")
+    for _ in range(8):
+        open_ticket(client)
+    login(client, "pete")
+    for i in range(6):
+        staff_act(client, "provider", 1, "note", body=f"note {i}")
+        staff_act(client, "provider", 1, "reply", body=f"reply {i}")
+    many = [cost(INBOX), cost(f"{INBOX}?sort=priority&q=down"), cost(f"{INBOX}tickets/1")]
+    login(client, "olive")
+    many += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
+    assert few == many
+    # inbox: page + counts; console: + queue counts; ticket page: ticket, messages, events
+    assert few == [2, 2, 3, 3, 3, 3]
+
+
+def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):
+    login(client, "olive")
+    response = staff_act(
+        client, "operator", two_tickets[0], "reroute", route_to="p-post", reason=""
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="ms-reroute-reason-error"' in page and "Say why, for the customer" in page
+    assert '<option value="p-post" selected>Post &amp; Co</option>' in page
