@@ -108,3 +108,20 @@ def test_customers_of_one_marketplace_never_see_anothers_tickets(demo):
     assert client.get("/my/support/tickets/1").status_code == 200  # Lena's own #1 in alpen
     assert "Export nach Excel" in client.get("/my/support/tickets/1").get_data(as_text=True)
     assert client.get("/my/support/tickets/2").status_code == 404  # alpen has one ticket
+
+
+def test_the_demo_pages_its_on_call_team_when_a_customer_reports_an_emergency(demo, caplog):
+    client = demo.test_client()
+    log_in(client, "anna@acme.example")
+    page = client.get("/my/support/tickets/1").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    with caplog.at_level("WARNING"):
+        response = client.post(
+            "/my/support/tickets/1/raise_emergency",
+            data={"csrf_token": token, "explanation": "The whole shop is offline"},
+        )
+    assert response.status_code == 303
+    assert (
+        "SMS to the on-call team of nordic: emergency on ticket #1 "
+        "(The website loads very slowly since Monday): The whole shop is offline"
+    ) in caplog.text
