@@ -217,7 +217,7 @@ class DuplicateSchema(_FormSchema):
         required=True,
         strict=False,
         error_messages={
-            "required": lazy_gettext("Enter the number of the ticket this one repeats."),
+            "required": lazy_gettext("Enter the number of the original ticket."),
             "invalid": lazy_gettext("Enter a ticket number."),
         },
     )
@@ -278,7 +278,7 @@ class ListQuerySchema(Schema):
     q = _String(
         load_default=None,
         validate=validate.Length(
-            max=100, error=lazy_gettext("Search for at most {max} characters.")
+            max=100, error=lazy_gettext("A search can be at most {max} characters long.")
         ),
     )
     sort = _String(

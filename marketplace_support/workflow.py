@@ -99,8 +99,34 @@ class Action(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What the button says."""
         return _ACTION_LABELS[self]
 
+    @property
+    def done(self) -> str:
+        """What staff read after it was done."""
+        return _DONE_LABELS[self]
+
+
+_DONE_LABELS = {
+    Action.REPLY: lazy_gettext("Your reply was sent to the customer."),
+    Action.NOTE: lazy_gettext("Your internal note was added."),
+    Action.START: lazy_gettext("The ticket is in progress."),
+    Action.WAIT_FOR_CUSTOMER: lazy_gettext("The ticket now waits for the customer."),
+    Action.RESOLVE: lazy_gettext("The ticket is resolved."),
+    Action.CLOSE: lazy_gettext("The ticket is closed."),
+    Action.REOPEN: lazy_gettext("The ticket is open again."),
+    Action.ASSIGN: lazy_gettext("The assignment was saved."),
+    Action.ESCALATE: lazy_gettext("The ticket was escalated to the marketplace."),
+    Action.REROUTE: lazy_gettext("The ticket was re-routed."),
+    Action.TAKE_OVER: lazy_gettext("You took the ticket over for the marketplace."),
+    Action.HAND_BACK: lazy_gettext("The ticket is back with the provider."),
+    Action.CHANGE_PRIORITY: lazy_gettext("The priority was changed."),
+    Action.MARK_DUPLICATE: lazy_gettext("The ticket was closed as a duplicate."),
+    Action.RAISE_EMERGENCY: lazy_gettext("The emergency was reported."),
+    Action.CONFIRM_EMERGENCY: lazy_gettext("The emergency is confirmed."),
+    Action.DOWNGRADE_EMERGENCY: lazy_gettext("The customer reads that this is not an emergency."),
+}
 
 _ACTION_LABELS = {
     Action.REPLY: lazy_gettext("Send reply"),

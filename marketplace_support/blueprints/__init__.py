@@ -85,7 +85,7 @@ def _template_helpers() -> dict[str, Any]:
         "status_label": lambda value: Status(value).label,
         "status_customer_label": lambda value: Status(value).customer_label,
         "priority_label": lambda value: Priority(value).label,
-        "action_label": lambda value: Action(value).label,
+        "action_done": lambda value: Action(value).done,
         "reason_label": lambda value: Reason(value).label,
         "ms_time": lambda value: format_datetime(value, timezone),
         "ms_csrf_token": generate_csrf,
