@@ -22,16 +22,51 @@ SENT = re.compile(r"Your ticket #(\d+) has been sent")
 class Customer:
     name: str
 
+    #: where the demo marketplace sends the person after logging in
+    landing = "/my"
+
+
+@dataclass(frozen=True)
+class Staff:
+    name: str
+    #: "provider" (the Support inbox) or "operator" (the Support console)
+    area: str
+
+    @property
+    def landing(self) -> str:
+        return f"/my/support/{self.area}/"
+
+    @property
+    def workspace(self) -> str:
+        """The workspace's heading and its link in the user menu."""
+        return "Support console" if self.area == "operator" else "Support inbox"
+
 
 #: anna@acme.example, a customer of Acme Oy on the tenant "Nordic Cloud Market"
 ANNA = Customer("Anna Virtanen")
+#: pia@nimbus.example, staff of the provider Nimbus Hosting (Web hosting M)
+PIA = Staff("Pia Provider", "provider")
+#: paulo@postal.example, staff of the provider Postal Mail Co (Team mail 10)
+PAULO = Staff("Paulo Post", "provider")
+#: oscar@nordic.example, the operator of Nordic Cloud Market
+OSCAR = Staff("Oscar Operator", "operator")
 
 
-def log_in(page: Page, customer: Customer) -> None:
-    """Log in on the login page with the demo account's button, landing on My Page."""
+def log_in(page: Page, person: Customer | Staff) -> None:
+    """Log in on the login page with the demo account's button, landing on My Page
+    (customers) or in the support workspace (staff)."""
     page.goto("/login")
-    page.get_by_role("button", name=f"Log in as {customer.name}").click()
-    page.wait_for_url(re.compile(r"/my$"))
+    page.get_by_role("button", name=f"Log in as {person.name}").click()
+    page.wait_for_url(re.compile(rf"{re.escape(person.landing)}$"))
+
+
+def open_user_menu(page: Page, person: Customer | Staff) -> Locator:
+    """Open the host's user menu (a ``<details>`` showing the person's name); its list."""
+    menu = page.locator("header details").filter(has=page.locator("summary", has_text=person.name))
+    menu.locator("summary").click()
+    links = menu.locator("ul")
+    expect(links).to_be_visible()
+    return links
 
 
 def radio(page: Page, title: str) -> Locator:
