@@ -24,7 +24,7 @@ from .i18n import lazy_gettext
 from .models import Event, EventKind, Message, Ticket
 from .priorities import Priority
 from .schemas import InvalidInput, load
-from .tickets import ticket_in_scope
+from .tickets import assignable_people, ticket_in_scope
 from .transaction import store_once, use_case
 from .workflow import Action, Emergency, Handler, Role, Status
 
@@ -279,15 +279,6 @@ EFFECTS: dict[Action, Effect] = {
     Action.CONFIRM_EMERGENCY: Effect(schemas.NoFieldsSchema, _confirm_emergency),
     Action.DOWNGRADE_EMERGENCY: Effect(schemas.DowngradeSchema, _downgrade_emergency),
 }
-
-
-def assignable_people(ticket: Ticket) -> list[Any]:
-    """Who a ticket can be assigned to: its provider's staff, or the operator's while the
-    marketplace handles it."""
-    host = support.host
-    if ticket.handler is Handler.PROVIDER and ticket.provider_id is not None:
-        return list(host.provider_staff(ticket.tenant_id, ticket.provider_id))
-    return list(host.operator_staff(ticket.tenant_id))
 
 
 @use_case

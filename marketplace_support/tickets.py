@@ -262,6 +262,15 @@ class TicketView:
         )
 
 
+def assignable_people(ticket: Ticket) -> list[StaffMember]:
+    """Who a ticket can be assigned to: its provider's staff, or the operator's while the
+    marketplace handles it."""
+    host = support.host
+    if ticket.handler is Handler.PROVIDER and ticket.provider_id is not None:
+        return list(host.provider_staff(ticket.tenant_id, ticket.provider_id))
+    return list(host.operator_staff(ticket.tenant_id))
+
+
 def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> TicketView:
     """A ticket with its conversation and history as ``role`` sees them (customers never see
     internal notes or internal events), and what ``role`` may do now.
@@ -269,8 +278,6 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     Raises:
         TicketNotFound: also for a ticket the actor may not see.
     """
-    from .actions import assignable_people
-
     ticket = ticket_in_scope(tenant_id, actor, role, number)
     session = support.session
     messages = session.scalars(access.messages(ticket, role)).all()
