@@ -251,6 +251,9 @@ class TicketView:
     #: the people the ticket can be assigned to, and the providers it can be re-routed to
     assignable: list[StaffMember] = field(default_factory=list)
     providers: list[Provider] = field(default_factory=list)
+    #: whether the ticket this one duplicates is one the viewer may open (a customer may
+    #: see that their ticket repeats someone else's, but not open it)
+    duplicate_visible: bool = False
 
     @property
     def may_reopen_later(self) -> bool:
@@ -288,6 +291,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         key=lambda entry: entry.at,
     )
     actions = workflow.allowed_actions(ticket, role, support.flags(tenant_id), now())
+    duplicate_visible = ticket.duplicate_of_number is not None and (
+        _in_scope_or_none(tenant_id, actor, role, ticket.duplicate_of_number) is not None
+    )
     return TicketView(
         ticket=ticket,
         role=role,
@@ -295,6 +301,7 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         actions=actions,
         assignable=assignable_people(ticket) if Action.ASSIGN in actions else [],
         providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
+        duplicate_visible=duplicate_visible,
     )
 
 

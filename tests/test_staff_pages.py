@@ -259,7 +259,9 @@ def test_operator_changes_priority_and_closes_duplicates(client, two_tickets):
     assert self_dup.status_code == 422
     login(client, "alice")
     page = client.get(f"/support/tickets/{mail}").get_data(as_text=True)
-    assert f"This ticket was closed because it repeats ticket #{hosting}" in page
+    assert (
+        f'it repeats your ticket <a href="/support/tickets/{hosting}">#{hosting}</a>' in page
+    )
     assert "<dt>Status</dt><dd>Closed</dd>" in page
     assert "changed the priority from “High” to “Low”" in client.get(
         f"/support/tickets/{hosting}"
@@ -360,3 +362,14 @@ def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):
     page = response.get_data(as_text=True)
     assert 'id="ms-reroute-reason-error"' in page and "Say why, for the customer" in page
     assert '<option value="p-post" selected>Post &amp; Co</option>' in page
+
+
+def test_a_duplicate_of_someone_elses_ticket_is_named_but_not_linked(client, two_tickets):
+    login(client, "bob")
+    bobs = open_ticket(client, order="o-bob", subject="Mail bounces too")
+    login(client, "olive")
+    staff_act(client, "operator", bobs, "mark_duplicate", duplicate_of=str(two_tickets[1]))
+    login(client, "bob")
+    page = client.get(f"/support/tickets/{bobs}").get_data(as_text=True)
+    assert f"it repeats ticket #{two_tickets[1]}, where" in page
+    assert f'href="/support/tickets/{two_tickets[1]}"' not in page

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from markupsafe import Markup
 from wtforms import ValidationError
 
 from ..extension import support
@@ -79,6 +80,7 @@ def _template_helpers() -> dict[str, Any]:
         "_ms_n": template_ngettext,
         "ms_locale": lambda: str(get_locale() or "en"),
         "ms_new_key": lambda: secrets.token_urlsafe(24),
+        "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
         "ms_areas": support_menu_links,
         "operator_name": support.text(support.tenant_id(), "operator_name"),
