@@ -259,9 +259,7 @@ def test_operator_changes_priority_and_closes_duplicates(client, two_tickets):
     assert self_dup.status_code == 422
     login(client, "alice")
     page = client.get(f"/support/tickets/{mail}").get_data(as_text=True)
-    assert (
-        f'it repeats your ticket <a href="/support/tickets/{hosting}">#{hosting}</a>' in page
-    )
+    assert f'it repeats your ticket <a href="/support/tickets/{hosting}">#{hosting}</a>' in page
     assert "<dt>Status</dt><dd>Closed</dd>" in page
     assert "changed the priority from “High” to “Low”" in client.get(
         f"/support/tickets/{hosting}"
