@@ -110,6 +110,31 @@ class Ticket(Base):
             "updated_at",
             "id",
         ),
+        # the provider inbox, by activity and by priority, and its counts per status
+        Index(
+            "ix_support_ticket_provider_activity", "tenant_id", "provider_id", "updated_at", "id"
+        ),
+        Index(
+            "ix_support_ticket_provider_priority",
+            "tenant_id",
+            "provider_id",
+            "priority",
+            "updated_at",
+            "id",
+        ),
+        Index("ix_support_ticket_provider_status", "tenant_id", "provider_id", "status"),
+        # "assigned to me"
+        Index(
+            "ix_support_ticket_assignee_activity",
+            "tenant_id",
+            "assignee_user_id",
+            "updated_at",
+            "id",
+        ),
+        # the operator console, by activity and by priority, and its counts per status and queue
+        Index("ix_support_ticket_tenant_activity", "tenant_id", "updated_at", "id"),
+        Index("ix_support_ticket_tenant_priority", "tenant_id", "priority", "updated_at", "id"),
+        Index("ix_support_ticket_tenant_status", "tenant_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -353,7 +353,8 @@ QUEUES = {
 class StaffList:
     page: pagination.Page[Ticket]
     query: dict[str, Any]
-    #: tickets per status with every other filter applied
+    #: unresolved tickets per status, with every other filter applied (resolved and closed
+    #: tickets grow without end; counting them would make every page slower over the years)
     by_status: dict[Status, int]
     #: active tickets per operator queue (operators only)
     by_queue: dict[str, int]
@@ -390,7 +391,7 @@ def staff_ticket_list(
     return StaffList(
         page=page,
         query=query,
-        by_status=_counts_by_status(filtered),
+        by_status=_counts_by_status(filtered.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))),
         by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
     )
 

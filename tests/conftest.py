@@ -160,6 +160,7 @@ def _push_request_context() -> Iterator[None]:
 @dataclass
 class QueryCounter:
     statements: list[str] = field(default_factory=list)
+    parameters: list[object] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -177,6 +178,7 @@ def count_queries(app: Flask) -> object:
         def record(conn, cursor, statement, parameters, context, executemany) -> None:
             if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)", statement, re.I):
                 counter.statements.append(statement)
+                counter.parameters.append(parameters)
 
         with app.app_context():
             engine = app.extensions["sqlalchemy"].engine

@@ -136,7 +136,7 @@ def test_inbox_filters_search_sorts_and_counts(client):
     page = client.get(INBOX).get_data(as_text=True)
     assert sorted(listed(page)) == sorted([low, high])
     assert '<option value="open">Open (2)</option>' in page
-    assert '<option value="resolved">Resolved (1)</option>' in page
+    assert '<option value="resolved">Resolved</option>' in page  # done tickets are not counted
     assert listed(client.get(f"{INBOX}?status=resolved").get_data(as_text=True)) == [urgent]
 
 

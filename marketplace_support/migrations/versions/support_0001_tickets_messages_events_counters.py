@@ -2,7 +2,7 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-21 23:50:19.431800
+Create Date: 2026-11-22 01:00:33.149664
 
 """
 
@@ -105,9 +105,40 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("support_ticket", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_support_ticket_assignee_activity",
+            ["tenant_id", "assignee_user_id", "updated_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_provider_activity",
+            ["tenant_id", "provider_id", "updated_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_provider_priority",
+            ["tenant_id", "provider_id", "priority", "updated_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_provider_status",
+            ["tenant_id", "provider_id", "status"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_support_ticket_requester_activity",
             ["tenant_id", "requester_user_id", "updated_at", "id"],
             unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_tenant_activity", ["tenant_id", "updated_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_support_ticket_tenant_priority",
+            ["tenant_id", "priority", "updated_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_tenant_status", ["tenant_id", "status"], unique=False
         )
 
     op.create_table(
@@ -229,7 +260,14 @@ def downgrade() -> None:
     op.drop_table("support_event")
     op.drop_table("support_ticket_counter")
     with op.batch_alter_table("support_ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_support_ticket_tenant_status")
+        batch_op.drop_index("ix_support_ticket_tenant_priority")
+        batch_op.drop_index("ix_support_ticket_tenant_activity")
         batch_op.drop_index("ix_support_ticket_requester_activity")
+        batch_op.drop_index("ix_support_ticket_provider_status")
+        batch_op.drop_index("ix_support_ticket_provider_priority")
+        batch_op.drop_index("ix_support_ticket_provider_activity")
+        batch_op.drop_index("ix_support_ticket_assignee_activity")
 
     op.drop_table("support_ticket")
     # ### end Alembic commands ###
