@@ -274,6 +274,20 @@ def assignable_people(ticket: Ticket) -> list[StaffMember]:
     return list(host.operator_staff(ticket.tenant_id))
 
 
+def colleagues(tenant_id: str, actor: Actor, role: Role) -> list[StaffMember]:
+    """The people whose tickets a staff member can filter by: the staff of their providers,
+    or the operator's staff."""
+    host = support.host
+    if role is Role.OPERATOR:
+        return list(host.operator_staff(tenant_id))
+    people = {
+        person.user_id: person
+        for provider_id in sorted(actor.provider_ids)
+        for person in host.provider_staff(tenant_id, provider_id)
+    }
+    return sorted(people.values(), key=lambda person: person.name)
+
+
 def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> TicketView:
     """A ticket with its conversation and history as ``role`` sees them (customers never see
     internal notes or internal events), and what ``role`` may do now.

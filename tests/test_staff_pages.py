@@ -175,6 +175,9 @@ def test_assigning_a_colleague_and_the_assigned_to_me_view(client, two_tickets):
     assert listed(client.get(f"{INBOX}?assignee=me").get_data(as_text=True)) == [hosting]
     login(client, "pete")
     assert listed(client.get(f"{INBOX}?assignee=me").get_data(as_text=True)) == []
+    page = client.get(f"{INBOX}?assignee=pat").get_data(as_text=True)
+    assert listed(page) == [hosting]
+    assert '<option value="pat" selected>Pat</option>' in page
     login(client, "alice")
     assert "assigned" not in client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
 

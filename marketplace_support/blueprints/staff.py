@@ -44,6 +44,7 @@ def build_blueprint(role: Role) -> Blueprint:
             priorities=list(Priority),
             categories=support.categories(tenant_id),
             providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
+            colleagues=tickets.colleagues(tenant_id, actor, role),
         )
 
     def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
