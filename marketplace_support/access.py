@@ -14,11 +14,11 @@ Internal notes and internal events are never part of what a customer sees.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, or_, select
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
-from .models import Event, Message, Ticket
+from .models import Attachment, Event, Message, Ticket
 from .workflow import Role
 
 
@@ -65,3 +65,13 @@ def events(ticket: Ticket, role: Role) -> Select[Event]:
     if role is Role.CUSTOMER:
         query = query.where(Event.internal.is_(False))
     return query.order_by(Event.id)
+
+
+def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
+    """The files of a ticket ``role`` may see: a customer never the files of internal notes."""
+    query = select(Attachment).where(Attachment.ticket_id == ticket.id)
+    if role is Role.CUSTOMER:
+        query = query.outerjoin(Message, Attachment.message_id == Message.id).where(
+            or_(Attachment.message_id.is_(None), Message.internal.is_(False))
+        )
+    return query.order_by(Attachment.id)

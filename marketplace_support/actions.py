@@ -7,8 +7,8 @@ events and commits, all in one transaction. Signals go out after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -16,7 +16,7 @@ from flask import current_app
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, schemas, signals, workflow
+from . import access, attachments, schemas, signals, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Flags
@@ -46,6 +46,8 @@ class Change:
     rows: list[Message | Event]
     #: signals to send once the change is committed
     after_commit: list[Callable[[], None]]
+    #: the messages the change wrote (files are attached to the first)
+    messages: list[Message] = field(default_factory=list)
     #: whether the customer can see that something happened (moves "last activity")
     visible: bool = True
 
@@ -64,6 +66,7 @@ class Change:
         )
 
     def message(self, body: str, *, internal: bool) -> Message:
+        """Add a message; the files of the change are attached to it."""
         message = Message(
             tenant_id=self.ticket.tenant_id,
             ticket_id=self.ticket.id,
@@ -76,6 +79,7 @@ class Change:
             created_at=self.moment,
         )
         self.rows.append(message)
+        self.messages.append(message)
         return message
 
     def set_status(self, target: Status, detail: str) -> None:
@@ -281,6 +285,10 @@ EFFECTS: dict[Action, Effect] = {
 }
 
 
+#: The actions whose message can carry files.
+TAKES_FILES = frozenset({Action.REPLY, Action.NOTE})
+
+
 @use_case
 def act(
     tenant_id: str,
@@ -289,10 +297,11 @@ def act(
     number: int,
     action: Action,
     form: Mapping[str, Any],
+    uploads: Sequence[attachments.Upload] = (),
 ) -> Ticket:
-    """Fire ``action`` on ticket ``number`` as ``role``.
+    """Fire ``action`` on ticket ``number`` as ``role``; a reply or note may carry files.
 
-    A second submission of the same message form adds nothing. Raises:
+    A second submission of the same message form adds nothing and stores nothing. Raises:
         TicketNotFound: the ticket is not in the actor's scope (also another tenant's).
         NotAllowed: the workflow table, the ticket or the tenant does not allow it now.
         InvalidInput: the form was refused; errors per field. Nothing is written.
@@ -306,6 +315,11 @@ def act(
     flags = support.flags(tenant_id)
     moment = now()
     rule = workflow.check(action, ticket, role, flags, moment)
+    files, file_errors = attachments.check(uploads, flags)
+    if files and action not in TAKES_FILES:
+        file_errors = [lazy_gettext("Files can be attached to a reply or a note only.")]
+    if file_errors:
+        errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
     change = Change(ticket, actor, role, data, moment, flags, rows=[], after_commit=[])
@@ -315,14 +329,21 @@ def act(
     if change.visible:
         ticket.updated_at = moment
 
-    def write() -> None:
-        support.session.add_all(change.rows)
-        support.session.flush()
+    with attachments.storing(files, tenant_id, actor.user_id) as stored:
 
-    earlier = store_once(write, lambda: _message_by_submission(ticket, key) if key else None)
-    if earlier is None:
-        for send in change.after_commit:
-            send()
+        def write() -> None:
+            support.session.add_all(change.rows)
+            support.session.flush()  # the files need their message's id
+            for row in stored.rows:
+                row.ticket_id, row.message_id = ticket.id, change.messages[0].id
+            support.session.add_all(stored.rows)
+
+        earlier = store_once(write, lambda: _message_by_submission(ticket, key) if key else None)
+        if earlier is not None:
+            stored.discard()
+            return ticket
+    for send in change.after_commit:
+        send()
     return ticket
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from .filetypes import DEFAULT_KINDS, KINDS
+
 DEFAULTS: dict[str, Any] = {
     # where the pages are mounted and which layout they extend
     "SUPPORT_URL_PREFIX": "/support",
@@ -21,6 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_CUSTOMER_MAY_RESOLVE": True,
     "SUPPORT_REOPEN_DAYS": 14,
     "SUPPORT_EMERGENCIES_ALLOWED": False,
+    "SUPPORT_ATTACHMENTS_ENABLED": True,
+    "SUPPORT_MAX_ATTACHMENT_SIZE": 10_000_000,
+    "SUPPORT_MAX_ATTACHMENTS": 5,
+    "SUPPORT_ATTACHMENT_TYPES": DEFAULT_KINDS,
+    # where the default storage keeps files; None: the app's instance folder
+    "SUPPORT_ATTACHMENT_ROOT": None,
     "SUPPORT_CATEGORIES": None,
     # lists
     "SUPPORT_PAGE_SIZE": 20,
@@ -51,3 +59,9 @@ def apply_defaults(app: Flask) -> None:
         app.config.setdefault(key, value)
     if app.config["SUPPORT_PAGE_SIZE"] < 1:
         raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")
+    unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
+    if unknown_kinds:
+        raise RuntimeError(
+            f"SUPPORT_ATTACHMENT_TYPES names unknown kinds {sorted(unknown_kinds)}; "
+            f"known: {sorted(KINDS)}"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, current_app, g
@@ -15,6 +16,7 @@ from werkzeug.local import LocalProxy
 from . import config, texts
 from .host import Actor, Category, Flags, HostAdapter
 from .i18n import build_domain
+from .storage import AttachmentStorage, FilesystemStorage
 
 EXTENSION_KEY = "marketplace_support"
 
@@ -31,6 +33,7 @@ class SupportState:
     host: HostAdapter
     db: SQLAlchemy
     domain: Domain
+    storage: AttachmentStorage
 
     @property
     def session(self) -> Session:
@@ -79,6 +82,8 @@ class MarketplaceSupport:
     ``host`` is the marketplace's :class:`HostAdapter`. ``db`` is the host's Flask-SQLAlchemy
     object; when omitted, the one already initialised on the app is used. The same
     ``MarketplaceSupport`` object may serve several apps (it keeps no app of its own).
+    ``storage`` keeps attachment files; by default a :class:`FilesystemStorage` under
+    ``SUPPORT_ATTACHMENT_ROOT`` (or the app's instance folder).
     """
 
     def __init__(
@@ -87,9 +92,11 @@ class MarketplaceSupport:
         *,
         host: HostAdapter | None = None,
         db: SQLAlchemy | None = None,
+        storage: AttachmentStorage | None = None,
     ) -> None:
         self.host = host
         self.db = db
+        self.storage = storage
         if app is not None:
             self.init_app(app)
 
@@ -113,11 +120,18 @@ class MarketplaceSupport:
                 "or pass db= to MarketplaceSupport."
             )
         config.apply_defaults(app)
-        app.extensions[EXTENSION_KEY] = SupportState(host=host, db=db, domain=build_domain(app))
+        storage = self.storage or FilesystemStorage(
+            app.config["SUPPORT_ATTACHMENT_ROOT"] or Path(app.instance_path) / "support-attachments"
+        )
+        app.extensions[EXTENSION_KEY] = SupportState(
+            host=host, db=db, domain=build_domain(app), storage=storage
+        )
 
         from .blueprints import build_blueprint
+        from .cli import support_cli
         from .menu import support_menu_link, support_menu_links
 
         app.register_blueprint(build_blueprint(), url_prefix=app.config["SUPPORT_URL_PREFIX"])
         app.add_template_global(support_menu_link)
         app.add_template_global(support_menu_links)
+        app.cli.add_command(support_cli)

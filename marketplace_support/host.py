@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask import abort, current_app
 from flask.typing import ResponseReturnValue
 
+from .filetypes import DEFAULT_KINDS
 from .i18n import lazy_gettext
 
 
@@ -88,6 +89,13 @@ class Flags:
     customer_may_resolve: bool = True
     reopen_days: int = 14
     emergencies_allowed: bool = False
+    attachments_enabled: bool = True
+    #: bytes per file
+    max_attachment_size: int = 10_000_000
+    #: files per message (the description of a ticket, a reply, a note)
+    max_attachments: int = 5
+    #: keys of ``filetypes.KINDS``
+    attachment_types: tuple[str, ...] = DEFAULT_KINDS
 
 
 def default_categories() -> tuple[Category, ...]:
@@ -140,6 +148,10 @@ class HostAdapter(abc.ABC):
             customer_may_resolve=bool(config["SUPPORT_CUSTOMER_MAY_RESOLVE"]),
             reopen_days=int(config["SUPPORT_REOPEN_DAYS"]),
             emergencies_allowed=bool(config["SUPPORT_EMERGENCIES_ALLOWED"]),
+            attachments_enabled=bool(config["SUPPORT_ATTACHMENTS_ENABLED"]),
+            max_attachment_size=int(config["SUPPORT_MAX_ATTACHMENT_SIZE"]),
+            max_attachments=int(config["SUPPORT_MAX_ATTACHMENTS"]),
+            attachment_types=tuple(config["SUPPORT_ATTACHMENT_TYPES"]),
         )
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:

@@ -62,7 +62,8 @@ def template_gettext(string: str, **variables: Any) -> Markup:
 def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
     """``_ms_n`` in templates; ``num`` is available as ``%(num)d``."""
     variables.setdefault("num", num)
-    return Markup(_domain().ngettext(singular, plural, num)) % variables
+    translated = _domain().get_translations().ungettext(singular, plural, num)
+    return Markup(translated) % variables
 
 
 def lazy_gettext(string: str, **variables: Any) -> str:

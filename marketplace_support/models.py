@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import now
+from .filetypes import KINDS
 from .priorities import Priority
 from .routing import Reason
 from .workflow import Emergency, Handler, Role, Status
@@ -244,3 +245,33 @@ class Event(Base):
     #: staff only (an assignment, an escalation's reason); customers never see it
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Attachment(Base):
+    """A file attached to a ticket's description (no message) or to a message. The bytes live
+    in the storage backend under ``storage_key``; ``filename`` is the cleaned name the user gave
+    it, kept as data only."""
+
+    __tablename__ = "support_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("support_message.id"))
+    storage_key: Mapped[str] = mapped_column(String(32), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(100))
+    uploaded_by_user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    @property
+    def is_image(self) -> bool:
+        kind = KINDS.get(self.kind)
+        return kind is not None and kind.image
+
+    @property
+    def kind_label(self) -> str:
+        kind = KINDS.get(self.kind)
+        return kind.label if kind else self.content_type

@@ -8,7 +8,7 @@ they raise. What is done to an existing ticket lives in ``actions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,12 +17,12 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
-from . import access, pagination, workflow
+from . import access, attachments, pagination, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Category, Order, Provider, StaffMember
 from .i18n import lazy_gettext
-from .models import Event, EventKind, Message, Ticket
+from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
@@ -40,15 +40,22 @@ class Opened:
 
 
 @use_case
-def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened:
-    """Open a ticket from My Page → Support, routed to the order's provider or the operator.
+def open_ticket(
+    tenant_id: str,
+    actor: Actor,
+    form: Mapping[str, Any],
+    uploads: Sequence[attachments.Upload] = (),
+) -> Opened:
+    """Open a ticket from My Page → Support, routed to the order's provider or the operator,
+    with the files the customer attached.
 
     The order is checked with the host: it must be the customer's own, active, and in this
     tenant. A second submission of the same form (same ``submission_key``) returns the
-    ticket the first one created.
+    ticket the first one created and stores nothing.
 
     Raises:
-        InvalidInput: errors per field; nothing was written.
+        InvalidInput: errors per field (files under ``attachments``); nothing was written or
+            stored.
     """
     key = form.get("submission_key")
     if isinstance(key, str) and key:
@@ -73,6 +80,9 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
         and _in_scope_or_none(tenant_id, actor, Role.CUSTOMER, follow_up_of) is None
     ):
         errors["follow_up_of"] = [lazy_gettext("The earlier ticket could not be found.")]
+    files, file_errors = attachments.check(uploads, flags)
+    if file_errors:
+        errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
 
@@ -109,29 +119,35 @@ def open_ticket(tenant_id: str, actor: Actor, form: Mapping[str, Any]) -> Opened
         updated_at=moment,
     )
 
-    def write() -> None:
-        session.add(ticket)
-        session.flush()  # the events need the ticket's id
-        session.add_all(
-            [
-                _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment),
-                _event(
-                    ticket,
-                    None,
-                    Role.SYSTEM,
-                    EventKind.ROUTED,
-                    moment,
-                    to_value=route.handler.value,
-                    to_name=route.provider_name,
-                    detail=route.reason.value,
-                ),
-            ]
-        )
-
     key = data["submission_key"]
-    earlier = store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
-    if earlier is not None:
-        return Opened(earlier, created=False)
+    with attachments.storing(files, tenant_id, actor.user_id) as stored:
+
+        def write() -> None:
+            session.add(ticket)
+            session.flush()  # the events and files need the ticket's id
+            for row in stored.rows:
+                row.ticket_id = ticket.id
+            session.add_all(
+                [
+                    _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment),
+                    _event(
+                        ticket,
+                        None,
+                        Role.SYSTEM,
+                        EventKind.ROUTED,
+                        moment,
+                        to_value=route.handler.value,
+                        to_name=route.provider_name,
+                        detail=route.reason.value,
+                    ),
+                    *stored.rows,
+                ]
+            )
+
+        earlier = store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
+        if earlier is not None:
+            stored.discard()
+            return Opened(earlier, created=False)
     return Opened(ticket, created=True)
 
 
@@ -254,6 +270,8 @@ class TicketView:
     #: whether the ticket this one duplicates is one the viewer may open (a customer may
     #: see that their ticket repeats someone else's, but not open it)
     duplicate_visible: bool = False
+    #: the files the viewer may see, by the message they belong to (None: the description)
+    files: dict[int | None, list[Attachment]] = field(default_factory=dict)
 
     @property
     def may_reopen_later(self) -> bool:
@@ -299,6 +317,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     session = support.session
     messages = session.scalars(access.messages(ticket, role)).all()
     events = session.scalars(access.events(ticket, role)).all()
+    files: dict[int | None, list[Attachment]] = {}
+    for file in session.scalars(access.attachments(ticket, role)):
+        files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
         [Entry(m.created_at, message=m) for m in messages]
         + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
@@ -316,6 +337,7 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         assignable=assignable_people(ticket) if Action.ASSIGN in actions else [],
         providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
         duplicate_visible=duplicate_visible,
+        files=files,
     )
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -145,8 +146,13 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
 
 
 @pytest.fixture
-def app(database_url: str, marketplace: Marketplace) -> Iterator[Flask]:
-    with host_app(database_url, marketplace, SUPPORT_PAGE_SIZE=5) as app:
+def app(database_url: str, marketplace: Marketplace, tmp_path: Path) -> Iterator[Flask]:
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_PAGE_SIZE=5,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "attachments"),
+    ) as app:
         yield app
 
 

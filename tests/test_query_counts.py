@@ -30,7 +30,7 @@ def test_ticket_page_costs_the_same_for_few_and_many_messages(client, count_quer
     for i in range(15):
         add_information(client, number, f"Update {i}")
     many = statements_for(client, count_queries, f"/support/tickets/{number}")
-    assert few == many == 3  # the ticket, its messages, its events
+    assert few == many == 4  # the ticket, its messages, its events, its files
 
 
 def test_new_ticket_form_reads_nothing_from_the_database(client, count_queries):

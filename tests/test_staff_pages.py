@@ -350,8 +350,8 @@ def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_querie
     login(client, "olive")
     many += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
     assert few == many
-    # inbox: page + counts; console: + queue counts; ticket page: ticket, messages, events
-    assert few == [2, 2, 3, 3, 3, 3]
+    # inbox: page + counts; console: + queue counts; ticket page: ticket, messages, events, files
+    assert few == [2, 2, 4, 3, 3, 4]
 
 
 def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):

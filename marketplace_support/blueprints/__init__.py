@@ -13,16 +13,18 @@ from flask import Blueprint, abort, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from markupsafe import Markup
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
+from ..attachments import human_size
 from ..extension import support
-from ..i18n import format_datetime, gettext, template_gettext, template_ngettext
+from ..i18n import format_datetime, gettext, ngettext, template_gettext, template_ngettext
 from ..menu import support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
 from ..workflow import Action, Role, Status
-from . import customer, staff
+from . import customer, files, staff
 from .rendering import error_page
 
 
@@ -36,7 +38,9 @@ def build_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     parent.before_request(_support_enabled)
+    parent.before_request(files.limit_request_body)
     parent.before_request(_check_csrf)
+    parent.register_error_handler(RequestEntityTooLarge, _too_large)
     parent.context_processor(_template_helpers)
     parent.register_blueprint(customer.build_blueprint())
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
@@ -49,6 +53,21 @@ def _support_enabled() -> None:
         return
     if not support.flags(support.tenant_id()).support_enabled:
         abort(404)
+
+
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    rules = files.upload_rules()
+    return error_page(
+        ngettext(
+            "What you sent is too large. Attach at most %(num)d file of at most %(size)s, "
+            "then send the form again.",
+            "What you sent is too large. Attach at most %(num)d files of at most %(size)s "
+            "each, then send the form again.",
+            rules.max_files,
+            size=rules.max_size_text,
+        ),
+        413,
+    )
 
 
 def _check_csrf() -> Any:
@@ -93,4 +112,6 @@ def _template_helpers() -> dict[str, Any]:
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: support.text(support.tenant_id(), key),
         "ms_category": _category_label,
+        "ms_upload_rules": files.upload_rules,
+        "ms_size": human_size,
     }

@@ -14,6 +14,7 @@ from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import SUBJECT_MAX, InvalidInput
 from ..workflow import Action, Role
+from .files import send, uploads
 from .rendering import acting, error_page, perform, require_area
 
 #: What a customer can do on the ticket page.
@@ -27,6 +28,11 @@ def build_blueprint() -> Blueprint:
     bp.add_url_rule("/new", "new_ticket", _new_ticket, methods=["GET", "POST"])
     bp.add_url_rule("/tickets/<int:number>", "ticket", _ticket)
     bp.add_url_rule("/tickets/<int:number>/<action>", "act", _act, methods=["POST"])
+    bp.add_url_rule(
+        "/tickets/<int:number>/files/<int:file_id>",
+        "file",
+        lambda number, file_id: send(Role.CUSTOMER, number, file_id),
+    )
     return bp
 
 
@@ -55,7 +61,7 @@ def _new_ticket() -> ResponseReturnValue:
         form = request.form.to_dict()
         form.pop("csrf_token", None)
         try:
-            opened = tickets.open_ticket(tenant_id, actor, form)
+            opened = tickets.open_ticket(tenant_id, actor, form, uploads())
         except InvalidInput as invalid:
             errors, values, status = invalid.errors, form, 422
         else:
@@ -121,4 +127,4 @@ def _page_state(refused: dict[str, Any]) -> dict[str, Any]:
 def _act(number: int, action: str) -> ResponseReturnValue:
     if action not in CUSTOMER_ACTIONS:
         abort(404)
-    return perform(Role.CUSTOMER, number, Action(action), ticket_page)
+    return perform(Role.CUSTOMER, number, Action(action), ticket_page, uploads())

@@ -3,12 +3,13 @@ one way an action form is handled (act, then redirect or show the form again).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import access, actions
+from ..attachments import Upload
 from ..extension import support
 from ..host import Actor
 from ..i18n import lazy_gettext
@@ -44,7 +45,11 @@ def acting() -> tuple[str, Actor]:
 
 
 def perform(
-    role: Role, number: int, action: Action, page: Callable[..., ResponseReturnValue]
+    role: Role,
+    number: int,
+    action: Action,
+    page: Callable[..., ResponseReturnValue],
+    files: Sequence[Upload],
 ) -> ResponseReturnValue:
     """Fire an action from a form; on success go back to the ticket with a notice, else show
     the ticket page again with the refused form's errors and values."""
@@ -52,7 +57,7 @@ def perform(
     form = request.form.to_dict()
     form.pop("csrf_token", None)
     try:
-        actions.act(tenant_id, actor, role, number, action, form)
+        actions.act(tenant_id, actor, role, number, action, form, files)
     except InvalidInput as invalid:
         return page(number, failed=action, errors=invalid.errors, values=form, status=422)
     except NotAllowed as refused:

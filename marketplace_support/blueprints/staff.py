@@ -16,6 +16,7 @@ from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import InvalidInput
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
+from .files import send, uploads
 from .rendering import acting, error_page, perform, require_area
 
 
@@ -67,9 +68,14 @@ def build_blueprint(role: Role) -> Blueprint:
     def act(number: int, action: str) -> ResponseReturnValue:
         if action not in staff_actions:
             abort(404)
-        return perform(role, number, Action(action), ticket_page)
+        return perform(role, number, Action(action), ticket_page, uploads())
 
     bp.add_url_rule("/", "tickets", ticket_list)
     bp.add_url_rule("/tickets/<int:number>", "ticket", ticket_page)
     bp.add_url_rule("/tickets/<int:number>/<action>", "act", act, methods=["POST"])
+    bp.add_url_rule(
+        "/tickets/<int:number>/files/<int:file_id>",
+        "file",
+        lambda number, file_id: send(role, number, file_id),
+    )
     return bp

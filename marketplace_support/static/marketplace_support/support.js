@@ -3,12 +3,56 @@ document.addEventListener("DOMContentLoaded", function () {
   // After a refused form, move focus to the summary of what to fix (screen readers read it).
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
+
   // A second click on a sending form does nothing (the server also ignores a resend).
   document.querySelectorAll("form[data-ms-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) { return; }
       if (form.dataset.msSent) { event.preventDefault(); return; }
       form.dataset.msSent = "1";
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
     });
+  });
+
+  // File inputs: files dropped on the field are chosen too, and the limits are checked before
+  // sending, so nobody waits for a large upload the server will refuse (it checks again).
+  document.querySelectorAll("[data-ms-dropzone]").forEach(function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    var problem = zone.querySelector("[data-ms-file-problem]");
+    var maxFiles = parseInt(zone.dataset.maxFiles, 10);
+    var maxSize = parseInt(zone.dataset.maxSize, 10);
+
+    function check() {
+      var message = "";
+      if (input.files.length > maxFiles) { message = zone.dataset.tooMany; }
+      Array.prototype.forEach.call(input.files, function (file) {
+        if (file.size > maxSize) { message = zone.dataset.tooBig; }
+      });
+      problem.textContent = message;
+      problem.hidden = !message;
+      input.setCustomValidity(message);
+      return !message;
+    }
+
+    input.addEventListener("change", check);
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (event) {
+        event.preventDefault();
+        zone.classList.add("ms-dropzone--over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      zone.addEventListener(type, function () { zone.classList.remove("ms-dropzone--over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        check();
+      }
+    });
+    input.form.addEventListener("submit", function (event) {
+      if (!check()) { event.preventDefault(); input.focus(); }
+    }, true);
   });
 });

@@ -1,0 +1,188 @@
+"""Files attached to a ticket's description, a reply or an internal note.
+
+Checking happens before anything is stored: count, size and kind (content and name) against the
+tenant's flags, with messages that name the limit. Storing happens inside the use-case's
+transaction; when the transaction fails, the stored files are deleted again, and
+``flask support clean-attachments`` removes any file whose row never came (a process that died
+between the two).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from . import filetypes
+from .extension import support
+from .host import Flags
+from .i18n import gettext, ngettext
+from .models import Attachment
+
+NAME_MAX = 150
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the request brought it: the name the browser sent, and its bytes."""
+
+    filename: str
+    stream: IO[bytes]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An upload that passed the checks, ready to store."""
+
+    upload: Upload
+    name: str
+    size: int
+    kind: filetypes.FileKind
+
+
+def human_size(size: int) -> str:
+    """A size for people, in the viewer's locale: "820 KB", "2.5 MB"."""
+    locale = get_locale()
+    if size < 1000 * 1000:
+        return gettext(
+            "%(size)s KB", size=format_decimal(max(1, round(size / 1000)), locale=locale)
+        )
+    return gettext("%(size)s MB", size=format_decimal(round(size / 1_000_000, 1), locale=locale))
+
+
+def clean_name(filename: str) -> str:
+    """A name safe to keep and show: the last path part, without control, format (zero-width)
+    or separator characters, at most ``NAME_MAX`` characters with the extension kept."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        " " if unicodedata.category(c) in ("Zs", "Zl", "Zp") else c
+        for c in name
+        if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    name = " ".join(name.split()).strip(". ")
+    if len(name) > NAME_MAX:
+        stem, extension = os.path.splitext(name)
+        extension = extension[:16]
+        name = stem[: NAME_MAX - len(extension)].rstrip() + extension
+    return name or "file"
+
+
+def check(uploads: Sequence[Upload], flags: Flags) -> tuple[list[Checked], list[str]]:
+    """The uploads that may be stored, and what is wrong with the others (one message each)."""
+    uploads = [u for u in uploads if u.filename]  # an empty file input sends an empty part
+    if not uploads:
+        return [], []
+    if not flags.attachments_enabled:
+        return [], [gettext("This marketplace does not take attachments.")]
+    if len(uploads) > flags.max_attachments:
+        return [], [
+            ngettext(
+                "Attach at most %(num)d file to one message.",
+                "Attach at most %(num)d files to one message.",
+                flags.max_attachments,
+            )
+        ]
+    checked, errors = [], []
+    allowed = frozenset(flags.attachment_types)
+    for upload in uploads:
+        name = clean_name(upload.filename)
+        upload.stream.seek(0, os.SEEK_END)
+        size = upload.stream.tell()
+        upload.stream.seek(0)
+        head = upload.stream.read(filetypes.HEAD_SIZE)
+        upload.stream.seek(0)
+        kind = filetypes.recognise(name, head, allowed)
+        if size > flags.max_attachment_size:
+            errors.append(
+                gettext(
+                    "“%(name)s” is %(size)s; files can be at most %(limit)s.",
+                    name=name,
+                    size=human_size(size),
+                    limit=human_size(flags.max_attachment_size),
+                )
+            )
+        elif size == 0:
+            errors.append(gettext("“%(name)s” is empty.", name=name))
+        elif kind is None:
+            errors.append(
+                gettext(
+                    "“%(name)s” is not a file type this marketplace takes (%(types)s).",
+                    name=name,
+                    types=allowed_extensions(flags),
+                )
+            )
+        else:
+            checked.append(Checked(upload, name, size, kind))
+    return checked, errors
+
+
+def allowed_extensions(flags: Flags) -> str:
+    """The extensions a tenant takes, for hints and messages: ".png, .jpg, .pdf"."""
+    return ", ".join(
+        extension
+        for key in flags.attachment_types
+        if key in filetypes.KINDS
+        for extension in filetypes.KINDS[key].extensions
+    )
+
+
+class Stored:
+    """Files stored for one change, and their rows for its transaction."""
+
+    def __init__(self) -> None:
+        self.rows: list[Attachment] = []
+
+    def discard(self) -> None:
+        """Delete the files again: their transaction failed, or found the change was stored
+        already (a second submit of the same form)."""
+        for row in self.rows:
+            support.storage.delete(row.storage_key)
+        self.rows = []
+
+
+@contextmanager
+def storing(checked: Sequence[Checked], tenant_id: str, uploaded_by: str) -> Iterator[Stored]:
+    """Store the files; the caller adds ``stored.rows`` to its transaction (setting the ticket
+    and message they belong to). When the block raises, the files are deleted again."""
+    stored = Stored()
+    try:
+        for item in checked:
+            key = secrets.token_hex(16)
+            support.storage.save(key, item.upload.stream)
+            stored.rows.append(
+                Attachment(
+                    tenant_id=tenant_id,
+                    storage_key=key,
+                    filename=item.name,
+                    size=item.size,
+                    kind=item.kind.key,
+                    content_type=item.kind.mimetype,
+                    uploaded_by_user_id=uploaded_by,
+                )
+            )
+        yield stored
+    except BaseException:
+        stored.discard()
+        raise
+
+
+def remove_orphans(older_than: timedelta, now: datetime) -> int:
+    """Delete stored files that no row refers to and that are older than ``older_than``
+    (younger ones may belong to a transaction still running). Returns how many."""
+    storage, session = support.storage, support.session
+    known = set(session.scalars(select(Attachment.storage_key)))
+    removed = 0
+    for key, stored_at in list(storage.stored()):
+        if key not in known and now - stored_at > older_than:
+            storage.delete(key)
+            removed += 1
+    return removed

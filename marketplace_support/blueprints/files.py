@@ -1,0 +1,103 @@
+"""Attachments going in (from a request's file inputs) and out (downloads and thumbnails).
+
+Every file goes out as a download (``Content-Disposition: attachment`` with its UTF-8 name),
+with ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that sandboxes it, so
+nothing a user uploaded runs in the site's origin. Only raster images whose bytes are checked
+again on the way out are shown inline, as thumbnails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO
+
+from flask import abort, request, send_file
+from flask.typing import ResponseReturnValue
+
+from .. import access, attachments, filetypes, tickets
+from ..extension import support
+from ..models import Attachment
+from ..workflow import Role
+from .rendering import acting
+
+#: Room for the form's text fields on top of the files.
+_FORM_ALLOWANCE = 1_000_000
+
+
+def limit_request_body() -> None:
+    """Before any form is read: the largest body this tenant's limits can need, so a request
+    never makes the server buffer more (werkzeug answers 413 beyond it)."""
+    flags = support.flags(support.tenant_id())
+    files = flags.max_attachments * flags.max_attachment_size if flags.attachments_enabled else 0
+    request.max_content_length = files + _FORM_ALLOWANCE
+
+
+def uploads() -> list[attachments.Upload]:
+    """The files of the request's ``attachments`` inputs."""
+    return [
+        attachments.Upload(file.filename or "", file.stream)
+        for file in request.files.getlist("attachments")
+    ]
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """What a file input tells the user (and the browser) before they choose."""
+
+    enabled: bool
+    accept: str
+    extensions: str
+    max_files: int
+    max_size: int
+    max_size_text: str
+
+
+def upload_rules() -> UploadRules:
+    flags = support.flags(support.tenant_id())
+    extensions = attachments.allowed_extensions(flags)
+    return UploadRules(
+        enabled=flags.attachments_enabled,
+        accept=extensions.replace(" ", ""),
+        extensions=extensions,
+        max_files=flags.max_attachments,
+        max_size=flags.max_attachment_size,
+        max_size_text=attachments.human_size(flags.max_attachment_size),
+    )
+
+
+def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:
+    """One attachment of a ticket the actor may see, if they may see its message."""
+    tenant_id, actor = acting()
+    ticket = tickets.ticket_in_scope(tenant_id, actor, role, number)
+    file = support.session.scalars(
+        access.attachments(ticket, role).where(Attachment.id == file_id)
+    ).one_or_none()
+    if file is None:
+        abort(404)
+    try:
+        stream = support.storage.open(file.storage_key)
+    except FileNotFoundError:
+        abort(404)
+    inline = request.args.get("inline") == "1" and _still_an_image(file, stream)
+    response = send_file(
+        stream,
+        mimetype=file.content_type,
+        as_attachment=not inline,
+        download_name=file.filename,
+        conditional=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _still_an_image(file: Attachment, stream: IO[bytes]) -> bool:
+    kind = filetypes.KINDS.get(file.kind)
+    if kind is None or not kind.image:
+        return False
+    head = stream.read(filetypes.HEAD_SIZE)
+    stream.seek(0)
+    return kind.matches(head)

@@ -1,0 +1,87 @@
+"""Where attachment files are kept: an interface, and the filesystem default.
+
+A host with object storage implements :class:`AttachmentStorage` and passes it to
+``MarketplaceSupport(app, host=..., storage=...)``. Keys are made by the module (random, URL-safe
+hex); a user's file name is never part of a key or a path.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class AttachmentStorage(abc.ABC):
+    """The four things the module asks of a file store."""
+
+    @abc.abstractmethod
+    def save(self, key: str, stream: IO[bytes]) -> None:
+        """Store ``stream`` (read to its end) under ``key``; a new key is never saved twice."""
+
+    @abc.abstractmethod
+    def open(self, key: str) -> IO[bytes]:
+        """The stored bytes, for reading. Raises FileNotFoundError for an unknown key."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; an unknown key is not an error."""
+
+    @abc.abstractmethod
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        """Every key with the UTC time it was stored (for removing files nobody refers to)."""
+
+
+def check_key(key: str) -> str:
+    """Raises ValueError for anything but a key the module made (no paths, no dots)."""
+    if not _KEY.match(key):
+        raise ValueError(f"not an attachment key: {key!r}")
+    return key
+
+
+class FilesystemStorage(AttachmentStorage):
+    """Files under ``root``, as ``root/ab/<key>``; written to a temporary file first and moved
+    into place, so a half-written file never has its final name."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        return self.root / key[:2] / key
+
+    def save(self, key: str, stream: IO[bytes]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as target:
+                shutil.copyfileobj(stream, target)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._path(key).open("rb")
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if _KEY.match(path.name):
+                    yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -1,0 +1,368 @@
+"""Files on tickets, replies and notes: who may download them, how they are served, what is
+refused, and that nothing is left half-written."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import re
+import struct
+import zlib
+
+import pytest
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import stream_encode_multipart
+
+from marketplace_support import Flags, MarketplaceSupport, tickets
+from marketplace_support.storage import AttachmentStorage
+
+from .conftest import login
+from .helpers import hidden_inputs, new_ticket_form, row_counts, ticket_fields, tickets_in_db
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real, tiny PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def send_ticket(client, files, **fields):
+    data = {**new_ticket_form(client), **ticket_fields(**fields)}
+    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/support/new", data=data, content_type="multipart/form-data")
+
+
+def file_links(html: str) -> list[str]:
+    return re.findall(r'<a href="(/support/[^"]*/files/\d+)">', html)
+
+
+def stored_files(app) -> list[pathlib.Path]:
+    """Every file under the storage root, finished or not."""
+    root = pathlib.Path(app.config["SUPPORT_ATTACHMENT_ROOT"])
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+@pytest.fixture
+def ticket_with_screenshot(client):
+    login(client, "alice")
+    response = send_ticket(
+        client, [("Bildschirmfoto äö.png", png()), ("log.txt", b"error 502 at 9:00\n")]
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(response.headers["Location"].split("/tickets/")[1].split("?")[0])
+
+
+def test_files_sent_with_a_new_ticket_are_listed_with_name_size_type_and_thumbnail(
+    client, ticket_with_screenshot
+):
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    assert "Bildschirmfoto äö.png" in page and "PNG image" in page and "log.txt" in page
+    assert "Text file" in page and "1 KB" in page
+    assert re.search(r'<img class="ms-thumb" src="/support/tickets/\d+/files/\d+\?inline=1"', page)
+
+
+def test_the_provider_sees_and_downloads_the_customers_screenshot(client, ticket_with_screenshot):
+    login(client, "pete")
+    page = client.get(f"/support/provider/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    link = file_links(page)[0]
+    with client.get(link) as response:
+        assert response.status_code == 200
+        assert response.data == png()
+        disposition = response.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;")
+        assert "filename*=UTF-8''Bildschirmfoto%20%C3%A4%C3%B6.png" in disposition
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert response.headers["Content-Type"] == "image/png"
+
+
+def test_a_thumbnail_is_inline_only_for_a_checked_image(client, ticket_with_screenshot):
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    image, text = file_links(page)
+    with client.get(f"{image}?inline=1") as inline:
+        assert inline.headers["Content-Disposition"].startswith("inline;")
+        assert inline.headers["X-Content-Type-Options"] == "nosniff"
+    with client.get(f"{text}?inline=1") as download:
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize("other", ["bob", "quinn", "carol", "cora", "otto"])
+def test_others_cannot_download_it(client, ticket_with_screenshot, other):
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    link = file_links(page)[0]
+    file_id = link.rsplit("/", 1)[1]
+    login(client, other)
+    for area in ("", "provider/", "operator/"):
+        url = f"/support/{area}tickets/{ticket_with_screenshot}/files/{file_id}"
+        assert client.get(url).status_code in (403, 404)
+    assert client.get(link).status_code in (403, 404)
+
+
+def test_nobody_logged_in_gets_no_file(client, ticket_with_screenshot):
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    link = file_links(page)[0]
+    with client.session_transaction() as session:  # log out
+        session.clear()
+    assert client.get(link).status_code == 401
+
+
+def test_files_of_an_internal_note_never_reach_the_customer(app, client, ticket_with_screenshot):
+    number = ticket_with_screenshot
+    login(client, "pete")
+    page = client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(page)["csrf_token"],
+        "submission_key": "note-with-file-000000001",
+        "body": "Server log, for us only",
+        "attachments": [(io.BytesIO(b"secret stack trace\n"), "internal.log")],
+    }
+    response = client.post(
+        f"/support/provider/tickets/{number}/note", data=form, content_type="multipart/form-data"
+    )
+    assert response.status_code == 303
+    staff_page = client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
+    note_file = [link for link in file_links(staff_page)][-1]
+    assert "internal.log" in staff_page
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "internal.log" not in page
+    file_id = note_file.rsplit("/", 1)[1]
+    assert client.get(f"/support/tickets/{number}/files/{file_id}").status_code == 404
+
+
+def test_a_reply_can_carry_files(client, ticket_with_screenshot):
+    number = ticket_with_screenshot
+    login(client, "pete")
+    page = client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(page)["csrf_token"],
+        "submission_key": "reply-with-file-00000001",
+        "body": "See the attached guide",
+        "attachments": [(io.BytesIO(PDF), "guide.pdf")],
+    }
+    client.post(
+        f"/support/provider/tickets/{number}/reply", data=form, content_type="multipart/form-data"
+    )
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "guide.pdf" in page and "PDF document" in page
+
+
+def test_a_file_over_the_limit_names_the_limit_keeps_the_text_and_stores_nothing(
+    app, client, marketplace
+):
+    marketplace.flags["t1"] = Flags(max_attachment_size=1000)
+    login(client, "alice")
+    big = png() + b"\x00" * (3000 - len(png()))
+    response = send_ticket(client, [("big.png", big)], subject="Keep me")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "“big.png” is 3 KB; files can be at most 1 KB." in page
+    assert 'value="Keep me"' in page
+    assert "please choose them again" in page
+    assert row_counts(app)["support_ticket"] == 0 and stored_files(app) == []
+
+
+def test_too_many_files_are_refused_with_the_limit(app, client, marketplace):
+    marketplace.flags["t1"] = Flags(max_attachments=2)
+    login(client, "alice")
+    response = send_ticket(client, [(f"s{i}.png", png()) for i in range(3)])
+    assert response.status_code == 422
+    assert "Attach at most 2 files to one message." in response.get_data(as_text=True)
+    assert stored_files(app) == []
+
+
+def test_the_server_refuses_a_body_larger_than_the_limits_allow(app, client, marketplace):
+    marketplace.flags["t1"] = Flags(max_attachment_size=1000, max_attachments=1)
+    login(client, "alice")
+    fields = {**new_ticket_form(client), **ticket_fields()}
+    files = MultiDict({"attachments": FileStorage(io.BytesIO(b"x" * 3_000_000), "huge.txt")})
+    # encoded in memory: the test client would spool it to a file it never closes
+    body, length, boundary = stream_encode_multipart(
+        MultiDict({**fields, **files}), use_tempfile=False
+    )
+    response = client.post(
+        "/support/new",
+        input_stream=body,
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 413
+    assert "What you sent is too large. Attach at most 1 file of at most 1 KB, then send" in (
+        response.get_data(as_text=True)
+    )
+    assert row_counts(app)["support_ticket"] == 0 and stored_files(app) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("page.html", b"<html><script>alert(1)</script></html>"),
+        ("fake.png", b"<html><script>alert(1)</script></html>"),  # a name is not a type
+        ("picture.pdf", png()),  # content and name must agree
+        ("archive.zip", b"PK\x03\x04rest"),  # a kind the tenant did not allow
+        ("program.exe", b"MZ\x90\x00"),
+    ],
+)
+def test_types_are_checked_by_content_and_name_against_the_allow_list(app, client, name, content):
+    login(client, "alice")
+    response = send_ticket(client, [(name, content)])
+    assert response.status_code == 422
+    assert f"“{name}” is not a file type this marketplace takes" in response.get_data(as_text=True)
+    assert stored_files(app) == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\boot.txt", "boot.txt"),
+        ("a\x00b\x07c.txt", "abc.txt"),
+        ("zero\u200bwidth\u202eevil.txt", "zerowidthevil.txt"),
+        ("x" * 300 + ".txt", "x" * 146 + ".txt"),
+        ("<img src=x onerror=alert(1)>.txt", "<img src=x onerror=alert(1)>.txt"),
+    ],
+)
+def test_strange_names_are_stored_safely_and_shown_escaped(app, client, sent, shown):
+    login(client, "alice")
+    response = send_ticket(client, [(sent, b"some log\n")])
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    escaped = shown.replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped in page and "<img src=x" not in page
+    [path] = stored_files(app)
+    root = app.config["SUPPORT_ATTACHMENT_ROOT"]
+    assert str(path).startswith(root) and re.fullmatch(r"[0-9a-f]{32}", path.name)
+    with client.get(file_links(page)[0]) as download:
+        assert download.data == b"some log\n"
+
+
+def test_attachments_switched_off_hide_the_input_and_refuse_a_crafted_upload(
+    app, client, marketplace
+):
+    marketplace.flags["t1"] = Flags(attachments_enabled=False)
+    login(client, "alice")
+    assert 'type="file"' not in client.get("/support/new").get_data(as_text=True)
+    response = send_ticket(client, [("s.png", png())])
+    assert response.status_code == 422
+    assert "This marketplace does not take attachments." in response.get_data(as_text=True)
+
+
+def test_a_failed_commit_leaves_no_file_and_no_row(app, client, marketplace, monkeypatch):
+    alice = marketplace.actors["alice"][1]
+    with app.test_request_context():
+        session = app.extensions["sqlalchemy"].session
+
+        def broken_commit():
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(session, "commit", broken_commit)
+        form = {**ticket_fields(), "submission_key": "failing-commit-000001"}
+        upload = tickets.attachments.Upload("s.png", io.BytesIO(png()))
+        with pytest.raises(RuntimeError):
+            tickets.open_ticket("t1", alice, form, [upload])
+        monkeypatch.undo()
+    assert stored_files(app) == []
+    assert row_counts(app)["support_ticket"] == 0
+
+
+def test_a_file_whose_row_never_came_is_cleaned_up(app, client, ticket_with_screenshot):
+    storage = app.extensions["marketplace_support"].storage
+    storage.save("0123456789abcdef0123456789abcdef", io.BytesIO(b"orphan"))
+    runner = app.test_cli_runner()
+    young = runner.invoke(args=["support", "clean-attachments"])
+    assert "Removed 0 stored file(s)" in young.output  # it may belong to a running request
+    old = runner.invoke(args=["support", "clean-attachments", "--older-than", "0"])
+    assert "Removed 1 stored file(s)" in old.output
+    assert len(stored_files(app)) == 2  # the ticket's two files stay
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    with client.get(file_links(page)[0]) as download:
+        assert download.status_code == 200
+
+
+def test_sending_the_same_form_twice_stores_its_files_once(app, client):
+    login(client, "alice")
+    data = {**new_ticket_form(client), **ticket_fields()}
+    for _ in range(2):
+        form = {**data, "attachments": [(io.BytesIO(png()), "s.png")]}
+        response = client.post("/support/new", data=form, content_type="multipart/form-data")
+        assert response.status_code == 303
+    assert len(tickets_in_db(app)) == 1 and len(stored_files(app)) == 1
+
+
+def test_a_host_can_keep_files_in_its_own_storage(database_url, marketplace, tmp_path):
+    class MemoryStorage(AttachmentStorage):
+        def __init__(self):
+            self.files = {}
+
+        def save(self, key, stream):
+            self.files[key] = stream.read()
+
+        def open(self, key):
+            return io.BytesIO(self.files[key])
+
+        def delete(self, key):
+            self.files.pop(key, None)
+
+        def stored(self):
+            return iter(())
+
+    from flask import Flask
+    from flask_babel import Babel
+    from flask_sqlalchemy import SQLAlchemy
+
+    from marketplace_support import SupportBase
+
+    from .host import FakeHost, add_login_route
+
+    memory = MemoryStorage()
+    app = Flask("object_storage_host")
+    app.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=database_url)
+    db = SQLAlchemy(app)
+    Babel(app)
+    MarketplaceSupport(app, host=FakeHost(marketplace), storage=memory)
+    add_login_route(app, marketplace)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            SupportBase.metadata.create_all(db.engine)
+    try:
+        client = app.test_client()
+        login(client, "alice")
+        response = send_ticket(client, [("s.png", png())])
+        assert response.status_code == 303
+        assert list(memory.files.values()) == [png()]
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        with client.get(file_links(page)[0]) as download:
+            assert download.data == png()
+        assert not (tmp_path / "attachments").exists()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_ticket_page_costs_the_same_with_many_files(client, count_queries):
+    login(client, "alice")
+    few = send_ticket(client, [("a.png", png())]).headers["Location"]
+    many = send_ticket(client, [(f"{i}.png", png()) for i in range(5)]).headers["Location"]
+    counts = []
+    for url in (few, many):
+        with count_queries() as counter:
+            client.get(url)
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == 4
