@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from typing import Any
 
 from sqlalchemy import func, select
@@ -86,3 +88,20 @@ def tickets_in_db(app: Any) -> list[Ticket]:
         session.expunge_all()
         session.remove()
         return rows
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real, small PNG image (a screenshot, as far as the desk can tell)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    rows = b"".join(b"\x00" + b"\x20\x60\xd0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

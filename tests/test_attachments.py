@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import pathlib
 import re
-import struct
-import zlib
 
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -17,26 +15,14 @@ from marketplace_support import Flags, MarketplaceSupport, tickets
 from marketplace_support.storage import AttachmentStorage
 
 from .conftest import login
-from .helpers import hidden_inputs, new_ticket_form, row_counts, ticket_fields, tickets_in_db
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    """A real, tiny PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
+from .helpers import (
+    hidden_inputs,
+    new_ticket_form,
+    png,
+    row_counts,
+    ticket_fields,
+    tickets_in_db,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
