@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
-from marketplace_support import SupportBase
+from marketplace_support import SupportBase, attachments
+from marketplace_support.clock import now
 
 from .demo import create_demo_data
 from .models import db
@@ -29,4 +32,6 @@ def register(app: Flask) -> None:
                 connection.execute(text("DROP TABLE alembic_version"))
         upgrade(revision="heads")
         create_demo_data()
+        # the files of the tickets that were just dropped
+        attachments.remove_orphans(timedelta(0), now())
         click.echo("Demo data created. Every demo account's password is 'demo'.")

@@ -6,11 +6,14 @@ own use-cases, so they are routed exactly as a customer's would be.
 
 from __future__ import annotations
 
+import io
 import secrets
+from collections.abc import Sequence
+from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 
-from marketplace_support import Actor, actions, tickets
+from marketplace_support import Actor, actions, attachments, tickets
 from marketplace_support.models import Ticket
 from marketplace_support.workflow import Action, Role
 
@@ -144,6 +147,7 @@ def create_demo_data() -> None:
     db.session.commit()
 
     anna_actor = actor_for(anna)
+    screenshot = Path(__file__).parent / "demo_files" / "slow-page.png"
     slow = _open(
         anna_actor,
         "nordic",
@@ -154,6 +158,7 @@ def create_demo_data() -> None:
         "Our shop at acme.example takes 20 seconds to load every page.",
         "Pages load in under two seconds, as before.",
         "Since Monday morning, every page, for all our customers.",
+        files=[screenshot],
     )
     _act(pia, slow, Action.NOTE, body="Load on the host is normal. Maybe the shop's database?")
     _act(
@@ -238,7 +243,9 @@ def _open(
     about: str,
     outcome: str,
     scenario: str,
+    files: Sequence[Path] = (),
 ) -> Ticket:
+    uploads = [attachments.Upload(path.name, io.BytesIO(path.read_bytes())) for path in files]
     return tickets.open_ticket(
         tenant,
         actor,
@@ -252,4 +259,5 @@ def _open(
             "expected_outcome": outcome,
             "current_scenario": scenario,
         },
+        uploads,
     ).ticket
