@@ -54,6 +54,8 @@ def test_new_ticket_form_can_be_filled_and_sent_with_the_keyboard_only(anna_page
         assert press_until_focused(page, page.get_by_label(label), limit=1) == 1
         page.keyboard.type(text)
 
+    # the file input is the next stop (Space or Enter would open the file chooser)
+    assert press_until_focused(page, page.get_by_label("Attachments"), limit=1) == 1
     send = page.get_by_role("button", name="Send ticket")
     assert press_until_focused(page, send, limit=1) == 1
     page.keyboard.press("Enter")
