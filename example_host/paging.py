@@ -12,15 +12,13 @@ from marketplace_support.signals import emergency_raised
 
 
 def connect(app: Flask) -> None:
-    def page_the_on_call_team(
-        sender: Flask, *, ticket: Any, explanation: str, **extra: Any
-    ) -> None:
+    def page_the_on_call_team(sender: Flask, *, ticket: Any, event: Any, **extra: Any) -> None:
         sender.logger.warning(
             "SMS to the on-call team of %s: emergency on ticket #%s (%s): %s",
             ticket.tenant_id,
             ticket.number,
             ticket.subject,
-            explanation,
+            event.detail,
         )
 
     emergency_raised.connect(page_the_on_call_team, app, weak=False)

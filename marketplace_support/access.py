@@ -3,7 +3,8 @@
 Every ticket query of the module starts here, scoped to the tenant and to what the actor may
 see in the area they use:
 
-- customers see the tickets they opened;
+- customers see the tickets they opened, and those shared with their organisation or with them
+  by name;
 - provider staff see the tickets routed to their providers (also while the marketplace has
   taken one over);
 - operator staff see every ticket of their tenant.
@@ -14,11 +15,11 @@ Internal notes and internal events are never part of what a customer sees.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
-from .models import Attachment, Event, Message, Ticket
+from .models import Attachment, Event, Message, Share, Ticket
 from .workflow import Role
 
 
@@ -34,12 +35,39 @@ def tickets(tenant_id: str, actor: Actor, role: Role) -> Select[Ticket]:
     """The tickets ``actor`` sees when acting as ``role`` in ``tenant_id``."""
     query = select(Ticket).where(Ticket.tenant_id == tenant_id)
     if role is Role.CUSTOMER and actor.is_customer:
-        return query.where(Ticket.requester_user_id == actor.user_id)
+        return query.where(or_(Ticket.requester_user_id == actor.user_id, _shared_with(actor)))
     if role is Role.PROVIDER and actor.provider_ids:
         return query.where(Ticket.provider_id.in_(sorted(actor.provider_ids)))
     if role is Role.OPERATOR and actor.is_operator:
         return query
     return query.where(false())
+
+
+def own_tickets(tenant_id: str, actor: Actor) -> Select[Ticket]:
+    """The tickets a customer opened (their My Page → Support lists)."""
+    return select(Ticket).where(
+        Ticket.tenant_id == tenant_id, Ticket.requester_user_id == actor.user_id
+    )
+
+
+def shared_tickets(tenant_id: str, actor: Actor) -> Select[Ticket]:
+    """The tickets others shared with a customer (their organisation, or them by name)."""
+    return select(Ticket).where(
+        Ticket.tenant_id == tenant_id,
+        Ticket.requester_user_id != actor.user_id,
+        _shared_with(actor),
+    )
+
+
+def _shared_with(actor: Actor) -> ColumnElement[bool]:
+    by_name = exists().where(Share.ticket_id == Ticket.id, Share.user_id == actor.user_id)
+    if actor.organisation_id is None:
+        return by_name
+    by_organisation = and_(
+        Ticket.shared_with_organisation.is_(True),
+        Ticket.organisation_id == actor.organisation_id,
+    )
+    return or_(by_organisation, by_name)
 
 
 def may_use(actor: Actor, role: Role) -> bool:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from flask import current_app
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, attachments, schemas, signals, workflow
+from . import access, attachments, notifications, schemas, signals, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Flags
@@ -25,7 +24,7 @@ from .models import Event, EventKind, Message, Ticket
 from .priorities import Priority
 from .schemas import InvalidInput, load
 from .tickets import assignable_people, ticket_in_scope
-from .transaction import store_once, use_case
+from .transaction import after_commit, store_once, use_case
 from .workflow import Action, Emergency, Handler, Role, Status
 
 #: Where a re-routed ticket goes when the operator keeps it.
@@ -44,8 +43,6 @@ class Change:
     flags: Flags
     #: rows to add with the change
     rows: list[Message | Event]
-    #: signals to send once the change is committed
-    after_commit: list[Callable[[], None]]
     #: the messages the change wrote (files are attached to the first)
     messages: list[Message] = field(default_factory=list)
     #: whether the customer can see that something happened (moves "last activity")
@@ -226,14 +223,6 @@ def _raise_emergency(change: Change) -> None:
     ticket.priority_before_emergency = ticket.priority
     ticket.priority = Priority.URGENT
     change.event(EventKind.EMERGENCY_RAISED, detail=explanation)
-    app = cast(Any, current_app)._get_current_object()
-
-    def page_someone() -> None:
-        signals.emergency_raised.send(
-            app, ticket=ticket, actor=change.actor, explanation=explanation
-        )
-
-    change.after_commit.append(page_someone)
 
 
 def _confirm_emergency(change: Change) -> None:
@@ -322,28 +311,34 @@ def act(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
-    change = Change(ticket, actor, role, data, moment, flags, rows=[], after_commit=[])
+    change = Change(ticket, actor, role, data, moment, flags, rows=[])
     effect.apply(change)
     if rule.target is not None:
         change.set_status(rule.target, action.value)
     if change.visible:
         ticket.updated_at = moment
 
+    announced: list[signals.Announcement] = []
+    outbox_ids: list[int] = []
     with attachments.storing(files, tenant_id, actor.user_id) as stored:
 
         def write() -> None:
-            support.session.add_all(change.rows)
-            support.session.flush()  # the files need their message's id
+            session = support.session
+            session.add_all(change.rows)
+            session.flush()  # the files and notifications need the rows' ids
             for row in stored.rows:
                 row.ticket_id, row.message_id = ticket.id, change.messages[0].id
-            support.session.add_all(stored.rows)
+            outbox = notifications.for_change(ticket, change.rows, actor)
+            session.add_all([*stored.rows, *outbox])
+            session.flush()
+            outbox_ids[:] = [row.id for row in outbox]
+            announced[:] = signals.pending(ticket, change.rows, actor)
 
         earlier = store_once(write, lambda: _message_by_submission(ticket, key) if key else None)
         if earlier is not None:
             stored.discard()
             return ticket
-    for send in change.after_commit:
-        send()
+    after_commit(announced, outbox_ids)
     return ticket
 
 

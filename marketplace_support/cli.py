@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
 
-from . import attachments
+from . import attachments, outbox
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -25,3 +26,23 @@ def clean_attachments(older_than: int) -> None:
     storing a file and committing its ticket). Safe to run from cron at any time."""
     removed = attachments.remove_orphans(timedelta(minutes=older_than), now())
     click.echo(f"Removed {removed} stored file(s) that no attachment refers to.")
+
+
+@support_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped (for a service).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--batch", default=100, show_default=True, help="Notifications per pass.")
+def deliver(loop: bool, interval: float, batch: int) -> None:
+    """Send the notifications that are due. Run it once from cron, or with --loop as a
+    worker; any number of workers may run at once."""
+    while True:
+        report = outbox.deliver(limit=batch)
+        if report.handled:
+            click.echo(
+                f"sent {len(report.sent)}, will retry {len(report.retrying)}, "
+                f"failed {len(report.failed)}"
+            )
+        if not loop:
+            return
+        if report.handled < batch:
+            time.sleep(interval)

@@ -30,8 +30,17 @@ DEFAULTS: dict[str, Any] = {
     # where the default storage keeps files; None: the app's instance folder
     "SUPPORT_ATTACHMENT_ROOT": None,
     "SUPPORT_CATEGORIES": None,
+    "SUPPORT_SHARE_BY_DEFAULT": False,
     # lists
     "SUPPORT_PAGE_SIZE": 20,
+    # notifications: where they link to, who hears of the operator's tickets, and delivery
+    "SUPPORT_SITE_URL": None,
+    "SUPPORT_OPERATOR_EMAILS": (),
+    "SUPPORT_MAIL_SENDER": None,
+    "SUPPORT_DELIVER_AFTER_REQUEST": True,
+    "SUPPORT_SMTP_TIMEOUT": 10,
+    "SUPPORT_DELIVERY_ATTEMPTS": 8,
+    "SUPPORT_DELIVERY_CLAIM_SECONDS": 300,
 }
 
 #: Keys read from the environment by the test suite, not by the module.

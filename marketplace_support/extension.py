@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from flask import Flask, current_app, g
 from flask_babel import Domain, get_locale
+from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -120,6 +121,8 @@ class MarketplaceSupport:
                 "or pass db= to MarketplaceSupport."
             )
         config.apply_defaults(app)
+        if "mail" not in app.extensions:
+            Mail(app)
         storage = self.storage or FilesystemStorage(
             app.config["SUPPORT_ATTACHMENT_ROOT"] or Path(app.instance_path) / "support-attachments"
         )

@@ -57,10 +57,31 @@ class Order:
 
 @dataclass(frozen=True)
 class Provider:
-    """A company that delivers services on the marketplace."""
+    """A company that delivers services on the marketplace, and where it wants to hear of
+    its tickets (``notification_emails``, in ``locale``)."""
 
     id: str
     name: str
+    notification_emails: tuple[str, ...] = ()
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where the marketplace's own support team hears of tickets, and in which language."""
+
+    emails: tuple[str, ...] = ()
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """A colleague in the customer's organisation, with whom a ticket can be shared."""
+
+    user_id: str
+    name: str
+    email: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,8 @@ class StaffMember:
 
     user_id: str
     name: str
+    email: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,8 @@ class Flags:
     max_attachments: int = 5
     #: keys of ``filetypes.KINDS``
     attachment_types: tuple[str, ...] = DEFAULT_KINDS
+    #: a new ticket starts shared with the customer's organisation (seed 004)
+    share_with_organisation_by_default: bool = False
 
 
 def default_categories() -> tuple[Category, ...]:
@@ -152,11 +177,37 @@ class HostAdapter(abc.ABC):
             max_attachment_size=int(config["SUPPORT_MAX_ATTACHMENT_SIZE"]),
             max_attachments=int(config["SUPPORT_MAX_ATTACHMENTS"]),
             attachment_types=tuple(config["SUPPORT_ATTACHMENT_TYPES"]),
+            share_with_organisation_by_default=bool(config["SUPPORT_SHARE_BY_DEFAULT"]),
         )
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
         """The tenant's providers, offered when the operator re-routes a ticket. Default: none
         (the operator can then only re-route to the marketplace itself)."""
+        return ()
+
+    def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
+        """One provider, for its notification addresses. Default: looked up in
+        :meth:`providers`."""
+        return next((p for p in self.providers(tenant_id) if p.id == provider_id), None)
+
+    def operator_contact(self, tenant_id: str) -> Contact:
+        """Where the operator hears of tickets. Default: ``SUPPORT_OPERATOR_EMAILS``, in the
+        app's default language."""
+        config = current_app.config
+        return Contact(
+            emails=tuple(config["SUPPORT_OPERATOR_EMAILS"]),
+            locale=config.get("BABEL_DEFAULT_LOCALE", "en"),
+        )
+
+    def site_url(self, tenant_id: str) -> str | None:
+        """The address of the tenant's own site, for links in e-mails ("https://shop.example").
+        Default: ``SUPPORT_SITE_URL``; None: the address of the request that caused the mail."""
+        url = current_app.config["SUPPORT_SITE_URL"]
+        return str(url) if url else None
+
+    def organisation_members(self, tenant_id: str, organisation_id: str) -> Sequence[Person]:
+        """The people of a customer's organisation, with whom a ticket can be shared by name.
+        Default: none (sharing with the whole organisation still works)."""
         return ()
 
     def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     Dialect,
     Enum,
@@ -80,7 +81,7 @@ def _enum(cls: type[Any], length: int) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(
         naming_convention={
-            "ix": "ix_%(column_0_N_label)s",
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
             "uq": "uq_%(table_name)s_%(column_0_N_name)s",
             "ck": "ck_%(table_name)s_%(constraint_name)s",
             "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
@@ -175,8 +176,12 @@ class Ticket(Base):
     requester_user_id: Mapped[str] = mapped_column(String(128))
     requester_name: Mapped[str] = mapped_column(String(200))
     requester_email: Mapped[str | None] = mapped_column(String(320))
+    #: the language the requester's e-mails go out in
+    requester_locale: Mapped[str | None] = mapped_column(String(16))
     customer_id: Mapped[str | None] = mapped_column(String(128))
     organisation_id: Mapped[str | None] = mapped_column(String(128))
+    #: everyone of the requester's organisation may see and follow it (seed 004)
+    shared_with_organisation: Mapped[bool] = mapped_column(default=False)
 
     #: a random key the form carries, so a second submit of the same form finds this ticket
     submission_key: Mapped[str] = mapped_column(String(64))
@@ -223,6 +228,8 @@ class EventKind(enum.StrEnum):
     EMERGENCY_RAISED = "emergency_raised"
     EMERGENCY_CONFIRMED = "emergency_confirmed"
     EMERGENCY_DOWNGRADED = "emergency_downgraded"
+    SHARED = "shared"
+    UNSHARED = "unshared"
 
 
 class Event(Base):
@@ -275,3 +282,75 @@ class Attachment(Base):
     def kind_label(self) -> str:
         kind = KINDS.get(self.kind)
         return kind.label if kind else self.content_type
+
+
+class Share(Base):
+    """A ticket shared with one named colleague of the requester's organisation."""
+
+    __tablename__ = "support_share"
+    __table_args__ = (UniqueConstraint("ticket_id", "user_id"), Index(None, "tenant_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Watcher(Base):
+    """Someone who asked to hear of every change of a ticket (customers: what they may see)."""
+
+    __tablename__ = "support_watcher"
+    __table_args__ = (UniqueConstraint("ticket_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    #: customers hear only of what customers see; staff of internal notes too
+    role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Delivery(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """One notification to one recipient, written in the transaction of the change that
+    caused it and delivered from here. ``(event_key, recipient)`` is unique: a change notifies
+    each address once, however often delivery is tried."""
+
+    __tablename__ = "support_outbox"
+    __table_args__ = (
+        UniqueConstraint("event_key", "recipient"),
+        # the workers' claim: due rows, oldest first
+        Index(None, "status", "next_attempt_at", "id"),
+        Index(None, "tenant_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("support_ticket.id"))
+    event_key: Mapped[str] = mapped_column(String(64))
+    notification: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(16))
+    #: what the e-mail says, rendered in the recipient's language when it is delivered
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[Delivery] = mapped_column(_enum(Delivery, 16), default=Delivery.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import Select, and_, func, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
-from . import access, attachments, pagination, workflow
+from . import access, attachments, notifications, pagination, signals, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Category, Order, Provider, StaffMember
@@ -26,7 +27,7 @@ from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
-from .transaction import store_once, use_case
+from .transaction import after_commit, store_once, use_case
 from .workflow import Action, Emergency, Handler, Role, Status
 
 # -- opening ----------------------------------------------------------------------------------
@@ -111,8 +112,11 @@ def open_ticket(
         requester_user_id=actor.user_id,
         requester_name=actor.name,
         requester_email=actor.email,
+        requester_locale=actor.locale or str(get_locale() or "en"),
         customer_id=actor.customer_id,
         organisation_id=actor.organisation_id,
+        shared_with_organisation=flags.share_with_organisation_by_default
+        and actor.organisation_id is not None,
         submission_key=data["submission_key"],
         follow_up_of_number=follow_up_of,
         created_at=moment,
@@ -120,6 +124,8 @@ def open_ticket(
     )
 
     key = data["submission_key"]
+    announced: list[signals.Announcement] = []
+    outbox_ids: list[int] = []
     with attachments.storing(files, tenant_id, actor.user_id) as stored:
 
         def write() -> None:
@@ -127,27 +133,29 @@ def open_ticket(
             session.flush()  # the events and files need the ticket's id
             for row in stored.rows:
                 row.ticket_id = ticket.id
-            session.add_all(
-                [
-                    _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment),
-                    _event(
-                        ticket,
-                        None,
-                        Role.SYSTEM,
-                        EventKind.ROUTED,
-                        moment,
-                        to_value=route.handler.value,
-                        to_name=route.provider_name,
-                        detail=route.reason.value,
-                    ),
-                    *stored.rows,
-                ]
+            routed = _event(
+                ticket,
+                None,
+                Role.SYSTEM,
+                EventKind.ROUTED,
+                moment,
+                to_value=route.handler.value,
+                to_name=route.provider_name,
+                detail=route.reason.value,
             )
+            opened = _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment)
+            session.add_all([opened, routed, *stored.rows])
+            outbox = notifications.for_opened(ticket, actor)
+            session.add_all(outbox)
+            session.flush()
+            outbox_ids[:] = [row.id for row in outbox]
+            announced[:] = signals.pending(ticket, [routed], actor, opened=True)
 
         earlier = store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
         if earlier is not None:
             stored.discard()
             return Opened(earlier, created=False)
+    after_commit(announced, outbox_ids)
     return Opened(ticket, created=True)
 
 
@@ -349,30 +357,37 @@ class TicketList:
     page: pagination.Page[Ticket]
     active_count: int
     done_count: int
+    shared_count: int
 
 
 def customer_ticket_list(
-    tenant_id: str, actor: Actor, *, active: bool, cursor: str | None
+    tenant_id: str, actor: Actor, *, tab: str, cursor: str | None
 ) -> TicketList:
-    """One page of the customer's open (or resolved and closed) tickets, latest activity first.
+    """One page of a customer's tickets, latest activity first: their open ones (``tab`` is
+    "open"), their resolved and closed ones ("closed"), or those others shared with them
+    ("shared").
 
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made.
     """
-    scope = access.tickets(tenant_id, actor, Role.CUSTOMER)
-    statuses = workflow.ACTIVE_STATUSES if active else workflow.DONE_STATUSES
+    own = access.own_tickets(tenant_id, actor)
+    shared = access.shared_tickets(tenant_id, actor)
+    listed = {
+        "open": own.where(Ticket.status.in_(workflow.ACTIVE_STATUSES)),
+        "closed": own.where(Ticket.status.in_(workflow.DONE_STATUSES)),
+        "shared": shared,
+    }[tab]
     page = pagination.newest_first(
-        support.session,
-        scope.where(Ticket.status.in_(statuses)),
-        (Ticket.updated_at, Ticket.id),
-        size=_page_size(),
-        cursor=cursor,
+        support.session, listed, (Ticket.updated_at, Ticket.id), size=_page_size(), cursor=cursor
     )
-    counts = _counts_by_status(scope)
+    counts = _counts_by_status(own)
     return TicketList(
         page=page,
         active_count=sum(n for s, n in counts.items() if s in workflow.ACTIVE_STATUSES),
         done_count=sum(n for s, n in counts.items() if s in workflow.DONE_STATUSES),
+        shared_count=int(
+            support.session.scalar(shared.with_only_columns(func.count()).order_by(None)) or 0
+        ),
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .extension import support
+from .outbox import deliver_soon
+from .signals import Announcement
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -43,3 +46,11 @@ def store_once(write: Callable[[], None], find_existing: Callable[[], T | None])
             raise
         return existing
     return None
+
+
+def after_commit(announcements: Sequence[Announcement], outbox_ids: Sequence[int]) -> None:
+    """Once a change is committed: send its signals, and have its notifications delivered."""
+    app = cast(Any, current_app)._get_current_object()
+    for announcement in announcements:
+        announcement.send(app)
+    deliver_soon(outbox_ids)

@@ -16,6 +16,14 @@ def hidden_inputs(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
+def form_inputs(html: str, action_ending: str) -> dict[str, str]:
+    """The hidden fields of the page's form whose action ends with ``action_ending``."""
+    for match in re.finditer(r'<form [^>]*action="([^"]*)"[^>]*>(.*?)</form>', html, re.S):
+        if match.group(1).endswith(action_ending):
+            return hidden_inputs(match.group(2))
+    raise AssertionError(f"no form posting to …{action_ending}")
+
+
 def new_ticket_form(client: Any) -> dict[str, str]:
     """The hidden fields of a freshly loaded new-ticket form (CSRF token, submission key)."""
     response = client.get("/support/new")
@@ -53,9 +61,10 @@ def open_ticket(client: Any, **overrides: str) -> int:
 
 
 def ticket_page_form(client: Any, number: int) -> dict[str, str]:
+    """The hidden fields of the ticket page's "add information" form."""
     response = client.get(f"/support/tickets/{number}")
     assert response.status_code == 200
-    return hidden_inputs(response.get_data(as_text=True))
+    return form_inputs(response.get_data(as_text=True), "/reply")
 
 
 def add_information(client: Any, number: int, body: str) -> Any:

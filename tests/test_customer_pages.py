@@ -12,7 +12,7 @@ from .conftest import login
 from .helpers import (
     add_information,
     change_status,
-    hidden_inputs,
+    form_inputs,
     open_ticket,
     row_counts,
     tickets_in_db,
@@ -217,7 +217,7 @@ def test_customer_marks_a_ticket_resolved_and_reopens_it(client):
 def test_information_cannot_be_added_to_a_resolved_ticket(app, client):
     login(client, "alice")
     number = open_ticket(client)
-    form = hidden_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True))
+    form = form_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/reply")
     change_status(client, number, "resolve")
     response = client.post(f"/support/tickets/{number}/reply", data={**form, "body": "Late"})
     assert response.status_code == 409

@@ -9,7 +9,7 @@ import pytest
 from marketplace_support import Flags, signals
 
 from .conftest import login
-from .helpers import hidden_inputs, open_ticket, tickets_in_db
+from .helpers import form_inputs, hidden_inputs, open_ticket, tickets_in_db
 
 INBOX, CONSOLE = "/support/provider/", "/support/operator/"
 
@@ -107,7 +107,7 @@ def test_provider_asks_the_customer_and_the_answer_hands_it_back(client, two_tic
     page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
     assert "Which page is slow?" in page
     assert "<dt>Status</dt><dd>Waiting for your reply</dd>" in page
-    answer = hidden_inputs(page)
+    answer = form_inputs(page, "/reply")
     client.post(f"/support/tickets/{hosting}/reply", data={**answer, "body": "The checkout."})
     login(client, "pete")
     page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
@@ -233,7 +233,11 @@ def test_take_over_and_hand_back(app, client, two_tickets):
     assert "has taken over this ticket" in page and 'name="body"' in page  # the note form
     refused = client.post(
         f"{INBOX}tickets/{hosting}/reply",
-        data={**hidden_inputs(page), "body": "Still mine?"},
+        data={
+            "csrf_token": hidden_inputs(page)["csrf_token"],
+            "body": "Still mine?",
+            "submission_key": "still-mine-000000000001",
+        },
     )
     assert refused.status_code == 409
     assert staff_act(client, "provider", hosting, "note", body="Ok, watching").status_code == 303
@@ -276,7 +280,7 @@ def test_an_emergency_pages_the_host_and_the_operator_decides(app, client, marke
     page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
     paged = []
     with signals.emergency_raised.connected_to(
-        lambda sender, **kw: paged.append((kw["ticket"].number, kw["explanation"])), app
+        lambda sender, **kw: paged.append((kw["ticket"].number, kw["event"].detail)), app
     ):
         response = client.post(
             f"/support/tickets/{number}/raise_emergency",
@@ -350,8 +354,9 @@ def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_querie
     login(client, "olive")
     many += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
     assert few == many
-    # inbox: page + counts; console: + queue counts; ticket page: ticket, messages, events, files
-    assert few == [2, 2, 4, 3, 3, 4]
+    # inbox: page + counts; console: + queue counts;
+    # ticket page: ticket, messages, events, files, whether the viewer watches it
+    assert few == [2, 2, 5, 3, 3, 5]
 
 
 def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):

@@ -498,12 +498,10 @@ class SupportDesk(RuleBasedStateMachine):
         tenant_id, actor = self.market.actors[actor_id]
         found: list[Ticket] = []
         if role is Role.CUSTOMER:
-            for active in (True, False):
+            for tab in ("open", "closed", "shared"):
                 cursor = None
                 while True:
-                    listing = tickets.customer_ticket_list(
-                        tenant_id, actor, active=active, cursor=cursor
-                    )
+                    listing = tickets.customer_ticket_list(tenant_id, actor, tab=tab, cursor=cursor)
                     found += listing.page.items
                     cursor = listing.page.next_cursor
                     if cursor is None:

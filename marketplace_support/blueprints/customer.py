@@ -8,17 +8,19 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import tickets
+from .. import sharing, tickets
 from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import SUBJECT_MAX, InvalidInput
 from ..workflow import Action, Role
 from .files import send, uploads
-from .rendering import acting, error_page, perform, require_area
+from .rendering import acting, change, error_page, perform, require_area, watch
 
 #: What a customer can do on the ticket page.
 CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})
+#: Confirmations of the sharing and watching forms.
+SHARING_NOTICES = ("shared", "unshared", "watching", "not_watching")
 
 
 def build_blueprint() -> Blueprint:
@@ -33,17 +35,38 @@ def build_blueprint() -> Blueprint:
         "file",
         lambda number, file_id: send(Role.CUSTOMER, number, file_id),
     )
+    bp.add_url_rule(
+        "/tickets/<int:number>/sharing/organisation",
+        "share_organisation",
+        _share_organisation,
+        methods=["POST"],
+    )
+    bp.add_url_rule(
+        "/tickets/<int:number>/sharing/people", "share_person", _share_person, methods=["POST"]
+    )
+    bp.add_url_rule(
+        "/tickets/<int:number>/sharing/people/<user_id>/remove",
+        "unshare_person",
+        _unshare_person,
+        methods=["POST"],
+    )
+    bp.add_url_rule(
+        "/tickets/<int:number>/watching",
+        "watch",
+        lambda number: watch(Role.CUSTOMER, number, ticket_page),
+        methods=["POST"],
+    )
     return bp
 
 
 def _tickets() -> ResponseReturnValue:
     tenant_id, actor = acting()
     state = request.args.get("state", "open")
-    if state not in ("open", "closed"):
+    if state not in ("open", "closed", "shared"):
         return error_page(gettext("There is no such list of tickets."), 404)
     try:
         listing = tickets.customer_ticket_list(
-            tenant_id, actor, active=state == "open", cursor=request.args.get("after")
+            tenant_id, actor, tab=state, cursor=request.args.get("after")
         )
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
@@ -109,6 +132,7 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
         "marketplace_support/customer/ticket.html",
         view=view,
         ticket=view.ticket,
+        sharing=sharing.sharing_of(view.ticket, actor, Role.CUSTOMER),
         **_page_state(refused),
     ), refused.get("status", 200)
 
@@ -116,7 +140,7 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
 def _page_state(refused: dict[str, Any]) -> dict[str, Any]:
     notice = request.args.get("notice")
     return {
-        "notice": notice if notice in ("opened", *CUSTOMER_ACTIONS) else None,
+        "notice": notice if notice in ("opened", *CUSTOMER_ACTIONS, *SHARING_NOTICES) else None,
         "failed": refused.get("failed"),
         "errors": refused.get("errors", {}),
         "values": refused.get("values") or {},
@@ -128,3 +152,38 @@ def _act(number: int, action: str) -> ResponseReturnValue:
     if action not in CUSTOMER_ACTIONS:
         abort(404)
     return perform(Role.CUSTOMER, number, Action(action), ticket_page, uploads())
+
+
+def _share_organisation(number: int) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    shared = request.form.get("shared") == "1"
+    return change(
+        number,
+        ticket_page,
+        lambda: sharing.share_with_organisation(tenant_id, actor, number, shared),
+        notice="shared" if shared else "unshared",
+        failed="sharing",
+    )
+
+
+def _share_person(number: int) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    person = request.form.get("person", "")
+    return change(
+        number,
+        ticket_page,
+        lambda: sharing.share_with_person(tenant_id, actor, number, person),
+        notice="shared",
+        failed="sharing",
+    )
+
+
+def _unshare_person(number: int, user_id: str) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    return change(
+        number,
+        ticket_page,
+        lambda: sharing.stop_sharing_with_person(tenant_id, actor, number, user_id),
+        notice="unshared",
+        failed="sharing",
+    )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access, actions
+from .. import access, actions, sharing
 from ..attachments import Upload
 from ..extension import support
 from ..host import Actor
@@ -51,17 +51,54 @@ def perform(
     page: Callable[..., ResponseReturnValue],
     files: Sequence[Upload],
 ) -> ResponseReturnValue:
-    """Fire an action from a form; on success go back to the ticket with a notice, else show
-    the ticket page again with the refused form's errors and values."""
+    """Fire an action from a form (see :func:`change`)."""
     tenant_id, actor = acting()
+    form = form_data()
+    return change(
+        number,
+        page,
+        lambda: actions.act(tenant_id, actor, role, number, action, form, files),
+        notice=action.value,
+        failed=action.value,
+    )
+
+
+def form_data() -> dict[str, str]:
+    """The request's form fields, without the CSRF token (checked before every view)."""
     form = request.form.to_dict()
     form.pop("csrf_token", None)
+    return form
+
+
+def change(
+    number: int,
+    page: Callable[..., ResponseReturnValue],
+    run: Callable[[], object],
+    *,
+    notice: str,
+    failed: str,
+) -> ResponseReturnValue:
+    """Run a change from a form; on success go back to the ticket with ``notice``, else show the
+    ticket page again with the refused form's errors (as form ``failed``) and values."""
     try:
-        actions.act(tenant_id, actor, role, number, action, form, files)
+        run()
     except InvalidInput as invalid:
-        return page(number, failed=action, errors=invalid.errors, values=form, status=422)
+        return page(number, failed=failed, errors=invalid.errors, values=form_data(), status=422)
     except NotAllowed as refused:
         return page(number, problem=str(refused.message), status=409)
     endpoint = request.endpoint or ""
     ticket_endpoint = endpoint.rsplit(".", 1)[0] + ".ticket"
-    return redirect(url_for(ticket_endpoint, number=number, notice=action.value), code=303)
+    return redirect(url_for(ticket_endpoint, number=number, notice=notice), code=303)
+
+
+def watch(role: Role, number: int, page: Callable[..., ResponseReturnValue]) -> ResponseReturnValue:
+    """Start or stop watching a ticket (the form's ``watching`` is "1" or "0")."""
+    tenant_id, actor = acting()
+    watching = request.form.get("watching") == "1"
+    return change(
+        number,
+        page,
+        lambda: sharing.watch(tenant_id, actor, role, number, watching),
+        notice="watching" if watching else "not_watching",
+        failed="watching",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import tickets
+from .. import sharing, tickets
 from ..extension import support
 from ..i18n import gettext
 from ..pagination import InvalidCursor
@@ -17,7 +17,7 @@ from ..priorities import Priority
 from ..schemas import InvalidInput
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from .files import send, uploads
-from .rendering import acting, error_page, perform, require_area
+from .rendering import acting, error_page, perform, require_area, watch
 
 
 def build_blueprint(role: Role) -> Blueprint:
@@ -58,7 +58,8 @@ def build_blueprint(role: Role) -> Blueprint:
             ticket=view.ticket,
             role=role,
             priorities=list(Priority),
-            notice=notice if notice in staff_actions else None,
+            sharing=sharing.sharing_of(view.ticket, actor, role),
+            notice=notice if notice in (*staff_actions, "watching", "not_watching") else None,
             failed=refused.get("failed"),
             errors=refused.get("errors", {}),
             values=refused.get("values") or {},
@@ -77,5 +78,11 @@ def build_blueprint(role: Role) -> Blueprint:
         "/tickets/<int:number>/files/<int:file_id>",
         "file",
         lambda number, file_id: send(role, number, file_id),
+    )
+    bp.add_url_rule(
+        "/tickets/<int:number>/watching",
+        "watch",
+        lambda number: watch(role, number, ticket_page),
+        methods=["POST"],
     )
     return bp

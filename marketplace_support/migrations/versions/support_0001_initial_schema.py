@@ -2,7 +2,7 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-22 01:12:58.080753
+Create Date: 2026-11-22 01:36:20.158917
 
 """
 
@@ -86,8 +86,10 @@ def upgrade() -> None:
         sa.Column("requester_user_id", sa.String(length=128), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=False),
         sa.Column("requester_email", sa.String(length=320), nullable=True),
+        sa.Column("requester_locale", sa.String(length=16), nullable=True),
         sa.Column("customer_id", sa.String(length=128), nullable=True),
         sa.Column("organisation_id", sa.String(length=128), nullable=True),
+        sa.Column("shared_with_organisation", sa.Boolean(), nullable=False),
         sa.Column("submission_key", sa.String(length=64), nullable=False),
         sa.Column("follow_up_of_number", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -168,6 +170,8 @@ def upgrade() -> None:
                 "emergency_raised",
                 "emergency_confirmed",
                 "emergency_downgraded",
+                "shared",
+                "unshared",
                 name="eventkind",
                 native_enum=False,
                 length=32,
@@ -245,6 +249,120 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "support_outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("event_key", sa.String(length=64), nullable=False),
+        sa.Column("notification", sa.String(length=40), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("recipient_name", sa.String(length=200), nullable=True),
+        sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "sending",
+                "sent",
+                "failed",
+                name="delivery",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claim", sa.String(length=32), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_ticket.id"],
+            name=op.f("fk_support_outbox_ticket_id_support_ticket"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_outbox")),
+        sa.UniqueConstraint(
+            "event_key", "recipient", name=op.f("uq_support_outbox_event_key_recipient")
+        ),
+    )
+    with op.batch_alter_table("support_outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_outbox_status_next_attempt_at_id"),
+            ["status", "next_attempt_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_support_outbox_tenant_id_status_id"),
+            ["tenant_id", "status", "id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "support_share",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_ticket.id"],
+            name=op.f("fk_support_share_ticket_id_support_ticket"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_share")),
+        sa.UniqueConstraint(
+            "ticket_id", "user_id", name=op.f("uq_support_share_ticket_id_user_id")
+        ),
+    )
+    with op.batch_alter_table("support_share", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_share_tenant_id_user_id"), ["tenant_id", "user_id"], unique=False
+        )
+
+    op.create_table(
+        "support_watcher",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("locale", sa.String(length=16), nullable=True),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "customer",
+                "provider",
+                "operator",
+                "system",
+                name="role",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_ticket.id"],
+            name=op.f("fk_support_watcher_ticket_id_support_ticket"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_watcher")),
+        sa.UniqueConstraint(
+            "ticket_id", "user_id", name=op.f("uq_support_watcher_ticket_id_user_id")
+        ),
+    )
+    with op.batch_alter_table("support_watcher", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_watcher_ticket_id"), ["ticket_id"], unique=False
+        )
+
+    op.create_table(
         "support_attachment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -285,6 +403,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_attachment_ticket_id"))
 
     op.drop_table("support_attachment")
+    with op.batch_alter_table("support_watcher", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_watcher_ticket_id"))
+
+    op.drop_table("support_watcher")
+    with op.batch_alter_table("support_share", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_share_tenant_id_user_id"))
+
+    op.drop_table("support_share")
+    with op.batch_alter_table("support_outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_outbox_tenant_id_status_id"))
+        batch_op.drop_index(batch_op.f("ix_support_outbox_status_next_attempt_at_id"))
+
+    op.drop_table("support_outbox")
     with op.batch_alter_table("support_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_support_message_ticket_id"))
 

@@ -1,0 +1,139 @@
+"""Turning an outbox row into an e-mail, in the recipient's language, and sending it over SMTP
+with Flask-Mail.
+
+Flask-Mail opens its SMTP connection without a timeout; a mail server that hangs would hold a
+worker (or the request that delivers right after itself) for ever, so the connection here is
+Flask-Mail's with a timeout (``SUPPORT_SMTP_TIMEOUT`` seconds).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from types import TracebackType
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Connection, Mail, Message
+
+from .i18n import gettext, lazy_gettext, template_gettext
+from .priorities import Priority
+from .models import OutboxMessage
+
+
+class PermanentFailure(Exception):
+    """The mail server refused the message for good (5xx): retrying will not help."""
+
+
+#: the subject of each notification; ``%(number)d`` and ``%(subject)s`` come from the payload
+SUBJECTS = {
+    "ticket_received": lazy_gettext("We received your ticket #%(number)d: %(subject)s"),
+    "new_ticket": lazy_gettext("New ticket #%(number)d: %(subject)s"),
+    "new_reply": lazy_gettext("New reply on your ticket #%(number)d: %(subject)s"),
+    "customer_replied": lazy_gettext("The customer answered on #%(number)d: %(subject)s"),
+    "internal_note": lazy_gettext("Internal note on #%(number)d: %(subject)s"),
+    "waiting_for_you": lazy_gettext("Your answer is needed on ticket #%(number)d: %(subject)s"),
+    "resolved": lazy_gettext("Your ticket #%(number)d is resolved: %(subject)s"),
+    "escalated": lazy_gettext("Escalated to the marketplace: #%(number)d %(subject)s"),
+    "emergency": lazy_gettext("EMERGENCY on ticket #%(number)d: %(subject)s"),
+    "emergency_downgraded": lazy_gettext("Not an emergency: ticket #%(number)d %(subject)s"),
+}
+
+
+def one_line(text: str) -> str:
+    """A header value: no line breaks (they would end the header, or let user text add one)."""
+    return " ".join(text.split())
+
+
+def compose(row: OutboxMessage) -> Message:
+    """The e-mail of an outbox row: text and HTML, in the row's language."""
+    payload = dict(row.payload)
+    with force_locale(row.locale):
+        subject = str(SUBJECTS[row.notification]) % {
+            "number": payload["number"],
+            "subject": payload["subject"],
+        }
+        context: dict[str, Any] = {
+            "p": payload,
+            "priority_label": lambda value: Priority(value).label,
+        }
+        # the text part is not HTML: its strings are not escaped
+        text = render_template(
+            f"marketplace_support/email/{row.notification}.txt", _ms=gettext, **context
+        )
+        html = render_template(
+            f"marketplace_support/email/{row.notification}.html", _ms=template_gettext, **context
+        )
+    message = Message(
+        subject=one_line(subject)[:250],
+        recipients=[(row.recipient_name, row.recipient) if row.recipient_name else row.recipient],
+        body=text,
+        html=html,
+        sender=current_app.config["SUPPORT_MAIL_SENDER"] or None,
+    )
+    domain = str(message.sender).rsplit("@", 1)[-1].strip(">") or "marketplace-support"
+    # the same id at every try: a mail sent twice (a worker died before it could mark it
+    # sent) is one message to mailboxes that file by Message-ID
+    message.msgId = f"<support-{row.tenant_id}-{row.id}@{domain}>"
+    return message
+
+
+class _Connection(Connection):
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        mail, timeout = self.mail, float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
+        host: smtplib.SMTP | smtplib.SMTP_SSL
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+
+class Mailer:
+    """One SMTP connection for a batch of rows, opened on the first send."""
+
+    def __init__(self) -> None:
+        self.mail: Mail = current_app.extensions["mail"]
+        self.connection: _Connection | None = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop the connection (after an error, the next send opens a new one)."""
+        if self.connection is not None and self.connection.host is not None:
+            try:
+                self.connection.host.quit()
+            except (OSError, smtplib.SMTPException):
+                self.connection.host.close()
+        self.connection = None
+
+    def send(self, row: OutboxMessage) -> None:
+        """Raises: PermanentFailure (5xx), OSError or SMTPException (worth another try)."""
+        message = compose(row)
+        if self.connection is None:
+            connection = _Connection(self.mail)
+            connection.host = None if self.mail.suppress else connection.configure_host()
+            self.connection = connection
+        try:
+            self.connection.send(message)
+        except smtplib.SMTPRecipientsRefused as refused:
+            raise PermanentFailure(str(refused.recipients)) from refused
+        except smtplib.SMTPResponseException as response:
+            if response.smtp_code >= 500:
+                raise PermanentFailure(
+                    f"{response.smtp_code} {response.smtp_error!r}"
+                ) from response
+            raise

@@ -1,0 +1,185 @@
+"""Sharing a ticket with the customer's organisation or with named colleagues, and watching
+a ticket (seed 004).
+
+Who may see a shared ticket is decided in ``access`` like every other visibility rule; this
+module only changes the shares and the watchers. Only the person who opened a ticket may share
+it or stop sharing it; anyone who may see a ticket may watch it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from . import signals
+from .clock import now
+from .extension import support
+from .host import Actor, Person
+from .i18n import lazy_gettext
+from .models import Event, EventKind, Share, Ticket, Watcher
+from .schemas import InvalidInput
+from .tickets import ticket_in_scope
+from .transaction import after_commit, use_case
+from .workflow import NotAllowed, Role
+
+ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What a ticket page shows of sharing and watching."""
+
+    shared_with_organisation: bool
+    people: list[Share]
+    #: colleagues it could still be shared with (the owner's page only)
+    colleagues: list[Person]
+    watching: bool
+    #: whether the viewer opened the ticket (only they change sharing)
+    owner: bool
+
+
+def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
+    session = support.session
+    people: list[Share] = []
+    if role is Role.CUSTOMER:  # staff pages do not show who a customer shared with
+        people = list(
+            session.scalars(select(Share).where(Share.ticket_id == ticket.id).order_by(Share.name))
+        )
+    watching = session.scalar(
+        select(Watcher.id).where(Watcher.ticket_id == ticket.id, Watcher.user_id == actor.user_id)
+    )
+    owner = role is Role.CUSTOMER and ticket.requester_user_id == actor.user_id
+    colleagues: list[Person] = []
+    if owner and ticket.organisation_id:
+        shared = {share.user_id for share in people}
+        colleagues = [
+            person
+            for person in support.host.organisation_members(
+                ticket.tenant_id, ticket.organisation_id
+            )
+            if person.user_id not in shared and person.user_id != actor.user_id
+        ]
+    return Sharing(ticket.shared_with_organisation, people, colleagues, watching is not None, owner)
+
+
+def _owned(tenant_id: str, actor: Actor, number: int) -> Ticket:
+    ticket = ticket_in_scope(tenant_id, actor, Role.CUSTOMER, number, for_update=True)
+    if ticket.requester_user_id != actor.user_id:
+        raise NotAllowed(
+            lazy_gettext("Only the person who opened the ticket can change who sees it.")
+        )
+    return ticket
+
+
+def _record(
+    ticket: Ticket, actor: Actor, kind: EventKind, to_value: str, to_name: str | None
+) -> None:
+    event = Event(
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        kind=kind,
+        actor_user_id=actor.user_id,
+        actor_name=actor.name,
+        actor_role=Role.CUSTOMER,
+        to_value=to_value,
+        to_name=to_name,
+        created_at=now(),
+    )
+    session = support.session
+    session.add(event)
+    session.flush()
+    announced = signals.pending(ticket, [event], actor)
+    session.commit()
+    after_commit(announced, [])
+
+
+@use_case
+def share_with_organisation(tenant_id: str, actor: Actor, number: int, shared: bool) -> None:
+    """Let everyone of the requester's organisation see and follow the ticket, or no longer.
+
+    Raises: TicketNotFound, NotAllowed (not the requester; no organisation).
+    """
+    ticket = _owned(tenant_id, actor, number)
+    if ticket.organisation_id is None:
+        raise NotAllowed(lazy_gettext("Your account belongs to no organisation."))
+    if ticket.shared_with_organisation is shared:
+        support.session.rollback()
+        return
+    ticket.shared_with_organisation = shared
+    kind = EventKind.SHARED if shared else EventKind.UNSHARED
+    _record(ticket, actor, kind, ORGANISATION, None)
+
+
+@use_case
+def share_with_person(tenant_id: str, actor: Actor, number: int, user_id: str) -> None:
+    """Let one colleague of the requester's organisation see and follow the ticket.
+
+    Raises: TicketNotFound, NotAllowed, InvalidInput (not a colleague).
+    """
+    ticket = _owned(tenant_id, actor, number)
+    colleagues = {
+        person.user_id: person
+        for person in support.host.organisation_members(tenant_id, ticket.organisation_id or "")
+    }
+    person = colleagues.get(user_id) if ticket.organisation_id else None
+    if person is None or person.user_id == actor.user_id:
+        raise InvalidInput({"person": [lazy_gettext("Choose one of your colleagues.")]})
+    existing = support.session.scalar(
+        select(Share.id).where(Share.ticket_id == ticket.id, Share.user_id == user_id)
+    )
+    if existing is not None:
+        support.session.rollback()
+        return
+    support.session.add(
+        Share(
+            tenant_id=tenant_id,
+            ticket_id=ticket.id,
+            user_id=user_id,
+            name=person.name,
+            created_at=now(),
+        )
+    )
+    _record(ticket, actor, EventKind.SHARED, user_id, person.name)
+
+
+@use_case
+def stop_sharing_with_person(tenant_id: str, actor: Actor, number: int, user_id: str) -> None:
+    """Raises: TicketNotFound, NotAllowed."""
+    ticket = _owned(tenant_id, actor, number)
+    share = support.session.scalars(
+        select(Share).where(Share.ticket_id == ticket.id, Share.user_id == user_id)
+    ).one_or_none()
+    if share is None:
+        support.session.rollback()
+        return
+    support.session.delete(share)
+    _record(ticket, actor, EventKind.UNSHARED, user_id, share.name)
+
+
+@use_case
+def watch(tenant_id: str, actor: Actor, role: Role, number: int, watching: bool) -> None:
+    """Start or stop hearing of every change of a ticket the actor may see. Customers are told
+    only what customers may see.
+
+    Raises: TicketNotFound.
+    """
+    ticket = ticket_in_scope(tenant_id, actor, role, number)
+    session = support.session
+    session.execute(
+        delete(Watcher).where(Watcher.ticket_id == ticket.id, Watcher.user_id == actor.user_id)
+    )
+    if watching:
+        session.add(
+            Watcher(
+                tenant_id=tenant_id,
+                ticket_id=ticket.id,
+                user_id=actor.user_id,
+                name=actor.name,
+                email=actor.email,
+                locale=actor.locale,
+                role=role,
+                created_at=now(),
+            )
+        )
+    session.commit()
