@@ -18,8 +18,9 @@ $(BIN)/.installed: pyproject.toml requirements-dev.txt
 	touch $@
 
 demo: $(BIN)/.installed
-	FLASK_APP=example_host $(BIN)/flask demo reset
-	FLASK_APP=example_host $(BIN)/flask run --host $(HOST) --port $(PORT)
+	SITE_URL=http://$(HOST):$(PORT) FLASK_APP=example_host $(BIN)/flask demo reset
+	SITE_URL=http://$(HOST):$(PORT) DEMO_MAIL_CATCHER=1 FLASK_APP=example_host \
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -40,6 +40,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DEFAULT_TENANT="nordic",
         SUPPORT_URL_PREFIX="/my/support",
         SUPPORT_BASE_TEMPLATE="example_host/layout.html",
+        # notifications go to the demo's own mail catcher (see mailcatcher.py)
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=int(os.environ.get("MAIL_PORT", "8025")),
+        MAIL_DEFAULT_SENDER=("Marketplace support", "support@marketplace.example"),
+        MAIL_CATCHER=os.environ.get("DEMO_MAIL_CATCHER") == "1",
+        # links in e-mails sent outside a request (the demo data's) point here
+        SITE_URL=os.environ.get("SITE_URL"),
     )
     app.config.update(config or {})
 
@@ -55,6 +62,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     cli.register(app)
     paging.connect(app)
+    if app.config["MAIL_CATCHER"]:
+        from . import mailcatcher
+
+        mailcatcher.start(app)
     return app
 
 

@@ -9,7 +9,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 
-from marketplace_support import Actor, Flags, HostAdapter, Order, Provider, StaffMember
+from marketplace_support import (
+    Actor,
+    Contact,
+    Flags,
+    HostAdapter,
+    Order,
+    Person,
+    Provider,
+    StaffMember,
+)
 
 from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
@@ -63,13 +72,39 @@ class ExampleHost(HostAdapter):
             customer_may_resolve=tenant.customer_may_resolve,
             reopen_days=tenant.reopen_days,
             emergencies_allowed=tenant.emergencies_allowed,
+            share_with_organisation_by_default=tenant.share_by_default,
         )
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
         rows = db.session.scalars(
             select(ProviderRow).where(ProviderRow.tenant_id == tenant_id).order_by(ProviderRow.name)
         )
-        return [Provider(str(row.id), row.name) for row in rows]
+        return [_provider(row) for row in rows]
+
+    def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
+        row = db.session.get(ProviderRow, int(provider_id)) if provider_id.isdigit() else None
+        return _provider(row) if row is not None and row.tenant_id == tenant_id else None
+
+    def operator_contact(self, tenant_id: str) -> Contact:
+        tenant = db.session.get(Tenant, tenant_id)
+        if tenant is None or not tenant.support_email:
+            return Contact()
+        return Contact((tenant.support_email,), tenant.default_locale)
+
+    def site_url(self, tenant_id: str) -> str | None:
+        return current_app.config.get("SITE_URL")
+
+    def organisation_members(self, tenant_id: str, organisation_id: str) -> Sequence[Person]:
+        if not organisation_id.isdigit():
+            return []
+        rows = db.session.scalars(
+            select(User)
+            .where(User.tenant_id == tenant_id, User.organisation_id == int(organisation_id))
+            .order_by(User.name)
+        )
+        return [
+            Person(str(u.id), u.name, u.email, u.locale or u.tenant.default_locale) for u in rows
+        ]
 
     def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
         if not provider_id.isdigit():
@@ -83,7 +118,10 @@ class ExampleHost(HostAdapter):
         rows = db.session.scalars(
             select(User).where(condition, User.tenant_id == tenant_id).order_by(User.name)
         )
-        return [StaffMember(str(row.id), row.name) for row in rows]
+        return [
+            StaffMember(str(row.id), row.name, row.email, row.locale or row.tenant.default_locale)
+            for row in rows
+        ]
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         row = db.session.get(TenantText, (tenant_id, key, locale))
@@ -111,6 +149,11 @@ def actor_for(user: User) -> Actor:
         provider_ids=frozenset({str(user.provider_id)}) if user.provider_id else frozenset(),
         is_operator=user.is_operator,
     )
+
+
+def _provider(row: ProviderRow) -> Provider:
+    emails = (row.support_email,) if row.support_email else ()
+    return Provider(str(row.id), row.name, emails, row.locale)
 
 
 def _order(row: ServiceOrder) -> Order:

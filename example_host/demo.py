@@ -49,7 +49,12 @@ def create_demo_data() -> None:
     password = generate_password_hash(DEMO_PASSWORD)
 
     nordic = Tenant(
-        id="nordic", name="Nordic Cloud Market", default_locale="en", emergencies_allowed=True
+        id="nordic",
+        name="Nordic Cloud Market",
+        default_locale="en",
+        emergencies_allowed=True,
+        share_by_default=True,
+        support_email="support@nordic.example",
     )
     alpen = Tenant(
         id="alpen",
@@ -58,6 +63,7 @@ def create_demo_data() -> None:
         ticket_without_order=False,
         customer_may_resolve=False,
         reopen_days=7,
+        support_email="hilfe@alpen.example",
     )
     harbor = Tenant(id="harbor", name="Harbor Services", support_enabled=False)
     db.session.add_all([nordic, alpen, harbor])
@@ -80,9 +86,15 @@ def create_demo_data() -> None:
     birch = Organisation(tenant_id="nordic", name="Birch AB")
     berg = Organisation(tenant_id="alpen", name="Bergbau GmbH")
     quay = Organisation(tenant_id="harbor", name="Quay Traders")
-    nimbus = Provider(tenant_id="nordic", name="Nimbus Hosting")
-    postal = Provider(tenant_id="nordic", name="Postal Mail Co")
-    gipfel = Provider(tenant_id="alpen", name="Gipfel IT")
+    nimbus = Provider(
+        tenant_id="nordic", name="Nimbus Hosting", support_email="tickets@nimbus.example"
+    )
+    postal = Provider(
+        tenant_id="nordic", name="Postal Mail Co", support_email="help@postal.example"
+    )
+    gipfel = Provider(
+        tenant_id="alpen", name="Gipfel IT", support_email="support@gipfel.example", locale="de"
+    )
     anchor = Provider(tenant_id="harbor", name="Anchor Logistics")
     db.session.add_all([acme, birch, berg, quay, nimbus, postal, gipfel, anchor])
     db.session.flush()
@@ -93,6 +105,7 @@ def create_demo_data() -> None:
         return account
 
     anna = user("nordic", "anna@acme.example", "Anna Virtanen", organisation_id=acme.id)
+    user("nordic", "aino@acme.example", "Aino Aalto", organisation_id=acme.id, locale="de")
     ben = user(
         "nordic",
         "ben@birch.example",

@@ -29,6 +29,9 @@ class Tenant(db.Model):
     customer_may_resolve: Mapped[bool] = mapped_column(default=True)
     reopen_days: Mapped[int] = mapped_column(default=14)
     emergencies_allowed: Mapped[bool] = mapped_column(default=False)
+    share_by_default: Mapped[bool] = mapped_column(default=False)
+    #: where the operator's team hears of tickets
+    support_email: Mapped[str | None] = mapped_column(String(200))
 
 
 class TenantText(db.Model):
@@ -54,6 +57,8 @@ class Provider(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     name: Mapped[str] = mapped_column(String(100))
+    support_email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
 
 
 class User(UserMixin, db.Model):

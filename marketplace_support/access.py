@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
-from .models import Attachment, Event, Message, Share, Ticket
+from .models import Attachment, Delivery, Event, Message, OutboxMessage, Share, Ticket
 from .workflow import Role
 
 
@@ -103,3 +103,21 @@ def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
             or_(Attachment.message_id.is_(None), Message.internal.is_(False))
         )
     return query.order_by(Attachment.id)
+
+
+def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage]:
+    """The notifications of a tenant that failed or wait for another try (operators only),
+    newest first."""
+    if not actor.is_operator:
+        return select(OutboxMessage).where(false())
+    return (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.tenant_id == tenant_id,
+            or_(
+                OutboxMessage.status == Delivery.FAILED,
+                and_(OutboxMessage.status == Delivery.PENDING, OutboxMessage.attempts > 0),
+            ),
+        )
+        .order_by(OutboxMessage.id.desc())
+    )

@@ -17,8 +17,8 @@ from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
 from .i18n import gettext, lazy_gettext, template_gettext
-from .priorities import Priority
 from .models import OutboxMessage
+from .priorities import Priority
 
 
 class PermanentFailure(Exception):
@@ -70,6 +70,7 @@ def compose(row: OutboxMessage) -> Message:
         body=text,
         html=html,
         sender=current_app.config["SUPPORT_MAIL_SENDER"] or None,
+        extra_headers={"Content-Language": row.locale},
     )
     domain = str(message.sender).rsplit("@", 1)[-1].strip(">") or "marketplace-support"
     # the same id at every try: a mail sent twice (a worker died before it could mark it

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from .extension import support
 from .host import Actor
+from .i18n import lazy_gettext
 from .models import Event, EventKind, Message, OutboxMessage, Ticket, Watcher
 from .workflow import Handler, Role, Status
 
@@ -40,12 +41,14 @@ class Rule:
     trigger: str
     audience: Audience
     notification: str
+    #: whether the person who made the change is told too (only their own confirmation)
+    to_actor: bool = False
 
 
 #: trigger → who is told, and which notification they get (templates in
 #: ``templates/marketplace_support/email/<notification>.txt`` and ``.html``)
 RULES: tuple[Rule, ...] = (
-    Rule("opened", Audience.CUSTOMER, "ticket_received"),
+    Rule("opened", Audience.CUSTOMER, "ticket_received", to_actor=True),
     Rule("opened", Audience.HANDLER, "new_ticket"),
     Rule("staff_replied", Audience.CUSTOMER, "new_reply"),
     Rule("customer_replied", Audience.HANDLER, "customer_replied"),
@@ -58,6 +61,21 @@ RULES: tuple[Rule, ...] = (
     Rule("emergency_raised", Audience.OPERATOR, "emergency"),
     Rule("emergency_downgraded", Audience.CUSTOMER, "emergency_downgraded"),
 )
+
+
+#: what each notification is, for the operator's list of notifications that did not go out
+LABELS = {
+    "ticket_received": lazy_gettext("confirmation to the customer"),
+    "new_ticket": lazy_gettext("new ticket for its handler"),
+    "new_reply": lazy_gettext("reply to the customer"),
+    "customer_replied": lazy_gettext("the customer's answer"),
+    "internal_note": lazy_gettext("internal note to watchers"),
+    "waiting_for_you": lazy_gettext("“waiting for you” to the customer"),
+    "resolved": lazy_gettext("“resolved” to the customer"),
+    "escalated": lazy_gettext("escalation to the marketplace"),
+    "emergency": lazy_gettext("emergency to the marketplace"),
+    "emergency_downgraded": lazy_gettext("“not an emergency” to the customer"),
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,7 @@ def _outbox(ticket: Ticket, triggers: list[Trigger], actor: Actor | None) -> lis
         return rows
     watchers = list(support.session.scalars(select(Watcher).where(Watcher.ticket_id == ticket.id)))
     site = _site_url(ticket.tenant_id)
+    actor_email = (actor.email or "").strip().lower() if actor else ""
     for trigger in triggers:
         seen: set[str] = set()
         for rule in RULES:
@@ -137,11 +156,7 @@ def _outbox(ticket: Ticket, triggers: list[Trigger], actor: Actor | None) -> lis
                 continue
             for recipient in _recipients(ticket, rule.audience, watchers):
                 email = recipient.email.strip().lower()
-                if (
-                    not email
-                    or email in seen
-                    or (actor and actor.email and email == actor.email.strip().lower())
-                ):
+                if not email or email in seen or (not rule.to_actor and email == actor_email):
                     continue
                 seen.add(email)
                 rows.append(

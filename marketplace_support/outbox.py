@@ -158,19 +158,21 @@ def _describe(problem: Exception) -> str:
     return f"{type(problem).__name__}: {problem}"[:1000]
 
 
-def retry_failed(tenant_id: str, ids: Sequence[int]) -> int:
-    """Put failed notifications of a tenant back in line (the operator's "send again")."""
+def send_again(tenant_id: str, ids: Sequence[int]) -> int:
+    """Put failed notifications of a tenant back in line, to be tried at once (the operator's
+    "send again"); returns how many."""
     result = support.session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.tenant_id == tenant_id,
             OutboxMessage.id.in_(list(ids)),
-            OutboxMessage.status == Delivery.FAILED,
+            OutboxMessage.status.in_([Delivery.FAILED, Delivery.PENDING]),
         )
         .values(status=Delivery.PENDING, attempts=0, next_attempt_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     support.session.commit()
+    deliver_soon(ids)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

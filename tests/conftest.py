@@ -99,11 +99,14 @@ def marketplace() -> Marketplace:
     market.add_staff("t2", "cora", provider_ids=crm)
     market.add_staff("t2", "otto", is_operator=True)
     market.providers["t1"] = [
-        Provider("p-nimbus", "Nimbus Hosting"),
-        Provider("p-post", "Post & Co"),
+        Provider("p-nimbus", "Nimbus Hosting", ("tickets@nimbus.example",), "en"),
+        Provider("p-post", "Post & Co", ("help@post.example",), "de"),
     ]
-    market.providers["t2"] = [Provider("p-crm", "CRM Ltd")]
+    market.providers["t2"] = [Provider("p-crm", "CRM Ltd", ("crm@crm.example",))]
+    market.operator_emails = {"t1": ("ops@t1.example",), "t2": ("ops@t2.example",)}
+    market.sites = {"t1": "https://t1.example", "t2": "https://t2.example"}
     market.add_customer("t1", "alice", "acme")
+    market.add_customer("t1", "amy", "acme", locale="de")  # Alice's colleague, reads German
     market.add_customer("t1", "bob", "globex")
     market.add_customer("t2", "carol", "initech")
     market.add_staff("t1", "paul", provider_ids=frozenset({"p-other"}))  # not a customer

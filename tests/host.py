@@ -11,9 +11,11 @@ from flask import Flask, abort, session
 from marketplace_support import (
     Actor,
     Category,
+    Contact,
     Flags,
     HostAdapter,
     Order,
+    Person,
     Provider,
     StaffMember,
 )
@@ -29,10 +31,18 @@ class Marketplace:
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
     categories: dict[str, list[Category]] = field(default_factory=dict)
     providers: dict[str, list[Provider]] = field(default_factory=dict)  # tenant → providers
+    operator_emails: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sites: dict[str, str] = field(default_factory=dict)  # tenant → its site's address
     calls: list[str] = field(default_factory=list)
 
     def add_customer(
-        self, tenant: str, user_id: str, customer_id: str | None, *, timezone: str | None = None
+        self,
+        tenant: str,
+        user_id: str,
+        customer_id: str | None,
+        *,
+        timezone: str | None = None,
+        locale: str | None = None,
     ) -> Actor:
         actor = Actor(
             user_id=user_id,
@@ -41,6 +51,7 @@ class Marketplace:
             customer_id=customer_id,
             organisation_id=customer_id,
             timezone=timezone,
+            locale=locale,
         )
         self.actors[user_id] = (tenant, actor)
         return actor
@@ -118,6 +129,21 @@ class FakeHost(HostAdapter):
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
         return self.marketplace.providers.get(tenant_id, [])
+
+    def operator_contact(self, tenant_id: str) -> Contact:
+        return Contact(self.marketplace.operator_emails.get(tenant_id, ()), "en")
+
+    def site_url(self, tenant_id: str) -> str | None:
+        return self.marketplace.sites.get(tenant_id)
+
+    def organisation_members(self, tenant_id: str, organisation_id: str) -> Sequence[Person]:
+        return [
+            Person(actor.user_id, actor.name, actor.email, actor.locale)
+            for actor_tenant, actor in self.marketplace.actors.values()
+            if actor_tenant == tenant_id
+            and actor.organisation_id == organisation_id
+            and actor.customer_id
+        ]
 
     def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
         return self.marketplace.staff_of(tenant_id, provider_id)

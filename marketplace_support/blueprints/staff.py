@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import sharing, tickets
+from .. import access, notifications, outbox, sharing, tickets
 from ..extension import support
 from ..i18n import gettext
 from ..pagination import InvalidCursor
@@ -71,6 +71,9 @@ def build_blueprint(role: Role) -> Blueprint:
             abort(404)
         return perform(role, number, Action(action), ticket_page, uploads())
 
+    if role is Role.OPERATOR:
+        bp.add_url_rule("/notifications", "notifications", _notifications)
+        bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
     bp.add_url_rule("/", "tickets", ticket_list)
     bp.add_url_rule("/tickets/<int:number>", "ticket", ticket_page)
     bp.add_url_rule("/tickets/<int:number>/<action>", "act", act, methods=["POST"])
@@ -86,3 +89,22 @@ def build_blueprint(role: Role) -> Blueprint:
         methods=["POST"],
     )
     return bp
+
+
+def _notifications() -> ResponseReturnValue:
+    """The operator's view of notifications that failed or wait for another try."""
+    tenant_id, actor = acting()
+    rows = support.session.scalars(access.troubled_notifications(tenant_id, actor).limit(100))
+    return render_template(
+        "marketplace_support/staff/notifications.html",
+        rows=list(rows),
+        sent_again=request.args.get("sent_again", type=int),
+        notification_label=lambda key: notifications.LABELS.get(key, key),
+    )
+
+
+def _send_again() -> ResponseReturnValue:
+    tenant_id, _actor = acting()
+    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
+    count = outbox.send_again(tenant_id, ids)
+    return redirect(url_for(".notifications", sent_again=count), code=303)

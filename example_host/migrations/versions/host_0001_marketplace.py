@@ -2,7 +2,7 @@
 
 Revision ID: host_0001
 Revises: 
-Create Date: 2026-11-21 23:50:42.618219
+Create Date: 2026-11-22 01:44:51.009503
 
 """
 from alembic import op
@@ -27,6 +27,8 @@ def upgrade():
     sa.Column('customer_may_resolve', sa.Boolean(), nullable=False),
     sa.Column('reopen_days', sa.Integer(), nullable=False),
     sa.Column('emergencies_allowed', sa.Boolean(), nullable=False),
+    sa.Column('share_by_default', sa.Boolean(), nullable=False),
+    sa.Column('support_email', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('organisation',
@@ -40,6 +42,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('support_email', sa.String(length=200), nullable=True),
+    sa.Column('locale', sa.String(length=8), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -2,7 +2,7 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-22 01:36:20.158917
+Create Date: 2026-11-22 01:44:48.289546
 
 """
 

@@ -1,0 +1,93 @@
+"""A mail catcher for the demo: a real SMTP server on loopback (aiosmtpd) that keeps every
+message it receives as a file, and pages that show them, so a person trying the demo sees the
+notifications the support desk sends. Started by ``make demo``; never part of a real host."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from marketplace_support import outbox
+
+bp = Blueprint("mail", __name__, url_prefix="/dev/mail")
+
+
+class _KeepMessages:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        name = f"{time.time_ns()}.eml"
+        (self.folder / name).write_bytes(envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def start(app: Flask) -> Controller:
+    """Start the catcher on ``MAIL_PORT`` and keep messages in the instance folder."""
+    folder = Path(app.instance_path) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    controller = Controller(
+        _KeepMessages(folder), hostname="127.0.0.1", port=app.config["MAIL_PORT"]
+    )
+    controller.start()
+    app.register_blueprint(bp)
+    return controller
+
+
+def _folder() -> Path:
+    return Path(current_app.instance_path) / "mail"
+
+
+def _read(path: Path) -> email.message.EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+@bp.get("/")
+def inbox() -> ResponseReturnValue:
+    paths = sorted(_folder().glob("*.eml"), reverse=True)[:100]
+    messages = [(path.stem, _read(path)) for path in paths]
+    return render_template("example_host/mail.html", messages=messages)
+
+
+@bp.get("/<name>")
+def message(name: str) -> ResponseReturnValue:
+    path = _folder() / f"{name}.eml"
+    if not name.isdigit() or not path.exists():
+        abort(404)
+    mail = _read(path)
+    text = mail.get_body(("plain",))
+    return render_template(
+        "example_host/mail_message.html",
+        name=name,
+        mail=mail,
+        text=text.get_content() if text else "",
+    )
+
+
+@bp.get("/<name>/html")
+def html_part(name: str) -> ResponseReturnValue:
+    path = _folder() / f"{name}.eml"
+    if not name.isdigit() or not path.exists():
+        abort(404)
+    part = _read(path).get_body(("html",))
+    response = Response(part.get_content() if part else "", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    )
+    return response
+
+
+@bp.post("/deliver")
+def deliver_now() -> ResponseReturnValue:
+    """What ``flask support deliver`` does, from a button."""
+    outbox.deliver()
+    return redirect(url_for("mail.inbox"), code=303)
