@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 
@@ -122,6 +124,15 @@ def marketplace() -> Marketplace:
     return market
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client that, like a real server, reads each response to its end and closes it,
+    so what runs "after the response has gone out" (``call_on_close``) runs."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @contextmanager
 def host_app(database_url: str, marketplace: Marketplace, **config: object) -> Iterator[Flask]:
     """A host app with the test marketplace mounted; ``config`` adds or overrides keys.
@@ -133,6 +144,7 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
         TESTING=True, SECRET_KEY="test", SQLALCHEMY_DATABASE_URI=database_url, TEST_LOCALE="en"
     )
     app.config.update(config)
+    app.test_client_class = ServerLikeClient
     db = SQLAlchemy()
     db.init_app(app)
     Babel(app, locale_selector=lambda: app.config["TEST_LOCALE"])

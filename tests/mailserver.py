@@ -1,0 +1,71 @@
+"""A real SMTP server on loopback (aiosmtpd) for the notification tests, which can also
+refuse recipients or be down."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class MailServer:
+    port: int
+    received: list[EmailMessage] = field(default_factory=list)
+    #: addresses answered with 550
+    refuse: set[str] = field(default_factory=set)
+    controller: Controller | None = None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.received if address in str(m["To"])]
+
+    def mailbox(self, address: str) -> list[EmailMessage]:
+        """What the recipient's mailbox shows: messages filed once per Message-ID."""
+        seen: dict[str, EmailMessage] = {}
+        for message in self.to(address):
+            seen.setdefault(str(message["Message-ID"]), message)
+        return list(seen.values())
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    return part.get_content() if part else ""
+
+
+def html_of(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    return part.get_content() if part else ""

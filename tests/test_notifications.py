@@ -1,0 +1,335 @@
+"""Notifications: written with the change, delivered from the outbox over real SMTP (an
+aiosmtpd server on loopback), once per recipient, in the recipient's language, never with
+anything internal for a customer."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from marketplace_support import actions, clock, outbox, sharing, signals, tickets
+from marketplace_support.mailer import Mailer
+from marketplace_support.models import Delivery, OutboxMessage
+from marketplace_support.workflow import Action, Role
+
+from .conftest import host_app, login
+from .helpers import add_information, form_inputs, open_ticket, ticket_fields
+from .mailserver import MailServer, free_port, html_of, text_of
+
+
+@pytest.fixture
+def smtp():
+    server = MailServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(database_url, marketplace, tmp_path, smtp):
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
+        SUPPORT_SMTP_TIMEOUT=5,
+    ) as app:
+        yield app
+
+
+def outbox_rows(app) -> list[OutboxMessage]:
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        session.expunge_all()
+        session.remove()
+        return rows
+
+
+def act(app, marketplace, user, role, number, action, **form):
+    tenant, actor = marketplace.actors[user]
+    if action in (Action.REPLY, Action.NOTE):
+        form.setdefault("submission_key", f"key-{user}-{action}-{len(form)}-{number}-0123456789")
+    with app.test_request_context():
+        actions.act(tenant, actor, role, number, action, form)
+
+
+def deliver(app) -> outbox.Report:
+    with app.app_context():
+        return outbox.deliver()
+
+
+def test_the_customer_gets_a_confirmation_with_the_number_and_a_link(app, client, smtp):
+    login(client, "alice")
+    number = open_ticket(client, subject="Site down")
+    [mail] = smtp.to("alice@example.com")
+    assert mail["Subject"] == f"We received your ticket #{number}: Site down"
+    assert f"we received your ticket #{number} “Site down”" in text_of(mail)
+    assert f"https://t1.example/support/tickets/{number}" in text_of(mail)
+    assert f'href="https://t1.example/support/tickets/{number}"' in html_of(mail)
+    assert mail["Content-Language"] == "en"
+    assert mail["Message-ID"].startswith("<support-t1-")
+
+
+def test_a_new_ticket_is_announced_to_its_providers_addresses(app, client, smtp):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Site down")
+    [mail] = smtp.to("tickets@nimbus.example")
+    assert mail["Subject"] == f"New ticket #{number}: Site down"
+    assert "The site answers 502 since 9:00." in text_of(mail)
+    assert f"https://t1.example/support/provider/tickets/{number}" in text_of(mail)
+
+
+def test_a_ticket_about_no_service_is_announced_to_the_operator(app, client, smtp):
+    login(client, "alice")
+    open_ticket(client, order="none")
+    [mail] = smtp.to("ops@t1.example")
+    assert "/support/operator/tickets/" in text_of(mail)
+    assert smtp.to("tickets@nimbus.example") == []
+
+
+def test_replies_go_to_the_other_side(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="Which page?")
+    deliver(app)
+    [reply] = [m for m in smtp.to("alice@example.com") if "New reply" in m["Subject"]]
+    assert "Which page?" in text_of(reply) and "Pete replied to your ticket:" in text_of(reply)
+    add_information(client, number, "The checkout page.")
+    answers = [m for m in smtp.to("tickets@nimbus.example") if "answered" in m["Subject"]]
+    assert len(answers) == 1 and "The checkout page." in text_of(answers[0])
+
+
+def test_waiting_for_you_and_resolved_reach_the_customer(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.WAIT_FOR_CUSTOMER)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.RESOLVE)
+    deliver(app)
+    subjects = [m["Subject"] for m in smtp.to("alice@example.com")]
+    assert any(s.startswith(f"Your answer is needed on ticket #{number}") for s in subjects)
+    assert any(s.startswith(f"Your ticket #{number} is resolved") for s in subjects)
+
+
+def test_nothing_internal_ever_reaches_a_customer(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    tenant, alice = marketplace.actors["alice"]
+    with app.test_request_context():
+        sharing.watch(tenant, alice, Role.CUSTOMER, number, True)
+    act(app, marketplace, "pat", Role.PROVIDER, number, Action.NOTE, body="SECRET: their DB leaks")
+    act(
+        app,
+        marketplace,
+        "pete",
+        Role.PROVIDER,
+        number,
+        Action.ESCALATE,
+        reason="SECRET: we cannot fix it",
+    )
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.ASSIGN, assignee="pat")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="We are on it.")
+    deliver(app)
+    for mail in smtp.to("alice@example.com"):
+        assert "SECRET" not in mail.as_string()
+        assert "SECRET" not in text_of(mail) and "SECRET" not in html_of(mail)
+    assert any("SECRET: we cannot fix it" in text_of(m) for m in smtp.to("ops@t1.example"))
+
+
+def test_staff_who_watch_hear_of_internal_notes(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    tenant, pat = marketplace.actors["pat"]
+    with app.test_request_context():
+        sharing.watch(tenant, pat, Role.PROVIDER, number, True)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Check the logs")
+    deliver(app)
+    [note] = [m for m in smtp.to("pat@example.com") if "Internal note" in m["Subject"]]
+    assert "Check the logs" in text_of(note)
+
+
+def test_emails_go_out_in_the_recipients_language(app, client, smtp, marketplace):
+    login(client, "amy")  # Amy reads German; Post & Co's staff too
+    number = open_ticket(client, order="o-mail", subject="Postfach voll")
+    [mail] = smtp.to("amy@example.com")
+    assert mail["Content-Language"] == "de"
+    assert mail["Subject"] == f"Wir haben Ihr Ticket #{number} erhalten: Postfach voll"
+    [provider_mail] = smtp.to("help@post.example")
+    assert provider_mail["Content-Language"] == "de"
+
+
+def test_user_text_cannot_add_mail_headers(app, client, smtp):
+    login(client, "alice")
+    open_ticket(client, subject="Hello\r\nBcc: evil@attacker.example\r\nX-Injected: yes")
+    [mail] = smtp.to("alice@example.com")
+    assert mail["Bcc"] is None and mail["X-Injected"] is None
+    assert "\n" not in mail["Subject"] and "Bcc: evil@attacker.example" in mail["Subject"]
+    assert all("attacker" not in str(m["To"]) for m in smtp.received)
+
+
+def test_every_link_points_to_the_tenants_own_site(app, client, smtp):
+    login(client, "carol")  # tenant t2
+    open_ticket(client, order="o-carol")
+    for mail in smtp.received:
+        links = [part for part in text_of(mail).split() if part.startswith("http")]
+        assert links and all(link.startswith("https://t2.example/") for link in links)
+
+
+def test_mail_server_down_then_up_delivers_each_notification_exactly_once(
+    app, client, smtp, marketplace
+):
+    smtp.stop()  # the mail server is down
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    rows = outbox_rows(app)
+    assert {r.status for r in rows} == {Delivery.PENDING}
+    assert all(r.attempts == 1 and "ConnectionRefusedError" in r.last_error for r in rows)
+    assert deliver(app).handled == 0  # not due yet: the next try waits
+    smtp.start()
+    later = clock.now() + timedelta(minutes=2)
+    with clock.frozen_at(later):
+        report = deliver(app)
+    assert len(report.sent) == len(rows) == 2
+    with clock.frozen_at(later + timedelta(days=1)):
+        assert deliver(app).handled == 0  # nothing is sent twice
+    assert len(smtp.to("alice@example.com")) == 1
+    assert len(smtp.to("tickets@nimbus.example")) == 1
+    assert number
+
+
+def test_a_worker_that_dies_after_sending_leaves_one_message_in_the_mailbox(app, client, smtp):
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    login(client, "alice")
+    open_ticket(client, order="none")
+    with app.app_context():
+        _claim, rows = outbox.claim(10)
+        with Mailer() as mailer:
+            for row in rows:
+                mailer.send(row)  # ... and the worker dies before marking them sent
+    assert len(smtp.received) == 2
+    with clock.frozen_at(clock.now() + timedelta(minutes=1)):
+        assert deliver(app).handled == 0  # another worker leaves a fresh claim alone
+    with clock.frozen_at(clock.now() + timedelta(minutes=10)):
+        report = deliver(app)  # the claim is stale: another worker takes the rows over
+    assert len(report.sent) == 2
+    # the second sending is the same message: every mailbox files it once
+    assert len(smtp.mailbox("alice@example.com")) == 1
+    assert len(smtp.mailbox("ops@t1.example")) == 1
+    assert {str(m["Message-ID"]) for m in smtp.to("alice@example.com")} == {
+        str(smtp.to("alice@example.com")[0]["Message-ID"])
+    }
+
+
+def test_two_workers_at_once_send_each_notification_once(app, client, smtp, marketplace):
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    login(client, "alice")
+    for _ in range(6):
+        open_ticket(client, order="o-hosting")
+    assert len(outbox_rows(app)) == 12
+    barrier, reports = threading.Barrier(2), []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            reports.append(outbox.deliver(limit=4))
+            reports.append(outbox.deliver(limit=100))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = [row_id for report in reports for row_id in report.sent]
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 12
+    assert len(smtp.received) == 12
+
+
+def test_a_rolled_back_change_sends_no_signal_and_no_email(app, smtp, marketplace, monkeypatch):
+    tenant, alice = marketplace.actors["alice"]
+    heard = []
+    with (
+        signals.ticket_opened.connected_to(lambda sender, **kw: heard.append(kw), app),
+        app.test_request_context(),
+    ):
+        session = app.extensions["sqlalchemy"].session
+
+        def broken_commit():
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(session, "commit", broken_commit)
+        with pytest.raises(RuntimeError):
+            tickets.open_ticket(tenant, alice, {**ticket_fields(), "submission_key": "x" * 20})
+        monkeypatch.undo()
+    assert heard == [] and outbox_rows(app) == [] and smtp.received == []
+
+
+def test_signals_are_sent_after_the_commit_with_what_changed(app, client, marketplace):
+    heard = []
+
+    def record(name):
+        return lambda sender, **kw: heard.append((name, kw))
+
+    with (
+        signals.ticket_opened.connected_to(record("opened"), app),
+        signals.ticket_routed.connected_to(record("routed"), app),
+        signals.message_posted.connected_to(record("message"), app),
+        signals.status_changed.connected_to(record("status"), app),
+    ):
+        login(client, "alice")
+        number = open_ticket(client, order="o-hosting")
+        act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="On it")
+    names = [name for name, _ in heard]
+    assert names == ["opened", "routed", "message", "status"]
+    routed = heard[1][1]
+    assert (routed["event"].to_value, routed["event"].to_name) == ("provider", "Nimbus Hosting")
+    message = heard[2][1]
+    assert (message["message"].body, message["message"].internal) == ("On it", False)
+    assert heard[3][1]["event"].to_value == "in_progress"
+    assert all(kw["ticket"].number == number for _, kw in heard)
+
+
+def test_a_refused_address_fails_for_good_and_the_operator_sees_it(app, client, smtp, marketplace):
+    smtp.refuse.add("tickets@nimbus.example")
+    failures = []
+    with signals.notification_failed.connected_to(
+        lambda sender, **kw: failures.append(kw["recipient"]), app
+    ):
+        login(client, "alice")
+        open_ticket(client, order="o-hosting")
+    assert failures == ["tickets@nimbus.example"]
+    [failed] = [r for r in outbox_rows(app) if r.status is Delivery.FAILED]
+    assert "550" in failed.last_error
+    login(client, "olive")
+    page = client.get("/support/operator/notifications").get_data(as_text=True)
+    assert "tickets@nimbus.example" in page and "new ticket for its handler" in page
+    smtp.refuse.clear()
+    token = form_inputs(page, "/send-again")["csrf_token"]
+    response = client.post(
+        "/support/operator/notifications/send-again", data={"csrf_token": token, "id": failed.id}
+    )
+    assert response.status_code == 303
+    assert len(smtp.to("tickets@nimbus.example")) == 1
+    assert "Every notification went out." in client.get("/support/operator/notifications").get_data(
+        as_text=True
+    )
+
+
+def test_only_operators_see_the_notifications_that_did_not_go_out(client):
+    login(client, "pete")
+    assert client.get("/support/operator/notifications").status_code == 403
+
+
+def test_the_worker_command_delivers_what_is_due(app, client, smtp):
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    assert smtp.received == []
+    result = app.test_cli_runner().invoke(args=["support", "deliver"])
+    assert result.exit_code == 0 and "sent 2, will retry 0, failed 0" in result.output
+    assert len(smtp.received) == 2
