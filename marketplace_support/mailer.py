@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
+from .extension import support
 from .i18n import gettext, lazy_gettext, template_gettext
 from .models import OutboxMessage
 from .priorities import Priority
@@ -46,9 +47,19 @@ def one_line(text: str) -> str:
 
 
 def compose(row: OutboxMessage) -> Message:
-    """The e-mail of an outbox row: text and HTML, in the row's language."""
+    """The e-mail of an outbox row: text and HTML, in the row's language.
+
+    Raises: PermanentFailure when no sender is configured.
+    """
+    sender = (
+        current_app.config["SUPPORT_MAIL_SENDER"] or current_app.extensions["mail"].default_sender
+    )
+    if not sender:
+        raise PermanentFailure("no sender: set SUPPORT_MAIL_SENDER or MAIL_DEFAULT_SENDER")
     payload = dict(row.payload)
     with force_locale(row.locale):
+        if payload.get("handler_name") is None:
+            payload["handler_name"] = str(support.text(row.tenant_id, "operator_name"))
         subject = str(SUBJECTS[row.notification]) % {
             "number": payload["number"],
             "subject": payload["subject"],
@@ -69,7 +80,7 @@ def compose(row: OutboxMessage) -> Message:
         recipients=[(row.recipient_name, row.recipient) if row.recipient_name else row.recipient],
         body=text,
         html=html,
-        sender=current_app.config["SUPPORT_MAIL_SENDER"] or None,
+        sender=sender,
         extra_headers={"Content-Language": row.locale},
     )
     domain = str(message.sender).rsplit("@", 1)[-1].strip(">") or "marketplace-support"
@@ -122,7 +133,8 @@ class Mailer:
         self.connection = None
 
     def send(self, row: OutboxMessage) -> None:
-        """Raises: PermanentFailure (5xx), OSError or SMTPException (worth another try)."""
+        """Raises: PermanentFailure (5xx, or no sender), OSError or SMTPException (worth
+        another try)."""
         message = compose(row)
         if self.connection is None:
             connection = _Connection(self.mail)

@@ -65,16 +65,16 @@ RULES: tuple[Rule, ...] = (
 
 #: what each notification is, for the operator's list of notifications that did not go out
 LABELS = {
-    "ticket_received": lazy_gettext("confirmation to the customer"),
-    "new_ticket": lazy_gettext("new ticket for its handler"),
-    "new_reply": lazy_gettext("reply to the customer"),
-    "customer_replied": lazy_gettext("the customer's answer"),
-    "internal_note": lazy_gettext("internal note to watchers"),
-    "waiting_for_you": lazy_gettext("“waiting for you” to the customer"),
-    "resolved": lazy_gettext("“resolved” to the customer"),
-    "escalated": lazy_gettext("escalation to the marketplace"),
-    "emergency": lazy_gettext("emergency to the marketplace"),
-    "emergency_downgraded": lazy_gettext("“not an emergency” to the customer"),
+    "ticket_received": lazy_gettext("Confirmation to the customer"),
+    "new_ticket": lazy_gettext("New ticket for its handler"),
+    "new_reply": lazy_gettext("Reply to the customer"),
+    "customer_replied": lazy_gettext("The customer's answer"),
+    "internal_note": lazy_gettext("Internal note to watchers"),
+    "waiting_for_you": lazy_gettext("“Waiting for you” to the customer"),
+    "resolved": lazy_gettext("“Resolved” to the customer"),
+    "escalated": lazy_gettext("Escalation to the marketplace"),
+    "emergency": lazy_gettext("Emergency to the marketplace"),
+    "emergency_downgraded": lazy_gettext("“Not an emergency” to the customer"),
 }
 
 
@@ -247,9 +247,8 @@ def _ticket_payload(ticket: Ticket, site: str | None, area: Role) -> dict[str, A
         "number": ticket.number,
         "subject": ticket.subject,
         "service": ticket.order_label,
-        "handler_name": ticket.provider_name
-        if ticket.handler is Handler.PROVIDER
-        else str(support.text(ticket.tenant_id, "operator_name")),
+        # None: the marketplace's own team, named in the recipient's language when sent
+        "handler_name": ticket.provider_name if ticket.handler is Handler.PROVIDER else None,
         "status": ticket.status.value,
         "priority": ticket.priority.value,
         "requester": ticket.requester_name,

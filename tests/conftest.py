@@ -141,7 +141,11 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
     """
     app = Flask("test_host")
     app.config.update(
-        TESTING=True, SECRET_KEY="test", SQLALCHEMY_DATABASE_URI=database_url, TEST_LOCALE="en"
+        TESTING=True,
+        SECRET_KEY="test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        TEST_LOCALE="en",
+        MAIL_DEFAULT_SENDER="support@market.example",
     )
     app.config.update(config)
     app.test_client_class = ServerLikeClient

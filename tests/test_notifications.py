@@ -307,7 +307,7 @@ def test_a_refused_address_fails_for_good_and_the_operator_sees_it(app, client, 
     assert "550" in failed.last_error
     login(client, "olive")
     page = client.get("/support/operator/notifications").get_data(as_text=True)
-    assert "tickets@nimbus.example" in page and "new ticket for its handler" in page
+    assert "tickets@nimbus.example" in page and "New ticket for its handler" in page
     smtp.refuse.clear()
     token = form_inputs(page, "/send-again")["csrf_token"]
     response = client.post(

@@ -20,7 +20,13 @@ from .rendering import acting, change, error_page, perform, require_area, watch
 #: What a customer can do on the ticket page.
 CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})
 #: Confirmations of the sharing and watching forms.
-SHARING_NOTICES = ("shared", "unshared", "watching", "not_watching")
+SHARING_NOTICES = (
+    "shared",
+    "unshared_organisation",
+    "unshared_person",
+    "watching",
+    "not_watching",
+)
 
 
 def build_blueprint() -> Blueprint:
@@ -161,7 +167,7 @@ def _share_organisation(number: int) -> ResponseReturnValue:
         number,
         ticket_page,
         lambda: sharing.share_with_organisation(tenant_id, actor, number, shared),
-        notice="shared" if shared else "unshared",
+        notice="shared" if shared else "unshared_organisation",
         failed="sharing",
     )
 
@@ -184,6 +190,6 @@ def _unshare_person(number: int, user_id: str) -> ResponseReturnValue:
         number,
         ticket_page,
         lambda: sharing.stop_sharing_with_person(tenant_id, actor, number, user_id),
-        notice="unshared",
+        notice="unshared_person",
         failed="sharing",
     )
