@@ -30,19 +30,22 @@ class _KeepMessages:
 
 
 def start(app: Flask) -> Controller:
-    """Start the catcher on ``MAIL_PORT`` and keep messages in the instance folder."""
-    folder = Path(app.instance_path) / "mail"
+    """Start the catcher on ``MAIL_PORT``; messages are kept in ``MAIL_CATCHER_FOLDER`` (by
+    default ``mail`` in the instance folder)."""
+    app.config.setdefault("MAIL_CATCHER_FOLDER", str(Path(app.instance_path) / "mail"))
+    folder = _folder(app)
     folder.mkdir(parents=True, exist_ok=True)
     controller = Controller(
         _KeepMessages(folder), hostname="127.0.0.1", port=app.config["MAIL_PORT"]
     )
     controller.start()
+    app.extensions["mail_catcher"] = controller
     app.register_blueprint(bp)
     return controller
 
 
-def _folder() -> Path:
-    return Path(current_app.instance_path) / "mail"
+def _folder(app: Flask | None = None) -> Path:
+    return Path((app or current_app).config["MAIL_CATCHER_FOLDER"])
 
 
 def _read(path: Path) -> email.message.EmailMessage:

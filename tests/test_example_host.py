@@ -125,3 +125,37 @@ def test_the_demo_pages_its_on_call_team_when_a_customer_reports_an_emergency(de
         "SMS to the on-call team of nordic: emergency on ticket #1 "
         "(The website loads very slowly since Monday): The whole shop is offline"
     ) in caplog.text
+
+
+def test_the_demo_shows_the_emails_it_sent(tmp_path):
+    from .mailserver import free_port
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/mail.db",
+            "TESTING": True,
+            "MAIL_CATCHER": True,
+            "MAIL_PORT": free_port(),
+            "MAIL_SUPPRESS_SEND": False,
+            "MAIL_CATCHER_FOLDER": str(tmp_path / "mail"),
+        }
+    )
+    try:
+        assert app.test_cli_runner().invoke(args=["demo", "reset"]).exit_code == 0
+        client = app.test_client(use_cookies=True)
+        page = client.get("/dev/mail/").get_data(as_text=True)
+        assert "No e-mails yet." in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        client.post("/dev/mail/deliver", data={"csrf_token": token})
+        page = client.get("/dev/mail/").get_data(as_text=True)
+        assert "We received your ticket #1: The website loads very slowly since Monday" in page
+        assert "Wir haben Ihr Ticket #1 erhalten: Export nach Excel bricht ab" in page
+        first = re.search(r'href="/dev/mail/(\d+)"', page).group(1)
+        message = client.get(f"/dev/mail/{first}").get_data(as_text=True)
+        assert "Message-ID" in message and "<iframe" in message
+        html = client.get(f"/dev/mail/{first}/html")
+        assert "sandbox" in html.headers["Content-Security-Policy"]
+    finally:
+        app.extensions["mail_catcher"].stop()
+        with app.app_context():
+            db.engine.dispose()

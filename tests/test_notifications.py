@@ -333,3 +333,13 @@ def test_the_worker_command_delivers_what_is_due(app, client, smtp):
     result = app.test_cli_runner().invoke(args=["support", "deliver"])
     assert result.exit_code == 0 and "sent 2, will retry 0, failed 0" in result.output
     assert len(smtp.received) == 2
+
+
+def test_without_a_sender_notifications_fail_with_the_reason(app, client, smtp):
+    app.extensions["mail"].default_sender = None
+    login(client, "alice")
+    open_ticket(client, order="none")
+    rows = outbox_rows(app)
+    assert {row.status for row in rows} == {Delivery.FAILED}
+    assert all("set SUPPORT_MAIL_SENDER or MAIL_DEFAULT_SENDER" in row.last_error for row in rows)
+    assert smtp.received == []
