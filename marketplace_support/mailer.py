@@ -12,7 +12,7 @@ import smtplib
 from types import TracebackType
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
@@ -68,12 +68,14 @@ def compose(row: OutboxMessage) -> Message:
             "p": payload,
             "priority_label": lambda value: Priority(value).label,
         }
-        # the text part is not HTML: its strings are not escaped
-        text = render_template(
-            f"marketplace_support/email/{row.notification}.txt", _ms=gettext, **context
+        # rendered without the app's context processors: a host's may need a request, and
+        # workers have none. The text part is not HTML: its strings are not escaped.
+        templates = current_app.jinja_env
+        text = templates.get_template(f"marketplace_support/email/{row.notification}.txt").render(
+            _ms=gettext, **context
         )
-        html = render_template(
-            f"marketplace_support/email/{row.notification}.html", _ms=template_gettext, **context
+        html = templates.get_template(f"marketplace_support/email/{row.notification}.html").render(
+            _ms=template_gettext, **context
         )
     message = Message(
         subject=one_line(subject)[:250],
