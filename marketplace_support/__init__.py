@@ -7,6 +7,7 @@ The public surface: :class:`MarketplaceSupport` (the extension), the host contra
 
 from __future__ import annotations
 
+from .business_hours import ALWAYS, WEEKDAYS_9_TO_17, BusinessHours
 from .extension import MarketplaceSupport
 from .host import (
     Actor,
@@ -18,6 +19,7 @@ from .host import (
     Person,
     Provider,
     StaffMember,
+    Targets,
     default_categories,
 )
 from .menu import MenuLink, support_menu_link, support_menu_links
@@ -25,8 +27,11 @@ from .migrations import VERSIONS_DIRECTORY, add_version_location, include_host_o
 from .models import Base as SupportBase
 
 __all__ = [
+    "ALWAYS",
     "VERSIONS_DIRECTORY",
+    "WEEKDAYS_9_TO_17",
     "Actor",
+    "BusinessHours",
     "Category",
     "Contact",
     "Flags",
@@ -38,6 +43,7 @@ __all__ = [
     "Provider",
     "StaffMember",
     "SupportBase",
+    "Targets",
     "add_version_location",
     "default_categories",
     "include_host_object",

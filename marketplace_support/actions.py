@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, attachments, notifications, schemas, signals, workflow
+from . import access, attachments, notifications, schemas, signals, sla, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Flags
@@ -79,6 +79,14 @@ class Change:
         self.messages.append(message)
         return message
 
+    @property
+    def answers_customer(self) -> bool:
+        """Whether staff wrote something the customer can read (a first response)."""
+        return any(
+            not message.internal and message.author_role in (Role.PROVIDER, Role.OPERATOR)
+            for message in self.messages
+        )
+
     def set_status(self, target: Status, detail: str) -> None:
         ticket = self.ticket
         if ticket.status is target:
@@ -89,6 +97,8 @@ class Change:
             to_value=target.value,
             detail=detail,
         )
+        if not ticket.status.is_active and target.is_active:
+            ticket.reopen_count += 1
         ticket.status = target
         if target is Status.RESOLVED:
             ticket.resolved_at = self.moment
@@ -200,6 +210,7 @@ def _change_priority(change: Change) -> None:
         EventKind.PRIORITY_CHANGED, from_value=ticket.priority.value, to_value=priority.value
     )
     ticket.priority = priority
+    sla.set_targets(ticket)
 
 
 def _mark_duplicate(change: Change) -> None:
@@ -222,6 +233,7 @@ def _raise_emergency(change: Change) -> None:
     ticket.emergency_explanation = explanation
     ticket.priority_before_emergency = ticket.priority
     ticket.priority = Priority.URGENT
+    sla.set_targets(ticket)
     change.event(EventKind.EMERGENCY_RAISED, detail=explanation)
 
 
@@ -241,6 +253,7 @@ def _downgrade_emergency(change: Change) -> None:
     )
     ticket.emergency = Emergency.DOWNGRADED
     ticket.priority = restored
+    sla.set_targets(ticket)
 
 
 def _status_only(change: Change) -> None:
@@ -312,11 +325,13 @@ def act(
     if errors:
         raise InvalidInput(errors)
     change = Change(ticket, actor, role, data, moment, flags, rows=[])
+    calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:
         change.set_status(rule.target, action.value)
     if change.visible:
         ticket.updated_at = moment
+    sla.update(ticket, moment, calendar_before, responded=change.answers_customer)
 
     announced: list[signals.Announcement] = []
     outbox_ids: list[int] = []

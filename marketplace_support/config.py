@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from .business_hours import WEEKDAYS_9_TO_17
 from .filetypes import DEFAULT_KINDS, KINDS
 
 DEFAULTS: dict[str, Any] = {
@@ -31,6 +32,20 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_ATTACHMENT_ROOT": None,
     "SUPPORT_CATEGORIES": None,
     "SUPPORT_SHARE_BY_DEFAULT": False,
+    # response targets (hours of business time) and the hours that count
+    "SUPPORT_SLA_TARGETS": {
+        "urgent": {"first_response": 1, "resolution": 8},
+        "high": {"first_response": 4, "resolution": 24},
+        "medium": {"first_response": 24, "resolution": 72},
+        "low": {"first_response": 48, "resolution": 120},
+    },
+    "SUPPORT_SLA_PLANS": {},
+    "SUPPORT_TIMEZONE": "UTC",
+    "SUPPORT_BUSINESS_HOURS": WEEKDAYS_9_TO_17,
+    # the sweep: reminders and automatic resolving and closing, in days
+    "SUPPORT_REMINDER_DAYS": 3,
+    "SUPPORT_AUTO_RESOLVE_DAYS": 4,
+    "SUPPORT_AUTO_CLOSE_DAYS": 7,
     # lists
     "SUPPORT_PAGE_SIZE": 20,
     # notifications: where they link to, who hears of the operator's tickets, and delivery

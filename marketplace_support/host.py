@@ -9,12 +9,13 @@ dataclass; ids are opaque strings.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask import abort, current_app
 from flask.typing import ResponseReturnValue
 
+from .business_hours import BusinessHours
 from .filetypes import DEFAULT_KINDS
 from .i18n import lazy_gettext
 
@@ -95,6 +96,15 @@ class StaffMember:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """Response targets of one priority, in hours of business time: the first reply the
+    customer can see, and the resolution."""
+
+    first_response: float
+    resolution: float
+
+
+@dataclass(frozen=True)
 class Category:
     """A problem area. ``operator_only`` sends its tickets to the operator, order or not."""
 
@@ -121,6 +131,11 @@ class Flags:
     attachment_types: tuple[str, ...] = DEFAULT_KINDS
     #: a new ticket starts shared with the customer's organisation (seed 004)
     share_with_organisation_by_default: bool = False
+    #: days a ticket may wait for the customer before they are reminded, then before it is
+    #: resolved for them; days a resolved ticket stays open to a reply before it closes
+    reminder_days: int = 3
+    auto_resolve_days: int = 4
+    auto_close_days: int = 7
 
 
 def default_categories() -> tuple[Category, ...]:
@@ -178,6 +193,9 @@ class HostAdapter(abc.ABC):
             max_attachments=int(config["SUPPORT_MAX_ATTACHMENTS"]),
             attachment_types=tuple(config["SUPPORT_ATTACHMENT_TYPES"]),
             share_with_organisation_by_default=bool(config["SUPPORT_SHARE_BY_DEFAULT"]),
+            reminder_days=int(config["SUPPORT_REMINDER_DAYS"]),
+            auto_resolve_days=int(config["SUPPORT_AUTO_RESOLVE_DAYS"]),
+            auto_close_days=int(config["SUPPORT_AUTO_CLOSE_DAYS"]),
         )
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
@@ -218,6 +236,25 @@ class HostAdapter(abc.ABC):
         """The operator's people, offered when the marketplace assigns a ticket it handles.
         Default: none."""
         return ()
+
+    def sla_targets(self, tenant_id: str, service_plan: str | None) -> Mapping[str, Targets]:
+        """Response targets per priority ("low" … "urgent") for a ticket of ``service_plan``
+        (the order's plan, copied when the ticket was opened). Default: ``SUPPORT_SLA_PLANS``
+        for the plan, else ``SUPPORT_SLA_TARGETS``."""
+        config = current_app.config
+        table = config["SUPPORT_SLA_PLANS"].get(service_plan) if service_plan else None
+        return {
+            priority: Targets(**hours)
+            for priority, hours in (table or config["SUPPORT_SLA_TARGETS"]).items()
+        }
+
+    def business_hours(self, tenant_id: str, provider_id: str | None) -> BusinessHours:
+        """When the tenant works (``provider_id`` None) or a provider does; targets count only
+        these hours. Default: ``SUPPORT_BUSINESS_HOURS`` in ``SUPPORT_TIMEZONE``, for both."""
+        config = current_app.config
+        return BusinessHours(
+            timezone=config["SUPPORT_TIMEZONE"], week=tuple(config["SUPPORT_BUSINESS_HOURS"])
+        )
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         """The tenant's own wording for a text (see ``texts.TEXTS``), or None for ours."""

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     Dialect,
     Enum,
     ForeignKey,
@@ -137,6 +138,13 @@ class Ticket(Base):
         Index("ix_support_ticket_tenant_activity", "tenant_id", "updated_at", "id"),
         Index("ix_support_ticket_tenant_priority", "tenant_id", "priority", "updated_at", "id"),
         Index("ix_support_ticket_tenant_status", "tenant_id", "status"),
+        # "due first", for a provider and for the operator
+        Index("ix_support_ticket_provider_due", "tenant_id", "provider_id", "next_due_at", "id"),
+        Index("ix_support_ticket_tenant_due", "tenant_id", "next_due_at", "id"),
+        # the sweep: overdue first responses, long waits, old resolutions
+        Index("ix_support_ticket_first_response_due", "first_response_due_at"),
+        Index("ix_support_ticket_waiting_since", "waiting_since"),
+        Index("ix_support_ticket_resolved_at", "status", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +180,28 @@ class Ticket(Base):
     #: what an emergency's downgrade returns to
     priority_before_emergency: Mapped[Priority | None] = mapped_column(PriorityRank)
     duplicate_of_number: Mapped[int | None] = mapped_column(Integer)
+
+    # response targets (see sla.py): minutes of business time
+    sla_first_response_target: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_resolution_target: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_first_response_elapsed: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_resolution_elapsed: Mapped[float] = mapped_column(Float, default=0.0)
+    #: since when the clocks run; None while paused or stopped
+    sla_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the earlier of the two running due times: what "due first" sorts by
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_minutes: Mapped[float | None] = mapped_column(Float)
+    first_response_breached: Mapped[bool | None] = mapped_column()
+    resolution_minutes: Mapped[float | None] = mapped_column(Float)
+    resolution_breached: Mapped[bool | None] = mapped_column()
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the sweep's marks, so each of its actions happens once
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester_user_id: Mapped[str] = mapped_column(String(128))
     requester_name: Mapped[str] = mapped_column(String(200))

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from sqlalchemy import Select, and_, func, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
-from . import access, attachments, notifications, pagination, signals, workflow
+from . import access, attachments, notifications, pagination, signals, sla, workflow
 from .clock import now
 from .extension import support
 from .host import Actor, Category, Order, Provider, StaffMember
@@ -123,6 +123,7 @@ def open_ticket(
         updated_at=moment,
     )
 
+    sla.start(ticket, moment)
     key = data["submission_key"]
     announced: list[signals.Announcement] = []
     outbox_ids: list[int] = []

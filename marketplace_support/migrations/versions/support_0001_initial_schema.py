@@ -2,7 +2,7 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-22 01:44:48.289546
+Create Date: 2026-11-22 02:03:09.363767
 
 """
 
@@ -83,6 +83,23 @@ def upgrade() -> None:
         sa.Column("emergency_explanation", sa.Text(), nullable=True),
         sa.Column("priority_before_emergency", sa.Integer(), nullable=True),
         sa.Column("duplicate_of_number", sa.Integer(), nullable=True),
+        sa.Column("sla_first_response_target", sa.Float(), nullable=False),
+        sa.Column("sla_resolution_target", sa.Float(), nullable=False),
+        sa.Column("sla_first_response_elapsed", sa.Float(), nullable=False),
+        sa.Column("sla_resolution_elapsed", sa.Float(), nullable=False),
+        sa.Column("sla_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_response_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_responded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_response_minutes", sa.Float(), nullable=True),
+        sa.Column("first_response_breached", sa.Boolean(), nullable=True),
+        sa.Column("resolution_minutes", sa.Float(), nullable=True),
+        sa.Column("resolution_breached", sa.Boolean(), nullable=True),
+        sa.Column("reopen_count", sa.Integer(), nullable=False),
+        sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sla_escalated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("requester_user_id", sa.String(length=128), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=False),
         sa.Column("requester_email", sa.String(length=320), nullable=True),
@@ -112,8 +129,16 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_support_ticket_first_response_due", ["first_response_due_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_support_ticket_provider_activity",
             ["tenant_id", "provider_id", "updated_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_support_ticket_provider_due",
+            ["tenant_id", "provider_id", "next_due_at", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -132,7 +157,13 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_support_ticket_resolved_at", ["status", "resolved_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_support_ticket_tenant_activity", ["tenant_id", "updated_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_support_ticket_tenant_due", ["tenant_id", "next_due_at", "id"], unique=False
         )
         batch_op.create_index(
             "ix_support_ticket_tenant_priority",
@@ -142,6 +173,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_support_ticket_tenant_status", ["tenant_id", "status"], unique=False
         )
+        batch_op.create_index("ix_support_ticket_waiting_since", ["waiting_since"], unique=False)
 
     op.create_table(
         "support_ticket_counter",
@@ -426,13 +458,18 @@ def downgrade() -> None:
     op.drop_table("support_event")
     op.drop_table("support_ticket_counter")
     with op.batch_alter_table("support_ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_support_ticket_waiting_since")
         batch_op.drop_index("ix_support_ticket_tenant_status")
         batch_op.drop_index("ix_support_ticket_tenant_priority")
+        batch_op.drop_index("ix_support_ticket_tenant_due")
         batch_op.drop_index("ix_support_ticket_tenant_activity")
+        batch_op.drop_index("ix_support_ticket_resolved_at")
         batch_op.drop_index("ix_support_ticket_requester_activity")
         batch_op.drop_index("ix_support_ticket_provider_status")
         batch_op.drop_index("ix_support_ticket_provider_priority")
+        batch_op.drop_index("ix_support_ticket_provider_due")
         batch_op.drop_index("ix_support_ticket_provider_activity")
+        batch_op.drop_index("ix_support_ticket_first_response_due")
         batch_op.drop_index("ix_support_ticket_assignee_activity")
 
     op.drop_table("support_ticket")
