@@ -16,6 +16,7 @@ from marshmallow import Schema
 from sqlalchemy import select
 
 from . import access, attachments, notifications, schemas, signals, sla, workflow
+from .business_hours import BusinessHours
 from .clock import now
 from .extension import support
 from .host import Actor, Flags
@@ -33,10 +34,11 @@ TO_OPERATOR = "operator"
 
 @dataclass
 class Change:
-    """One action being applied: the ticket, who acts, what they sent, and what follows."""
+    """One action being applied: the ticket, who acts (None: the module itself), what they
+    sent, and what follows."""
 
     ticket: Ticket
-    actor: Actor
+    actor: Actor | None
     role: Role
     data: dict[str, Any]
     moment: datetime
@@ -45,6 +47,12 @@ class Change:
     rows: list[Message | Event]
     #: the messages the change wrote (files are attached to the first)
     messages: list[Message] = field(default_factory=list)
+    #: the hours that counted for the response targets until this change
+    calendar_before: BusinessHours = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar_before = sla.calendar(self.ticket)
+
     #: whether the customer can see that something happened (moves "last activity")
     visible: bool = True
 
@@ -54,8 +62,8 @@ class Change:
                 tenant_id=self.ticket.tenant_id,
                 ticket_id=self.ticket.id,
                 kind=kind,
-                actor_user_id=self.actor.user_id,
-                actor_name=self.actor.name,
+                actor_user_id=self.actor.user_id if self.actor else None,
+                actor_name=self.actor.name if self.actor else None,
                 actor_role=self.role,
                 created_at=self.moment,
                 **values,
@@ -67,8 +75,8 @@ class Change:
         message = Message(
             tenant_id=self.ticket.tenant_id,
             ticket_id=self.ticket.id,
-            author_user_id=self.actor.user_id,
-            author_name=self.actor.name,
+            author_user_id=self.person.user_id,
+            author_name=self.person.name,
             author_role=self.role,
             body=body,
             internal=internal,
@@ -78,6 +86,12 @@ class Change:
         self.rows.append(message)
         self.messages.append(message)
         return message
+
+    @property
+    def person(self) -> Actor:
+        """The person acting (effects only people can fire)."""
+        assert self.actor is not None, "the module itself does not fire this action"
+        return self.actor
 
     @property
     def answers_customer(self) -> bool:
@@ -139,7 +153,7 @@ def _assign(change: Change) -> None:
         assignee = None
     else:
         people = {person.user_id: person.name for person in assignable_people(ticket)}
-        people.setdefault(change.actor.user_id, change.actor.name)
+        people.setdefault(change.person.user_id, change.person.name)
         if wanted not in people:
             raise InvalidInput({"assignee": [lazy_gettext("Choose one of the people listed.")]})
         assignee = (wanted, people[wanted])
@@ -189,7 +203,7 @@ def _reroute(change: Change) -> None:
 def _take_over(change: Change) -> None:
     ticket = change.ticket
     ticket.handler = Handler.OPERATOR
-    ticket.assignee_user_id, ticket.assignee_name = change.actor.user_id, change.actor.name
+    ticket.assignee_user_id, ticket.assignee_name = change.person.user_id, change.person.name
     ticket.escalated_at = ticket.escalation_reason = None
     change.event(EventKind.TAKEN_OVER)
 
@@ -217,7 +231,7 @@ def _mark_duplicate(change: Change) -> None:
     ticket, number = change.ticket, change.data["duplicate_of"]
     original = None
     if number != ticket.number:
-        query = access.tickets(ticket.tenant_id, change.actor, change.role)
+        query = access.tickets(ticket.tenant_id, change.person, change.role)
         original = support.session.scalars(query.where(Ticket.number == number)).one_or_none()
     if original is None:
         raise InvalidInput(
@@ -325,17 +339,33 @@ def act(
     if errors:
         raise InvalidInput(errors)
     change = Change(ticket, actor, role, data, moment, flags, rows=[])
-    calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:
         change.set_status(rule.target, action.value)
+    return _commit(change, files, key)
+
+
+def system_change(
+    ticket: Ticket, apply: Callable[[Change], None], moment: datetime, flags: Flags
+) -> None:
+    """A change the module makes by itself (the sweep): recorded, announced and notified like
+    anyone's, with no person as its actor. The caller holds the ticket's row."""
+    change = Change(ticket, None, Role.SYSTEM, {}, moment, flags, rows=[])
+    apply(change)
+    _commit(change, [], None)
+
+
+def _commit(change: Change, files: Sequence[attachments.Checked], key: str | None) -> Ticket:
+    """Write what a change did, its files and notifications, in one transaction; then announce
+    it. A second submission of the same message form (``key``) writes nothing."""
+    ticket, actor, moment = change.ticket, change.actor, change.moment
     if change.visible:
         ticket.updated_at = moment
-    sla.update(ticket, moment, calendar_before, responded=change.answers_customer)
-
+    sla.update(ticket, moment, change.calendar_before, responded=change.answers_customer)
     announced: list[signals.Announcement] = []
     outbox_ids: list[int] = []
-    with attachments.storing(files, tenant_id, actor.user_id) as stored:
+    uploader = actor.user_id if actor else Role.SYSTEM.value
+    with attachments.storing(files, ticket.tenant_id, uploader) as stored:
 
         def write() -> None:
             session = support.session

@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from . import attachments, outbox
+from . import attachments, outbox, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -46,3 +46,14 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
             return
         if report.handled < batch:
             time.sleep(interval)
+
+
+@support_cli.command("sweep")
+def run_sweep() -> None:
+    """Escalate missed first responses, remind customers, resolve and close old tickets.
+    Run it from cron every minute; several machines may run it at once."""
+    report = sweep.sweep()
+    click.echo(
+        f"escalated {len(report.escalated)}, reminded {len(report.reminded)}, "
+        f"resolved {len(report.resolved)}, closed {len(report.closed)}"
+    )

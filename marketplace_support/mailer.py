@@ -38,6 +38,7 @@ SUBJECTS = {
     "escalated": lazy_gettext("Escalated to the marketplace: #%(number)d %(subject)s"),
     "emergency": lazy_gettext("EMERGENCY on ticket #%(number)d: %(subject)s"),
     "emergency_downgraded": lazy_gettext("Not an emergency: ticket #%(number)d %(subject)s"),
+    "reminder": lazy_gettext("Reminder: ticket #%(number)d waits for your answer: %(subject)s"),
 }
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
-    Float,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -260,6 +260,7 @@ class EventKind(enum.StrEnum):
     EMERGENCY_DOWNGRADED = "emergency_downgraded"
     SHARED = "shared"
     UNSHARED = "unshared"
+    REMINDED = "reminded"
 
 
 class Event(Base):

@@ -60,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     Rule("escalated", Audience.OPERATOR, "escalated"),
     Rule("emergency_raised", Audience.OPERATOR, "emergency"),
     Rule("emergency_downgraded", Audience.CUSTOMER, "emergency_downgraded"),
+    Rule("reminded", Audience.CUSTOMER, "reminder"),
 )
 
 
@@ -75,6 +76,7 @@ LABELS = {
     "escalated": lazy_gettext("Escalation to the marketplace"),
     "emergency": lazy_gettext("Emergency to the marketplace"),
     "emergency_downgraded": lazy_gettext("“Not an emergency” to the customer"),
+    "reminder": lazy_gettext("Reminder to the customer"),
 }
 
 
@@ -132,6 +134,7 @@ def _triggers(ticket: Ticket, rows: Sequence[Message | Event]) -> Iterable[Trigg
                 EventKind.ESCALATED,
                 EventKind.EMERGENCY_RAISED,
                 EventKind.EMERGENCY_DOWNGRADED,
+                EventKind.REMINDED,
             ):
                 if row.kind is EventKind.ESCALATED:
                     payload["reason"] = ticket.escalation_reason

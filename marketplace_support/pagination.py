@@ -71,17 +71,22 @@ def newest_first(
     keys: Sequence[InstrumentedAttribute[Any]],
     size: int,
     cursor: str | None,
+    *,
+    ascending: bool = False,
 ) -> Page[T]:
-    """One page of ``query`` sorted by ``keys`` (each descending), after ``cursor``.
+    """One page of ``query`` sorted by ``keys`` (all descending, or all ``ascending``), after
+    ``cursor``. The keys must not be NULL for the rows listed; the last must be unique (the id).
 
-    The last key must be unique (the id). Raises:
+    Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
     if cursor:
         values = decode(cursor, len(keys))
         # a row-value comparison, so the database reads on from the index where it stopped
-        query = query.where(tuple_(*keys) < tuple_(*values))
-    ordered = query.order_by(*(key.desc() for key in keys)).limit(size + 1)
+        after = tuple_(*keys) > tuple_(*values) if ascending else tuple_(*keys) < tuple_(*values)
+        query = query.where(after)
+    order = [key.asc() if ascending else key.desc() for key in keys]
+    ordered = query.order_by(*order).limit(size + 1)
     rows = list(session.scalars(ordered))
     next_cursor = None
     if len(rows) > size:

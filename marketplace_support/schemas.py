@@ -283,7 +283,31 @@ class ListQuerySchema(Schema):
     )
     sort = _String(
         load_default="activity",
-        validate=validate.OneOf(["activity", "priority"], error=lazy_gettext("Choose an order.")),
+        validate=validate.OneOf(
+            ["activity", "priority", "due"], error=lazy_gettext("Choose an order.")
+        ),
     )
     queue = _String(load_default="all")
     after = _String(load_default=None, validate=validate.Length(max=100))
+
+
+class PeriodSchema(Schema):
+    """The period of a scorecard (a page's query string); both days count."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    start = fields.Date(
+        data_key="from",
+        load_default=None,
+        error_messages={"invalid": lazy_gettext("Enter the first day as YYYY-MM-DD.")},
+    )
+    end = fields.Date(
+        data_key="to",
+        load_default=None,
+        error_messages={"invalid": lazy_gettext("Enter the last day as YYYY-MM-DD.")},
+    )
+
+    @pre_load
+    def _drop_empty(self, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value}

@@ -8,14 +8,14 @@ they raise. What is done to an existing ticket lives in ``actions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import Select, and_, func, or_, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access, attachments, notifications, pagination, signals, sla, workflow
@@ -392,12 +392,18 @@ def customer_ticket_list(
     )
 
 
-#: The operator's queues: what needs the marketplace's attention.
-QUEUES = {
-    "all": None,
-    "no_order": Ticket.order_id.is_(None),
-    "escalated": and_(Ticket.escalated_at.is_not(None), Ticket.handler == Handler.PROVIDER),
-    "emergencies": Ticket.emergency.in_([Emergency.RAISED, Emergency.CONFIRMED]),
+#: "due soon" in the operator's queue: a target that ends within this time
+DUE_SOON = timedelta(hours=4)
+
+#: The operator's queues: what needs the marketplace's attention (conditions at a moment).
+QUEUES: dict[str, Callable[[datetime], ColumnElement[bool] | None]] = {
+    "all": lambda now: None,
+    "no_order": lambda now: Ticket.order_id.is_(None),
+    "escalated": lambda now: and_(
+        Ticket.escalated_at.is_not(None), Ticket.handler == Handler.PROVIDER
+    ),
+    "emergencies": lambda now: Ticket.emergency.in_([Emergency.RAISED, Emergency.CONFIRMED]),
+    "due": lambda now: Ticket.next_due_at <= now + DUE_SOON,
 }
 
 
@@ -437,8 +443,17 @@ def staff_ticket_list(
     keys: tuple[InstrumentedAttribute[Any], ...] = (Ticket.updated_at, Ticket.id)
     if query["sort"] == "priority":
         keys = (Ticket.priority, Ticket.updated_at, Ticket.id)
+    ascending = query["sort"] == "due"
+    if ascending:  # only tickets whose clocks run have a due time
+        keys = (Ticket.next_due_at, Ticket.id)
+        listed = listed.where(Ticket.next_due_at.is_not(None))
     page = pagination.newest_first(
-        support.session, listed, keys, size=_page_size(), cursor=query.get("after")
+        support.session,
+        listed,
+        keys,
+        size=_page_size(),
+        cursor=query.get("after"),
+        ascending=ascending,
     )
     return StaffList(
         page=page,
@@ -463,7 +478,7 @@ def _filtered(
     elif assignee:
         scope = scope.where(Ticket.assignee_user_id == assignee)
     if role is Role.OPERATOR:
-        condition = QUEUES[query["queue"]]
+        condition = QUEUES[query["queue"]](now())
         if condition is not None:
             scope = scope.where(condition)
         provider = query.get("provider")
@@ -487,9 +502,11 @@ def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:
 
 def _counts_by_queue(scope: Select[Ticket]) -> dict[str, int]:
     active = Ticket.status.in_(workflow.ACTIVE_STATUSES)
+    moment = now()
+    conditions = [queue(moment) for queue in QUEUES.values()]
     columns = [
         func.count().filter(and_(active, condition if condition is not None else true()))
-        for condition in QUEUES.values()
+        for condition in conditions
     ]
     row = support.session.execute(scope.with_only_columns(*columns)).one()
     return dict(zip(QUEUES, row, strict=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from babel.numbers import format_percent
 from flask import Blueprint, abort, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
@@ -17,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
 from ..attachments import human_size
+from ..clock import now
 from ..extension import support
 from ..i18n import format_datetime, gettext, ngettext, template_gettext, template_ngettext
 from ..menu import support_menu_links
@@ -82,6 +84,17 @@ def _check_csrf() -> Any:
     return None
 
 
+def business_duration(minutes: float | None) -> str:
+    """Minutes of business time for people: "3 h 20 min", "45 min"."""
+    if minutes is None:
+        return "\u2013"  # an en dash: nothing measured yet
+    rounded = round(minutes)
+    hours, rest = divmod(rounded, 60)
+    if hours:
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+    return gettext("%(minutes)d min", minutes=rest)
+
+
 def _category_label(ticket: Ticket) -> str | None:
     """The ticket's problem area in the viewer's language while the host still offers it,
     else the label copied when the ticket was opened."""
@@ -99,6 +112,7 @@ def _template_helpers() -> dict[str, Any]:
         "_ms_n": template_ngettext,
         "ms_locale": lambda: str(get_locale() or "en"),
         "ms_new_key": lambda: secrets.token_urlsafe(24),
+        "ms_now": now,
         "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
         "ms_areas": support_menu_links,
@@ -114,4 +128,6 @@ def _template_helpers() -> dict[str, Any]:
         "ms_category": _category_label,
         "ms_upload_rules": files.upload_rules,
         "ms_size": human_size,
+        "ms_duration": business_duration,
+        "ms_percent": lambda share: format_percent(share, locale=get_locale()),
     }

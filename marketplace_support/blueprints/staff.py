@@ -4,17 +4,19 @@ do comes from ``access`` and the workflow table, not from here."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access, notifications, outbox, sharing, tickets
+from .. import access, notifications, outbox, scorecard, sharing, tickets
+from ..clock import now
 from ..extension import support
 from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
-from ..schemas import InvalidInput
+from ..schemas import InvalidInput, PeriodSchema, load
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from .files import send, uploads
 from .rendering import acting, error_page, perform, require_area, watch
@@ -74,6 +76,30 @@ def build_blueprint(role: Role) -> Blueprint:
     if role is Role.OPERATOR:
         bp.add_url_rule("/notifications", "notifications", _notifications)
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
+
+    def score_page() -> ResponseReturnValue:
+        tenant_id, actor = acting()
+        period, errors = load(PeriodSchema(), request.args.to_dict())
+        today = now().astimezone(support.host.business_hours(tenant_id, None).zone).date()
+        last = period.get("end") or today
+        first = period.get("start") or last - timedelta(days=29)
+        if not errors and first > last:
+            errors = {"from": [gettext("The first day must not be after the last.")]}
+        if errors:
+            return error_page(" ".join(m for ms in errors.values() for m in ms), 400)
+        zone = support.host.business_hours(tenant_id, None).zone
+        start = datetime.combine(first, time(), tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
+        providers = None if role is Role.OPERATOR else actor.provider_ids
+        return render_template(
+            "marketplace_support/staff/scorecard.html",
+            role=role,
+            scores=scorecard.scorecard(tenant_id, start, end, providers),
+            first=first,
+            last=last,
+        )
+
+    bp.add_url_rule("/scorecard", "scorecard", score_page)
     bp.add_url_rule("/", "tickets", ticket_list)
     bp.add_url_rule("/tickets/<int:number>", "ticket", ticket_page)
     bp.add_url_rule("/tickets/<int:number>/<action>", "act", act, methods=["POST"])

@@ -2,7 +2,7 @@
 
 Revision ID: support_0001
 Revises:
-Create Date: 2026-11-22 02:03:09.363767
+Create Date: 2026-11-22 02:07:32.543716
 
 """
 
@@ -204,6 +204,7 @@ def upgrade() -> None:
                 "emergency_downgraded",
                 "shared",
                 "unshared",
+                "reminded",
                 name="eventkind",
                 native_enum=False,
                 length=32,

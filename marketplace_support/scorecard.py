@@ -1,0 +1,114 @@
+"""How providers keep their response targets over a period, computed by SQL aggregates.
+
+For the tickets opened in the period, per provider (and for the marketplace's own tickets):
+the median business time to the first response and to the resolution, the share of targets
+missed, and how many resolved tickets were reopened. Three statements, whatever the number of
+tickets: the totals, and one median each (a window-function median that SQLite and PostgreSQL
+both run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from .extension import support
+from .models import Ticket
+
+
+@dataclass(frozen=True)
+class Score:
+    #: None: tickets the marketplace handles itself
+    provider_id: str | None
+    provider_name: str | None
+    tickets: int
+    #: medians in minutes of business time
+    first_response_median: float | None
+    resolution_median: float | None
+    #: shares between 0 and 1; None when nothing could be measured yet
+    breached_share: float | None
+    reopen_rate: float | None
+
+
+def scorecard(
+    tenant_id: str, start: datetime, end: datetime, provider_ids: Collection[str] | None = None
+) -> list[Score]:
+    """The scores of the tickets opened from ``start`` to ``end``; only ``provider_ids`` when
+    given (a provider sees its own)."""
+    scope = [Ticket.tenant_id == tenant_id, Ticket.created_at >= start, Ticket.created_at < end]
+    if provider_ids is not None:
+        scope.append(Ticket.provider_id.in_(sorted(provider_ids)))
+    condition = and_(*scope)
+    session = support.session
+
+    def counted(flag: InstrumentedAttribute[bool | None]) -> tuple[ColumnElement[int], ...]:
+        return (func.sum(cast(flag, Integer)), func.count(flag))
+
+    was_resolved = or_(Ticket.resolution_minutes.is_not(None), Ticket.reopen_count > 0)
+    totals = session.execute(
+        select(
+            Ticket.provider_id,
+            func.max(Ticket.provider_name),
+            func.count(),
+            *counted(Ticket.first_response_breached),
+            *counted(Ticket.resolution_breached),
+            func.sum(case((Ticket.reopen_count > 0, 1), else_=0)),
+            func.sum(case((was_resolved, 1), else_=0)),
+        )
+        .where(condition)
+        .group_by(Ticket.provider_id)
+    ).all()
+    first = _medians(Ticket.first_response_minutes, condition)
+    resolution = _medians(Ticket.resolution_minutes, condition)
+    scores = []
+    for row in totals:
+        values: tuple[Any, ...] = tuple(row)
+        provider, name, tickets, fr_missed, fr_known, res_missed, res_known, reopened, resolved = (
+            values
+        )
+        known = (fr_known or 0) + (res_known or 0)
+        scores.append(
+            Score(
+                provider_id=provider,
+                provider_name=name,
+                tickets=tickets,
+                first_response_median=first.get(provider),
+                resolution_median=resolution.get(provider),
+                breached_share=((fr_missed or 0) + (res_missed or 0)) / known if known else None,
+                reopen_rate=(reopened or 0) / resolved if resolved else None,
+            )
+        )
+    return sorted(scores, key=lambda score: (score.provider_id is None, score.provider_name or ""))
+
+
+def _medians(
+    column: InstrumentedAttribute[float | None], condition: ColumnElement[bool]
+) -> dict[str | None, float]:
+    ranked = (
+        select(
+            Ticket.provider_id.label("provider"),
+            column.label("value"),
+            func.row_number()
+            .over(partition_by=Ticket.provider_id, order_by=column)
+            .label("position"),
+            func.count().over(partition_by=Ticket.provider_id).label("size"),
+        )
+        .where(condition, column.is_not(None))
+        .subquery()
+    )
+    # the middle row, or the two middle rows of an even count
+    middle = or_(
+        ranked.c.position == (ranked.c.size + 1) // 2,
+        ranked.c.position == (ranked.c.size + 2) // 2,
+    )
+    rows = support.session.execute(
+        select(ranked.c.provider, func.avg(ranked.c.value))
+        .where(middle)
+        .group_by(ranked.c.provider)
+    )
+    return {provider: float(value) for provider, value in rows}
