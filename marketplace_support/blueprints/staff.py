@@ -86,7 +86,8 @@ def build_blueprint(role: Role) -> Blueprint:
         if not errors and first > last:
             errors = {"from": [gettext("The first day must not be after the last.")]}
         if errors:
-            return error_page(" ".join(m for ms in errors.values() for m in ms), 400)
+            messages = InvalidInput(errors).errors.values()
+            return error_page(" ".join(m for ms in messages for m in ms), 400)
         zone = support.host.business_hours(tenant_id, None).zone
         start = datetime.combine(first, time(), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
