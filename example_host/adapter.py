@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask import current_app
 from flask.typing import ResponseReturnValue
@@ -10,7 +10,10 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 
 from marketplace_support import (
+    ALWAYS,
+    WEEKDAYS_9_TO_17,
     Actor,
+    BusinessHours,
     Contact,
     Flags,
     HostAdapter,
@@ -18,6 +21,7 @@ from marketplace_support import (
     Person,
     Provider,
     StaffMember,
+    Targets,
 )
 
 from .models import Provider as ProviderRow
@@ -90,6 +94,25 @@ class ExampleHost(HostAdapter):
         if tenant is None or not tenant.support_email:
             return Contact()
         return Contact((tenant.support_email,), tenant.default_locale)
+
+    def business_hours(self, tenant_id: str, provider_id: str | None) -> BusinessHours:
+        tenant = db.session.get(Tenant, tenant_id)
+        zone = tenant.timezone if tenant else "UTC"
+        if provider_id and provider_id.isdigit():
+            provider = db.session.get(ProviderRow, int(provider_id))
+            if provider is not None and provider.always_open:
+                return BusinessHours(zone, ALWAYS)
+        return BusinessHours(zone, WEEKDAYS_9_TO_17)
+
+    def sla_targets(self, tenant_id: str, service_plan: str | None) -> Mapping[str, Targets]:
+        # customers on a "gold" or "premium" plan get answers twice as fast
+        defaults = super().sla_targets(tenant_id, None)
+        if service_plan not in ("gold", "premium"):
+            return defaults
+        return {
+            priority: Targets(t.first_response / 2, t.resolution / 2)
+            for priority, t in defaults.items()
+        }
 
     def site_url(self, tenant_id: str) -> str | None:
         return current_app.config.get("SITE_URL")

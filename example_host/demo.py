@@ -64,6 +64,7 @@ def create_demo_data() -> None:
         customer_may_resolve=False,
         reopen_days=7,
         support_email="hilfe@alpen.example",
+        timezone="Europe/Berlin",
     )
     harbor = Tenant(id="harbor", name="Harbor Services", support_enabled=False)
     db.session.add_all([nordic, alpen, harbor])
@@ -87,7 +88,10 @@ def create_demo_data() -> None:
     berg = Organisation(tenant_id="alpen", name="Bergbau GmbH")
     quay = Organisation(tenant_id="harbor", name="Quay Traders")
     nimbus = Provider(
-        tenant_id="nordic", name="Nimbus Hosting", support_email="tickets@nimbus.example"
+        tenant_id="nordic",
+        name="Nimbus Hosting",
+        support_email="tickets@nimbus.example",
+        always_open=True,
     )
     postal = Provider(
         tenant_id="nordic", name="Postal Mail Co", support_email="help@postal.example"

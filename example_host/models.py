@@ -30,6 +30,7 @@ class Tenant(db.Model):
     reopen_days: Mapped[int] = mapped_column(default=14)
     emergencies_allowed: Mapped[bool] = mapped_column(default=False)
     share_by_default: Mapped[bool] = mapped_column(default=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
     #: where the operator's team hears of tickets
     support_email: Mapped[str | None] = mapped_column(String(200))
 
@@ -59,6 +60,8 @@ class Provider(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     support_email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(8), default="en")
+    #: a provider on call around the clock counts every hour; others the marketplace's hours
+    always_open: Mapped[bool] = mapped_column(default=False)
 
 
 class User(UserMixin, db.Model):

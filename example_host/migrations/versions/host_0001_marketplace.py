@@ -2,7 +2,7 @@
 
 Revision ID: host_0001
 Revises: 
-Create Date: 2026-11-22 01:44:51.009503
+Create Date: 2026-11-22 02:11:25.780523
 
 """
 from alembic import op
@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('reopen_days', sa.Integer(), nullable=False),
     sa.Column('emergencies_allowed', sa.Boolean(), nullable=False),
     sa.Column('share_by_default', sa.Boolean(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('support_email', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
@@ -44,6 +45,7 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('support_email', sa.String(length=200), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=False),
+    sa.Column('always_open', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
