@@ -148,6 +148,8 @@ def main() -> None:
                 [
                     ("operator console, first page", "/my/support/operator/"),
                     ("operator console, page 21", deep_page("/my/support/operator/")),
+                    ("operator console, due first", "/my/support/operator/?sort=due"),
+                    ("provider scorecard, 30 days", "/my/support/operator/scorecard"),
                 ],
             ),
         ):

@@ -24,7 +24,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 from . import actions, clock
 from .actions import Change
 from .extension import support
-from .i18n import gettext
 from .models import EventKind, Ticket
 from .sla import RUNNING
 from .workflow import Handler, Status
@@ -159,9 +158,8 @@ def _each(
 def _escalate(change: Change) -> None:
     ticket = change.ticket
     ticket.escalated_at = change.moment
-    ticket.escalation_reason = gettext(
-        "The provider did not answer within the first-response target."
-    )
+    # no reason of a person: pages and e-mails say why in the reader's language
+    ticket.escalation_reason = None
     change.event(EventKind.ESCALATED, detail="first_response_missed")
 
 

@@ -57,6 +57,9 @@ def main() -> None:
                     number = 3 if area == "provider" else 4
                     page.goto(f"{base}/my/support/{area}/tickets/{number}")
                     page.screenshot(path=OUT / f"{area}-ticket-desktop.png", full_page=True)
+                    if area == "operator":
+                        page.goto(f"{base}/my/support/operator/scorecard")
+                        page.screenshot(path=OUT / "scorecard-desktop.png", full_page=True)
                     page.close()
                 browser.close()
         finally:
