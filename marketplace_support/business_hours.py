@@ -45,9 +45,13 @@ class BusinessHours:
             raise ValueError("business hours need seven weekdays (Monday first)")
         ZoneInfo(self.timezone)  # raises for an unknown zone
         for windows in self.week:
+            previous_end = -1
             for start, end in windows:
                 if not 0 <= _minutes(start) < _minutes(end) <= 24 * 60:
                     raise ValueError(f"not an opening window: {start}-{end}")
+                if _minutes(start) < previous_end:
+                    raise ValueError("a day's opening windows must be in order, without overlap")
+                previous_end = _minutes(end)
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -63,10 +67,20 @@ class BusinessHours:
         return found
 
     def _at(self, day: date, minutes: int) -> datetime:
+        """The first moment the local clock shows ``minutes`` after midnight of ``day`` or
+        later: a wall time the clocks skip (moved forward) is the moment they jump."""
         if minutes == 24 * 60:
             day, minutes = day + timedelta(days=1), 0
-        local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.zone)
-        return local.astimezone(UTC)
+        wall = datetime.combine(day, time(minutes // 60, minutes % 60))
+        moment = wall.replace(tzinfo=self.zone).astimezone(UTC)
+        if moment.astimezone(self.zone).replace(tzinfo=None) == wall:
+            return moment
+        # skipped: from the earliest reading of this wall time, the first minute at or past it
+        earliest = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        step = timedelta(minutes=1)
+        while earliest.astimezone(self.zone).replace(tzinfo=None) < wall:
+            earliest += step
+        return earliest
 
     def _windows_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Open windows that end after ``moment``, in order, cut to start no earlier."""
@@ -116,5 +130,11 @@ class BusinessHours:
 
 
 def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
+    """Minutes after midnight of "HH:MM" (00:00 to 24:00). Raises ValueError otherwise."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(f"not a time of day: {text!r}")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        raise ValueError(f"not a time of day: {text!r}")
+    return value
