@@ -56,12 +56,22 @@ class SupportState:
         )
 
     def text(self, tenant_id: str, key: str) -> Markup:
-        """A tenant's text in the current language, sanitised (see ``texts``)."""
+        """A tenant's text in the current language as HTML, sanitised (see ``texts``)."""
+        return texts.render(key, self._host_text(tenant_id, key))
+
+    def plain_text(self, tenant_id: str, key: str) -> str:
+        """A plain tenant text (``texts.TEXTS[key].rich`` is False) in the current language,
+        unescaped: for e-mails' text parts and headers."""
+        return texts.value(key, self._host_text(tenant_id, key))
+
+    def _host_text(self, tenant_id: str, key: str) -> str | None:
         locale = str(get_locale() or "en")
-        host_text = _per_request(
-            ("text", tenant_id, key, locale), lambda: self.host.text(tenant_id, key, locale)
+        return cast(
+            "str | None",
+            _per_request(
+                ("text", tenant_id, key, locale), lambda: self.host.text(tenant_id, key, locale)
+            ),
         )
-        return texts.render(key, host_text)
 
 
 def _per_request(name: object, compute: Any) -> Any:

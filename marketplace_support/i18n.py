@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from babel import dates
+from babel import dates, units
 from flask import Flask, current_app
 from flask_babel import Domain, get_locale, get_timezone
 from flask_babel.speaklater import LazyString
@@ -66,6 +66,13 @@ def template_ngettext(singular: str, plural: str, num: int, **variables: Any) ->
     return Markup(translated) % variables
 
 
+def template_pgettext(context: str, string: str, **variables: Any) -> Markup:
+    """``_ms_p`` in templates: a word that reads differently in another place, such as
+    "Open" as a tab of tickets and as a ticket's status, told apart by ``context``."""
+    translated = Markup(_domain().pgettext(context, string))
+    return translated % variables if variables else translated
+
+
 def lazy_gettext(string: str, **variables: Any) -> str:
     """A string translated when it is shown, for module-level tables and schemas."""
     # typed as str: it behaves as one wherever it is used
@@ -75,6 +82,23 @@ def lazy_gettext(string: str, **variables: Any) -> str:
 def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """A plural-aware string translated when it is shown; ``num`` is ``%(num)d``."""
     return cast(str, _LazyString(ngettext, singular, plural, num, **variables))
+
+
+def format_duration(minutes: int) -> str:
+    """Whole minutes in the viewer's locale with CLDR's short units: "3 hr 20 min",
+    "3 Std. 20 Min.", "3 h 20 min".
+
+    The parts are joined with a space: Babel's short unit-list patterns are incomplete for
+    some locales (Spanish has no pattern for two items and ``format_list`` fails).
+    """
+    hours, rest = divmod(minutes, 60)
+    locale = get_locale()
+    parts = []
+    if hours:
+        parts.append(units.format_unit(hours, "duration-hour", length="short", locale=locale))
+    if rest or not hours:
+        parts.append(units.format_unit(rest, "duration-minute", length="short", locale=locale))
+    return " ".join(parts)
 
 
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:

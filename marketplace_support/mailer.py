@@ -60,7 +60,7 @@ def compose(row: OutboxMessage) -> Message:
     payload = dict(row.payload)
     with force_locale(row.locale):
         if payload.get("handler_name") is None:
-            payload["handler_name"] = str(support.text(row.tenant_id, "operator_name"))
+            payload["handler_name"] = support.plain_text(row.tenant_id, "operator_name")
         subject = str(SUBJECTS[row.notification]) % {
             "number": payload["number"],
             "subject": payload["subject"],
@@ -68,6 +68,7 @@ def compose(row: OutboxMessage) -> Message:
         context: dict[str, Any] = {
             "p": payload,
             "priority_label": lambda value: Priority(value).label,
+            "footer": support.plain_text(row.tenant_id, "email_footer"),
         }
         # rendered without the app's context processors: a host's may need a request, and
         # workers have none. The text part is not HTML: its strings are not escaped.

@@ -33,6 +33,10 @@ TEXTS: dict[str, Text] = {
     ),
     # who handles tickets that are not a provider's
     "operator_name": Text(lazy_gettext("Marketplace support"), rich=False),
+    # the last line of every e-mail: who sends it, an address, a legal line
+    "email_footer": Text(
+        lazy_gettext("You receive this message from the marketplace's support desk."), rich=False
+    ),
 }
 
 _TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "a", "code"}
@@ -59,14 +63,18 @@ def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+def value(key: str, host_text: str | None) -> str:
+    """The text as written: the host's wording if it gave one, else our translated default."""
+    return host_text if host_text is not None else str(TEXTS[key].default)
+
+
 def render(key: str, host_text: str | None) -> Markup:
-    """The text as HTML: the host's wording if it gave one, else our translated default."""
-    text = TEXTS[key]
-    value = host_text if host_text is not None else str(text.default)
-    if not text.rich:
-        return escape(value)
-    if "<" not in value:
+    """The text as HTML: plain texts escaped, rich ones sanitised."""
+    text = value(key, host_text)
+    if not TEXTS[key].rich:
+        return escape(text)
+    if "<" not in text:
         # plain text: blank lines separate paragraphs
-        paragraphs = [p.strip() for p in value.split("\n\n") if p.strip()]
+        paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
         return Markup("").join(Markup("<p>{}</p>").format(p) for p in paragraphs)
-    return sanitise(value)
+    return sanitise(text)

@@ -20,7 +20,15 @@ from wtforms import ValidationError
 from ..attachments import human_size
 from ..clock import now
 from ..extension import support
-from ..i18n import format_datetime, gettext, ngettext, template_gettext, template_ngettext
+from ..i18n import (
+    format_datetime,
+    format_duration,
+    gettext,
+    ngettext,
+    template_gettext,
+    template_ngettext,
+    template_pgettext,
+)
 from ..menu import support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
@@ -85,14 +93,10 @@ def _check_csrf() -> Any:
 
 
 def business_duration(minutes: float | None) -> str:
-    """Minutes of business time for people: "3 h 20 min", "45 min"."""
+    """Minutes of business time for people: "3 hr 20 min", "45 min" in their language."""
     if minutes is None:
         return "\u2013"  # an en dash: nothing measured yet
-    rounded = round(minutes)
-    hours, rest = divmod(rounded, 60)
-    if hours:
-        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    return gettext("%(minutes)d min", minutes=rest)
+    return format_duration(round(minutes))
 
 
 def _category_label(ticket: Ticket) -> str | None:
@@ -110,6 +114,7 @@ def _template_helpers() -> dict[str, Any]:
     return {
         "_ms": template_gettext,
         "_ms_n": template_ngettext,
+        "_ms_p": template_pgettext,
         "ms_locale": lambda: str(get_locale() or "en"),
         "ms_new_key": lambda: secrets.token_urlsafe(24),
         "ms_now": now,
