@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -20,7 +20,14 @@ from marketplace_support import MarketplaceSupport, add_version_location, includ
 from .adapter import ExampleHost
 from .models import User, db
 
-LANGUAGES = ["en", "de"]
+#: The languages the marketplace offers (the module ships all of them), by their own names.
+LANGUAGES = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "nl": "Nederlands",
+}
 
 support = MarketplaceSupport(host=ExampleHost())
 migrate = Migrate(include_object=include_host_object, render_as_batch=True)
@@ -75,12 +82,14 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _locale() -> str | None:
-    # the person's own setting, then their marketplace's language, then the browser's
+    # the person's own setting; else the language picked in the switcher before logging in;
+    # else their marketplace's language (visitors: the browser's)
     if not has_request_context():
         return None
+    chosen = session.get("locale")
     if current_user.is_authenticated:
-        return current_user.locale or current_user.tenant.default_locale
-    return request.accept_languages.best_match(LANGUAGES)
+        return current_user.locale or chosen or current_user.tenant.default_locale
+    return chosen or request.accept_languages.best_match(list(LANGUAGES))
 
 
 def _timezone() -> str | None:

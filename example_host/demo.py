@@ -93,8 +93,8 @@ def create_demo_data() -> None:
         support_email="tickets@nimbus.example",
         always_open=True,
     )
-    postal = Provider(
-        tenant_id="nordic", name="Postal Mail Co", support_email="help@postal.example"
+    postal = Provider(  # its support desk reads French: its e-mails go out in French
+        tenant_id="nordic", name="Postal Mail Co", support_email="help@postal.example", locale="fr"
     )
     gipfel = Provider(
         tenant_id="alpen", name="Gipfel IT", support_email="support@gipfel.example", locale="de"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from . import LANGUAGES
 from .demo import DEMO_PASSWORD
 from .models import ServiceOrder, Tenant, User, db
 
@@ -22,12 +33,36 @@ def _marketplace() -> dict[str, object]:
         if current_user.is_authenticated
         else current_app.config["DEFAULT_TENANT"]
     )
-    return {"tenant": db.session.get(Tenant, tenant_id), "locale": str(get_locale())}
+    return {
+        "tenant": db.session.get(Tenant, tenant_id),
+        "locale": str(get_locale()),
+        "languages": LANGUAGES,
+    }
 
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
     return render_template("example_host/home.html")
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """The language switcher: the person's own setting when logged in (kept for their next
+    visit and for the e-mails they get), else this browser's session."""
+    chosen = request.form.get("locale", "")
+    if chosen not in LANGUAGES:
+        abort(400, "Choose one of the languages offered: " + ", ".join(LANGUAGES.values()))
+    if current_user.is_authenticated:
+        current_user.locale = chosen
+        db.session.commit()
+    else:
+        session["locale"] = chosen
+    return redirect(_same_site(request.form.get("next", ""), url_for(".home")), code=303)
+
+
+def _same_site(target: str, otherwise: str) -> str:
+    """Only paths on this site: never an open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") else otherwise
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -41,10 +76,7 @@ def login() -> ResponseReturnValue:
         ):
             login_user(user)
             target = request.args.get("next", "")
-            # only paths on this site: never an open redirect
-            if not target.startswith("/") or target.startswith("//"):
-                target = _landing_page(user)
-            return redirect(target, code=303)
+            return redirect(_same_site(target, _landing_page(user)), code=303)
         error = "That email and password do not match a demo account."
     accounts = db.session.scalars(select(User).order_by(User.tenant_id, User.id)).all()
     return render_template(

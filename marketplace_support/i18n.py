@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from babel import dates, units
+from babel import dates
 from flask import Flask, current_app
 from flask_babel import Domain, get_locale, get_timezone
 from flask_babel.speaklater import LazyString
@@ -85,20 +85,17 @@ def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> str
 
 
 def format_duration(minutes: int) -> str:
-    """Whole minutes in the viewer's locale with CLDR's short units: "3 hr 20 min",
-    "3 Std. 20 Min.", "3 h 20 min".
+    """Whole minutes for people in their language: "3 h 20 min", "3 h", "45 min".
 
-    The parts are joined with a space: Babel's short unit-list patterns are incomplete for
-    some locales (Spanish has no pattern for two items and ``format_list`` fails).
+    Our own catalog's words, not CLDR's units through Babel: its data gives "1 horas" in
+    Spanish and no narrow units in German.
     """
     hours, rest = divmod(minutes, 60)
-    locale = get_locale()
-    parts = []
+    if hours and rest:
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
     if hours:
-        parts.append(units.format_unit(hours, "duration-hour", length="short", locale=locale))
-    if rest or not hours:
-        parts.append(units.format_unit(rest, "duration-minute", length="short", locale=locale))
-    return " ".join(parts)
+        return gettext("%(hours)d h", hours=hours)
+    return gettext("%(minutes)d min", minutes=rest)
 
 
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:

@@ -114,3 +114,15 @@ def png(width: int = 2, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def translated(language: str, message: str, context: str | None = None) -> str:
+    """``message`` as our shipped catalog of ``language`` words it, as a page shows it."""
+    from babel.support import Translations
+
+    from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
+
+    catalog = Translations.load(TRANSLATIONS_DIRECTORY, [language], DOMAIN)
+    if context is None:
+        return catalog.gettext(message)
+    return catalog.pgettext(context, message)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from sqlalchemy import select
 
 from example_host import create_app
-from example_host.models import db
+from example_host.models import User, db
 
 from .conftest import empty_database
+from .helpers import translated
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +162,63 @@ def test_the_demo_shows_the_emails_it_sent(tmp_path):
         app.extensions["mail_catcher"].stop()
         with app.app_context():
             db.engine.dispose()
+
+
+def csrf_token_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_the_alpen_marketplace_speaks_german_to_people_without_a_setting(demo):
+    client = demo.test_client()
+    log_in(client, "lena@bergbau.example")  # no language of her own
+    page = client.get("/my/support/").get_data(as_text=True)
+    assert '<html lang="de">' in page and "Meine Support-Tickets" in page
+
+
+def test_a_customer_switches_to_french_and_keeps_it(demo):
+    client = demo.test_client()
+    log_in(client, "ben@birch.example")
+    page = client.get("/my/support/").get_data(as_text=True)
+    assert '<html lang="en">' in page and "My support tickets" in page
+    response = client.post(
+        "/language",
+        data={"csrf_token": csrf_token_of(page), "locale": "fr", "next": "/my/support/?state=done"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/my/support/?state=done"
+    page = client.get("/my/support/").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert html.unescape(translated("fr", "My support tickets")) in html.unescape(page)
+    assert "My support tickets" not in page
+    assert '<option value="fr" lang="fr" selected>Français</option>' in page
+
+    # a setting of the person: a new session (another browser) is French too
+    again = demo.test_client()
+    log_in(again, "ben@birch.example")
+    assert '<html lang="fr">' in again.get("/my/support/").get_data(as_text=True)
+    with demo.app_context():
+        ben = db.session.scalars(select(User).where(User.email == "ben@birch.example")).one()
+        assert ben.locale == "fr"
+
+
+def test_a_visitor_picks_a_language_before_logging_in(demo):
+    client = demo.test_client()
+    page = client.get("/login", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert '<html lang="nl">' in page  # the browser's language first
+    client.post("/language", data={"csrf_token": csrf_token_of(page), "locale": "es"})
+    log_in(client, "anna@acme.example")  # Anna has no setting: the choice of this browser
+    page = client.get("/my/support/").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert html.unescape(translated("es", "New ticket")) in html.unescape(page)
+
+
+def test_the_switcher_refuses_a_language_it_does_not_offer(demo):
+    client = demo.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/language", data={"csrf_token": csrf_token_of(page), "locale": "xx"})
+    assert response.status_code == 400
+    assert "Choose one of the languages offered" in response.get_data(as_text=True)
+    elsewhere = client.post(
+        "/language",
+        data={"csrf_token": csrf_token_of(page), "locale": "de", "next": "//evil.example/"},
+    )
+    assert elsewhere.headers["Location"] == "/"  # never to another site

@@ -311,8 +311,8 @@ def test_the_scorecard_is_computed_by_sql_per_provider(
     }
     # Nimbus: first responses after 1, 2 and 6 h: median 2 h; one of three targets missed plus
     # one resolution met; the one resolved ticket was reopened
-    assert rows["Nimbus Hosting"] == ["3", "2 hr", "7 hr", "25%", "100%"]
-    assert rows["Post &amp; Co"] == ["1", "3 hr", "\u2013", "100%", "\u2013"]
+    assert rows["Nimbus Hosting"] == ["3", "2 h", "7 h", "25%", "100%"]
+    assert rows["Post &amp; Co"] == ["1", "3 h", "\u2013", "100%", "\u2013"]
     login(client, "pete")  # a provider sees its own
     own = client.get("/support/provider/scorecard?from=2026-06-01&to=2026-06-01").get_data(
         as_text=True
