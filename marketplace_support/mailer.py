@@ -44,7 +44,8 @@ SUBJECTS = {
 
 def one_line(text: str) -> str:
     """A header value: no line breaks (they would end the header, or let user text add one)."""
-    return " ".join(text.split())
+    # only line breaks: a language's no-break spaces (French "ticket : …") stay
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def compose(row: OutboxMessage) -> Message:

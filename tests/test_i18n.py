@@ -3,22 +3,31 @@ step with the code, and a host's own wording winning over ours."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from babel import dates
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
+from sqlalchemy import select
 
+from marketplace_support import mailer
 from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
+from marketplace_support.models import OutboxMessage, Ticket
 
 from .conftest import host_app, login
+from .helpers import open_ticket as open_helper
+from .helpers import translated
 from .host import Marketplace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,6 +222,8 @@ def test_shipped_language_loads_through_the_domain(app, language):
                 for n in range(3):
                     expected = message.string[translations.plural(n)]
                     assert translations.ngettext(*message.id, n) == expected
+            elif message.context:
+                assert translations.pgettext(message.context, message.id) == message.string
             else:
                 assert translations.gettext(message.id) == message.string
 
@@ -375,3 +386,91 @@ def test_host_catalog_overrides_our_wording(translated_host):
     translated_host.config["TEST_LOCALE"] = "en"  # the host has no English wording: ours stays
     page = client.get("/support/").get_data(as_text=True)
     assert "My support tickets" in page and "Ihre Anfragen an uns" not in page
+
+
+# --- every language renders the pages and the e-mails ------------------------------------
+
+#: What each page must show in the viewer's language (msgid, or (context, msgid)).
+PAGE_WORDS: dict[str, list[str | tuple[str, str]]] = {
+    "customer list": ["My support tickets", ("tickets tab", "Open"), "Resolved and closed"],
+    "customer ticket": ["Ticket details", "Conversation", "Mark as resolved", "Add information"],
+    "refused form": ["Please check the form", "Enter a subject.", "Choose a problem area."],
+    "provider ticket": ["Send reply", "Add internal note", "Escalate to the marketplace"],
+    "operator console": [("queue of tickets", "Escalated"), "Not about a service", "Emergencies"],
+    "error page": ["Something is not right", "There is no such list of tickets."],
+}
+
+
+def word(language: str, wanted: str | tuple[str, str]) -> tuple[str, str]:
+    """The English and the ``language`` wording of one PAGE_WORDS entry."""
+    context, message = wanted if isinstance(wanted, tuple) else (None, wanted)
+    return message, translated(language, message, context)
+
+
+def assert_in_language(language: str, page: str, words: list) -> None:
+    shown = html.unescape(page)
+    assert f'<html lang="{language}">' in page
+    for wanted in words:
+        english, wording = word(language, wanted)
+        assert wording in shown, f"{language}: {wording!r} ({english!r}) is not on the page"
+        if language != "en" and wording != english:
+            assert english not in shown, f"{language}: English {english!r} is left on the page"
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_each_language_renders_the_pages(app, client, marketplace, language):
+    app.config["TEST_LOCALE"] = language
+    login(client, "alice")
+    refused = client.post("/support/new", data=fresh_form(client))
+    assert refused.status_code == 422
+    assert_in_language(language, refused.get_data(as_text=True), PAGE_WORDS["refused form"])
+    number = open_helper(client, subject="Website down", order="o-hosting")
+    pages = {
+        "customer list": client.get("/support/"),
+        "customer ticket": client.get(f"/support/tickets/{number}"),
+        "error page": client.get("/support/?state=everything"),
+    }
+    login(client, "pete")
+    pages["provider ticket"] = client.get(f"/support/provider/tickets/{number}")
+    login(client, "olive")
+    pages["operator console"] = client.get("/support/operator/")
+    for name, response in pages.items():
+        assert response.status_code in (200, 404), name
+        assert_in_language(language, response.get_data(as_text=True), PAGE_WORDS[name])
+
+    # the ticket's time in the viewer's locale (months and order of the parts differ)
+    with app.app_context():
+        opened = app.extensions["sqlalchemy"].session.scalar(
+            select(Ticket.created_at).where(Ticket.number == number)
+        )
+    expected = dates.format_datetime(opened, format="medium", tzinfo=UTC, locale=language)
+    assert expected in html.unescape(pages["customer ticket"].get_data(as_text=True))
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_each_language_writes_the_emails_in_the_recipients_language(
+    app, client, marketplace, language
+):
+    """Alice writes in English; the provider reads ``language``: each gets their own."""
+    marketplace.providers["t1"][0] = replace(marketplace.providers["t1"][0], locale=language)
+    login(client, "alice")
+    number = open_helper(client, subject="Website down", order="o-hosting")
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = {row.recipient: row for row in session.scalars(select(OutboxMessage))}
+        provider_mail = mailer.compose(rows["tickets@nimbus.example"])
+        customer_mail = mailer.compose(rows["alice@example.com"])
+    assert provider_mail.extra_headers["Content-Language"] == language
+    expected_subject = translated(language, "New ticket #%(number)d: %(subject)s") % {
+        "number": number,
+        "subject": "Website down",
+    }
+    assert provider_mail.subject == expected_subject
+    for part in (provider_mail.body, html.unescape(provider_mail.html)):
+        assert translated(language, "Open the ticket") in part
+        footer = translated(
+            language, "You receive this message from the marketplace's support desk."
+        )
+        assert footer in part
+    assert customer_mail.extra_headers["Content-Language"] == "en"
+    assert customer_mail.subject.startswith(f"We received your ticket #{number}")
