@@ -70,7 +70,7 @@ def test_the_customer_gets_a_confirmation_with_the_number_and_a_link(app, client
     number = open_ticket(client, subject="Site down")
     [mail] = smtp.to("alice@example.com")
     assert mail["Subject"] == f"We received your ticket #{number}: Site down"
-    assert f"we received your ticket #{number} “Site down”" in text_of(mail)
+    assert f"We received your ticket #{number} “Site down”" in text_of(mail)
     assert f"https://t1.example/support/tickets/{number}" in text_of(mail)
     assert f'href="https://t1.example/support/tickets/{number}"' in html_of(mail)
     assert mail["Content-Language"] == "en"
