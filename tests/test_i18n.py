@@ -19,9 +19,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from marketplace_support import mailer
+from marketplace_support import mailer, texts
 from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
 from marketplace_support.models import OutboxMessage, Ticket
 
@@ -474,3 +475,45 @@ def test_each_language_writes_the_emails_in_the_recipients_language(
         assert footer in part
     assert customer_mail.extra_headers["Content-Language"] == "en"
     assert customer_mail.subject.startswith(f"We received your ticket #{number}")
+
+
+# --- a tenant's own texts, per language ---------------------------------------------------
+
+
+def test_a_tenants_text_is_chosen_per_language_and_sanitised(app, client, marketplace):
+    marketplace.texts[("t1", "troubleshooting", "fr")] = (
+        "<p>Avant d'écrire :</p><ul><li>consultez la "
+        '<a href="https://statut.example.fr" onclick="steal()">page d\'état</a></li>'
+        '<li><img src="x" onerror="steal()">videz le cache</li></ul><style>p{}</style>'
+    )
+    login(client, "alice")
+    app.config["TEST_LOCALE"] = "fr"
+    page = client.get("/support/new").get_data(as_text=True)
+    assert "<p>Avant d'écrire :</p><ul><li>consultez la " in page
+    assert '<a href="https://statut.example.fr" rel="noopener noreferrer nofollow">' in page
+    assert "<li>videz le cache</li></ul>" in page
+    assert "onclick" not in page and "<img" not in page and "p{}" not in page
+
+    app.config["TEST_LOCALE"] = "es"  # no Spanish text from the tenant: our Spanish default
+    page = html.unescape(client.get("/support/new").get_data(as_text=True))
+    with app.test_request_context(), force_locale("es"):
+        ours = str(texts.TEXTS["troubleshooting"].default)
+    assert f"<p>{ours}</p>" in page and "Avant d'écrire" not in page
+
+
+def test_a_tenants_email_footer_in_the_recipients_language(app, client, marketplace):
+    marketplace.texts[("t1", "email_footer", "de")] = "Nordic Markt GmbH · Hafenstraße 1 & 2"
+    login(client, "amy")  # reads German; Nimbus Hosting English
+    app.config["TEST_LOCALE"] = "de"
+    open_helper(client, subject="Website langsam", order="o-hosting")
+    with app.app_context():
+        rows = app.extensions["sqlalchemy"].session.scalars(select(OutboxMessage)).all()
+        mails = {row.recipient: mailer.compose(row) for row in rows}
+    german = mails["amy@example.com"]
+    assert german.body.rstrip().endswith("Nordic Markt GmbH · Hafenstraße 1 & 2")  # as written
+    assert "Hafenstraße 1 &amp; 2</p>" in german.html  # escaped in HTML
+    default = translated("de", "You receive this message from the marketplace's support desk.")
+    assert default not in german.body
+    english = mails["tickets@nimbus.example"].body  # the tenant has no English footer: ours
+    assert "Nordic Markt" not in english
+    assert "You receive this message from the marketplace's support desk." in english

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "marketplace_support" / "translations"
 
 
 def test_the_wheel_carries_templates_static_files_catalogs_and_migrations(tmp_path):
@@ -35,9 +36,16 @@ def test_the_wheel_carries_templates_static_files_catalogs_and_migrations(tmp_pa
         "marketplace_support/templates/marketplace_support/customer/new_ticket.html",
         "marketplace_support/static/marketplace_support/support.css",
         "marketplace_support/static/marketplace_support/support.js",
-        "marketplace_support/translations/de/LC_MESSAGES/marketplace_support.mo",
     }
     assert expected <= names
+    # every language we ship, compiled
+    languages = {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/*.po")}
+    assert {"de", "fr", "es", "nl"} <= languages
+    for language in languages:
+        assert (
+            f"marketplace_support/translations/{language}/LC_MESSAGES/marketplace_support.mo"
+            in names
+        )
     shipped_revisions = {
         n for n in names if n.startswith("marketplace_support/migrations/versions/")
     }
