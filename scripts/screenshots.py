@@ -61,6 +61,16 @@ def main() -> None:
                         page.goto(f"{base}/my/support/operator/scorecard")
                         page.screenshot(path=OUT / "scorecard-desktop.png", full_page=True)
                     page.close()
+                # a customer who picked French in the marketplace's language switcher
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/login")
+                page.get_by_role("button", name="Log in as Anna Virtanen").click()
+                page.goto(f"{base}/my/support/tickets/1")
+                page.get_by_label("Language").select_option(label="Français")
+                page.locator("form.language").get_by_role("button", name="OK").click()
+                page.wait_for_load_state()
+                page.screenshot(path=OUT / "ticket-desktop-fr.png", full_page=True)
+                page.close()
                 browser.close()
         finally:
             server.shutdown()
