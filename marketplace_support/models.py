@@ -113,6 +113,17 @@ class Ticket(Base):
             "updated_at",
             "id",
         ),
+        # … and its two tab counts, read from the index alone
+        Index("ix_support_ticket_requester_status", "tenant_id", "requester_user_id", "status"),
+        # "Shared with me": the tickets an organisation shares, most recent activity first
+        Index(
+            "ix_support_ticket_organisation_shared",
+            "tenant_id",
+            "organisation_id",
+            "shared_with_organisation",
+            "updated_at",
+            "id",
+        ),
         # the provider inbox, by activity and by priority, and its counts per status
         Index(
             "ix_support_ticket_provider_activity", "tenant_id", "provider_id", "updated_at", "id"
