@@ -27,9 +27,12 @@ def demo(tmp_path_factory):
             db.engine.dispose()
 
 
+def csrf_token_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
 def log_in(client, email):
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"csrf_token": token, "email": email, "password": "demo"})
     assert response.status_code == 303
 
@@ -67,7 +70,7 @@ def test_the_menu_hides_support_where_the_marketplace_switched_it_off(demo):
 def test_provider_staff_land_in_their_inbox_and_have_no_customer_entry(demo):
     client = demo.test_client()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_of(page)
     response = client.post(
         "/login", data={"csrf_token": token, "email": "pia@nimbus.example", "password": "demo"}
     )
@@ -117,7 +120,7 @@ def test_the_demo_pages_its_on_call_team_when_a_customer_reports_an_emergency(de
     client = demo.test_client()
     log_in(client, "anna@acme.example")
     page = client.get("/my/support/tickets/1").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_of(page)
     with caplog.at_level("WARNING"):
         response = client.post(
             "/my/support/tickets/1/raise_emergency",
@@ -148,7 +151,7 @@ def test_the_demo_shows_the_emails_it_sent(tmp_path):
         client = app.test_client(use_cookies=True)
         page = client.get("/dev/mail/").get_data(as_text=True)
         assert "No e-mails yet." in page
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = csrf_token_of(page)
         client.post("/dev/mail/deliver", data={"csrf_token": token})
         page = client.get("/dev/mail/").get_data(as_text=True)
         assert "We received your ticket #1: The website loads very slowly since Monday" in page
@@ -162,10 +165,6 @@ def test_the_demo_shows_the_emails_it_sent(tmp_path):
         app.extensions["mail_catcher"].stop()
         with app.app_context():
             db.engine.dispose()
-
-
-def csrf_token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def test_the_alpen_marketplace_speaks_german_to_people_without_a_setting(demo):
