@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import attachments, outbox, sweep
@@ -36,7 +37,7 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
     """Send the notifications that are due. Run it once from cron, or with --loop as a
     worker; any number of workers may run at once."""
     while True:
-        report = outbox.deliver(limit=batch)
+        report = deliver_pass(batch)
         if report.handled:
             click.echo(
                 f"sent {len(report.sent)}, will retry {len(report.retrying)}, "
@@ -46,6 +47,14 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
             return
         if report.handled < batch:
             time.sleep(interval)
+
+
+def deliver_pass(batch: int) -> outbox.Report:
+    """One pass of the worker in an app context of its own: what is cached per request (the
+    tenant's flags and texts) and the database session start anew, so a worker that runs for
+    weeks sends what the host says now."""
+    with current_app.app_context():
+        return outbox.deliver(limit=batch)
 
 
 @support_cli.command("sweep")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import actions, clock, outbox, sharing, signals, tickets
+from marketplace_support import actions, cli, clock, outbox, sharing, signals, tickets
 from marketplace_support.mailer import Mailer
 from marketplace_support.models import Delivery, OutboxMessage
 from marketplace_support.workflow import Action, Role
@@ -343,3 +343,19 @@ def test_without_a_sender_notifications_fail_with_the_reason(app, client, smtp):
     assert {row.status for row in rows} == {Delivery.FAILED}
     assert all("set SUPPORT_MAIL_SENDER or MAIL_DEFAULT_SENDER" in row.last_error for row in rows)
     assert smtp.received == []
+
+
+def test_a_long_running_worker_sends_what_the_host_says_now(app, client, smtp, marketplace):
+    """`flask support deliver --loop` runs for weeks in one app context; each pass starts
+    anew, so a tenant's new e-mail footer is in the next e-mails, not after a restart."""
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False  # the worker sends, not the request
+    login(client, "alice")
+    open_ticket(client, subject="Site down")  # a confirmation to Alice, news to Nimbus
+    with app.app_context():  # the worker's own context, for its whole life
+        assert len(cli.deliver_pass(1).sent) == 1
+        marketplace.texts[("t1", "email_footer", "en")] = "Nordic Cloud Market AB, Helsinki"
+        assert len(cli.deliver_pass(1).sent) == 1
+    [before] = smtp.to("alice@example.com")
+    [after] = smtp.to("tickets@nimbus.example")
+    assert "Nordic Cloud Market AB" not in text_of(before)
+    assert text_of(after).rstrip().endswith("Nordic Cloud Market AB, Helsinki")

@@ -93,7 +93,7 @@ def _check_csrf() -> Any:
 
 
 def business_duration(minutes: float | None) -> str:
-    """Minutes of business time for people: "3 hr 20 min", "45 min" in their language."""
+    """Minutes of business time for people: "3 h 20 min", "45 min" in their language."""
     if minutes is None:
         return "\u2013"  # an en dash: nothing measured yet
     return format_duration(round(minutes))
