@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -61,7 +63,11 @@ def language() -> ResponseReturnValue:
 
 
 def _same_site(target: str, otherwise: str) -> str:
-    """Only paths on this site: never an open redirect."""
+    """Only paths on this site (a full address of this site becomes its path): never an open
+    redirect."""
+    address = urlsplit(target)
+    if address.scheme in ("http", "https") and address.netloc == request.host:
+        target = address.path + (f"?{address.query}" if address.query else "")
     return target if target.startswith("/") and not target.startswith("//") else otherwise
 
 

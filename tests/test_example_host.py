@@ -221,3 +221,31 @@ def test_the_switcher_refuses_a_language_it_does_not_offer(demo):
         data={"csrf_token": csrf_token_of(page), "locale": "de", "next": "//evil.example/"},
     )
     assert elsewhere.headers["Location"] == "/"  # never to another site
+
+
+def test_switching_language_on_a_refused_form_returns_to_the_form(demo):
+    client = demo.test_client()
+    log_in(client, "ben@birch.example")
+    form = client.get("/my/support/new").get_data(as_text=True)
+    refused = client.post(
+        "/my/support/new",
+        data={"csrf_token": csrf_token_of(form)},
+        headers={"Referer": "http://localhost/my/support/new"},
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'name="next" value="http://localhost/my/support/new"' in page
+    response = client.post(
+        "/language",
+        data={
+            "csrf_token": csrf_token_of(page),
+            "locale": "en",
+            "next": "http://localhost/my/support/new",
+        },
+    )
+    assert response.headers["Location"] == "/my/support/new"
+    elsewhere = client.post(
+        "/language",
+        data={"csrf_token": csrf_token_of(page), "locale": "en", "next": "https://evil.example/x"},
+    )
+    assert elsewhere.headers["Location"] == "/"
