@@ -70,6 +70,7 @@ def compose(row: OutboxMessage) -> Message:
             "p": payload,
             "priority_label": lambda value: Priority(value).label,
             "footer": support.plain_text(row.tenant_id, "email_footer"),
+            "locale": row.locale,
         }
         # rendered without the app's context processors: a host's may need a request, and
         # workers have none. The text part is not HTML: its strings are not escaped.

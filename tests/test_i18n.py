@@ -462,6 +462,7 @@ def test_each_language_writes_the_emails_in_the_recipients_language(
         provider_mail = mailer.compose(rows["tickets@nimbus.example"])
         customer_mail = mailer.compose(rows["alice@example.com"])
     assert provider_mail.extra_headers["Content-Language"] == language
+    assert f'<html lang="{language}">' in provider_mail.html
     expected_subject = translated(language, "New ticket #%(number)d: %(subject)s") % {
         "number": number,
         "subject": "Website down",
