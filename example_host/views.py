@@ -1,4 +1,6 @@
-"""The marketplace's own pages: home, login with the demo accounts, My Page."""
+"""The marketplace's own pages: home, login with the demo accounts, My Page, the language
+switcher, and the operator's page for the marketplace's texts (seed 001: "the Operator
+changing the translation")."""
 
 from __future__ import annotations
 
@@ -16,14 +18,19 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from marketplace_support import TEXTS, render_text
+
 from . import LANGUAGES
 from .demo import DEMO_PASSWORD
-from .models import ServiceOrder, Tenant, User, db
+from .models import ServiceOrder, Tenant, TenantText, User, db
+
+#: The most a text of the marketplace may hold.
+TEXT_LIMIT = 5000
 
 bp = Blueprint("example_host", __name__)
 
@@ -117,3 +124,61 @@ def my_page() -> ResponseReturnValue:
             .order_by(ServiceOrder.active.desc(), ServiceOrder.service_name)
         ).all()
     return render_template("example_host/my_page.html", orders=orders)
+
+
+@bp.route("/admin/texts", methods=["GET", "POST"])
+@login_required
+def texts() -> ResponseReturnValue:
+    """The operator words the module's texts for this marketplace, per language; an empty
+    text gives the module's own wording back."""
+    if not current_user.is_operator:
+        abort(403)
+    tenant_id = current_user.tenant_id
+    key = request.values.get("key", "troubleshooting")
+    locale = request.values.get("locale", current_user.tenant.default_locale)
+    if key not in TEXTS or locale not in LANGUAGES:
+        abort(404)
+    row = db.session.get(TenantText, (tenant_id, key, locale))
+    wording = row.text if row else ""
+    error = None
+    if request.method == "POST":
+        wording = request.form.get("text", "").strip()
+        if len(wording) > TEXT_LIMIT:
+            error = (
+                f"A text may hold at most {TEXT_LIMIT:,} characters; this one has {len(wording):,}."
+            )
+        else:
+            _save_text(row, TenantText(tenant_id=tenant_id, key=key, locale=locale, text=wording))
+            whose = "your wording" if wording else "the module's wording"
+            flash(f"Saved: {LANGUAGES[locale]} now shows {whose}.")
+            return redirect(url_for(".texts", key=key, locale=locale), code=303)
+    own = {
+        (r.key, r.locale)
+        for r in db.session.scalars(select(TenantText).where(TenantText.tenant_id == tenant_id))
+    }
+    with force_locale(locale):
+        ours = str(TEXTS[key].default)
+        preview = render_text(key, wording or None)
+    return render_template(
+        "example_host/texts.html",
+        texts=TEXTS,
+        own=own,
+        key=key,
+        text_locale=locale,
+        wording=wording,
+        ours=ours,
+        preview=preview,
+        error=error,
+        limit=TEXT_LIMIT,
+    ), (422 if error else 200)
+
+
+def _save_text(row: TenantText | None, wanted: TenantText) -> None:
+    """Store the operator's wording; an empty one is removed, so the module's comes back."""
+    if row is not None and not wanted.text:
+        db.session.delete(row)
+    elif row is not None:
+        row.text = wanted.text
+    elif wanted.text:
+        db.session.add(wanted)
+    db.session.commit()

@@ -17,8 +17,12 @@ from .i18n import lazy_gettext
 
 @dataclass(frozen=True)
 class Text:
+    #: our wording, in the viewer's language
     default: str
+    #: whether it may hold simple HTML (sanitised) rather than plain text (escaped)
     rich: bool
+    #: where the text is shown, for the host's editing page
+    purpose: str
 
 
 TEXTS: dict[str, Text] = {
@@ -30,12 +34,21 @@ TEXTS: dict[str, Text] = {
             "message and the time it happened. A screenshot helps us most."
         ),
         rich=True,
+        purpose=lazy_gettext("The hint above the new-ticket form: what to check before writing."),
     ),
-    # who handles tickets that are not a provider's
-    "operator_name": Text(lazy_gettext("Marketplace support"), rich=False),
-    # the last line of every e-mail: who sends it, an address, a legal line
+    "operator_name": Text(
+        lazy_gettext("Marketplace support"),
+        rich=False,
+        purpose=lazy_gettext(
+            "How the marketplace's own support team is named on tickets and in e-mails."
+        ),
+    ),
     "email_footer": Text(
-        lazy_gettext("You receive this message from the marketplace's support desk."), rich=False
+        lazy_gettext("You receive this message from the marketplace's support desk."),
+        rich=False,
+        purpose=lazy_gettext(
+            "The last line of every e-mail: who sends it, an address, a legal line."
+        ),
     ),
 }
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from example_host import create_app
-from example_host.models import User, db
+from example_host.models import TenantText, User, db
 
 from .conftest import empty_database
 from .helpers import translated
@@ -249,3 +249,63 @@ def test_switching_language_on_a_refused_form_returns_to_the_form(demo):
         data={"csrf_token": csrf_token_of(page), "locale": "en", "next": "https://evil.example/x"},
     )
     assert elsewhere.headers["Location"] == "/"
+
+
+def test_the_operator_words_the_troubleshooting_text_per_language(demo):
+    oscar = demo.test_client()
+    log_in(oscar, "oscar@nordic.example")
+    page = oscar.get("/admin/texts?key=troubleshooting&locale=fr").get_data(as_text=True)
+    assert "The hint above the new-ticket form" in page
+    wording = (
+        "<p>Avant d'écrire, consultez la <a href=\"https://statut.example\">page d'état</a>.</p>"
+        "<script>alert(1)</script>"
+    )
+    saved = oscar.post(
+        "/admin/texts?key=troubleshooting&locale=fr",
+        data={"csrf_token": csrf_token_of(page), "text": wording},
+    )
+    assert saved.status_code == 303
+    page = oscar.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Saved: Français now shows your wording." in page
+    assert 'href="https://statut.example" rel="noopener noreferrer nofollow"' in page  # preview
+    assert "<script>alert(1)</script>" not in page.split("What customers see")[1]
+
+    # a customer reading French gets it on the form, sanitised; English keeps the old text
+    anna = demo.test_client()
+    log_in(anna, "anna@acme.example")
+    form = anna.get("/my/support/new").get_data(as_text=True)
+    assert "Most problems are solved fastest" in form
+    anna.post("/language", data={"csrf_token": csrf_token_of(form), "locale": "fr"})
+    form = anna.get("/my/support/new").get_data(as_text=True)
+    assert "Avant d'écrire, consultez la" in html.unescape(form)
+    assert "<script>alert" not in form
+
+    # an empty text gives the module's French wording back
+    oscar.post(
+        "/admin/texts?key=troubleshooting&locale=fr",
+        data={"csrf_token": csrf_token_of(page), "text": "  "},
+    )
+    form = anna.get("/my/support/new").get_data(as_text=True)
+    assert "Avant d'écrire" not in html.unescape(form)
+    assert html.unescape(translated("fr", "Before you write to us")) in html.unescape(form)
+    anna.post("/language", data={"csrf_token": csrf_token_of(form), "locale": "en"})
+
+
+def test_only_operators_edit_texts_and_too_long_ones_are_refused(demo):
+    anna = demo.test_client()
+    log_in(anna, "anna@acme.example")
+    assert anna.get("/admin/texts").status_code == 403
+    oscar = demo.test_client()
+    log_in(oscar, "oscar@nordic.example")
+    assert oscar.get("/admin/texts?key=nonsense").status_code == 404
+    page = oscar.get("/admin/texts?key=email_footer&locale=en").get_data(as_text=True)
+    refused = oscar.post(
+        "/admin/texts?key=email_footer&locale=en",
+        data={"csrf_token": csrf_token_of(page), "text": "x" * 5001},
+    )
+    assert refused.status_code == 422
+    assert "A text may hold at most 5,000 characters; this one has 5,001." in refused.get_data(
+        as_text=True
+    )
+    with demo.app_context():  # nothing was saved
+        assert db.session.get(TenantText, ("nordic", "email_footer", "en")) is None
