@@ -38,6 +38,12 @@ def test_the_wheel_carries_templates_static_files_catalogs_and_migrations(tmp_pa
         "marketplace_support/static/marketplace_support/support.js",
     }
     assert expected <= names
+    # every template (the e-mails' text parts too), static file and catalog in the repository
+    for folder in ("templates", "static", "translations"):
+        for path in (ROOT / "marketplace_support" / folder).rglob("*"):
+            if path.is_file():
+                shipped = path.relative_to(ROOT).as_posix()
+                assert shipped in names, f"{shipped} is not in the wheel"
     # every language we ship, compiled
     languages = {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/*.po")}
     assert {"de", "fr", "es", "nl"} <= languages
