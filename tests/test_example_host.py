@@ -1,4 +1,5 @@
-"""The example marketplace uses the module as a host would: menu, login, tenants, flags."""
+"""The example marketplace uses the module as a host would: menu, login, tenants, flags, the
+language switcher and the operator's page for the marketplace's texts."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Translations as users meet them: German pages, every shipped language loading, catalogs in
-step with the code, and a host's own wording winning over ours."""
+step with the code, a host's own wording winning over ours, every language rendering the
+pages and the e-mails (in the recipient's language), and a tenant's texts per language."""
 
 from __future__ import annotations
 
