@@ -33,16 +33,23 @@ class TicketNotFound(NotFound):
 
 def tickets(tenant_id: str, actor: Actor, role: Role) -> Select[Ticket]:
     """The tickets ``actor`` sees when acting as ``role`` in ``tenant_id``."""
-    query = select(Ticket).where(Ticket.tenant_id == tenant_id)
+    return select(Ticket).where(visible(tenant_id, actor, role))
+
+
+def visible(tenant_id: str, actor: Actor, role: Role) -> ColumnElement[bool]:
+    """The condition a ticket meets when ``actor`` sees it as ``role`` in ``tenant_id``, for
+    queries that are not a list of tickets (the scorecard's aggregates)."""
+    in_tenant = Ticket.tenant_id == tenant_id
     if role is Role.CUSTOMER and actor.is_customer:
-        return query.where(
-            or_(Ticket.requester_user_id == actor.user_id, _shared_with(tenant_id, actor))
+        return and_(
+            in_tenant,
+            or_(Ticket.requester_user_id == actor.user_id, _shared_with(tenant_id, actor)),
         )
     if role is Role.PROVIDER and actor.provider_ids:
-        return query.where(Ticket.provider_id.in_(sorted(actor.provider_ids)))
+        return and_(in_tenant, Ticket.provider_id.in_(sorted(actor.provider_ids)))
     if role is Role.OPERATOR and actor.is_operator:
-        return query
-    return query.where(false())
+        return in_tenant
+    return false()
 
 
 def own_tickets(tenant_id: str, actor: Actor) -> Select[Ticket]:

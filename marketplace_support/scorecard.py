@@ -9,7 +9,6 @@ both run).
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,8 +16,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from . import access
 from .extension import support
+from .host import Actor
 from .models import Ticket
+from .workflow import Role
 
 
 @dataclass(frozen=True)
@@ -36,14 +38,15 @@ class Score:
 
 
 def scorecard(
-    tenant_id: str, start: datetime, end: datetime, provider_ids: Collection[str] | None = None
+    tenant_id: str, actor: Actor, role: Role, start: datetime, end: datetime
 ) -> list[Score]:
-    """The scores of the tickets opened from ``start`` to ``end``; only ``provider_ids`` when
-    given (a provider sees its own)."""
-    scope = [Ticket.tenant_id == tenant_id, Ticket.created_at >= start, Ticket.created_at < end]
-    if provider_ids is not None:
-        scope.append(Ticket.provider_id.in_(sorted(provider_ids)))
-    condition = and_(*scope)
+    """The scores of the tickets ``actor`` sees as ``role`` (the operator: every provider's;
+    a provider: its own) that were opened from ``start`` to ``end``."""
+    condition = and_(
+        access.visible(tenant_id, actor, role),
+        Ticket.created_at >= start,
+        Ticket.created_at < end,
+    )
     session = support.session
 
     def counted(flag: InstrumentedAttribute[bool | None]) -> tuple[ColumnElement[int], ...]:

@@ -61,12 +61,11 @@ def sweep() -> SweepReport:
         flags = support.flags(tenant_id)
         office = support.host.business_hours(tenant_id, None)
         open_now = office.is_open(now)
-        if open_now:
+        if open_now:  # escalations and reminders go out within business hours only
             report.escalated += _each(
                 tenant_id, now, _missed_first_response(now), Ticket.sla_escalated_at, _escalate
             )
-        waited = now - timedelta(days=flags.reminder_days)
-        if open_now:
+            waited = now - timedelta(days=flags.reminder_days)
             report.reminded += _each(
                 tenant_id,
                 now,

@@ -80,7 +80,8 @@ def build_blueprint(role: Role) -> Blueprint:
     def score_page() -> ResponseReturnValue:
         tenant_id, actor = acting()
         period, errors = load(PeriodSchema(), request.args.to_dict())
-        today = now().astimezone(support.host.business_hours(tenant_id, None).zone).date()
+        zone = support.host.business_hours(tenant_id, None).zone
+        today = now().astimezone(zone).date()
         last = period.get("end") or today
         first = period.get("start") or last - timedelta(days=29)
         if not errors and first > last:
@@ -88,14 +89,12 @@ def build_blueprint(role: Role) -> Blueprint:
         if errors:
             messages = InvalidInput(errors).errors.values()
             return error_page(" ".join(m for ms in messages for m in ms), 400)
-        zone = support.host.business_hours(tenant_id, None).zone
         start = datetime.combine(first, time(), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
-        providers = None if role is Role.OPERATOR else actor.provider_ids
         return render_template(
             "marketplace_support/staff/scorecard.html",
             role=role,
-            scores=scorecard.scorecard(tenant_id, start, end, providers),
+            scores=scorecard.scorecard(tenant_id, actor, role, start, end),
             first=first,
             last=last,
         )
