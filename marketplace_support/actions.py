@@ -18,12 +18,12 @@ from sqlalchemy import select
 from . import access, attachments, notifications, schemas, signals, sla, workflow
 from .business_hours import BusinessHours
 from .clock import now
-from .extension import support
 from .host import Actor, Flags
 from .i18n import lazy_gettext
 from .models import Event, EventKind, Message, Ticket
 from .priorities import Priority
 from .schemas import InvalidInput, load
+from .state import support
 from .tickets import assignable_people, ticket_in_scope
 from .transaction import after_commit, store_once, use_case
 from .workflow import Action, Emergency, Handler, Role, Status

@@ -23,10 +23,10 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from . import filetypes
-from .extension import support
 from .host import Flags
 from .i18n import gettext, ngettext
 from .models import Attachment
+from .state import support
 
 NAME_MAX = 150
 

@@ -16,10 +16,10 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
-from .extension import support
 from .i18n import gettext, lazy_gettext, template_gettext
 from .models import OutboxMessage
 from .priorities import Priority
+from .state import support
 
 
 class PermanentFailure(Exception):

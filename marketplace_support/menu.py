@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from flask import url_for
 
 from .access import may_use
-from .extension import support
 from .i18n import gettext
+from .state import support
 from .workflow import Role
 
 _AREAS = (

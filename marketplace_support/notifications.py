@@ -17,10 +17,10 @@ from typing import Any
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
-from .extension import support
 from .host import Actor
 from .i18n import lazy_gettext
 from .models import Event, EventKind, Message, OutboxMessage, Ticket, Watcher
+from .state import support
 from .workflow import Handler, Role, Status
 
 

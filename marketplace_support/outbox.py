@@ -26,9 +26,9 @@ from flask import Flask, Response, after_this_request, current_app, has_request_
 from sqlalchemy import and_, or_, select, update
 
 from . import clock, signals
-from .extension import support
 from .mailer import Mailer, PermanentFailure
 from .models import Delivery, OutboxMessage
+from .state import support
 
 #: the longest wait between two tries
 _MAX_WAIT = timedelta(hours=6)

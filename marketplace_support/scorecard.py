@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, sele
 from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access
-from .extension import support
 from .host import Actor
 from .models import Ticket
+from .state import support
 from .workflow import Role
 
 

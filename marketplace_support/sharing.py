@@ -14,11 +14,11 @@ from sqlalchemy import delete, select
 
 from . import signals
 from .clock import now
-from .extension import support
 from .host import Actor, Person
 from .i18n import lazy_gettext
 from .models import Event, EventKind, Share, Ticket, Watcher
 from .schemas import InvalidInput
+from .state import support
 from .tickets import ticket_in_scope
 from .transaction import after_commit, use_case
 from .workflow import NotAllowed, Role

@@ -17,10 +17,10 @@ from datetime import datetime
 from flask import current_app
 
 from .business_hours import BusinessHours
-from .extension import support
 from .host import Targets
 from .models import Ticket
 from .priorities import Priority
+from .state import support
 from .workflow import Handler, Status
 
 #: statuses in which the clocks run

@@ -23,9 +23,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from . import actions, clock
 from .actions import Change
-from .extension import support
 from .models import EventKind, Ticket
 from .sla import RUNNING
+from .state import support
 from .workflow import Handler, Status
 
 #: how many tickets of each kind one sweep handles (the next sweep takes the rest)

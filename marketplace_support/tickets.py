@@ -20,13 +20,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access, attachments, notifications, pagination, signals, sla, workflow
 from .clock import now
-from .extension import support
 from .host import Actor, Category, Order, Provider, StaffMember
 from .i18n import lazy_gettext
 from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
+from .state import support
 from .transaction import after_commit, store_once, use_case
 from .workflow import Action, Emergency, Handler, Role, Status
 

@@ -9,9 +9,9 @@ from typing import Any, ParamSpec, TypeVar, cast
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .extension import support
 from .outbox import deliver_soon
 from .signals import Announcement
+from .state import support
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -21,9 +21,9 @@ from sqlalchemy import func, inspect, select
 from marketplace_support import Flags, actions, tickets
 from marketplace_support.access import TicketNotFound
 from marketplace_support.clock import now
-from marketplace_support.extension import support
 from marketplace_support.models import Event, Message, Ticket
 from marketplace_support.priorities import Priority
+from marketplace_support.state import support
 from marketplace_support.workflow import (
     DONE_STATUSES,
     RULES,

@@ -35,10 +35,10 @@ from sqlalchemy import func, inspect, select
 from marketplace_support import Flags, SupportBase, actions, default_categories, tickets
 from marketplace_support.access import TicketNotFound
 from marketplace_support.clock import now
-from marketplace_support.extension import support
 from marketplace_support.models import Event, Message, Ticket
 from marketplace_support.priorities import Priority
 from marketplace_support.schemas import InvalidInput
+from marketplace_support.state import support
 from marketplace_support.workflow import (
     ALL_STATUSES,
     CUSTOMER_MESSAGE_MOVES,

@@ -19,7 +19,6 @@ from wtforms import ValidationError
 
 from ..attachments import human_size
 from ..clock import now
-from ..extension import support
 from ..i18n import (
     format_datetime,
     format_duration,
@@ -33,6 +32,7 @@ from ..menu import support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
+from ..state import support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
 from .rendering import error_page

@@ -15,8 +15,8 @@ from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 
 from .. import access, attachments, filetypes, tickets
-from ..extension import support
 from ..models import Attachment
+from ..state import support
 from ..workflow import Role
 from .rendering import acting
 

@@ -10,10 +10,10 @@ from flask.typing import ResponseReturnValue
 
 from .. import access, actions, sharing
 from ..attachments import Upload
-from ..extension import support
 from ..host import Actor
 from ..i18n import lazy_gettext
 from ..schemas import InvalidInput
+from ..state import support
 from ..workflow import Action, NotAllowed, Role
 
 _NOT_YOURS = {

@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 
 from .. import access, notifications, outbox, scorecard, sharing, tickets
 from ..clock import now
-from ..extension import support
 from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import InvalidInput, PeriodSchema, load
+from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from .files import send, uploads
 from .rendering import acting, error_page, perform, require_area, watch

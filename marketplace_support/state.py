@@ -1,0 +1,89 @@
+"""The module's per-app state and its accessor, at the bottom of the import graph.
+
+Views and the service layer reach the host adapter, the database session, the gettext domain
+and the file storage through :data:`support`, a proxy to the state of the current app. Only the
+extension object (``extension.py``, at the top) creates the state; nothing here imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import current_app, g
+from flask_babel import Domain, get_locale
+from flask_sqlalchemy import SQLAlchemy
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
+
+from . import texts
+from .host import Actor, Category, Flags, HostAdapter
+from .storage import AttachmentStorage
+
+EXTENSION_KEY = "marketplace_support"
+
+
+@dataclass
+class SupportState:
+    """What the module keeps per app, in ``app.extensions["marketplace_support"]``.
+
+    The request-scoped answers of the host (tenant, actor, flags) are kept in ``flask.g`` for
+    the length of one request only: nothing lives in process memory that another process
+    would need.
+    """
+
+    host: HostAdapter
+    db: SQLAlchemy
+    domain: Domain
+    storage: AttachmentStorage
+
+    @property
+    def session(self) -> Session:
+        return cast(Session, self.db.session)
+
+    def tenant_id(self) -> str:
+        return cast(str, _per_request("tenant_id", self.host.tenant_id))
+
+    def actor(self) -> Actor | None:
+        return cast("Actor | None", _per_request("actor", self.host.current_actor))
+
+    def flags(self, tenant_id: str) -> Flags:
+        return cast(Flags, _per_request(("flags", tenant_id), lambda: self.host.flags(tenant_id)))
+
+    def categories(self, tenant_id: str) -> tuple[Category, ...]:
+        return cast(
+            "tuple[Category, ...]",
+            _per_request(("categories", tenant_id), lambda: tuple(self.host.categories(tenant_id))),
+        )
+
+    def text(self, tenant_id: str, key: str) -> Markup:
+        """A tenant's text in the current language as HTML, sanitised (see ``texts``)."""
+        return texts.render(key, self._host_text(tenant_id, key))
+
+    def plain_text(self, tenant_id: str, key: str) -> str:
+        """A plain tenant text (``texts.TEXTS[key].rich`` is False) in the current language,
+        unescaped: for e-mails' text parts and headers."""
+        return texts.value(key, self._host_text(tenant_id, key))
+
+    def _host_text(self, tenant_id: str, key: str) -> str | None:
+        locale = str(get_locale() or "en")
+        return cast(
+            "str | None",
+            _per_request(
+                ("text", tenant_id, key, locale), lambda: self.host.text(tenant_id, key, locale)
+            ),
+        )
+
+
+def _per_request(name: object, compute: Any) -> Any:
+    cache = g.setdefault("_marketplace_support", {})
+    if name not in cache:
+        cache[name] = compute()
+    return cache[name]
+
+
+#: The state of the current app, for views and the service layer.
+support: SupportState = cast(
+    SupportState, LocalProxy(lambda: current_app.extensions[EXTENSION_KEY])
+)
