@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from flask import current_app
 from flask.typing import ResponseReturnValue
@@ -20,7 +21,6 @@ from marketplace_support import (
     Order,
     Person,
     Provider,
-    StaffMember,
     Targets,
 )
 
@@ -67,10 +67,13 @@ class ExampleHost(HostAdapter):
         return _order(row) if row else None
 
     def flags(self, tenant_id: str) -> Flags:
+        # what each marketplace chose; the rest (attachment limits, the sweep's days) are the
+        # SUPPORT_* defaults
         tenant = db.session.get(Tenant, tenant_id)
         if tenant is None:
-            return Flags(support_enabled=False)
-        return Flags(
+            return replace(super().flags(tenant_id), support_enabled=False)
+        return replace(
+            super().flags(tenant_id),
             support_enabled=tenant.support_enabled,
             ticket_without_order=tenant.ticket_without_order,
             customer_may_resolve=tenant.customer_may_resolve,
@@ -129,20 +132,20 @@ class ExampleHost(HostAdapter):
             Person(str(u.id), u.name, u.email, u.locale or u.tenant.default_locale) for u in rows
         ]
 
-    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[Person]:
         if not provider_id.isdigit():
             return []
         return self._staff(User.provider_id == int(provider_id), tenant_id)
 
-    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+    def operator_staff(self, tenant_id: str) -> Sequence[Person]:
         return self._staff(User.is_operator.is_(True), tenant_id)
 
-    def _staff(self, condition: ColumnElement[bool], tenant_id: str) -> list[StaffMember]:
+    def _staff(self, condition: ColumnElement[bool], tenant_id: str) -> list[Person]:
         rows = db.session.scalars(
             select(User).where(condition, User.tenant_id == tenant_id).order_by(User.name)
         )
         return [
-            StaffMember(str(row.id), row.name, row.email, row.locale or row.tenant.default_locale)
+            Person(str(row.id), row.name, row.email, row.locale or row.tenant.default_locale)
             for row in rows
         ]
 

@@ -19,7 +19,6 @@ from .host import (
     Order,
     Person,
     Provider,
-    StaffMember,
     Targets,
     default_categories,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "Order",
     "Person",
     "Provider",
-    "StaffMember",
     "SupportBase",
     "Targets",
     "Text",

@@ -11,27 +11,20 @@ from typing import Any
 from flask import Flask
 
 from .business_hours import WEEKDAYS_9_TO_17
-from .filetypes import DEFAULT_KINDS, KINDS
+from .filetypes import KINDS
+from .host import Flags
 
 DEFAULTS: dict[str, Any] = {
     # where the pages are mounted and which layout they extend
     "SUPPORT_URL_PREFIX": "/support",
     "SUPPORT_BASE_TEMPLATE": "marketplace_support/standalone.html",
-    # tenant and flags for hosts that keep the default adapter methods
+    # the tenant, for hosts that keep the default adapter method
     "SUPPORT_TENANT_ID": "default",
-    "SUPPORT_ENABLED": True,
-    "SUPPORT_TICKET_WITHOUT_ORDER": True,
-    "SUPPORT_CUSTOMER_MAY_RESOLVE": True,
-    "SUPPORT_REOPEN_DAYS": 14,
-    "SUPPORT_EMERGENCIES_ALLOWED": False,
-    "SUPPORT_ATTACHMENTS_ENABLED": True,
-    "SUPPORT_MAX_ATTACHMENT_SIZE": 10_000_000,
-    "SUPPORT_MAX_ATTACHMENTS": 5,
-    "SUPPORT_ATTACHMENT_TYPES": DEFAULT_KINDS,
+    # the defaults of the tenant flags (host.Flags: each field names its key)
+    **Flags.config_defaults(),
     # where the default storage keeps files; None: the app's instance folder
     "SUPPORT_ATTACHMENT_ROOT": None,
     "SUPPORT_CATEGORIES": None,
-    "SUPPORT_SHARE_BY_DEFAULT": False,
     # response targets (hours of business time) and the hours that count
     "SUPPORT_SLA_TARGETS": {
         "urgent": {"first_response": 1, "resolution": 8},
@@ -42,10 +35,6 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SLA_PLANS": {},
     "SUPPORT_TIMEZONE": "UTC",
     "SUPPORT_BUSINESS_HOURS": WEEKDAYS_9_TO_17,
-    # the sweep: reminders and automatic resolving and closing, in days
-    "SUPPORT_REMINDER_DAYS": 3,
-    "SUPPORT_AUTO_RESOLVE_DAYS": 4,
-    "SUPPORT_AUTO_CLOSE_DAYS": 7,
     # lists
     "SUPPORT_PAGE_SIZE": 20,
     # notifications: where they link to, who hears of the operator's tickets, and delivery

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from flask import abort, current_app
 from flask.typing import ResponseReturnValue
@@ -77,17 +78,9 @@ class Contact:
 
 @dataclass(frozen=True)
 class Person:
-    """A colleague in the customer's organisation, with whom a ticket can be shared."""
-
-    user_id: str
-    name: str
-    email: str | None = None
-    locale: str | None = None
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    """A person who works tickets: staff of a provider, or of the marketplace operator."""
+    """Someone the module may name and write to: a colleague in the customer's organisation
+    (a ticket can be shared with them), or staff of a provider or of the operator (a ticket
+    can be assigned to them)."""
 
     user_id: str
     name: str
@@ -113,29 +106,55 @@ class Category:
     operator_only: bool = False
 
 
+def _flag(default: Any, key: str) -> Any:
+    """A flag's default and the ``SUPPORT_*`` key a host sets it with (``config.DEFAULTS`` and
+    :meth:`Flags.from_config` are built from these, so each default is written once)."""
+    return field(default=default, metadata={"config_key": key})
+
+
 @dataclass(frozen=True)
 class Flags:
-    """What a tenant has switched on. Defaults come from ``SUPPORT_*`` config keys."""
+    """What a tenant has switched on. :meth:`HostAdapter.flags` builds them from the
+    ``SUPPORT_*`` config keys; a host that words two flags per tenant writes
+    ``dataclasses.replace(super().flags(tenant_id), ...)`` and keeps the rest.
 
-    support_enabled: bool = True
-    ticket_without_order: bool = True
-    customer_may_resolve: bool = True
-    reopen_days: int = 14
-    emergencies_allowed: bool = False
-    attachments_enabled: bool = True
+    To add a flag: add a field here with its default and its config key; nothing else.
+    """
+
+    support_enabled: bool = _flag(True, "SUPPORT_ENABLED")
+    ticket_without_order: bool = _flag(True, "SUPPORT_TICKET_WITHOUT_ORDER")
+    customer_may_resolve: bool = _flag(True, "SUPPORT_CUSTOMER_MAY_RESOLVE")
+    reopen_days: int = _flag(14, "SUPPORT_REOPEN_DAYS")
+    emergencies_allowed: bool = _flag(False, "SUPPORT_EMERGENCIES_ALLOWED")
+    attachments_enabled: bool = _flag(True, "SUPPORT_ATTACHMENTS_ENABLED")
     #: bytes per file
-    max_attachment_size: int = 10_000_000
+    max_attachment_size: int = _flag(10_000_000, "SUPPORT_MAX_ATTACHMENT_SIZE")
     #: files per message (the description of a ticket, a reply, a note)
-    max_attachments: int = 5
+    max_attachments: int = _flag(5, "SUPPORT_MAX_ATTACHMENTS")
     #: keys of ``filetypes.KINDS``
-    attachment_types: tuple[str, ...] = DEFAULT_KINDS
+    attachment_types: tuple[str, ...] = _flag(DEFAULT_KINDS, "SUPPORT_ATTACHMENT_TYPES")
     #: a new ticket starts shared with the customer's organisation (seed 004)
-    share_with_organisation_by_default: bool = False
+    share_with_organisation_by_default: bool = _flag(False, "SUPPORT_SHARE_BY_DEFAULT")
     #: days a ticket may wait for the customer before they are reminded, then before it is
     #: resolved for them; days a resolved ticket stays open to a reply before it closes
-    reminder_days: int = 3
-    auto_resolve_days: int = 4
-    auto_close_days: int = 7
+    reminder_days: int = _flag(3, "SUPPORT_REMINDER_DAYS")
+    auto_resolve_days: int = _flag(4, "SUPPORT_AUTO_RESOLVE_DAYS")
+    auto_close_days: int = _flag(7, "SUPPORT_AUTO_CLOSE_DAYS")
+
+    @classmethod
+    def config_defaults(cls) -> dict[str, Any]:
+        """Each flag's config key and its default."""
+        return {f.metadata["config_key"]: f.default for f in fields(cls)}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Flags:
+        """The flags the ``SUPPORT_*`` keys of ``config`` set (each converted to the field's
+        type: a list of attachment types becomes a tuple)."""
+        values = {}
+        for flag in fields(cls):
+            default: Any = flag.default
+            values[flag.name] = type(default)(config[flag.metadata["config_key"]])
+        return cls(**values)
 
 
 def default_categories() -> tuple[Category, ...]:
@@ -180,23 +199,9 @@ class HostAdapter(abc.ABC):
         return next((o for o in self.active_orders(tenant_id, actor) if o.id == order_id), None)
 
     def flags(self, tenant_id: str) -> Flags:
-        """The tenant's feature flags. Default: the ``SUPPORT_*`` config keys."""
-        config = current_app.config
-        return Flags(
-            support_enabled=bool(config["SUPPORT_ENABLED"]),
-            ticket_without_order=bool(config["SUPPORT_TICKET_WITHOUT_ORDER"]),
-            customer_may_resolve=bool(config["SUPPORT_CUSTOMER_MAY_RESOLVE"]),
-            reopen_days=int(config["SUPPORT_REOPEN_DAYS"]),
-            emergencies_allowed=bool(config["SUPPORT_EMERGENCIES_ALLOWED"]),
-            attachments_enabled=bool(config["SUPPORT_ATTACHMENTS_ENABLED"]),
-            max_attachment_size=int(config["SUPPORT_MAX_ATTACHMENT_SIZE"]),
-            max_attachments=int(config["SUPPORT_MAX_ATTACHMENTS"]),
-            attachment_types=tuple(config["SUPPORT_ATTACHMENT_TYPES"]),
-            share_with_organisation_by_default=bool(config["SUPPORT_SHARE_BY_DEFAULT"]),
-            reminder_days=int(config["SUPPORT_REMINDER_DAYS"]),
-            auto_resolve_days=int(config["SUPPORT_AUTO_RESOLVE_DAYS"]),
-            auto_close_days=int(config["SUPPORT_AUTO_CLOSE_DAYS"]),
-        )
+        """The tenant's feature flags. Default: the ``SUPPORT_*`` config keys (see
+        :class:`Flags`); override with ``replace(super().flags(tenant_id), ...)``."""
+        return Flags.from_config(current_app.config)
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
         """The tenant's providers, offered when the operator re-routes a ticket. Default: none
@@ -228,25 +233,24 @@ class HostAdapter(abc.ABC):
         Default: none (sharing with the whole organisation still works)."""
         return ()
 
-    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[Person]:
         """The people of a provider, offered when a ticket is assigned. Default: none."""
         return ()
 
-    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+    def operator_staff(self, tenant_id: str) -> Sequence[Person]:
         """The operator's people, offered when the marketplace assigns a ticket it handles.
         Default: none."""
         return ()
 
     def sla_targets(self, tenant_id: str, service_plan: str | None) -> Mapping[str, Targets]:
-        """Response targets per priority ("low" … "urgent") for a ticket of ``service_plan``
-        (the order's plan, copied when the ticket was opened). Default: ``SUPPORT_SLA_PLANS``
-        for the plan, else ``SUPPORT_SLA_TARGETS``."""
+        """Response targets for every priority ("low" … "urgent") of a ticket of
+        ``service_plan`` (the order's plan, copied when the ticket was opened). Default:
+        ``SUPPORT_SLA_TARGETS``, with ``SUPPORT_SLA_PLANS[plan]`` over it."""
         config = current_app.config
-        table = config["SUPPORT_SLA_PLANS"].get(service_plan) if service_plan else None
-        return {
-            priority: Targets(**hours)
-            for priority, hours in (table or config["SUPPORT_SLA_TARGETS"]).items()
-        }
+        table = {**config["SUPPORT_SLA_TARGETS"]}
+        if service_plan:
+            table.update(config["SUPPORT_SLA_PLANS"].get(service_plan, {}))
+        return {priority: Targets(**hours) for priority, hours in table.items()}
 
     def business_hours(self, tenant_id: str, provider_id: str | None) -> BusinessHours:
         """When the tenant works (``provider_id`` None) or a provider does; targets count only

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
-
 from .business_hours import BusinessHours
 from .host import Targets
 from .models import Ticket
@@ -31,18 +29,19 @@ def targets(tenant_id: str, service_plan: str | None, priority: Priority) -> Tar
     """The targets of ``priority`` for a ticket of ``service_plan``, in hours.
 
     A lower priority never gets a shorter target than a higher one: each target is at least
-    the longest target of the priorities above it, whatever the host's table says.
+    the longest target of the priorities above it, whatever the host's table says. A priority
+    the host's table leaves out takes the targets of the next one above it.
+
+    Raises:
+        RuntimeError: the host's table has no target for urgent tickets.
     """
     table = {
         Priority(key): value
         for key, value in support.host.sla_targets(tenant_id, service_plan).items()
     }
-    defaults = {
-        Priority(key): Targets(**value)
-        for key, value in current_app.config["SUPPORT_SLA_TARGETS"].items()
-    }
-    above = [p for p in Priority if p.rank >= priority.rank]
-    chosen = [table.get(p) or defaults[p] for p in above]
+    if Priority.URGENT not in table:
+        raise RuntimeError("HostAdapter.sla_targets() must give targets for 'urgent' tickets")
+    chosen = [table[p] for p in Priority if p.rank >= priority.rank and p in table]
     return Targets(
         first_response=max(t.first_response for t in chosen),
         resolution=max(t.resolution for t in chosen),

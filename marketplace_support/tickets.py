@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access, attachments, notifications, pagination, signals, sla, workflow
 from .clock import now
-from .host import Actor, Category, Order, Provider, StaffMember
+from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
 from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
@@ -274,7 +274,7 @@ class TicketView:
     timeline: list[Entry]
     actions: tuple[Action, ...]
     #: the people the ticket can be assigned to, and the providers it can be re-routed to
-    assignable: list[StaffMember] = field(default_factory=list)
+    assignable: list[Person] = field(default_factory=list)
     providers: list[Provider] = field(default_factory=list)
     #: whether the ticket this one duplicates is one the viewer may open (a customer may
     #: see that their ticket repeats someone else's, but not open it)
@@ -292,7 +292,7 @@ class TicketView:
         )
 
 
-def assignable_people(ticket: Ticket) -> list[StaffMember]:
+def assignable_people(ticket: Ticket) -> list[Person]:
     """Who a ticket can be assigned to: its provider's staff, or the operator's while the
     marketplace handles it."""
     host = support.host
@@ -301,7 +301,7 @@ def assignable_people(ticket: Ticket) -> list[StaffMember]:
     return list(host.operator_staff(ticket.tenant_id))
 
 
-def colleagues(tenant_id: str, actor: Actor, role: Role) -> list[StaffMember]:
+def colleagues(tenant_id: str, actor: Actor, role: Role) -> list[Person]:
     """The people whose tickets a staff member can filter by: the staff of their providers,
     or the operator's staff."""
     host = support.host

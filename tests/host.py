@@ -17,7 +17,6 @@ from marketplace_support import (
     Order,
     Person,
     Provider,
-    StaffMember,
 )
 
 
@@ -77,10 +76,10 @@ class Marketplace:
         self.actors[user_id] = (tenant, actor)
         return actor
 
-    def staff_of(self, tenant: str, provider_id: str | None) -> list[StaffMember]:
+    def staff_of(self, tenant: str, provider_id: str | None) -> list[Person]:
         """Provider staff of ``provider_id``, or operator staff when it is None."""
         return [
-            StaffMember(actor.user_id, actor.name)
+            Person(actor.user_id, actor.name)
             for actor_tenant, actor in self.actors.values()
             if actor_tenant == tenant
             and (provider_id in actor.provider_ids if provider_id else actor.is_operator)
@@ -145,10 +144,10 @@ class FakeHost(HostAdapter):
             and actor.customer_id
         ]
 
-    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[StaffMember]:
+    def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[Person]:
         return self.marketplace.staff_of(tenant_id, provider_id)
 
-    def operator_staff(self, tenant_id: str) -> Sequence[StaffMember]:
+    def operator_staff(self, tenant_id: str) -> Sequence[Person]:
         return self.marketplace.staff_of(tenant_id, None)
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:

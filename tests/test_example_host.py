@@ -310,3 +310,24 @@ def test_only_operators_edit_texts_and_too_long_ones_are_refused(demo):
     )
     with demo.app_context():  # nothing was saved
         assert db.session.get(TenantText, ("nordic", "email_footer", "en")) is None
+
+
+def test_the_marketplace_keeps_the_attachment_limits_it_configures(tmp_path):
+    """The example host words some flags per marketplace; the SUPPORT_* keys still set the
+    others (it once replaced them all, so these two keys silently did nothing)."""
+    with empty_database(tmp_path) as url:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "TESTING": True,
+                "SUPPORT_MAX_ATTACHMENT_SIZE": 2_000_000,
+                "SUPPORT_MAX_ATTACHMENTS": 2,
+            }
+        )
+        assert app.test_cli_runner().invoke(args=["demo", "reset"]).exit_code == 0
+        client = app.test_client()
+        log_in(client, "anna@acme.example")
+        page = client.get("/my/support/new").get_data(as_text=True)
+        assert "up to 2 files of at most 2 MB each" in page
+        with app.app_context():
+            db.engine.dispose()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import render_template_string
 
-from marketplace_support import Flags, support_menu_link
+from marketplace_support import Flags, HostAdapter, support_menu_link
 
-from .conftest import login
+from .conftest import host_app, login
 from .helpers import open_ticket
 
 
@@ -61,3 +61,40 @@ def test_switching_support_off_in_one_tenant_leaves_the_other_alone(client, mark
     assert client.get("/support/").status_code == 200
     login(client, "carol")
     assert client.get("/support/").status_code == 404
+
+
+def test_every_flag_follows_its_config_key(database_url, marketplace):
+    """A host that keeps the default ``flags()`` sets every flag with its SUPPORT_* key."""
+    keys = {
+        "SUPPORT_ENABLED": False,
+        "SUPPORT_TICKET_WITHOUT_ORDER": False,
+        "SUPPORT_CUSTOMER_MAY_RESOLVE": False,
+        "SUPPORT_REOPEN_DAYS": 2,
+        "SUPPORT_EMERGENCIES_ALLOWED": True,
+        "SUPPORT_ATTACHMENTS_ENABLED": False,
+        "SUPPORT_MAX_ATTACHMENT_SIZE": 1234,
+        "SUPPORT_MAX_ATTACHMENTS": 2,
+        "SUPPORT_ATTACHMENT_TYPES": ["png", "pdf"],
+        "SUPPORT_SHARE_BY_DEFAULT": True,
+        "SUPPORT_REMINDER_DAYS": 9,
+        "SUPPORT_AUTO_RESOLVE_DAYS": 8,
+        "SUPPORT_AUTO_CLOSE_DAYS": 30,
+    }
+    with host_app(database_url, marketplace, **keys) as app, app.app_context():
+        flags = HostAdapter.flags(app.extensions["marketplace_support"].host, "t1")
+    assert flags == Flags(
+        support_enabled=False,
+        ticket_without_order=False,
+        customer_may_resolve=False,
+        reopen_days=2,
+        emergencies_allowed=True,
+        attachments_enabled=False,
+        max_attachment_size=1234,
+        max_attachments=2,
+        attachment_types=("png", "pdf"),
+        share_with_organisation_by_default=True,
+        reminder_days=9,
+        auto_resolve_days=8,
+        auto_close_days=30,
+    )
+    assert set(keys) == set(Flags.config_defaults())
