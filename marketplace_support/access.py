@@ -15,7 +15,19 @@ Internal notes and internal events are never part of what a customer sees.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union_all
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    false,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
@@ -31,15 +43,19 @@ class TicketNotFound(NotFound):
     """
 
 
-def tickets(tenant_id: str, actor: Actor, role: Role) -> Select[Ticket]:
+def tickets(tenant_id: str, actor: Actor | None, role: Role) -> Select[Ticket]:
     """The tickets ``actor`` sees when acting as ``role`` in ``tenant_id``."""
     return select(Ticket).where(visible(tenant_id, actor, role))
 
 
-def visible(tenant_id: str, actor: Actor, role: Role) -> ColumnElement[bool]:
+def visible(tenant_id: str, actor: Actor | None, role: Role) -> ColumnElement[bool]:
     """The condition a ticket meets when ``actor`` sees it as ``role`` in ``tenant_id``, for
-    queries that are not a list of tickets (the scorecard's aggregates)."""
+    queries that are not a list of tickets (the scorecard's aggregates). The module itself
+    (``Role.SYSTEM``, no actor: the sweep) works on every ticket of the tenant; that role
+    is never given to a request."""
     in_tenant = Ticket.tenant_id == tenant_id
+    if actor is None:
+        return in_tenant if role is Role.SYSTEM else false()
     if role is Role.CUSTOMER and actor.is_customer:
         return and_(
             in_tenant,
@@ -97,10 +113,30 @@ def may_use(actor: Actor, role: Role) -> bool:
     }.get(role, False)
 
 
+def who_sees(ticket: Ticket, people: Sequence[tuple[Actor, Role]]) -> Select[int]:
+    """The positions in ``people`` of those who see ``ticket`` as their role, now (in the
+    transaction of a change, after it was flushed): one statement with :func:`visible`'s
+    condition for each, so e-mails and watchers follow exactly the rules pages follow."""
+    checks = [
+        select(literal(position, Integer).label("position")).where(
+            Ticket.id == ticket.id, visible(ticket.tenant_id, actor, role)
+        )
+        for position, (actor, role) in enumerate(people)
+    ]
+    if len(checks) == 1:
+        return checks[0]
+    return select(union_all(*checks).subquery().c.position)
+
+
+def reads_internal(role: Role) -> bool:
+    """Whether ``role`` may read internal notes and internal events (staff; never customers)."""
+    return role in (Role.PROVIDER, Role.OPERATOR)
+
+
 def messages(ticket: Ticket, role: Role) -> Select[Message]:
     """The conversation of a ticket as ``role`` sees it, oldest first."""
     query = select(Message).where(Message.ticket_id == ticket.id)
-    if role is Role.CUSTOMER:
+    if not reads_internal(role):
         query = query.where(Message.internal.is_(False))
     return query.order_by(Message.id)
 
@@ -108,7 +144,7 @@ def messages(ticket: Ticket, role: Role) -> Select[Message]:
 def events(ticket: Ticket, role: Role) -> Select[Event]:
     """The history of a ticket as ``role`` sees it, oldest first."""
     query = select(Event).where(Event.ticket_id == ticket.id)
-    if role is Role.CUSTOMER:
+    if not reads_internal(role):
         query = query.where(Event.internal.is_(False))
     return query.order_by(Event.id)
 
@@ -116,7 +152,7 @@ def events(ticket: Ticket, role: Role) -> Select[Event]:
 def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
     """The files of a ticket ``role`` may see: a customer never the files of internal notes."""
     query = select(Attachment).where(Attachment.ticket_id == ticket.id)
-    if role is Role.CUSTOMER:
+    if not reads_internal(role):
         query = query.outerjoin(Message, Attachment.message_id == Message.id).where(
             or_(Attachment.message_id.is_(None), Message.internal.is_(False))
         )

@@ -8,119 +8,27 @@ events and commits, all in one transaction. Signals go out after the commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, attachments, notifications, schemas, signals, sla, workflow
-from .business_hours import BusinessHours
+from . import access, attachments, schemas, sla, workflow
+from .changes import Change, commit
 from .clock import now
-from .host import Actor, Flags
+from .host import Actor
 from .i18n import lazy_gettext
-from .models import Event, EventKind, Message, Ticket
+from .models import EventKind, Message, Ticket
 from .priorities import Priority
 from .schemas import InvalidInput, load
 from .state import support
 from .tickets import assignable_people, ticket_in_scope
-from .transaction import after_commit, store_once, use_case
-from .workflow import Action, Emergency, Handler, Role, Status
+from .transaction import use_case
+from .workflow import RULE_OF, Action, Emergency, Handler, Role
 
 #: Where a re-routed ticket goes when the operator keeps it.
 TO_OPERATOR = "operator"
-
-
-@dataclass
-class Change:
-    """One action being applied: the ticket, who acts (None: the module itself), what they
-    sent, and what follows."""
-
-    ticket: Ticket
-    actor: Actor | None
-    role: Role
-    data: dict[str, Any]
-    moment: datetime
-    flags: Flags
-    #: rows to add with the change
-    rows: list[Message | Event]
-    #: the messages the change wrote (files are attached to the first)
-    messages: list[Message] = field(default_factory=list)
-    #: the hours that counted for the response targets until this change
-    calendar_before: BusinessHours = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.calendar_before = sla.calendar(self.ticket)
-
-    #: whether the customer can see that something happened (moves "last activity")
-    visible: bool = True
-
-    def event(self, kind: EventKind, **values: Any) -> None:
-        self.rows.append(
-            Event(
-                tenant_id=self.ticket.tenant_id,
-                ticket_id=self.ticket.id,
-                kind=kind,
-                actor_user_id=self.actor.user_id if self.actor else None,
-                actor_name=self.actor.name if self.actor else None,
-                actor_role=self.role,
-                created_at=self.moment,
-                **values,
-            )
-        )
-
-    def message(self, body: str, *, internal: bool) -> Message:
-        """Add a message; the files of the change are attached to it."""
-        message = Message(
-            tenant_id=self.ticket.tenant_id,
-            ticket_id=self.ticket.id,
-            author_user_id=self.person.user_id,
-            author_name=self.person.name,
-            author_role=self.role,
-            body=body,
-            internal=internal,
-            submission_key=self.data.get("submission_key"),
-            created_at=self.moment,
-        )
-        self.rows.append(message)
-        self.messages.append(message)
-        return message
-
-    @property
-    def person(self) -> Actor:
-        """The person acting (effects only people can fire)."""
-        assert self.actor is not None, "the module itself does not fire this action"
-        return self.actor
-
-    @property
-    def answers_customer(self) -> bool:
-        """Whether staff wrote something the customer can read (a first response)."""
-        return any(
-            not message.internal and message.author_role in (Role.PROVIDER, Role.OPERATOR)
-            for message in self.messages
-        )
-
-    def set_status(self, target: Status, detail: str) -> None:
-        ticket = self.ticket
-        if ticket.status is target:
-            return
-        self.event(
-            EventKind.STATUS_CHANGED,
-            from_value=ticket.status.value,
-            to_value=target.value,
-            detail=detail,
-        )
-        if not ticket.status.is_active and target.is_active:
-            ticket.reopen_count += 1
-        ticket.status = target
-        if target is Status.RESOLVED:
-            ticket.resolved_at = self.moment
-        elif target is Status.CLOSED:
-            ticket.closed_at = self.moment
-        elif target.is_active:
-            ticket.resolved_at = None
-            ticket.closed_at = None
 
 
 # -- the effects, one per action ------------------------------------------------------------
@@ -128,18 +36,12 @@ class Change:
 
 def _reply(change: Change) -> None:
     change.message(change.data["body"], internal=False)
-    status = change.ticket.status
-    if change.role is Role.CUSTOMER:
-        moved_to = workflow.CUSTOMER_MESSAGE_MOVES.get(status)
-        if moved_to is not None:
-            change.set_status(moved_to, "customer_replied")
-    elif change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
-        workflow.check(
-            Action.WAIT_FOR_CUSTOMER, change.ticket, change.role, change.flags, change.moment
-        )
-        change.set_status(Status.WAITING_FOR_CUSTOMER, Action.WAIT_FOR_CUSTOMER.value)
-    elif status is Status.OPEN:
-        change.set_status(Status.IN_PROGRESS, "answered")
+    ticket, role = change.ticket, change.role
+    if change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
+        rule = workflow.check(Action.WAIT_FOR_CUSTOMER, ticket, role, change.flags, change.moment)
+        change.set_status(rule.moved(role, ticket.status), Action.WAIT_FOR_CUSTOMER.value)
+    else:
+        change.set_status(RULE_OF[Action.REPLY].moved(role, ticket.status), Action.REPLY.value)
 
 
 def _note(change: Change) -> None:
@@ -274,6 +176,18 @@ def _status_only(change: Change) -> None:
     """Start work, wait, resolve, close, reopen: the table's target status is the effect."""
 
 
+def _escalate_overdue(change: Change) -> None:
+    ticket = change.ticket
+    ticket.escalated_at = change.moment
+    # no reason of a person: pages and e-mails say why in the reader's language
+    ticket.escalation_reason = None
+    change.event(EventKind.ESCALATED, detail="first_response_missed")
+
+
+def _remind(change: Change) -> None:
+    change.event(EventKind.REMINDED)
+
+
 @dataclass(frozen=True)
 class Effect:
     schema: Callable[[], Schema]
@@ -298,6 +212,10 @@ EFFECTS: dict[Action, Effect] = {
     Action.RAISE_EMERGENCY: Effect(schemas.EmergencySchema, _raise_emergency),
     Action.CONFIRM_EMERGENCY: Effect(schemas.NoFieldsSchema, _confirm_emergency),
     Action.DOWNGRADE_EMERGENCY: Effect(schemas.DowngradeSchema, _downgrade_emergency),
+    Action.ESCALATE_OVERDUE: Effect(schemas.NoFieldsSchema, _escalate_overdue),
+    Action.REMIND: Effect(schemas.NoFieldsSchema, _remind),
+    Action.AUTO_RESOLVE: Effect(schemas.NoFieldsSchema, _status_only),
+    Action.AUTO_CLOSE: Effect(schemas.NoFieldsSchema, _status_only),
 }
 
 
@@ -308,7 +226,7 @@ TAKES_FILES = frozenset({Action.REPLY, Action.NOTE})
 @use_case
 def act(
     tenant_id: str,
-    actor: Actor,
+    actor: Actor | None,
     role: Role,
     number: int,
     action: Action,
@@ -316,12 +234,14 @@ def act(
     uploads: Sequence[attachments.Upload] = (),
 ) -> Ticket:
     """Fire ``action`` on ticket ``number`` as ``role``; a reply or note may carry files.
+    ``actor`` is None only for the module itself (``Role.SYSTEM``: the sweep).
 
     A second submission of the same message form adds nothing and stores nothing. Raises:
         TicketNotFound: the ticket is not in the actor's scope (also another tenant's).
         NotAllowed: the workflow table, the ticket or the tenant does not allow it now.
         InvalidInput: the form was refused; errors per field. Nothing is written.
     """
+    assert (actor is None) == (role is Role.SYSTEM), "only the module acts as no one"
     ticket = ticket_in_scope(tenant_id, actor, role, number, for_update=True)
     effect = EFFECTS[action]
     data, errors = load(effect.schema(), form)
@@ -338,53 +258,17 @@ def act(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
-    change = Change(ticket, actor, role, data, moment, flags, rows=[])
+    change = Change(ticket, actor, role, moment, flags, data=data, files=files, key=key)
+    calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:
         change.set_status(rule.target, action.value)
-    return _commit(change, files, key)
-
-
-def system_change(
-    ticket: Ticket, apply: Callable[[Change], None], moment: datetime, flags: Flags
-) -> None:
-    """A change the module makes by itself (the sweep): recorded, announced and notified like
-    anyone's, with no person as its actor. The caller holds the ticket's row."""
-    change = Change(ticket, None, Role.SYSTEM, {}, moment, flags, rows=[])
-    apply(change)
-    _commit(change, [], None)
-
-
-def _commit(change: Change, files: Sequence[attachments.Checked], key: str | None) -> Ticket:
-    """Write what a change did, its files and notifications, in one transaction; then announce
-    it. A second submission of the same message form (``key``) writes nothing."""
-    ticket, actor, moment = change.ticket, change.actor, change.moment
     if change.visible:
         ticket.updated_at = moment
-    sla.update(ticket, moment, change.calendar_before, responded=change.answers_customer)
-    announced: list[signals.Announcement] = []
-    outbox_ids: list[int] = []
-    uploader = actor.user_id if actor else Role.SYSTEM.value
-    with attachments.storing(files, ticket.tenant_id, uploader) as stored:
-
-        def write() -> None:
-            session = support.session
-            session.add_all(change.rows)
-            session.flush()  # the files and notifications need the rows' ids
-            for row in stored.rows:
-                row.ticket_id, row.message_id = ticket.id, change.messages[0].id
-            outbox = notifications.for_change(ticket, change.rows, actor)
-            session.add_all([*stored.rows, *outbox])
-            session.flush()
-            outbox_ids[:] = [row.id for row in outbox]
-            announced[:] = signals.pending(ticket, change.rows, actor)
-
-        earlier = store_once(write, lambda: _message_by_submission(ticket, key) if key else None)
-        if earlier is not None:
-            stored.discard()
-            return ticket
-    after_commit(announced, outbox_ids)
-    return ticket
+    sla.update(ticket, moment, calendar_before, responded=change.answers_customer)
+    return commit(
+        change, lambda: ticket if _message_by_submission(ticket, key or "") else None
+    ).ticket
 
 
 def _message_by_submission(ticket: Ticket, key: str) -> Message | None:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from .business_hours import WEEKDAYS_9_TO_17
 from .filetypes import KINDS
-from .host import Flags
+from .host import DEFAULT_SLA_TARGETS, Flags
 
 DEFAULTS: dict[str, Any] = {
     # where the pages are mounted and which layout they extend
@@ -26,12 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_ATTACHMENT_ROOT": None,
     "SUPPORT_CATEGORIES": None,
     # response targets (hours of business time) and the hours that count
-    "SUPPORT_SLA_TARGETS": {
-        "urgent": {"first_response": 1, "resolution": 8},
-        "high": {"first_response": 4, "resolution": 24},
-        "medium": {"first_response": 24, "resolution": 72},
-        "low": {"first_response": 48, "resolution": 120},
-    },
+    "SUPPORT_SLA_TARGETS": DEFAULT_SLA_TARGETS,
     "SUPPORT_SLA_PLANS": {},
     "SUPPORT_TIMEZONE": "UTC",
     "SUPPORT_BUSINESS_HOURS": WEEKDAYS_9_TO_17,

@@ -97,6 +97,16 @@ class Targets:
     resolution: float
 
 
+#: Hours of business time to the first response and to the resolution, per priority (the
+#: first responses are seed 003's): the default of ``SUPPORT_SLA_TARGETS``.
+DEFAULT_SLA_TARGETS: dict[str, dict[str, float]] = {
+    "urgent": {"first_response": 1, "resolution": 8},
+    "high": {"first_response": 4, "resolution": 24},
+    "medium": {"first_response": 24, "resolution": 72},
+    "low": {"first_response": 48, "resolution": 120},
+}
+
+
 @dataclass(frozen=True)
 class Category:
     """A problem area. ``operator_only`` sends its tickets to the operator, order or not."""

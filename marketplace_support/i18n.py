@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from babel import dates
+from babel import Locale, UnknownLocaleError, dates
 from flask import Flask, current_app
 from flask_babel import Domain, get_locale, get_timezone
 from flask_babel.speaklater import LazyString
@@ -102,3 +102,15 @@ def format_datetime(value: datetime, timezone: str | None = None, format: str = 
     """A UTC time in the viewer's locale, in ``timezone`` or the host's Babel time zone."""
     tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()
     return dates.format_datetime(value, format=format, tzinfo=tzinfo, locale=get_locale())
+
+
+def normalise_locale(value: str | None) -> str:
+    """A language a message can be rendered in: "fr-FR" becomes "fr_FR" (whose catalog falls
+    back to French); something that names no language becomes the app's default."""
+    fallback = str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
+    if not value or not value.strip():
+        return fallback
+    try:
+        return str(Locale.parse(value.strip().replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return fallback

@@ -16,36 +16,15 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
-from .i18n import gettext, lazy_gettext, template_gettext
+from .i18n import gettext, template_gettext
 from .models import OutboxMessage
+from .notifications import Notification, one_line
 from .priorities import Priority
 from .state import support
 
 
 class PermanentFailure(Exception):
     """The mail server refused the message for good (5xx): retrying will not help."""
-
-
-#: the subject of each notification; ``%(number)d`` and ``%(subject)s`` come from the payload
-SUBJECTS = {
-    "ticket_received": lazy_gettext("We received your ticket #%(number)d: %(subject)s"),
-    "new_ticket": lazy_gettext("New ticket #%(number)d: %(subject)s"),
-    "new_reply": lazy_gettext("New reply on your ticket #%(number)d: %(subject)s"),
-    "customer_replied": lazy_gettext("The customer answered on #%(number)d: %(subject)s"),
-    "internal_note": lazy_gettext("Internal note on #%(number)d: %(subject)s"),
-    "waiting_for_you": lazy_gettext("Your answer is needed on ticket #%(number)d: %(subject)s"),
-    "resolved": lazy_gettext("Your ticket #%(number)d is resolved: %(subject)s"),
-    "escalated": lazy_gettext("Escalated to the marketplace: #%(number)d %(subject)s"),
-    "emergency": lazy_gettext("EMERGENCY on ticket #%(number)d: %(subject)s"),
-    "emergency_downgraded": lazy_gettext("Not an emergency: ticket #%(number)d %(subject)s"),
-    "reminder": lazy_gettext("Reminder: ticket #%(number)d waits for your answer: %(subject)s"),
-}
-
-
-def one_line(text: str) -> str:
-    """A header value: no line breaks (they would end the header, or let user text add one)."""
-    # only line breaks: a language's no-break spaces (French "ticket : …") stay
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def compose(row: OutboxMessage) -> Message:
@@ -62,7 +41,8 @@ def compose(row: OutboxMessage) -> Message:
     with force_locale(row.locale):
         if payload.get("handler_name") is None:
             payload["handler_name"] = support.plain_text(row.tenant_id, "operator_name")
-        subject = str(SUBJECTS[row.notification]) % {
+        notification = Notification(row.notification)
+        subject = str(notification.subject) % {
             "number": payload["number"],
             "subject": payload["subject"],
         }
@@ -75,10 +55,8 @@ def compose(row: OutboxMessage) -> Message:
         # rendered without the app's context processors: a host's may need a request, and
         # workers have none. The text part is not HTML: its strings are not escaped.
         templates = current_app.jinja_env
-        text = templates.get_template(f"marketplace_support/email/{row.notification}.txt").render(
-            _ms=gettext, **context
-        )
-        html = templates.get_template(f"marketplace_support/email/{row.notification}.html").render(
+        text = templates.get_template(notification.template("txt")).render(_ms=gettext, **context)
+        html = templates.get_template(notification.template("html")).render(
             _ms=template_gettext, **context
         )
     message = Message(

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import now
 from .filetypes import KINDS
+from .host import Actor
 from .priorities import Priority
 from .routing import Reason
 from .workflow import Emergency, Handler, Role, Status
@@ -355,7 +356,27 @@ class Watcher(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     #: customers hear only of what customers see; staff of internal notes too
     role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    #: what the access rules need to know of them, as the host said when they began to
+    #: watch: each notification goes to them only while these still let them see the ticket
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    organisation_id: Mapped[str | None] = mapped_column(String(128))
+    #: the providers they work for, space-separated
+    provider_ids: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    @property
+    def actor(self) -> Actor:
+        """The watcher as the access rules see them."""
+        return Actor(
+            user_id=self.user_id,
+            name=self.name,
+            email=self.email,
+            locale=self.locale,
+            customer_id=self.customer_id,
+            organisation_id=self.organisation_id,
+            provider_ids=frozenset((self.provider_ids or "").split()),
+            is_operator=self.role is Role.OPERATOR,
+        )
 
 
 class Delivery(enum.StrEnum):

@@ -1,30 +1,132 @@
-"""Who hears of a change, and what they are told.
+"""Who hears of a change, and what they are told: the host through signals, people by e-mail.
 
-The rules are one table, :data:`RULES`: a trigger (a ticket opened, a reply, a status change,
-...) and the audiences it notifies, each with the notification it gets. :func:`for_change` turns
-the rows a use-case wrote into outbox rows, inside the same transaction, so a change and its
-notifications are committed together or not at all. Customers are only ever told of what
-customers may see: internal notes and internal events notify staff only.
+One table, :data:`HEARD`: for each thing a committed row can mean (a :class:`Happening`: a
+ticket opened, a reply, a status change, ...) the signal the host receives and the audiences
+that are e-mailed, each with its :class:`Notification`. :func:`tell` turns the rows of one
+change into both, inside the change's transaction, so a change and its notifications are
+committed together or not at all.
+
+The rules of who may be told:
+
+- a person is e-mailed only if, at the moment of the change, they may see the ticket
+  (``access.visible``, the rule every page follows) and the row (internal notes and events
+  reach staff only);
+- watchers who can no longer see the ticket (re-routed away, no longer shared) stop watching;
+- one change sends each person one e-mail: the most specific notification it gives them, with
+  the change's message in it ("your answer is needed" carries the question);
+- addresses, names and languages that cannot work are settled when the row is written: a
+  language is reduced to one we can render, a name to one line, and an address that is not
+  one is written as failed, with the reason, for the operator to see.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from blinker import NamedSignal
+from flask import current_app
 from sqlalchemy import select
 
+from . import access, signals
 from .host import Actor
-from .i18n import lazy_gettext
-from .models import Event, EventKind, Message, OutboxMessage, Ticket, Watcher
+from .i18n import lazy_gettext, normalise_locale
+from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, Watcher
 from .state import support
 from .workflow import Handler, Role, Status
 
 
-class Audience(enum.StrEnum):
+class Notification(enum.StrEnum):
+    """Each e-mail the module sends: what it is (``label``, for the operator's list of
+    notifications that did not go out), its ``subject``, and its templates
+    (``email/<value>.txt`` and ``.html``). Later members outrank earlier ones: when one change
+    gives a person several, they get the last.
+
+    To add a notification: a member here with its wording below, its two templates, and the
+    happening that sends it in :data:`HEARD`.
+    """
+
+    NEW_REPLY = "new_reply"
+    CUSTOMER_REPLIED = "customer_replied"
+    INTERNAL_NOTE = "internal_note"
+    REMINDER = "reminder"
+    WAITING_FOR_YOU = "waiting_for_you"
+    RESOLVED = "resolved"
+    EMERGENCY_DOWNGRADED = "emergency_downgraded"
+    NEW_TICKET = "new_ticket"
+    TICKET_RECEIVED = "ticket_received"
+    ESCALATED = "escalated"
+    EMERGENCY = "emergency"
+
+    @property
+    def label(self) -> str:
+        return _WORDING[self][0]
+
+    @property
+    def subject(self) -> str:
+        """``%(number)d`` and ``%(subject)s`` come from the ticket."""
+        return _WORDING[self][1]
+
+    @property
+    def rank(self) -> int:
+        return list(Notification).index(self)
+
+    def template(self, extension: str) -> str:
+        return f"marketplace_support/email/{self.value}.{extension}"
+
+
+_WORDING = {
+    Notification.NEW_REPLY: (
+        lazy_gettext("Reply to the customer"),
+        lazy_gettext("New reply on your ticket #%(number)d: %(subject)s"),
+    ),
+    Notification.CUSTOMER_REPLIED: (
+        lazy_gettext("The customer's answer"),
+        lazy_gettext("The customer answered on #%(number)d: %(subject)s"),
+    ),
+    Notification.INTERNAL_NOTE: (
+        lazy_gettext("Internal note to watchers"),
+        lazy_gettext("Internal note on #%(number)d: %(subject)s"),
+    ),
+    Notification.REMINDER: (
+        lazy_gettext("Reminder to the customer"),
+        lazy_gettext("Reminder: ticket #%(number)d waits for your answer: %(subject)s"),
+    ),
+    Notification.WAITING_FOR_YOU: (
+        lazy_gettext("“Waiting for you” to the customer"),
+        lazy_gettext("Your answer is needed on ticket #%(number)d: %(subject)s"),
+    ),
+    Notification.RESOLVED: (
+        lazy_gettext("“Resolved” to the customer"),
+        lazy_gettext("Your ticket #%(number)d is resolved: %(subject)s"),
+    ),
+    Notification.EMERGENCY_DOWNGRADED: (
+        lazy_gettext("“Not an emergency” to the customer"),
+        lazy_gettext("Not an emergency: ticket #%(number)d %(subject)s"),
+    ),
+    Notification.NEW_TICKET: (
+        lazy_gettext("New ticket for its handler"),
+        lazy_gettext("New ticket #%(number)d: %(subject)s"),
+    ),
+    Notification.TICKET_RECEIVED: (
+        lazy_gettext("Confirmation to the customer"),
+        lazy_gettext("We received your ticket #%(number)d: %(subject)s"),
+    ),
+    Notification.ESCALATED: (
+        lazy_gettext("Escalation to the marketplace"),
+        lazy_gettext("Escalated to the marketplace: #%(number)d %(subject)s"),
+    ),
+    Notification.EMERGENCY: (
+        lazy_gettext("Emergency to the marketplace"),
+        lazy_gettext("EMERGENCY on ticket #%(number)d: %(subject)s"),
+    ),
+}
+
+
+class Audience(enum.Enum):
     #: the requester, and customers who watch the ticket
     CUSTOMER = "customer"
     #: whoever handles the ticket now (the provider's or the operator's addresses), and staff
@@ -32,207 +134,317 @@ class Audience(enum.StrEnum):
     HANDLER = "handler"
     #: the marketplace's own team
     OPERATOR = "operator"
-    #: staff who watch the ticket (internal notes)
+    #: staff who watch the ticket
     STAFF_WATCHERS = "staff_watchers"
 
 
+class Happening(enum.StrEnum):
+    """What a committed row means for the people around the ticket."""
+
+    OPENED = "opened"
+    ROUTED = "routed"
+    CUSTOMER_REPLIED = "customer_replied"
+    STAFF_REPLIED = "staff_replied"
+    INTERNAL_NOTE = "internal_note"
+    STATUS_CHANGED = "status_changed"
+    WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    RESOLVED = "resolved"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    REROUTED = "rerouted"
+    TAKEN_OVER = "taken_over"
+    HANDED_BACK = "handed_back"
+    PRIORITY_CHANGED = "priority_changed"
+    MARKED_DUPLICATE = "marked_duplicate"
+    EMERGENCY_RAISED = "emergency_raised"
+    EMERGENCY_CONFIRMED = "emergency_confirmed"
+    EMERGENCY_DOWNGRADED = "emergency_downgraded"
+    SHARED = "shared"
+    UNSHARED = "unshared"
+    REMINDED = "reminded"
+
+
+def happening_of(row: Message | Event) -> Happening:
+    if isinstance(row, Message):
+        if row.internal:
+            return Happening.INTERNAL_NOTE
+        if row.author_role is Role.CUSTOMER:
+            return Happening.CUSTOMER_REPLIED
+        return Happening.STAFF_REPLIED
+    if row.kind is EventKind.STATUS_CHANGED and row.to_value in (
+        Status.WAITING_FOR_CUSTOMER,
+        Status.RESOLVED,
+    ):
+        return Happening(str(row.to_value))
+    return Happening(row.kind.value)
+
+
 @dataclass(frozen=True)
-class Rule:
-    trigger: str
+class Tell:
     audience: Audience
-    notification: str
+    notification: Notification
     #: whether the person who made the change is told too (only their own confirmation)
     to_actor: bool = False
 
 
-#: trigger → who is told, and which notification they get (templates in
-#: ``templates/marketplace_support/email/<notification>.txt`` and ``.html``)
-RULES: tuple[Rule, ...] = (
-    Rule("opened", Audience.CUSTOMER, "ticket_received", to_actor=True),
-    Rule("opened", Audience.HANDLER, "new_ticket"),
-    Rule("staff_replied", Audience.CUSTOMER, "new_reply"),
-    Rule("customer_replied", Audience.HANDLER, "customer_replied"),
-    Rule("internal_note", Audience.STAFF_WATCHERS, "internal_note"),
-    Rule("waiting_for_customer", Audience.CUSTOMER, "waiting_for_you"),
-    Rule("resolved", Audience.CUSTOMER, "resolved"),
-    Rule("rerouted", Audience.HANDLER, "new_ticket"),
-    Rule("handed_back", Audience.HANDLER, "new_ticket"),
-    Rule("escalated", Audience.OPERATOR, "escalated"),
-    Rule("emergency_raised", Audience.OPERATOR, "emergency"),
-    Rule("emergency_downgraded", Audience.CUSTOMER, "emergency_downgraded"),
-    Rule("reminded", Audience.CUSTOMER, "reminder"),
-)
+@dataclass(frozen=True)
+class Heard:
+    """How one happening is heard of: the host's signal, and the e-mails."""
+
+    signal: NamedSignal
+    tells: tuple[Tell, ...] = ()
 
 
-#: what each notification is, for the operator's list of notifications that did not go out
-LABELS = {
-    "ticket_received": lazy_gettext("Confirmation to the customer"),
-    "new_ticket": lazy_gettext("New ticket for its handler"),
-    "new_reply": lazy_gettext("Reply to the customer"),
-    "customer_replied": lazy_gettext("The customer's answer"),
-    "internal_note": lazy_gettext("Internal note to watchers"),
-    "waiting_for_you": lazy_gettext("“Waiting for you” to the customer"),
-    "resolved": lazy_gettext("“Resolved” to the customer"),
-    "escalated": lazy_gettext("Escalation to the marketplace"),
-    "emergency": lazy_gettext("Emergency to the marketplace"),
-    "emergency_downgraded": lazy_gettext("“Not an emergency” to the customer"),
-    "reminder": lazy_gettext("Reminder to the customer"),
+_ = Audience
+HEARD: dict[Happening, Heard] = {
+    Happening.OPENED: Heard(
+        signals.ticket_opened,
+        (
+            Tell(_.CUSTOMER, Notification.TICKET_RECEIVED, to_actor=True),
+            Tell(_.HANDLER, Notification.NEW_TICKET),
+        ),
+    ),
+    Happening.ROUTED: Heard(signals.ticket_routed),
+    Happening.STAFF_REPLIED: Heard(
+        signals.message_posted, (Tell(_.CUSTOMER, Notification.NEW_REPLY),)
+    ),
+    Happening.CUSTOMER_REPLIED: Heard(
+        signals.message_posted, (Tell(_.HANDLER, Notification.CUSTOMER_REPLIED),)
+    ),
+    Happening.INTERNAL_NOTE: Heard(
+        signals.message_posted, (Tell(_.STAFF_WATCHERS, Notification.INTERNAL_NOTE),)
+    ),
+    Happening.STATUS_CHANGED: Heard(signals.status_changed),
+    Happening.WAITING_FOR_CUSTOMER: Heard(
+        signals.status_changed, (Tell(_.CUSTOMER, Notification.WAITING_FOR_YOU),)
+    ),
+    Happening.RESOLVED: Heard(signals.status_changed, (Tell(_.CUSTOMER, Notification.RESOLVED),)),
+    Happening.ASSIGNED: Heard(signals.ticket_assigned),
+    Happening.ESCALATED: Heard(
+        signals.ticket_escalated, (Tell(_.OPERATOR, Notification.ESCALATED),)
+    ),
+    Happening.REROUTED: Heard(signals.ticket_rerouted, (Tell(_.HANDLER, Notification.NEW_TICKET),)),
+    Happening.TAKEN_OVER: Heard(signals.ticket_taken_over),
+    Happening.HANDED_BACK: Heard(
+        signals.ticket_handed_back, (Tell(_.HANDLER, Notification.NEW_TICKET),)
+    ),
+    Happening.PRIORITY_CHANGED: Heard(signals.priority_changed),
+    Happening.MARKED_DUPLICATE: Heard(signals.ticket_marked_duplicate),
+    Happening.EMERGENCY_RAISED: Heard(
+        signals.emergency_raised, (Tell(_.OPERATOR, Notification.EMERGENCY),)
+    ),
+    Happening.EMERGENCY_CONFIRMED: Heard(signals.emergency_confirmed),
+    Happening.EMERGENCY_DOWNGRADED: Heard(
+        signals.emergency_downgraded, (Tell(_.CUSTOMER, Notification.EMERGENCY_DOWNGRADED),)
+    ),
+    Happening.SHARED: Heard(signals.ticket_shared),
+    Happening.UNSHARED: Heard(signals.ticket_unshared),
+    Happening.REMINDED: Heard(signals.ticket_reminded, (Tell(_.CUSTOMER, Notification.REMINDER),)),
 }
+del _
+
+
+@dataclass(frozen=True)
+class Told:
+    """What one change announces: outbox rows (in its transaction), signals (after it), and
+    the watchers who lost sight of the ticket (to remove with it)."""
+
+    outbox: list[OutboxMessage]
+    announcements: list[signals.Announcement]
+    lost_watchers: list[Watcher]
 
 
 @dataclass(frozen=True)
 class Recipient:
     email: str
     name: str | None
-    locale: str
-    #: where their link goes
-    area: Role
+    locale: str | None
+    #: the area they read the ticket in (where their link goes, whether they read notes)
+    role: Role
+    #: who they are to the access rules
+    actor: Actor
 
 
-@dataclass(frozen=True)
-class Trigger:
-    name: str
-    event_key: str
-    payload: dict[str, Any]
-
-
-def for_change(
-    ticket: Ticket, rows: Sequence[Message | Event], actor: Actor | None
-) -> list[OutboxMessage]:
-    """The outbox rows for what a use-case just wrote (flushed, so the rows have ids)."""
-    return _outbox(ticket, list(_triggers(ticket, rows)), actor)
-
-
-def for_opened(ticket: Ticket, actor: Actor) -> list[OutboxMessage]:
-    """The outbox rows for a new ticket: the customer's confirmation, the handler's news."""
-    trigger = Trigger("opened", f"ticket:{ticket.id}:opened", _message_payload(ticket.issue_about))
-    return _outbox(ticket, [trigger], actor)
-
-
-def _triggers(ticket: Ticket, rows: Sequence[Message | Event]) -> Iterable[Trigger]:
-    for row in rows:
-        if isinstance(row, Message):
-            key = f"message:{row.id}"
-            payload = _message_payload(row.body, author=row.author_name)
-            if row.internal:
-                yield Trigger("internal_note", key, payload)
-            elif row.author_role is Role.CUSTOMER:
-                yield Trigger("customer_replied", key, payload)
-            else:
-                yield Trigger("staff_replied", key, payload)
-        elif not row.internal:
-            key = f"event:{row.id}"
-            payload = {"actor": row.actor_name, "reason": row.detail}
-            if row.kind is EventKind.STATUS_CHANGED and row.to_value in (
-                Status.WAITING_FOR_CUSTOMER,
-                Status.RESOLVED,
-            ):
-                yield Trigger(str(row.to_value), key, payload)
-            elif row.kind in (
-                EventKind.REROUTED,
-                EventKind.HANDED_BACK,
-                EventKind.ESCALATED,
-                EventKind.EMERGENCY_RAISED,
-                EventKind.EMERGENCY_DOWNGRADED,
-                EventKind.REMINDED,
-            ):
-                if row.kind is EventKind.ESCALATED:
-                    payload["reason"] = ticket.escalation_reason
-                yield Trigger(row.kind.value, key, payload)
-
-
-def _message_payload(body: str, author: str | None = None) -> dict[str, Any]:
-    return {"body": body, "author": author}
-
-
-def _outbox(ticket: Ticket, triggers: list[Trigger], actor: Actor | None) -> list[OutboxMessage]:
-    rows: list[OutboxMessage] = []
-    if not triggers:
-        return rows
-    watchers = list(support.session.scalars(select(Watcher).where(Watcher.ticket_id == ticket.id)))
-    site = _site_url(ticket.tenant_id)
-    actor_email = (actor.email or "").strip().lower() if actor else ""
-    for trigger in triggers:
-        seen: set[str] = set()
-        for rule in RULES:
-            if rule.trigger != trigger.name:
-                continue
-            for recipient in _recipients(ticket, rule.audience, watchers):
-                email = recipient.email.strip().lower()
-                if not email or email in seen or (not rule.to_actor and email == actor_email):
+def tell(
+    ticket: Ticket, rows: Sequence[Message | Event], actor: Actor | None, *, new: bool
+) -> Told:
+    """The signals and the outbox rows for the ``rows`` a change wrote (flushed, so they have
+    ids), and the watchers who can no longer see the ticket. ``new``: the change opened it."""
+    heard = [(row, HEARD[happening_of(row)]) for row in rows]
+    announcements = [
+        signals.Announcement(entry.signal, signals.arguments(ticket, row, actor))
+        for row, entry in heard
+    ]
+    watchers = [] if new else _watchers(ticket)
+    audiences = {tell.audience for _, entry in heard for tell in entry.tells}
+    members = {audience: list(_members(ticket, audience, watchers)) for audience in audiences}
+    as_recipients = {watcher.id: _as_recipient(watcher) for watcher in watchers}
+    seeing = _who_sees(ticket, [*as_recipients.values(), *_flat(members)])
+    lost = [watcher for watcher in watchers if as_recipients[watcher.id] not in seeing]
+    letters: dict[str, tuple[Recipient, Notification, Message | Event]] = {}
+    acting = _address_key(actor.email if actor else None)
+    for row, entry in heard:
+        for told in entry.tells:
+            for recipient in members[told.audience]:
+                key = _address_key(recipient.email)
+                if recipient not in seeing or not key or (key == acting and not told.to_actor):
                     continue
-                seen.add(email)
-                rows.append(
-                    OutboxMessage(
-                        tenant_id=ticket.tenant_id,
-                        ticket_id=ticket.id,
-                        event_key=trigger.event_key,
-                        notification=rule.notification,
-                        recipient=recipient.email.strip(),
-                        recipient_name=recipient.name,
-                        locale=recipient.locale,
-                        payload={
-                            **_ticket_payload(ticket, site, recipient.area),
-                            **trigger.payload,
-                        },
-                    )
-                )
-    return rows
+                if row.internal and not access.reads_internal(recipient.role):
+                    continue
+                earlier = letters.get(key)
+                if earlier is None or told.notification.rank > earlier[1].rank:
+                    letters[key] = (recipient, told.notification, row)
+    outbox = [
+        _outbox_row(ticket, rows, recipient, notification, row)
+        for recipient, notification, row in letters.values()
+    ]
+    return Told(outbox, announcements, lost)
 
 
-def _recipients(ticket: Ticket, audience: Audience, watchers: list[Watcher]) -> list[Recipient]:
-    default_locale = str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
-    host = support.host
-    found: list[Recipient] = []
+def _watchers(ticket: Ticket) -> list[Watcher]:
+    query = select(Watcher).where(Watcher.ticket_id == ticket.id).order_by(Watcher.id)
+    return list(support.session.scalars(query))
+
+
+def _members(
+    ticket: Ticket, audience: Audience, watchers: Sequence[Watcher]
+) -> Iterable[Recipient]:
+    """Everyone ``audience`` names for ``ticket``, before the access rules are asked."""
     if audience is Audience.CUSTOMER:
         if ticket.requester_email:
-            found.append(
-                Recipient(
-                    ticket.requester_email,
-                    ticket.requester_name,
-                    ticket.requester_locale or default_locale,
-                    Role.CUSTOMER,
-                )
+            yield Recipient(
+                ticket.requester_email,
+                ticket.requester_name,
+                ticket.requester_locale,
+                Role.CUSTOMER,
+                Actor(
+                    user_id=ticket.requester_user_id,
+                    name=ticket.requester_name,
+                    customer_id=ticket.customer_id,
+                    organisation_id=ticket.organisation_id,
+                ),
             )
-        found += [
-            Recipient(w.email, w.name, w.locale or default_locale, Role.CUSTOMER)
-            for w in watchers
-            if w.email and w.role is Role.CUSTOMER
-        ]
-    if audience in (Audience.HANDLER, Audience.OPERATOR):
-        if (
-            audience is Audience.HANDLER
-            and ticket.handler is Handler.PROVIDER
-            and ticket.provider_id
-        ):
-            provider = host.provider(ticket.tenant_id, ticket.provider_id)
-            if provider is not None:
-                found += [
-                    Recipient(
-                        email, provider.name, provider.locale or default_locale, Role.PROVIDER
-                    )
-                    for email in provider.notification_emails
-                ]
-        else:
-            contact = host.operator_contact(ticket.tenant_id)
-            found += [
-                Recipient(email, None, contact.locale or default_locale, Role.OPERATOR)
-                for email in contact.emails
-            ]
+        yield from (_as_recipient(w) for w in watchers if w.role is Role.CUSTOMER)
+        return
+    if audience is Audience.HANDLER and ticket.handler is Handler.PROVIDER:
+        yield from _provider_addresses(ticket)
+    elif audience in (Audience.HANDLER, Audience.OPERATOR):
+        yield from _operator_addresses(ticket)
     if audience in (Audience.HANDLER, Audience.STAFF_WATCHERS):
-        found += [
-            Recipient(w.email, w.name, w.locale or default_locale, w.role)
-            for w in watchers
-            if w.email and w.role in (Role.PROVIDER, Role.OPERATOR)
-        ]
-    return found
+        yield from (_as_recipient(w) for w in watchers if w.role is not Role.CUSTOMER)
 
 
-def _site_url(tenant_id: str) -> str | None:
-    url = support.host.site_url(tenant_id)
-    if url is None and has_request_context():
-        url = request.url_root
-    return url.rstrip("/") if url else None
+def _provider_addresses(ticket: Ticket) -> Iterable[Recipient]:
+    if ticket.provider_id is None:
+        return
+    provider = support.host.provider(ticket.tenant_id, ticket.provider_id)
+    if provider is None:
+        return
+    actor = Actor(
+        user_id=f"provider:{provider.id}", name=provider.name, provider_ids=frozenset({provider.id})
+    )
+    for email in provider.notification_emails:
+        yield Recipient(email, provider.name, provider.locale, Role.PROVIDER, actor)
+
+
+def _operator_addresses(ticket: Ticket) -> Iterable[Recipient]:
+    contact = support.host.operator_contact(ticket.tenant_id)
+    actor = Actor(user_id="operator", name="operator", is_operator=True)
+    for email in contact.emails:
+        yield Recipient(email, None, contact.locale, Role.OPERATOR, actor)
+
+
+def _as_recipient(watcher: Watcher) -> Recipient:
+    return Recipient(watcher.email or "", watcher.name, watcher.locale, watcher.role, watcher.actor)
+
+
+def _flat(members: dict[Audience, list[Recipient]]) -> Iterable[Recipient]:
+    for recipients in members.values():
+        yield from recipients
+
+
+def _who_sees(ticket: Ticket, candidates: Iterable[Recipient]) -> set[Recipient]:
+    """Those of ``candidates`` who see the ticket now, in one statement."""
+    people = list(dict.fromkeys(candidates))
+    if not people:
+        return set()
+    query = access.who_sees(ticket, [(person.actor, person.role) for person in people])
+    positions = {int(position) for position in support.session.scalars(query)}
+    return {person for position, person in enumerate(people) if position in positions}
+
+
+def _address_key(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+#: an address the module can send to: one @, a dot after it, no spaces or separators
+_ADDRESS = re.compile(r'[^@\s<>,;"]+@[^@\s<>,;"]+\.[^@\s<>,;"]+')
+
+
+def is_address(email: str) -> bool:
+    return email.isprintable() and _ADDRESS.fullmatch(email) is not None
+
+
+def _outbox_row(
+    ticket: Ticket,
+    rows: Sequence[Message | Event],
+    recipient: Recipient,
+    notification: Notification,
+    row: Message | Event,
+) -> OutboxMessage:
+    email = recipient.email.strip()
+    first = rows[0]
+    outbox = OutboxMessage(
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        event_key=f"{'message' if isinstance(first, Message) else 'event'}:{first.id}",
+        notification=notification.value,
+        recipient=email[:320],
+        recipient_name=one_line(recipient.name)[:200] if recipient.name else None,
+        locale=normalise_locale(recipient.locale),
+        payload=_payload(ticket, rows, recipient, row),
+    )
+    if not is_address(email):
+        outbox.status = Delivery.FAILED
+        outbox.last_error = f"not an e-mail address: {email!r}"[:1000]
+    return outbox
+
+
+def _payload(
+    ticket: Ticket, rows: Sequence[Message | Event], recipient: Recipient, row: Message | Event
+) -> dict[str, Any]:
+    """What the e-mail says: the ticket, what happened, and the change's message that the
+    recipient may read (or, for a new ticket, its description)."""
+    payload = _ticket_payload(ticket, recipient.role)
+    if isinstance(row, Event):
+        payload["actor"] = row.actor_name
+        payload["reason"] = (
+            ticket.escalation_reason if row.kind is EventKind.ESCALATED else row.detail
+        )
+    readable = [
+        m
+        for m in rows
+        if isinstance(m, Message) and (not m.internal or access.reads_internal(recipient.role))
+    ]
+    if readable:
+        payload["body"], payload["author"] = readable[0].body, readable[0].author_name
+    elif isinstance(row, Event) and row.kind in (
+        EventKind.OPENED,
+        EventKind.REROUTED,
+        EventKind.HANDED_BACK,
+    ):
+        payload["body"] = ticket.issue_about
+    return payload
+
+
+#: events that hand a ticket to someone new, whose e-mail carries what the customer wrote
+_BRINGS_THE_DESCRIPTION = frozenset({EventKind.OPENED, EventKind.REROUTED, EventKind.HANDED_BACK})
+
+
+def one_line(text: str) -> str:
+    """A header value: no line breaks (they would end the header, or let user text add one)."""
+    # only line breaks: a language's no-break spaces (French "ticket : …") stay
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 _TICKET_ENDPOINTS = {
@@ -242,10 +454,12 @@ _TICKET_ENDPOINTS = {
 }
 
 
-def _ticket_payload(ticket: Ticket, site: str | None, area: Role) -> dict[str, Any]:
-    # a path built from the URL map itself: no request is needed (workers, commands)
+def _ticket_payload(ticket: Ticket, area: Role) -> dict[str, Any]:
+    # a path built from the URL map itself: no request is needed (workers, commands), and
+    # the site comes from the host or the configuration only, never from a request's Host
     adapter = current_app.url_map.bind("", script_name="/")
     path = adapter.build(_TICKET_ENDPOINTS[area], {"number": ticket.number})
+    site = support.host.site_url(ticket.tenant_id)
     return {
         "number": ticket.number,
         "subject": ticket.subject,
@@ -255,5 +469,5 @@ def _ticket_payload(ticket: Ticket, site: str | None, area: Role) -> dict[str, A
         "status": ticket.status.value,
         "priority": ticket.priority.value,
         "requester": ticket.requester_name,
-        "link": f"{site}{path}" if site else None,
+        "link": f"{site.rstrip('/')}{path}" if site else None,
     }

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from . import signals
+from .changes import Change, commit
 from .clock import now
 from .host import Actor, Person
 from .i18n import lazy_gettext
-from .models import Event, EventKind, Share, Ticket, Watcher
+from .models import EventKind, Share, Ticket, Watcher
 from .schemas import InvalidInput
 from .state import support
 from .tickets import ticket_in_scope
-from .transaction import after_commit, use_case
+from .transaction import use_case
 from .workflow import NotAllowed, Role
 
 ORGANISATION = "organisation"
@@ -75,23 +75,12 @@ def _owned(tenant_id: str, actor: Actor, number: int) -> Ticket:
 def _record(
     ticket: Ticket, actor: Actor, kind: EventKind, to_value: str, to_name: str | None
 ) -> None:
-    event = Event(
-        tenant_id=ticket.tenant_id,
-        ticket_id=ticket.id,
-        kind=kind,
-        actor_user_id=actor.user_id,
-        actor_name=actor.name,
-        actor_role=Role.CUSTOMER,
-        to_value=to_value,
-        to_name=to_name,
-        created_at=now(),
-    )
-    session = support.session
-    session.add(event)
-    session.flush()
-    announced = signals.pending(ticket, [event], actor)
-    session.commit()
-    after_commit(announced, [])
+    """Write a change of who sees the ticket: its event, and the end of watching for whoever
+    no longer sees it."""
+    tenant_id = ticket.tenant_id
+    change = Change(ticket, actor, Role.CUSTOMER, now(), support.flags(tenant_id))
+    change.event(kind, to_value=to_value, to_name=to_name)
+    commit(change)
 
 
 @use_case
@@ -179,6 +168,9 @@ def watch(tenant_id: str, actor: Actor, role: Role, number: int, watching: bool)
                 email=actor.email,
                 locale=actor.locale,
                 role=role,
+                customer_id=actor.customer_id,
+                organisation_id=actor.organisation_id,
+                provider_ids=" ".join(sorted(actor.provider_ids)) or None,
                 created_at=now(),
             )
         )

@@ -10,14 +10,13 @@ or None for the module itself); event signals pass ``event`` (an :class:`EventIn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from blinker import NamedSignal, Namespace
 
 from .host import Actor
-from .models import Event, EventKind, Message, Ticket
+from .models import Event, Message, Ticket
 
 _signals = Namespace()
 
@@ -53,26 +52,12 @@ emergency_downgraded = _signals.signal("marketplace-support-emergency-downgraded
 #: event: to_value "organisation" or a user id)
 ticket_shared = _signals.signal("marketplace-support-ticket-shared")
 ticket_unshared = _signals.signal("marketplace-support-ticket-unshared")
+#: The customer was reminded that the ticket waits for their answer. (ticket, actor: None,
+#: event)
+ticket_reminded = _signals.signal("marketplace-support-ticket-reminded")
 #: A notification could not be delivered and will not be tried again. (tenant_id,
 #: recipient, notification, error)
 notification_failed = _signals.signal("marketplace-support-notification-failed")
-
-_BY_EVENT = {
-    EventKind.ROUTED: ticket_routed,
-    EventKind.REROUTED: ticket_rerouted,
-    EventKind.ESCALATED: ticket_escalated,
-    EventKind.TAKEN_OVER: ticket_taken_over,
-    EventKind.HANDED_BACK: ticket_handed_back,
-    EventKind.ASSIGNED: ticket_assigned,
-    EventKind.STATUS_CHANGED: status_changed,
-    EventKind.PRIORITY_CHANGED: priority_changed,
-    EventKind.MARKED_DUPLICATE: ticket_marked_duplicate,
-    EventKind.EMERGENCY_RAISED: emergency_raised,
-    EventKind.EMERGENCY_CONFIRMED: emergency_confirmed,
-    EventKind.EMERGENCY_DOWNGRADED: emergency_downgraded,
-    EventKind.SHARED: ticket_shared,
-    EventKind.UNSHARED: ticket_unshared,
-}
 
 
 @dataclass(frozen=True)
@@ -132,28 +117,16 @@ class Announcement:
         self.signal.send(app, **self.arguments)
 
 
-def pending(
-    ticket: Ticket, rows: Sequence[Message | Event], actor: Actor | None, *, opened: bool = False
-) -> list[Announcement]:
-    """What to announce once the change of ``rows`` is committed. Built before the commit, so
-    the values are those the change wrote."""
-    info = ticket_info(ticket)
-    found: list[Announcement] = []
-    if opened:
-        found.append(Announcement(ticket_opened, {"ticket": info, "actor": actor}))
-    for row in rows:
-        if isinstance(row, Message):
-            message = MessageInfo(
-                row.id, row.author_name, row.author_role.value, row.body, row.internal
-            )
-            found.append(
-                Announcement(message_posted, {"ticket": info, "actor": actor, "message": message})
-            )
-        elif row.kind in _BY_EVENT:
-            event = EventInfo(
-                row.kind.value, row.from_value, row.to_value, row.to_name, row.detail, row.internal
-            )
-            found.append(
-                Announcement(_BY_EVENT[row.kind], {"ticket": info, "actor": actor, "event": event})
-            )
+def arguments(ticket: Ticket, row: Message | Event, actor: Actor | None) -> dict[str, Any]:
+    """A signal's arguments for one committed row. Built before the commit, so the values are
+    those the change wrote."""
+    found: dict[str, Any] = {"ticket": ticket_info(ticket), "actor": actor}
+    if isinstance(row, Message):
+        found["message"] = MessageInfo(
+            row.id, row.author_name, row.author_role.value, row.body, row.internal
+        )
+    else:
+        found["event"] = EventInfo(
+            row.kind.value, row.from_value, row.to_value, row.to_name, row.detail, row.internal
+        )
     return found

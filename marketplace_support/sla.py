@@ -15,14 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from .business_hours import BusinessHours
-from .host import Targets
+from .host import DEFAULT_SLA_TARGETS, Targets
 from .models import Ticket
 from .priorities import Priority
 from .state import support
-from .workflow import Handler, Status
-
-#: statuses in which the clocks run
-RUNNING = frozenset({Status.OPEN, Status.IN_PROGRESS})
+from .workflow import RUNNING, Handler, Status
 
 
 def targets(tenant_id: str, service_plan: str | None, priority: Priority) -> Targets:
@@ -30,21 +27,25 @@ def targets(tenant_id: str, service_plan: str | None, priority: Priority) -> Tar
 
     A lower priority never gets a shorter target than a higher one: each target is at least
     the longest target of the priorities above it, whatever the host's table says. A priority
-    the host's table leaves out takes the targets of the next one above it.
-
-    Raises:
-        RuntimeError: the host's table has no target for urgent tickets.
+    the host's table leaves out takes the targets of those above it (or, with none above, the
+    shortest below it); an empty table gives the seed's defaults.
     """
     table = {
         Priority(key): value
         for key, value in support.host.sla_targets(tenant_id, service_plan).items()
     }
-    if Priority.URGENT not in table:
-        raise RuntimeError("HostAdapter.sla_targets() must give targets for 'urgent' tickets")
-    chosen = [table[p] for p in Priority if p.rank >= priority.rank and p in table]
+    if not table:
+        table = {Priority(key): Targets(**hours) for key, hours in DEFAULT_SLA_TARGETS.items()}
+    above = [table[p] for p in Priority if p.rank >= priority.rank and p in table]
+    if not above:
+        below = list(table.values())
+        return Targets(
+            first_response=min(t.first_response for t in below),
+            resolution=min(t.resolution for t in below),
+        )
     return Targets(
-        first_response=max(t.first_response for t in chosen),
-        resolution=max(t.resolution for t in chosen),
+        first_response=max(t.first_response for t in above),
+        resolution=max(t.resolution for t in above),
     )
 
 

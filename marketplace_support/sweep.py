@@ -6,6 +6,9 @@
   for them ``Flags.auto_resolve_days`` later;
 - a resolved ticket closes after ``Flags.auto_close_days``.
 
+Each is a system action of the workflow table (``Role.SYSTEM``), fired through
+``actions.act`` like anyone's: checked, recorded, announced and notified the same way.
+
 Escalations go out only while the tenant's team works, reminders only within the tenant's
 business hours. Every action is claimed with a guarded ``UPDATE`` (the ticket must still be in
 the state that calls for it), so sweeps running at once on several machines do each action
@@ -14,7 +17,6 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,11 +24,9 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from . import actions, clock
-from .actions import Change
-from .models import EventKind, Ticket
-from .sla import RUNNING
+from .models import Ticket
 from .state import support
-from .workflow import Handler, Status
+from .workflow import RUNNING, Action, Handler, NotAllowed, Role, Status
 
 #: how many tickets of each kind one sweep handles (the next sweep takes the rest)
 BATCH = 200
@@ -63,7 +63,11 @@ def sweep() -> SweepReport:
         open_now = office.is_open(now)
         if open_now:  # escalations and reminders go out within business hours only
             report.escalated += _each(
-                tenant_id, now, _missed_first_response(now), Ticket.sla_escalated_at, _escalate
+                tenant_id,
+                now,
+                _missed_first_response(now),
+                Ticket.sla_escalated_at,
+                Action.ESCALATE_OVERDUE,
             )
             waited = now - timedelta(days=flags.reminder_days)
             report.reminded += _each(
@@ -75,7 +79,7 @@ def sweep() -> SweepReport:
                     Ticket.reminded_at.is_(None),
                 ),
                 Ticket.reminded_at,
-                _remind,
+                Action.REMIND,
             )
         given_up = now - timedelta(days=flags.reminder_days + flags.auto_resolve_days)
         report.resolved += _each(
@@ -87,7 +91,7 @@ def sweep() -> SweepReport:
                 Ticket.reminded_at.is_not(None),
             ),
             None,
-            _resolve,
+            Action.AUTO_RESOLVE,
         )
         report.closed += _each(
             tenant_id,
@@ -97,7 +101,7 @@ def sweep() -> SweepReport:
                 Ticket.resolved_at <= now - timedelta(days=flags.auto_close_days),
             ),
             None,
-            _close,
+            Action.AUTO_CLOSE,
         )
     return report
 
@@ -118,13 +122,14 @@ def _each(
     now: datetime,
     due: ColumnElement[bool],
     mark: InstrumentedAttribute[datetime | None] | None,
-    apply: Callable[[Change], None],
+    action: Action,
 ) -> list[int]:
-    """Claim and handle the tickets of ``tenant_id`` matching ``due``, one transaction each."""
+    """Claim the tickets of ``tenant_id`` matching ``due`` and fire ``action`` on each, one
+    transaction each."""
     session = support.session
-    ids = list(
-        session.scalars(
-            select(Ticket.id)
+    found = list(
+        session.execute(
+            select(Ticket.id, Ticket.number)
             .where(Ticket.tenant_id == tenant_id, due)
             .order_by(Ticket.id)
             .limit(BATCH)
@@ -132,9 +137,9 @@ def _each(
     )
     session.rollback()
     done = []
-    for ticket_id in ids:
+    for ticket_id, number in found:
         # the claim: only one sweep finds the ticket still in the state that calls for this
-        # (a status guard claims by itself: the change below moves the ticket out of ``due``)
+        # (a status guard claims by itself: the action moves the ticket out of ``due``)
         values: dict[str, object] = {"updated_at": Ticket.updated_at}
         if mark is not None:
             values = {mark.key: now}
@@ -147,28 +152,9 @@ def _each(
         if getattr(claimed, "rowcount", 0) != 1:
             session.rollback()
             continue
-        ticket = session.get(Ticket, ticket_id, populate_existing=True, with_for_update=True)
-        assert ticket is not None
-        actions.system_change(ticket, apply, now, support.flags(tenant_id))
+        try:
+            actions.act(tenant_id, None, Role.SYSTEM, number, action, {})
+        except NotAllowed:  # the table says no (the ticket changed): nothing is written
+            continue
         done.append(ticket_id)
     return done
-
-
-def _escalate(change: Change) -> None:
-    ticket = change.ticket
-    ticket.escalated_at = change.moment
-    # no reason of a person: pages and e-mails say why in the reader's language
-    ticket.escalation_reason = None
-    change.event(EventKind.ESCALATED, detail="first_response_missed")
-
-
-def _remind(change: Change) -> None:
-    change.event(EventKind.REMINDED)
-
-
-def _resolve(change: Change) -> None:
-    change.set_status(Status.RESOLVED, "auto_resolved")
-
-
-def _close(change: Change) -> None:
-    change.set_status(Status.CLOSED, "auto_closed")

@@ -18,7 +18,8 @@ from flask_babel import get_locale
 from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from . import access, attachments, notifications, pagination, signals, sla, workflow
+from . import access, attachments, pagination, sla, workflow
+from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
@@ -27,7 +28,7 @@ from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
 from .state import support
-from .transaction import after_commit, store_once, use_case
+from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
 
 # -- opening ----------------------------------------------------------------------------------
@@ -124,40 +125,18 @@ def open_ticket(
     )
 
     sla.start(ticket, moment)
+    change = Change(ticket, actor, Role.CUSTOMER, moment, flags, files=files, new=True)
+    change.event(EventKind.OPENED)
+    change.event(
+        EventKind.ROUTED,
+        by_system=True,
+        to_value=route.handler.value,
+        to_name=route.provider_name,
+        detail=route.reason.value,
+    )
     key = data["submission_key"]
-    announced: list[signals.Announcement] = []
-    outbox_ids: list[int] = []
-    with attachments.storing(files, tenant_id, actor.user_id) as stored:
-
-        def write() -> None:
-            session.add(ticket)
-            session.flush()  # the events and files need the ticket's id
-            for row in stored.rows:
-                row.ticket_id = ticket.id
-            routed = _event(
-                ticket,
-                None,
-                Role.SYSTEM,
-                EventKind.ROUTED,
-                moment,
-                to_value=route.handler.value,
-                to_name=route.provider_name,
-                detail=route.reason.value,
-            )
-            opened = _event(ticket, actor, Role.CUSTOMER, EventKind.OPENED, moment)
-            session.add_all([opened, routed, *stored.rows])
-            outbox = notifications.for_opened(ticket, actor)
-            session.add_all(outbox)
-            session.flush()
-            outbox_ids[:] = [row.id for row in outbox]
-            announced[:] = signals.pending(ticket, [routed], actor, opened=True)
-
-        earlier = store_once(write, lambda: _ticket_by_submission(tenant_id, actor, key))
-        if earlier is not None:
-            stored.discard()
-            return Opened(earlier, created=False)
-    after_commit(announced, outbox_ids)
-    return Opened(ticket, created=True)
+    committed = commit(change, lambda: _ticket_by_submission(tenant_id, actor, key))
+    return Opened(committed.ticket, created=committed.created)
 
 
 def _checked_order(
@@ -182,26 +161,6 @@ def _checked_order(
 def _ticket_by_submission(tenant_id: str, actor: Actor, key: str) -> Ticket | None:
     query = access.tickets(tenant_id, actor, Role.CUSTOMER).where(Ticket.submission_key == key)
     return support.session.scalars(query).one_or_none()
-
-
-def _event(
-    ticket: Ticket,
-    actor: Actor | None,
-    role: Role,
-    kind: EventKind,
-    moment: datetime,
-    **values: Any,
-) -> Event:
-    return Event(
-        tenant_id=ticket.tenant_id,
-        ticket_id=ticket.id,
-        kind=kind,
-        actor_user_id=actor.user_id if actor else None,
-        actor_name=actor.name if actor else None,
-        actor_role=role,
-        created_at=moment,
-        **values,
-    )
 
 
 @dataclass(frozen=True)
@@ -235,7 +194,7 @@ def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> N
 
 
 def ticket_in_scope(
-    tenant_id: str, actor: Actor, role: Role, number: int, *, for_update: bool = False
+    tenant_id: str, actor: Actor | None, role: Role, number: int, *, for_update: bool = False
 ) -> Ticket:
     """Ticket ``number`` if ``actor`` may see it as ``role``.
 
@@ -248,11 +207,11 @@ def ticket_in_scope(
 
 
 def _in_scope_or_none(
-    tenant_id: str, actor: Actor, role: Role, number: int, *, for_update: bool = False
+    tenant_id: str, actor: Actor | None, role: Role, number: int, *, for_update: bool = False
 ) -> Ticket | None:
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # the row as it is now, held until the change commits
+        query = query.with_for_update().execution_options(populate_existing=True)
     return support.session.scalars(query).one_or_none()
 
 

@@ -9,8 +9,8 @@ set. The service layer asks :func:`check` before it changes anything; pages ask
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -96,6 +96,11 @@ class Action(enum.StrEnum):
     RAISE_EMERGENCY = "raise_emergency"
     CONFIRM_EMERGENCY = "confirm_emergency"
     DOWNGRADE_EMERGENCY = "downgrade_emergency"
+    # what the module does by itself (the sweep), never offered to a person
+    ESCALATE_OVERDUE = "escalate_overdue"
+    REMIND = "remind"
+    AUTO_RESOLVE = "auto_resolve"
+    AUTO_CLOSE = "auto_close"
 
     @property
     def label(self) -> str:
@@ -126,6 +131,10 @@ _DONE_LABELS = {
     Action.RAISE_EMERGENCY: lazy_gettext("The emergency was reported."),
     Action.CONFIRM_EMERGENCY: lazy_gettext("The emergency is confirmed."),
     Action.DOWNGRADE_EMERGENCY: lazy_gettext("The customer reads that this is not an emergency."),
+    Action.ESCALATE_OVERDUE: lazy_gettext("The ticket was escalated to the marketplace."),
+    Action.REMIND: lazy_gettext("Reminder to the customer"),
+    Action.AUTO_RESOLVE: lazy_gettext("The ticket is resolved."),
+    Action.AUTO_CLOSE: lazy_gettext("The ticket is closed."),
 }
 
 _ACTION_LABELS = {
@@ -146,6 +155,10 @@ _ACTION_LABELS = {
     Action.RAISE_EMERGENCY: lazy_gettext("Report an emergency"),
     Action.CONFIRM_EMERGENCY: lazy_gettext("Confirm emergency"),
     Action.DOWNGRADE_EMERGENCY: lazy_gettext("Not an emergency"),
+    Action.ESCALATE_OVERDUE: lazy_gettext("Escalate to the marketplace"),
+    Action.REMIND: lazy_gettext("Reminder to the customer"),
+    Action.AUTO_RESOLVE: lazy_gettext("Mark as resolved"),
+    Action.AUTO_CLOSE: lazy_gettext("Close"),
 }
 
 
@@ -186,6 +199,14 @@ class Rule:
     #: what to tell someone who tries it from another status, where a general message is
     #: not enough
     wrong_status: str | None = None
+    #: where the action's message moves the ticket, by the role of who writes it
+    moves: Mapping[Role, Mapping[Status, Status]] = field(default_factory=dict)
+
+    def moved(self, role: Role, status: Status) -> Status:
+        """The status a ticket in ``status`` has after ``role`` fired this action."""
+        if self.target is not None:
+            return self.target
+        return self.moves.get(role, {}).get(status, status)
 
 
 def _customer_may_resolve(
@@ -259,7 +280,10 @@ _PROVIDER = frozenset({Role.PROVIDER})
 _OPERATOR = frozenset({Role.OPERATOR})
 _STAFF = frozenset({Role.PROVIDER, Role.OPERATOR})
 _EVERYONE = frozenset({Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR})
+_SYSTEM = frozenset({Role.SYSTEM})
 _ACTIVE = ACTIVE_STATUSES
+#: statuses in which the response-target clocks run
+RUNNING = frozenset({Status.OPEN, Status.IN_PROGRESS})
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -269,6 +293,13 @@ RULES: tuple[Rule, ...] = (
         wrong_status=lazy_gettext(
             "This ticket is resolved or closed. Reopen it to add information."
         ),
+        # a message puts the ticket in the other party's court: the customer's answer to a
+        # question goes back to the handler; the handler's first answer starts the work
+        moves={
+            Role.CUSTOMER: {Status.WAITING_FOR_CUSTOMER: Status.OPEN},
+            Role.PROVIDER: {Status.OPEN: Status.IN_PROGRESS},
+            Role.OPERATOR: {Status.OPEN: Status.IN_PROGRESS},
+        },
     ),
     # notes help whoever works the ticket, also after it is done or taken over
     Rule(Action.NOTE, _STAFF, ALL_STATUSES, handler_only=False),
@@ -297,13 +328,19 @@ RULES: tuple[Rule, ...] = (
     Rule(Action.RAISE_EMERGENCY, _CUSTOMER, _ACTIVE, conditions=(_emergencies_allowed,)),
     Rule(Action.CONFIRM_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_raised,)),
     Rule(Action.DOWNGRADE_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_standing,)),
+    # the sweep (``sweep.py`` picks the tickets whose time has come)
+    Rule(
+        Action.ESCALATE_OVERDUE,
+        _SYSTEM,
+        RUNNING,
+        conditions=(_handled_by_provider, _not_escalated),
+    ),
+    Rule(Action.REMIND, _SYSTEM, frozenset({Status.WAITING_FOR_CUSTOMER})),
+    Rule(Action.AUTO_RESOLVE, _SYSTEM, frozenset({Status.WAITING_FOR_CUSTOMER}), Status.RESOLVED),
+    Rule(Action.AUTO_CLOSE, _SYSTEM, frozenset({Status.RESOLVED}), Status.CLOSED),
 )
 
 RULE_OF = {rule.action: rule for rule in RULES}
-
-#: A customer's message moves the ticket: an answer to a question puts it back in the
-#: handler's court.
-CUSTOMER_MESSAGE_MOVES = {Status.WAITING_FOR_CUSTOMER: Status.OPEN}
 
 
 def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: datetime) -> Rule:

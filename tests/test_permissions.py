@@ -1,7 +1,8 @@
 """Who may fire which action on which ticket, generated from the workflow table.
 
-Every rule of ``workflow.RULES`` is fired by a customer, a provider's staff member and an
-operator, on a ticket that is theirs to see and on tickets that are not, with the ticket put in
+Every rule of ``workflow.RULES`` is fired by a customer, a provider's staff member, an
+operator and the module itself (``Role.SYSTEM``: the sweep's escalation, reminder, automatic
+resolving and closing are rows of the table too), on a ticket that is theirs to see and on tickets that are not, with the ticket put in
 a state where the rule's statuses and conditions hold. A new rule is covered without touching
 this file; a new action fails until :data:`FORMS` says what its form holds.
 """
@@ -42,8 +43,8 @@ from .host import FakeHost, Marketplace
 #: Every tenant takes emergency reports, so that rule's condition can hold.
 FLAGS = Flags(emergencies_allowed=True)
 
-#: Who acts in each role (all in tenant t1).
-ACTING = {Role.CUSTOMER: "alice", Role.PROVIDER: "pete", Role.OPERATOR: "olive"}
+#: Who acts in each role (all in tenant t1); the module itself (the sweep) is no one.
+ACTING = {Role.CUSTOMER: "alice", Role.PROVIDER: "pete", Role.OPERATOR: "olive", Role.SYSTEM: None}
 
 
 class Ownership(enum.StrEnum):
@@ -59,6 +60,7 @@ OWNERSHIPS = {
     Role.CUSTOMER: (Ownership.OWN, Ownership.OTHER_PARTY, Ownership.OTHER_TENANT),
     Role.PROVIDER: (Ownership.OWN, Ownership.OTHER_PARTY, Ownership.OTHER_TENANT),
     Role.OPERATOR: (Ownership.OWN, Ownership.OTHER_TENANT),
+    Role.SYSTEM: (Ownership.OWN, Ownership.OTHER_TENANT),
 }
 
 #: The tickets the tests open, in order: (tenant, customer, order). Numbers run per tenant.
@@ -129,7 +131,7 @@ class Target:
     provider_id: str | None
     handler: Handler
     priority: Priority
-    actor_id: str
+    actor_id: str | None
     host: FakeHost
     numbers_in_tenant: tuple[int, ...]
 
@@ -191,6 +193,10 @@ FORMS: dict[Action, Callable[[Target], dict[str, str]]] = {
     Action.RAISE_EMERGENCY: lambda target: {"explanation": "Everything is down since 9:00."},
     Action.CONFIRM_EMERGENCY: _no_fields,
     Action.DOWNGRADE_EMERGENCY: lambda target: {"reason": "Only one page is slow."},
+    Action.ESCALATE_OVERDUE: _no_fields,
+    Action.REMIND: _no_fields,
+    Action.AUTO_RESOLVE: _no_fields,
+    Action.AUTO_CLOSE: _no_fields,
 }
 
 
@@ -241,7 +247,7 @@ class Desk:
             ticket.closed_at = state.resolved_at if state.status is Status.CLOSED else None
             support.session.commit()
 
-    def target(self, tenant_id: str, number: int, actor_id: str) -> Target:
+    def target(self, tenant_id: str, number: int, actor_id: str | None) -> Target:
         with self.app.app_context():
             ticket = self.ticket(tenant_id, number)
             numbers = support.session.scalars(
@@ -276,9 +282,10 @@ class Desk:
         with self.app.app_context():
             return self.ticket(tenant_id, number).status
 
-    def act(self, actor_id: str, role: Role, number: int, action: Action, form: dict) -> Any:
-        """Fire the action as ``actor_id`` in their tenant; the exception it raised, or None."""
-        tenant_id, actor = self.marketplace.actors[actor_id]
+    def act(self, actor_id: str | None, role: Role, number: int, action: Action, form: dict) -> Any:
+        """Fire the action as ``actor_id`` in their tenant (None: as the module itself, in
+        t1); the exception it raised, or None."""
+        tenant_id, actor = self.marketplace.actors[actor_id] if actor_id else ("t1", None)
         with self.app.test_request_context():
             try:
                 actions.act(tenant_id, actor, role, number, action, form)
@@ -306,7 +313,7 @@ def assert_outcome(desk: Desk, refused: Any, before: Any, allowed: bool, rule: R
 CASES = [
     pytest.param(rule, role, ownership, id=f"{rule.action}-{role}-{ownership}")
     for rule in RULES
-    for role in (Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR)
+    for role in (Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR, Role.SYSTEM)
     for ownership in OWNERSHIPS[role]
 ]
 

@@ -41,7 +41,6 @@ from marketplace_support.schemas import InvalidInput
 from marketplace_support.state import support
 from marketplace_support.workflow import (
     ALL_STATUSES,
-    CUSTOMER_MESSAGE_MOVES,
     RULE_OF,
     Action,
     Emergency,
@@ -241,6 +240,11 @@ class SupportDesk(RuleBasedStateMachine):
             Action.RAISE_EMERGENCY: lambda: {"explanation": self.text("public-emergency")},
             Action.CONFIRM_EMERGENCY: dict,
             Action.DOWNGRADE_EMERGENCY: lambda: {"reason": self.text("public-downgrade")},
+            # the sweep's: no person may fire them
+            Action.ESCALATE_OVERDUE: dict,
+            Action.REMIND: dict,
+            Action.AUTO_RESOLVE: dict,
+            Action.AUTO_CLOSE: dict,
         }
         assert set(builders) == set(Action), "a new action needs a form here"
         form = builders[action]()
@@ -272,17 +276,9 @@ class SupportDesk(RuleBasedStateMachine):
 
     def after(self, action: Action, ticket: Model, actor_id: str, role: Role, form: dict) -> Model:
         moment = now()
-        rule = RULE_OF[action]
-        status = ticket.status
-        if rule.target is not None:
-            status = rule.target
-        elif action is Action.REPLY:
-            if role is Role.CUSTOMER:
-                status = CUSTOMER_MESSAGE_MOVES.get(status, status)
-            elif form.get("then") == "wait_for_customer":
-                status = Status.WAITING_FOR_CUSTOMER
-            elif status is Status.OPEN:
-                status = Status.IN_PROGRESS
+        status = RULE_OF[action].moved(role, ticket.status)
+        if form.get("then") == "wait_for_customer":
+            status = RULE_OF[Action.WAIT_FOR_CUSTOMER].moved(role, ticket.status)
         changed = replace(ticket, status=status)
         if status is not ticket.status:
             if status is Status.RESOLVED:

@@ -10,9 +10,10 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access, notifications, outbox, scorecard, sharing, tickets
+from .. import access, outbox, scorecard, sharing, tickets
 from ..clock import now
 from ..i18n import gettext
+from ..notifications import Notification
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import InvalidInput, PeriodSchema, load
@@ -125,7 +126,7 @@ def _notifications() -> ResponseReturnValue:
         "marketplace_support/staff/notifications.html",
         rows=list(rows),
         sent_again=request.args.get("sent_again", type=int),
-        notification_label=lambda key: notifications.LABELS.get(key, key),
+        notification_label=lambda key: Notification(key).label,
     )
 
 

@@ -1,0 +1,198 @@
+"""One change to one ticket, and the one way every change is written.
+
+A use-case (opening a ticket, an action of the workflow, sharing, the sweep) builds a
+:class:`Change`: the ticket as it is to be, the messages and events it adds, the files it
+brings, and the key of the form that sent it. :func:`commit` writes all of it in one
+transaction with the notifications it causes (outbox rows, see ``notifications``), removes the
+watchers who can no longer see the ticket, and after the commit sends the signals and has the
+notifications delivered. When the same form was stored before (a double click, a browser that
+resends, an API client that retries with the same key), nothing is written and the earlier
+result is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from . import attachments, notifications
+from .host import Actor, Flags
+from .models import Attachment, Event, EventKind, Message, Ticket
+from .outbox import deliver_soon
+from .signals import Announcement
+from .state import support
+from .workflow import Role, Status
+
+
+@dataclass
+class Change:
+    """What one use-case does to one ticket, before it is written."""
+
+    ticket: Ticket
+    #: who acts; None when the module acts by itself (the sweep)
+    actor: Actor | None
+    role: Role
+    moment: datetime
+    flags: Flags
+    #: the form's fields, as the schema loaded them
+    data: dict[str, Any] = field(default_factory=dict)
+    #: the messages and events it adds, in order
+    rows: list[Message | Event] = field(default_factory=list)
+    #: files it brings: on its first message, or on the description of a new ticket
+    files: Sequence[attachments.Checked] = ()
+    #: the key of the form that sent it; the same key again stores nothing
+    key: str | None = None
+    #: whether the customer can see that something happened (moves "last activity")
+    visible: bool = True
+    #: a ticket being opened (not in the database yet)
+    new: bool = False
+
+    @property
+    def person(self) -> Actor:
+        """The person acting (effects only people can fire)."""
+        assert self.actor is not None, "the module itself does not fire this action"
+        return self.actor
+
+    @property
+    def messages(self) -> list[Message]:
+        return [row for row in self.rows if isinstance(row, Message)]
+
+    @property
+    def answers_customer(self) -> bool:
+        """Whether staff wrote something the customer can read (a first response)."""
+        return any(
+            not message.internal and message.author_role in (Role.PROVIDER, Role.OPERATOR)
+            for message in self.messages
+        )
+
+    def event(self, kind: EventKind, *, by_system: bool = False, **values: Any) -> Event:
+        """Add an event by the acting person (``by_system``: by the module, as routing)."""
+        actor = None if by_system else self.actor
+        event = Event(
+            tenant_id=self.ticket.tenant_id,
+            ticket_id=self.ticket.id,
+            kind=kind,
+            actor_user_id=actor.user_id if actor else None,
+            actor_name=actor.name if actor else None,
+            actor_role=Role.SYSTEM if by_system else self.role,
+            created_at=self.moment,
+            **values,
+        )
+        self.rows.append(event)
+        return event
+
+    def message(self, body: str, *, internal: bool) -> Message:
+        """Add a message by the acting person; the change's files are attached to the first."""
+        message = Message(
+            tenant_id=self.ticket.tenant_id,
+            ticket_id=self.ticket.id,
+            author_user_id=self.person.user_id,
+            author_name=self.person.name,
+            author_role=self.role,
+            body=body,
+            internal=internal,
+            submission_key=self.key,
+            created_at=self.moment,
+        )
+        self.rows.append(message)
+        return message
+
+    def set_status(self, target: Status, detail: str) -> None:
+        """Move the ticket to ``target`` (nothing when it is there already), with its event."""
+        ticket = self.ticket
+        if ticket.status is target:
+            return
+        self.event(
+            EventKind.STATUS_CHANGED,
+            from_value=ticket.status.value,
+            to_value=target.value,
+            detail=detail,
+        )
+        if not ticket.status.is_active and target.is_active:
+            ticket.reopen_count += 1
+        ticket.status = target
+        if target is Status.RESOLVED:
+            ticket.resolved_at = self.moment
+        elif target is Status.CLOSED:
+            ticket.closed_at = self.moment
+        elif target.is_active:
+            ticket.resolved_at = None
+            ticket.closed_at = None
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a change wrote, or what an earlier submission of the same form had written."""
+
+    ticket: Ticket
+    #: False: the same form was stored before; nothing was written this time
+    created: bool
+    outbox_ids: tuple[int, ...] = ()
+    announcements: tuple[Announcement, ...] = ()
+
+
+def commit(change: Change, earlier: Callable[[], Ticket | None] | None = None) -> Committed:
+    """Write ``change`` with its files and notifications in one transaction; then send its
+    signals and have its notifications delivered.
+
+    ``earlier`` finds what a first submission of the same form stored: when the database
+    says this one was stored already (its unique key), nothing is written and that is
+    returned. Raises whatever the database raises otherwise; nothing is then written and the
+    change's files are removed again.
+    """
+    session = support.session
+    uploader = change.actor.user_id if change.actor else Role.SYSTEM.value
+    with attachments.storing(change.files, change.ticket.tenant_id, uploader) as stored:
+        try:
+            told = _write(change, stored.rows)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            found = earlier() if earlier is not None else None
+            if found is None:
+                raise
+            stored.discard()
+            return Committed(found, created=False)
+    committed = Committed(
+        change.ticket,
+        created=True,
+        outbox_ids=tuple(row.id for row in told.outbox),
+        announcements=tuple(told.announcements),
+    )
+    _announce(committed)
+    return committed
+
+
+def _write(change: Change, files: Sequence[Attachment]) -> notifications.Told:
+    session = support.session
+    ticket = change.ticket
+    if change.new:
+        session.add(ticket)
+        session.flush()  # the rows, files and notifications need the ticket's id
+    for row in change.rows:
+        row.ticket_id = ticket.id
+    session.add_all(change.rows)
+    session.flush()  # the files and notifications need the messages' ids
+    messages = change.messages
+    for file in files:
+        file.ticket_id = ticket.id
+        file.message_id = messages[0].id if messages else None
+    session.add_all(files)
+    told = notifications.tell(ticket, change.rows, change.actor, new=change.new)
+    for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
+        session.delete(watcher)
+    session.add_all(told.outbox)
+    session.flush()  # the outbox rows' ids, for delivery right after the response
+    return told
+
+
+def _announce(committed: Committed) -> None:
+    app = cast(Any, current_app)._get_current_object()
+    for announcement in committed.announcements:
+        announcement.send(app)
+    deliver_soon(committed.outbox_ids)

@@ -1,0 +1,71 @@
+"""Watchers keep what the access rules need to know of them (their customer account and
+organisation, or the providers they work for), so each notification goes to a watcher only
+while they may still see the ticket.
+
+Watchers from before are filled in from their ticket as it is now: a customer who watches
+belongs to the ticket's organisation (they could only see it as its requester or through a
+share), provider staff to the ticket's provider.
+
+Revision ID: support_0003
+Revises: support_0002
+Create Date: 2026-11-30 05:04:57.241583
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "support_0003"
+down_revision: str | Sequence[str] | None = "support_0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("support_watcher", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("customer_id", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("organisation_id", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("provider_ids", sa.Text(), nullable=True))
+    watcher = sa.table(
+        "support_watcher",
+        sa.column("ticket_id", sa.Integer),
+        sa.column("role", sa.String),
+        sa.column("customer_id", sa.String),
+        sa.column("organisation_id", sa.String),
+        sa.column("provider_ids", sa.Text),
+    )
+    ticket = sa.table(
+        "support_ticket",
+        sa.column("id", sa.Integer),
+        sa.column("customer_id", sa.String),
+        sa.column("organisation_id", sa.String),
+        sa.column("provider_id", sa.String),
+    )
+
+    def of_ticket(column: str) -> sa.ScalarSelect[str]:
+        return (
+            sa.select(ticket.c[column]).where(ticket.c.id == watcher.c.ticket_id).scalar_subquery()
+        )
+
+    op.execute(
+        watcher.update()
+        .where(watcher.c.role == "customer")
+        .values(customer_id=of_ticket("customer_id"), organisation_id=of_ticket("organisation_id"))
+    )
+    op.execute(
+        watcher.update()
+        .where(watcher.c.role == "provider")
+        .values(provider_ids=of_ticket("provider_id"))
+    )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("support_watcher", schema=None) as batch_op:
+        batch_op.drop_column("provider_ids")
+        batch_op.drop_column("organisation_id")
+        batch_op.drop_column("customer_id")
