@@ -2,8 +2,9 @@
 
 Every rule of ``workflow.RULES`` is fired by a customer, a provider's staff member, an
 operator and the module itself (``Role.SYSTEM``: the sweep's escalation, reminder, automatic
-resolving and closing are rows of the table too), on a ticket that is theirs to see and on tickets that are not, with the ticket put in
-a state where the rule's statuses and conditions hold. A new rule is covered without touching
+resolving and closing are rows of the table too), on a ticket that is theirs to see and on
+tickets that are not, with the ticket put in a state where the rule's statuses and conditions
+hold. A new rule is covered without touching
 this file; a new action fails until :data:`FORMS` says what its form holds.
 """
 
