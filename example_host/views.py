@@ -4,7 +4,7 @@ changing the translation")."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -69,13 +69,30 @@ def language() -> ResponseReturnValue:
     return redirect(_same_site(request.form.get("next", ""), url_for(".home")), code=303)
 
 
+#: What browsers drop from an address before reading it (the WHATWG URL standard): tabs and
+#: line breaks anywhere, C0 control characters and spaces at either end.
+_DROPPED_ANYWHERE = str.maketrans("", "", "\t\n\r")
+_DROPPED_AT_THE_ENDS = "".join(map(chr, range(0x21)))
+
+
 def _same_site(target: str, otherwise: str) -> str:
-    """Only paths on this site (a full address of this site becomes its path): never an open
-    redirect."""
-    address = urlsplit(target)
-    if address.scheme in ("http", "https") and address.netloc == request.host:
-        target = address.path + (f"?{address.query}" if address.query else "")
-    return target if target.startswith("/") and not target.startswith("//") else otherwise
+    """``target`` if it is a path on this site (a full address of this site becomes its path),
+    else ``otherwise``: never an open redirect.
+
+    The address is read as a browser will read the Location header: what browsers drop is
+    dropped and a backslash counts as a slash, so ``/<tab>/evil.example`` or ``/\\evil.example``
+    (which browsers follow to ``//evil.example``, another site) are refused.
+    """
+    address = target.translate(_DROPPED_ANYWHERE).strip(_DROPPED_AT_THE_ENDS).replace("\\", "/")
+    try:
+        parts = urlsplit(address)
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host)
+        return otherwise
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return otherwise
+        address = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    return address if address.startswith("/") and not address.startswith("//") else otherwise
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -16,16 +17,32 @@ from .conftest import empty_database
 from .helpers import translated
 
 
+@contextmanager
+def demo_marketplace(folder):
+    """The example marketplace with the demo data, on a database of its own; it sends no mail."""
+    with empty_database(folder) as url:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "TESTING": True,
+                "MAIL_CATCHER": False,
+                "MAIL_SUPPRESS_SEND": True,
+            }
+        )
+        result = app.test_cli_runner().invoke(args=["demo", "reset"])
+        assert result.exit_code == 0, result.output
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One demo marketplace for the module: the tests only read it and log in."""
-    with empty_database(tmp_path_factory.mktemp("demo")) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-        result = app.test_cli_runner().invoke(args=["demo", "reset"])
-        assert result.exit_code == 0, result.output
+    with demo_marketplace(tmp_path_factory.mktemp("demo")) as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 def csrf_token_of(page: str) -> str:

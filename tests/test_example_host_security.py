@@ -1,0 +1,89 @@
+"""The example marketplace as an attacker meets it: redirects that stay on the site."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_example_host import csrf_token_of, demo_marketplace
+
+#: Addresses that browsers follow to another site (or run), as the server receives them:
+#: browsers drop tabs and line breaks, and read a backslash as a slash.
+ELSEWHERE = [
+    "/\t/evil.example",  # ?next=/%09/evil.example
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "/\\\\evil.example",
+    "\\/evil.example",
+    "\\\\/evil.example",
+    "//evil.example",  # ?next=%2F%2Fevil.example
+    " //evil.example",
+    "\x00//evil.example",
+    "https:evil.example",
+    "http://evil.example",
+    "https://evil.example\\@localhost",
+    "http://localhost@evil.example",
+    "http://[evil.example",
+    "javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "%2F%2Fevil.example",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    with demo_marketplace(tmp_path_factory.mktemp("demo")) as app:
+        yield app
+
+
+@pytest.fixture
+def client(demo):
+    return demo.test_client()
+
+
+def log_in_going_to(client, target, *, raw=False):
+    """Log Anna in from a login page whose address carries ``?next=target`` (``raw``: as
+    typed in the address bar, percent-escapes and all)."""
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    form = {"csrf_token": token, "email": "anna@acme.example", "password": "demo"}
+    if raw:
+        return client.post(f"/login?next={target}", data=form)
+    return client.post("/login", query_string={"next": target}, data=form)
+
+
+def switch_language_going_to(client, target):
+    token = csrf_token_of(client.get("/").get_data(as_text=True))
+    return client.post("/language", data={"csrf_token": token, "locale": "en", "next": target})
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_logging_in_never_leads_to_another_site(client, target):
+    response = log_in_going_to(client, target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/my"  # Anna's usual landing page
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "%2F%2Fevil.example", "/%5C/evil.example"])
+def test_an_escaped_address_in_the_login_link_never_leads_to_another_site(client, target):
+    response = log_in_going_to(client, target, raw=True)
+    assert response.headers["Location"] == "/my"
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_switching_language_never_leads_to_another_site(client, target):
+    response = switch_language_going_to(client, target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/my/support/tickets/3?x=1", "/my/support/tickets/3?x=1"),
+        ("http://localhost/my/support/tickets/3?x=1", "/my/support/tickets/3?x=1"),
+        ("  /my/support/\n", "/my/support/"),
+    ],
+)
+def test_a_page_of_this_site_is_where_login_and_the_switcher_lead(client, target, kept):
+    assert log_in_going_to(client, target).headers["Location"] == kept
+    assert switch_language_going_to(client, target).headers["Location"] == kept
