@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from marketplace_support import MarketplaceSupport, add_version_location, include_host_object
 
 from .adapter import ExampleHost
+from .ids import row_id
 from .models import User, db
 
 #: The languages the marketplace offers (the module ships all of them), by their own names.
@@ -78,7 +79,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    key = row_id(user_id)
+    return db.session.get(User, key) if key is not None else None
 
 
 def _locale() -> str | None:

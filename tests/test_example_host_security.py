@@ -1,10 +1,12 @@
-"""The example marketplace as an attacker meets it: redirects that stay on the site."""
+"""The example marketplace as an attacker meets it: redirects that stay on the site, ids that
+name no row."""
 
 from __future__ import annotations
 
 import pytest
 
-from .test_example_host import csrf_token_of, demo_marketplace
+from .helpers import form_inputs
+from .test_example_host import csrf_token_of, demo_marketplace, log_in
 
 #: Addresses that browsers follow to another site (or run), as the server receives them:
 #: browsers drop tabs and line breaks, and read a backslash as a slash.
@@ -87,3 +89,42 @@ def test_switching_language_never_leads_to_another_site(client, target):
 def test_a_page_of_this_site_is_where_login_and_the_switcher_lead(client, target, kept):
     assert log_in_going_to(client, target).headers["Location"] == kept
     assert switch_language_going_to(client, target).headers["Location"] == kept
+
+
+#: What a tampered form or session may carry where an id belongs: too large for any integer
+#: column, or digits to ``str.isdigit`` that ``int`` refuses.
+NOT_AN_ID = ["9" * 40, str(2**31), str(2**63), "²", "①", "١٢", "-1", "1.0"]
+
+
+@pytest.mark.parametrize("order", NOT_AN_ID)
+def test_a_ticket_about_an_order_id_that_names_no_order_is_refused_on_the_form(client, order):
+    log_in(client, "anna@acme.example")
+    form = form_inputs(client.get("/my/support/new").get_data(as_text=True), "/my/support/new")
+    response = client.post(
+        "/my/support/new",
+        data={
+            **form,
+            "order": order,
+            "category": "technical",
+            "priority": "low",
+            "subject": "Something is off",
+            "issue_about": "A page shows an error.",
+            "expected_outcome": "The page works.",
+            "current_scenario": "Every time.",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<p class="ms-field-error" id="ms-order-error">' in page
+    assert "Choose one of your active services." in page
+
+
+@pytest.mark.parametrize("user_id", NOT_AN_ID)
+def test_a_session_naming_no_account_is_a_visitor(client, user_id):
+    log_in(client, "anna@acme.example")
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+    response = client.get("/my")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert client.get("/").status_code == 200
