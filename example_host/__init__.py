@@ -11,15 +11,15 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from marketplace_support import MarketplaceSupport, add_version_location, include_host_object
 
+from .accounts import login_manager
 from .adapter import ExampleHost
-from .ids import row_id
-from .models import User, db
+from .models import db
 
 #: The languages the marketplace offers (the module ships all of them), by their own names.
 LANGUAGES = {
@@ -33,8 +33,6 @@ LANGUAGES = {
 support = MarketplaceSupport(host=ExampleHost())
 migrate = Migrate(include_object=include_host_object, render_as_batch=True)
 migrate.configure(add_version_location)
-login_manager = LoginManager()
-login_manager.login_view = "example_host.login"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -75,12 +73,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         mailcatcher.start(app)
     return app
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    key = row_id(user_id)
-    return db.session.get(User, key) if key is not None else None
 
 
 def _locale() -> str | None:

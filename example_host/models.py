@@ -5,7 +5,8 @@ The support module never imports these; it learns what it needs through ``adapte
 
 from __future__ import annotations
 
-from flask_login import UserMixin
+import secrets
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -64,7 +65,13 @@ class Provider(db.Model):
     always_open: Mapped[bool] = mapped_column(default=False)
 
 
-class User(UserMixin, db.Model):
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(db.Model):
+    """An account: a customer's, a provider's staff member's or the operator's."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -75,10 +82,26 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
     is_operator: Mapped[bool] = mapped_column(default=False)
+    #: part of every session's id (``get_id``): a new one ends the sessions made before it
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     provider: Mapped[Provider | None] = relationship(lazy="joined")
+
+    # what Flask-Login asks of a user
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """What the session keeps: the account and its session token (Flask-Login's
+        "alternative tokens"), so that ``end_sessions`` can make old sessions worthless."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session of this account made until now no longer logs anyone in."""
+        self.session_token = new_session_token()
 
 
 class ServiceOrder(db.Model):

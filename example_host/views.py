@@ -19,13 +19,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from marketplace_support import TEXTS, render_text
 
 from . import LANGUAGES
+from .accounts import log_in, log_out, login_required
 from .demo import DEMO_PASSWORD
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
@@ -104,7 +105,7 @@ def login() -> ResponseReturnValue:
         if user is not None and check_password_hash(
             user.password_hash, request.form.get("password", "")
         ):
-            login_user(user)
+            log_in(user)
             target = request.args.get("next", "")
             return redirect(_same_site(target, _landing_page(user)), code=303)
         error = "That email and password do not match a demo account."
@@ -125,7 +126,7 @@ def _landing_page(user: User) -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
+    log_out()
     flash("You are logged out.")
     return redirect(url_for("example_host.home"), code=303)
 

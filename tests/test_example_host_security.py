@@ -1,5 +1,5 @@
 """The example marketplace as an attacker meets it: redirects that stay on the site, ids that
-name no row."""
+name no row, sessions that end when the person logs out."""
 
 from __future__ import annotations
 
@@ -123,8 +123,77 @@ def test_a_ticket_about_an_order_id_that_names_no_order_is_refused_on_the_form(c
 def test_a_session_naming_no_account_is_a_visitor(client, user_id):
     log_in(client, "anna@acme.example")
     with client.session_transaction() as session:
-        session["_user_id"] = user_id
+        _, _, token = session["_user_id"].partition(":")
+        session["_user_id"] = f"{user_id}:{token}"
     response = client.get("/my")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
     assert client.get("/").status_code == 200
+
+
+def log_out(client):
+    token = csrf_token_of(client.get("/my").get_data(as_text=True))
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303
+
+
+def is_logged_in(client):
+    response = client.get("/my")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def with_cookie(demo, value, **headers):
+    """Another browser that sends the session cookie ``value``."""
+    browser = demo.test_client()
+    browser.set_cookie("session", value)
+    if headers:
+        browser.environ_base.update(headers)
+    return browser
+
+
+def test_a_session_cookie_copied_before_logging_out_is_worthless_after(demo, client):
+    log_in(client, "ben@birch.example")
+    copied = client.get_cookie("session").value
+    assert is_logged_in(with_cookie(demo, copied))
+    log_out(client)
+    assert not is_logged_in(client)
+    response = with_cookie(demo, copied).get("/my")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    log_in(client, "ben@birch.example")  # and Ben logs in again as before
+    assert is_logged_in(client)
+
+
+def test_logging_out_ends_the_accounts_other_sessions_too(demo):
+    laptop, phone = demo.test_client(), demo.test_client()
+    log_in(laptop, "aino@acme.example")
+    log_in(phone, "aino@acme.example")
+    log_out(laptop)
+    assert not is_logged_in(phone)
+
+
+def test_logging_in_starts_a_fresh_session_that_keeps_the_chosen_language(client):
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"csrf_token": csrf_token_of(page), "locale": "es"})
+    with client.session_transaction() as session:
+        before = session["csrf_token"]
+        session["cart"] = "left by whoever used this browser before"
+    log_in(client, "lena@bergbau.example")  # no language of her own
+    with client.session_transaction() as session:
+        assert "cart" not in session
+        assert session.get("csrf_token") != before
+        assert session["locale"] == "es"
+    assert '<html lang="es">' in client.get("/my").get_data(as_text=True)
+
+
+def test_a_session_cookie_sent_from_another_browser_is_not_logged_in(demo):
+    firefox = demo.test_client()
+    firefox.environ_base["HTTP_USER_AGENT"] = "Firefox"
+    log_in(firefox, "anna@acme.example")
+    assert is_logged_in(firefox)
+    copied = firefox.get_cookie("session").value
+    assert not is_logged_in(with_cookie(demo, copied, HTTP_USER_AGENT="Chrome"))
+    assert not is_logged_in(
+        with_cookie(demo, copied, HTTP_USER_AGENT="Firefox", REMOTE_ADDR="10.9.8.7")
+    )
+    assert is_logged_in(with_cookie(demo, copied, HTTP_USER_AGENT="Firefox"))
