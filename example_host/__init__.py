@@ -30,6 +30,9 @@ LANGUAGES = {
     "nl": "Nederlands",
 }
 
+#: How far above the app's port the demo's mail catcher listens when MAIL_PORT is not set.
+MAIL_PORT_ABOVE_APP = 20
+
 support = MarketplaceSupport(host=ExampleHost())
 migrate = Migrate(include_object=include_host_object, render_as_batch=True)
 migrate.configure(add_version_location)
@@ -48,13 +51,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SUPPORT_BASE_TEMPLATE="example_host/layout.html",
         # notifications go to the demo's own mail catcher (see mailcatcher.py)
         MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=int(os.environ.get("MAIL_PORT", "8025")),
+        MAIL_PORT=_mail_port(),
         MAIL_DEFAULT_SENDER=("Marketplace support", "support@marketplace.example"),
         MAIL_CATCHER=os.environ.get("DEMO_MAIL_CATCHER") == "1",
         # links in e-mails sent outside a request (the demo data's) point here
         SITE_URL=os.environ.get("SITE_URL"),
     )
     app.config.update(config or {})
+    if app.config["MAIL_CATCHER"]:
+        from . import mailcatcher
+
+        # before the extensions read the mail settings: with MAIL_PORT 0 the system picks
+        # the catcher's port, and the catcher sets MAIL_PORT to it
+        mailcatcher.start(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -68,11 +77,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     cli.register(app)
     paging.connect(app)
-    if app.config["MAIL_CATCHER"]:
-        from . import mailcatcher
-
-        mailcatcher.start(app)
     return app
+
+
+def _mail_port() -> int:
+    """``MAIL_PORT`` from the environment, else ``MAIL_PORT_ABOVE_APP`` above the app's
+    ``PORT`` (5000, ``flask run``'s, when unset): two demos on two ports get two catchers."""
+    if os.environ.get("MAIL_PORT"):
+        return int(os.environ["MAIL_PORT"])
+    return int(os.environ.get("PORT") or 5000) + MAIL_PORT_ABOVE_APP
 
 
 def _locale() -> str | None:
