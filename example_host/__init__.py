@@ -11,13 +11,12 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
-from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from marketplace_support import MarketplaceSupport, add_version_location, include_host_object
 
-from .accounts import login_manager
+from .accounts import current_account, login_manager
 from .adapter import ExampleHost
 from .models import db
 
@@ -93,13 +92,13 @@ def _locale() -> str | None:
     # else their marketplace's language (visitors: the browser's)
     if not has_request_context():
         return None
-    chosen = session.get("locale")
-    if current_user.is_authenticated:
-        return current_user.locale or chosen or current_user.tenant.default_locale
+    chosen: str | None = session.get("locale")
+    account = current_account()
+    if account is not None:
+        return account.locale or chosen or account.tenant.default_locale
     return chosen or request.accept_languages.best_match(list(LANGUAGES))
 
 
 def _timezone() -> str | None:
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.timezone
-    return None
+    account = current_account()
+    return account.timezone if account is not None else None

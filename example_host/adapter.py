@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 from flask import current_app
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 
 from marketplace_support import (
@@ -24,6 +23,7 @@ from marketplace_support import (
     Targets,
 )
 
+from .accounts import current_account, login_manager
 from .ids import row_id
 from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
@@ -32,14 +32,14 @@ from .models import ServiceOrder, Tenant, TenantText, User, db
 class ExampleHost(HostAdapter):
     def tenant_id(self) -> str:
         # each account belongs to one marketplace; visitors see the first one
-        if current_user.is_authenticated:
-            return current_user.tenant_id
-        return current_app.config["DEFAULT_TENANT"]
+        account = current_account()
+        return (
+            account.tenant_id if account is not None else str(current_app.config["DEFAULT_TENANT"])
+        )
 
     def current_actor(self) -> Actor | None:
-        if not current_user.is_authenticated:
-            return None
-        return actor_for(current_user)
+        account = current_account()
+        return actor_for(account) if account is not None else None
 
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
         organisation = row_id(actor.customer_id or "")
@@ -163,7 +163,8 @@ class ExampleHost(HostAdapter):
         return None
 
     def unauthenticated(self) -> ResponseReturnValue:
-        return current_app.login_manager.unauthorized()
+        response: ResponseReturnValue = login_manager.unauthorized()
+        return response
 
 
 def actor_for(user: User) -> Actor:

@@ -13,14 +13,23 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Model(DeclarativeBase):
-    pass
+    """The base of this marketplace's models, and of ``db.Model``.
+
+    The models subclass it rather than ``db.Model``: Flask-SQLAlchemy makes ``db.Model`` at
+    run time, where a type checker cannot see it. ``db`` shares this base's metadata and
+    registry, so ``db.session``, ``db.create_all`` and the migrations see the same tables; what
+    is lost is ``Model.query`` (not used: queries are ``select()``) and the automatic table
+    names (each model names its table).
+    """
 
 
 db = SQLAlchemy(model_class=Model)
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     """One marketplace of the deployment, with its own support settings."""
+
+    __tablename__ = "tenant"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -36,8 +45,10 @@ class Tenant(db.Model):
     support_email: Mapped[str | None] = mapped_column(String(200))
 
 
-class TenantText(db.Model):
+class TenantText(Model):
     """A text the operator worded for its marketplace, per language (seed 001)."""
+
+    __tablename__ = "tenant_text"
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -45,16 +56,20 @@ class TenantText(db.Model):
     text: Mapped[str] = mapped_column(Text)
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A customer account: a company whose people order services."""
+
+    __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     name: Mapped[str] = mapped_column(String(100))
 
 
-class Provider(db.Model):
+class Provider(Model):
     """A company that delivers services on the marketplace."""
+
+    __tablename__ = "provider"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -69,8 +84,10 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(db.Model):
+class User(Model):
     """An account: a customer's, a provider's staff member's or the operator's."""
+
+    __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -104,7 +121,7 @@ class User(db.Model):
         self.session_token = new_session_token()
 
 
-class ServiceOrder(db.Model):
+class ServiceOrder(Model):
     """A service an organisation ordered from a provider; ``active`` until it ends."""
 
     __tablename__ = "service_order"

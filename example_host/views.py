@@ -4,6 +4,7 @@ changing the translation")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -19,14 +20,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from marketplace_support import TEXTS, render_text
 
 from . import LANGUAGES
-from .accounts import log_in, log_out, login_required
+from .accounts import current_account, log_in, log_out, login_required
 from .demo import DEMO_PASSWORD
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
@@ -38,11 +38,8 @@ bp = Blueprint("example_host", __name__)
 
 @bp.app_context_processor
 def _marketplace() -> dict[str, object]:
-    tenant_id = (
-        current_user.tenant_id
-        if current_user.is_authenticated
-        else current_app.config["DEFAULT_TENANT"]
-    )
+    account = current_account()
+    tenant_id = account.tenant_id if account else current_app.config["DEFAULT_TENANT"]
     return {
         "tenant": db.session.get(Tenant, tenant_id),
         "locale": str(get_locale()),
@@ -62,8 +59,9 @@ def language() -> ResponseReturnValue:
     chosen = request.form.get("locale", "")
     if chosen not in LANGUAGES:
         abort(400, "Choose one of the languages offered: " + ", ".join(LANGUAGES.values()))
-    if current_user.is_authenticated:
-        current_user.locale = chosen
+    account = current_account()
+    if account is not None:
+        account.locale = chosen
         db.session.commit()
     else:
         session["locale"] = chosen
@@ -134,11 +132,12 @@ def logout() -> ResponseReturnValue:
 @bp.get("/my")
 @login_required
 def my_page() -> ResponseReturnValue:
-    orders = []
-    if current_user.organisation_id:
+    account = current_account()
+    orders: Sequence[ServiceOrder] = ()
+    if account is not None and account.organisation_id:
         orders = db.session.scalars(
             select(ServiceOrder)
-            .where(ServiceOrder.organisation_id == current_user.organisation_id)
+            .where(ServiceOrder.organisation_id == account.organisation_id)
             .order_by(ServiceOrder.active.desc(), ServiceOrder.service_name)
         ).all()
     return render_template("example_host/my_page.html", orders=orders)
@@ -149,11 +148,12 @@ def my_page() -> ResponseReturnValue:
 def texts() -> ResponseReturnValue:
     """The operator words the module's texts for this marketplace, per language; an empty
     text gives the module's own wording back."""
-    if not current_user.is_operator:
+    account = current_account()
+    if account is None or not account.is_operator:
         abort(403)
-    tenant_id = current_user.tenant_id
+    tenant_id = account.tenant_id
     key = request.values.get("key", "troubleshooting")
-    locale = request.values.get("locale", current_user.tenant.default_locale)
+    locale = request.values.get("locale", account.tenant.default_locale)
     if key not in TEXTS or locale not in LANGUAGES:
         abort(404)
     row = db.session.get(TenantText, (tenant_id, key, locale))
