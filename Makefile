@@ -1,5 +1,6 @@
 # The two commands of the README, and the developer chores around them.
-#   make demo   the example marketplace on SQLite with demo data, on $PORT (default 5000)
+#   make demo   the example marketplace on SQLite with demo data, on $PORT (default 5000); its
+#               mail catcher on $MAIL_PORT (default $PORT + 20)
 #   make test   the whole test suite (browser tests need Debian's chromium, see .ci/run)
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ $(BIN)/.installed: pyproject.toml requirements-dev.txt
 
 demo: $(BIN)/.installed
 	SITE_URL=http://$(HOST):$(PORT) FLASK_APP=example_host $(BIN)/flask demo reset
-	SITE_URL=http://$(HOST):$(PORT) DEMO_MAIL_CATCHER=1 FLASK_APP=example_host \
+	SITE_URL=http://$(HOST):$(PORT) PORT=$(PORT) DEMO_MAIL_CATCHER=1 FLASK_APP=example_host \
 		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.installed

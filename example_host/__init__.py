@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from marketplace_support import MarketplaceSupport, add_version_location, include_host_object
 
+from .accounts import current_account, login_manager
 from .adapter import ExampleHost
-from .models import User, db
+from .models import db
 
 #: The languages the marketplace offers (the module ships all of them), by their own names.
 LANGUAGES = {
@@ -29,11 +29,12 @@ LANGUAGES = {
     "nl": "Nederlands",
 }
 
+#: How far above the app's port the demo's mail catcher listens when MAIL_PORT is not set.
+MAIL_PORT_ABOVE_APP = 20
+
 support = MarketplaceSupport(host=ExampleHost())
 migrate = Migrate(include_object=include_host_object, render_as_batch=True)
 migrate.configure(add_version_location)
-login_manager = LoginManager()
-login_manager.login_view = "example_host.login"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -49,13 +50,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SUPPORT_BASE_TEMPLATE="example_host/layout.html",
         # notifications go to the demo's own mail catcher (see mailcatcher.py)
         MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=int(os.environ.get("MAIL_PORT", "8025")),
+        MAIL_PORT=_mail_port(),
         MAIL_DEFAULT_SENDER=("Marketplace support", "support@marketplace.example"),
         MAIL_CATCHER=os.environ.get("DEMO_MAIL_CATCHER") == "1",
         # links in e-mails sent outside a request (the demo data's) point here
         SITE_URL=os.environ.get("SITE_URL"),
     )
     app.config.update(config or {})
+    if app.config["MAIL_CATCHER"]:
+        from . import mailcatcher
+
+        # before the extensions read the mail settings: with MAIL_PORT 0 the system picks
+        # the catcher's port, and the catcher sets MAIL_PORT to it
+        mailcatcher.start(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -69,16 +76,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     cli.register(app)
     paging.connect(app)
-    if app.config["MAIL_CATCHER"]:
-        from . import mailcatcher
-
-        mailcatcher.start(app)
     return app
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _mail_port() -> int:
+    """``MAIL_PORT`` from the environment, else ``MAIL_PORT_ABOVE_APP`` above the app's
+    ``PORT`` (5000, ``flask run``'s, when unset): two demos on two ports get two catchers."""
+    if os.environ.get("MAIL_PORT"):
+        return int(os.environ["MAIL_PORT"])
+    return int(os.environ.get("PORT") or 5000) + MAIL_PORT_ABOVE_APP
 
 
 def _locale() -> str | None:
@@ -86,13 +92,13 @@ def _locale() -> str | None:
     # else their marketplace's language (visitors: the browser's)
     if not has_request_context():
         return None
-    chosen = session.get("locale")
-    if current_user.is_authenticated:
-        return current_user.locale or chosen or current_user.tenant.default_locale
+    chosen: str | None = session.get("locale")
+    account = current_account()
+    if account is not None:
+        return account.locale or chosen or account.tenant.default_locale
     return chosen or request.accept_languages.best_match(list(LANGUAGES))
 
 
 def _timezone() -> str | None:
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.timezone
-    return None
+    account = current_account()
+    return account.timezone if account is not None else None

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 from flask import current_app
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 
 from marketplace_support import (
@@ -24,6 +23,8 @@ from marketplace_support import (
     Targets,
 )
 
+from .accounts import current_account, login_manager
+from .ids import row_id
 from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
@@ -31,23 +32,24 @@ from .models import ServiceOrder, Tenant, TenantText, User, db
 class ExampleHost(HostAdapter):
     def tenant_id(self) -> str:
         # each account belongs to one marketplace; visitors see the first one
-        if current_user.is_authenticated:
-            return current_user.tenant_id
-        return current_app.config["DEFAULT_TENANT"]
+        account = current_account()
+        return (
+            account.tenant_id if account is not None else str(current_app.config["DEFAULT_TENANT"])
+        )
 
     def current_actor(self) -> Actor | None:
-        if not current_user.is_authenticated:
-            return None
-        return actor_for(current_user)
+        account = current_account()
+        return actor_for(account) if account is not None else None
 
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
-        if actor.customer_id is None:
+        organisation = row_id(actor.customer_id or "")
+        if organisation is None:
             return []
         rows = db.session.scalars(
             select(ServiceOrder)
             .where(
                 ServiceOrder.tenant_id == tenant_id,
-                ServiceOrder.organisation_id == int(actor.customer_id),
+                ServiceOrder.organisation_id == organisation,
                 ServiceOrder.active.is_(True),
             )
             .order_by(ServiceOrder.service_name)
@@ -55,13 +57,14 @@ class ExampleHost(HostAdapter):
         return [_order(row) for row in rows]
 
     def order(self, tenant_id: str, actor: Actor, order_id: str) -> Order | None:
-        if actor.customer_id is None or not order_id.isdigit():
+        key, organisation = row_id(order_id), row_id(actor.customer_id or "")
+        if key is None or organisation is None:
             return None
         row = db.session.scalars(
             select(ServiceOrder).where(
-                ServiceOrder.id == int(order_id),
+                ServiceOrder.id == key,
                 ServiceOrder.tenant_id == tenant_id,
-                ServiceOrder.organisation_id == int(actor.customer_id),
+                ServiceOrder.organisation_id == organisation,
             )
         ).one_or_none()
         return _order(row) if row else None
@@ -89,7 +92,8 @@ class ExampleHost(HostAdapter):
         return [_provider(row) for row in rows]
 
     def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
-        row = db.session.get(ProviderRow, int(provider_id)) if provider_id.isdigit() else None
+        key = row_id(provider_id)
+        row = db.session.get(ProviderRow, key) if key is not None else None
         return _provider(row) if row is not None and row.tenant_id == tenant_id else None
 
     def operator_contact(self, tenant_id: str) -> Contact:
@@ -101,8 +105,9 @@ class ExampleHost(HostAdapter):
     def business_hours(self, tenant_id: str, provider_id: str | None) -> BusinessHours:
         tenant = db.session.get(Tenant, tenant_id)
         zone = tenant.timezone if tenant else "UTC"
-        if provider_id and provider_id.isdigit():
-            provider = db.session.get(ProviderRow, int(provider_id))
+        key = row_id(provider_id) if provider_id else None
+        if key is not None:
+            provider = db.session.get(ProviderRow, key)
             if provider is not None and provider.always_open:
                 return BusinessHours(zone, ALWAYS)
         return BusinessHours(zone, WEEKDAYS_9_TO_17)
@@ -121,11 +126,12 @@ class ExampleHost(HostAdapter):
         return current_app.config.get("SITE_URL")
 
     def organisation_members(self, tenant_id: str, organisation_id: str) -> Sequence[Person]:
-        if not organisation_id.isdigit():
+        key = row_id(organisation_id)
+        if key is None:
             return []
         rows = db.session.scalars(
             select(User)
-            .where(User.tenant_id == tenant_id, User.organisation_id == int(organisation_id))
+            .where(User.tenant_id == tenant_id, User.organisation_id == key)
             .order_by(User.name)
         )
         return [
@@ -133,9 +139,10 @@ class ExampleHost(HostAdapter):
         ]
 
     def provider_staff(self, tenant_id: str, provider_id: str) -> Sequence[Person]:
-        if not provider_id.isdigit():
+        key = row_id(provider_id)
+        if key is None:
             return []
-        return self._staff(User.provider_id == int(provider_id), tenant_id)
+        return self._staff(User.provider_id == key, tenant_id)
 
     def operator_staff(self, tenant_id: str) -> Sequence[Person]:
         return self._staff(User.is_operator.is_(True), tenant_id)
@@ -159,7 +166,8 @@ class ExampleHost(HostAdapter):
         return None
 
     def unauthenticated(self) -> ResponseReturnValue:
-        return current_app.login_manager.unauthorized()
+        response: ResponseReturnValue = login_manager.unauthorized()
+        return response
 
 
 def actor_for(user: User) -> Actor:

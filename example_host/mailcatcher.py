@@ -1,12 +1,16 @@
 """A mail catcher for the demo: a real SMTP server on loopback (aiosmtpd) that keeps every
 message it receives as a file, and pages that show them, so a person trying the demo sees the
-notifications the support desk sends. Started by ``make demo``; never part of a real host."""
+notifications the support desk sends. Started by ``make demo`` (on ``MAIL_PORT``, by default
+20 above the app's port); never part of a real host."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import socket
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +33,39 @@ class _KeepMessages:
         return "250 Message accepted for delivery"
 
 
+class _Controller(Controller):
+    """aiosmtpd's controller on a socket bound before it starts, so that port 0 (a free port
+    the system picks) works: aiosmtpd connects to its own port to check the server runs."""
+
+    def __init__(self, handler: _KeepMessages, hostname: str, port: int) -> None:
+        try:
+            self._socket = socket.create_server((hostname, port))
+        except OSError as error:
+            raise OSError(
+                f"The demo's mail catcher cannot listen on {hostname}:{port} ({error.strerror}):"
+                " set MAIL_PORT to a free port, or 0 for one the system picks."
+            ) from error
+        super().__init__(handler, hostname=hostname, port=self._socket.getsockname()[1])
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(
+            self._factory_invoker, sock=self._socket, ssl=self.ssl_context
+        )
+
+
 def start(app: Flask) -> Controller:
-    """Start the catcher on ``MAIL_PORT``; messages are kept in ``MAIL_CATCHER_FOLDER`` (by
-    default ``mail`` in the instance folder)."""
+    """Start the catcher on ``MAIL_PORT`` (0: a free port, then written to ``MAIL_PORT``) and
+    send the app's mail to it; messages are kept in ``MAIL_CATCHER_FOLDER`` (by default
+    ``mail`` in the instance folder). Call it before Flask-Mail reads the settings.
+
+    Raises: OSError when the port is taken.
+    """
     app.config.setdefault("MAIL_CATCHER_FOLDER", str(Path(app.instance_path) / "mail"))
     folder = _folder(app)
     folder.mkdir(parents=True, exist_ok=True)
-    controller = Controller(
-        _KeepMessages(folder), hostname="127.0.0.1", port=app.config["MAIL_PORT"]
-    )
+    controller = _Controller(_KeepMessages(folder), "127.0.0.1", int(app.config["MAIL_PORT"]))
     controller.start()
+    app.config.update(MAIL_SERVER=controller.hostname, MAIL_PORT=controller.port)
     app.extensions["mail_catcher"] = controller
     app.register_blueprint(bp)
     return controller

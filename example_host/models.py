@@ -5,21 +5,31 @@ The support module never imports these; it learns what it needs through ``adapte
 
 from __future__ import annotations
 
-from flask_login import UserMixin
+import secrets
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Model(DeclarativeBase):
-    pass
+    """The base of this marketplace's models, and of ``db.Model``.
+
+    The models subclass it rather than ``db.Model``: Flask-SQLAlchemy makes ``db.Model`` at
+    run time, where a type checker cannot see it. ``db`` shares this base's metadata and
+    registry, so ``db.session``, ``db.create_all`` and the migrations see the same tables; what
+    is lost is ``Model.query`` (not used: queries are ``select()``) and the automatic table
+    names (each model names its table).
+    """
 
 
 db = SQLAlchemy(model_class=Model)
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     """One marketplace of the deployment, with its own support settings."""
+
+    __tablename__ = "tenant"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -35,8 +45,10 @@ class Tenant(db.Model):
     support_email: Mapped[str | None] = mapped_column(String(200))
 
 
-class TenantText(db.Model):
+class TenantText(Model):
     """A text the operator worded for its marketplace, per language (seed 001)."""
+
+    __tablename__ = "tenant_text"
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -44,16 +56,20 @@ class TenantText(db.Model):
     text: Mapped[str] = mapped_column(Text)
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A customer account: a company whose people order services."""
+
+    __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     name: Mapped[str] = mapped_column(String(100))
 
 
-class Provider(db.Model):
+class Provider(Model):
     """A company that delivers services on the marketplace."""
+
+    __tablename__ = "provider"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
@@ -64,7 +80,15 @@ class Provider(db.Model):
     always_open: Mapped[bool] = mapped_column(default=False)
 
 
-class User(UserMixin, db.Model):
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(Model):
+    """An account: a customer's, a provider's staff member's or the operator's."""
+
+    __tablename__ = "user"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"))
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -75,13 +99,29 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
     is_operator: Mapped[bool] = mapped_column(default=False)
+    #: part of every session's id (``get_id``): a new one ends the sessions made before it
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     provider: Mapped[Provider | None] = relationship(lazy="joined")
 
+    # what Flask-Login asks of a user
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
 
-class ServiceOrder(db.Model):
+    def get_id(self) -> str:
+        """What the session keeps: the account and its session token (Flask-Login's
+        "alternative tokens"), so that ``end_sessions`` can make old sessions worthless."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session of this account made until now no longer logs anyone in."""
+        self.session_token = new_session_token()
+
+
+class ServiceOrder(Model):
     """A service an organisation ordered from a provider; ``active`` until it ends."""
 
     __tablename__ = "service_order"

@@ -4,7 +4,8 @@ changing the translation")."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -19,13 +20,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
-from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from marketplace_support import TEXTS, render_text
 
 from . import LANGUAGES
+from .accounts import current_account, log_in, log_out, login_required
 from .demo import DEMO_PASSWORD
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
@@ -37,11 +38,8 @@ bp = Blueprint("example_host", __name__)
 
 @bp.app_context_processor
 def _marketplace() -> dict[str, object]:
-    tenant_id = (
-        current_user.tenant_id
-        if current_user.is_authenticated
-        else current_app.config["DEFAULT_TENANT"]
-    )
+    account = current_account()
+    tenant_id = account.tenant_id if account else current_app.config["DEFAULT_TENANT"]
     return {
         "tenant": db.session.get(Tenant, tenant_id),
         "locale": str(get_locale()),
@@ -61,21 +59,39 @@ def language() -> ResponseReturnValue:
     chosen = request.form.get("locale", "")
     if chosen not in LANGUAGES:
         abort(400, "Choose one of the languages offered: " + ", ".join(LANGUAGES.values()))
-    if current_user.is_authenticated:
-        current_user.locale = chosen
+    account = current_account()
+    if account is not None:
+        account.locale = chosen
         db.session.commit()
     else:
         session["locale"] = chosen
     return redirect(_same_site(request.form.get("next", ""), url_for(".home")), code=303)
 
 
+#: What browsers drop from an address before reading it (the WHATWG URL standard): tabs and
+#: line breaks anywhere, C0 control characters and spaces at either end.
+_DROPPED_ANYWHERE = str.maketrans("", "", "\t\n\r")
+_DROPPED_AT_THE_ENDS = "".join(map(chr, range(0x21)))
+
+
 def _same_site(target: str, otherwise: str) -> str:
-    """Only paths on this site (a full address of this site becomes its path): never an open
-    redirect."""
-    address = urlsplit(target)
-    if address.scheme in ("http", "https") and address.netloc == request.host:
-        target = address.path + (f"?{address.query}" if address.query else "")
-    return target if target.startswith("/") and not target.startswith("//") else otherwise
+    """``target`` if it is a path on this site (a full address of this site becomes its path),
+    else ``otherwise``: never an open redirect.
+
+    The address is read as a browser will read the Location header: what browsers drop is
+    dropped and a backslash counts as a slash, so ``/<tab>/evil.example`` or ``/\\evil.example``
+    (which browsers follow to ``//evil.example``, another site) are refused.
+    """
+    address = target.translate(_DROPPED_ANYWHERE).strip(_DROPPED_AT_THE_ENDS).replace("\\", "/")
+    try:
+        parts = urlsplit(address)
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host)
+        return otherwise
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return otherwise
+        address = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    return address if address.startswith("/") and not address.startswith("//") else otherwise
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,7 +103,7 @@ def login() -> ResponseReturnValue:
         if user is not None and check_password_hash(
             user.password_hash, request.form.get("password", "")
         ):
-            login_user(user)
+            log_in(user)
             target = request.args.get("next", "")
             return redirect(_same_site(target, _landing_page(user)), code=303)
         error = "That email and password do not match a demo account."
@@ -108,7 +124,7 @@ def _landing_page(user: User) -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
+    log_out()
     flash("You are logged out.")
     return redirect(url_for("example_host.home"), code=303)
 
@@ -116,11 +132,12 @@ def logout() -> ResponseReturnValue:
 @bp.get("/my")
 @login_required
 def my_page() -> ResponseReturnValue:
-    orders = []
-    if current_user.organisation_id:
+    account = current_account()
+    orders: Sequence[ServiceOrder] = ()
+    if account is not None and account.organisation_id:
         orders = db.session.scalars(
             select(ServiceOrder)
-            .where(ServiceOrder.organisation_id == current_user.organisation_id)
+            .where(ServiceOrder.organisation_id == account.organisation_id)
             .order_by(ServiceOrder.active.desc(), ServiceOrder.service_name)
         ).all()
     return render_template("example_host/my_page.html", orders=orders)
@@ -131,11 +148,12 @@ def my_page() -> ResponseReturnValue:
 def texts() -> ResponseReturnValue:
     """The operator words the module's texts for this marketplace, per language; an empty
     text gives the module's own wording back."""
-    if not current_user.is_operator:
+    account = current_account()
+    if account is None or not account.is_operator:
         abort(403)
-    tenant_id = current_user.tenant_id
+    tenant_id = account.tenant_id
     key = request.values.get("key", "troubleshooting")
-    locale = request.values.get("locale", current_user.tenant.default_locale)
+    locale = request.values.get("locale", account.tenant.default_locale)
     if key not in TEXTS or locale not in LANGUAGES:
         abort(404)
     row = db.session.get(TenantText, (tenant_id, key, locale))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
 
 import pytest
+from flask_mail import Message
 from sqlalchemy import select
 
 from example_host import create_app
@@ -16,16 +18,32 @@ from .conftest import empty_database
 from .helpers import translated
 
 
+@contextmanager
+def demo_marketplace(folder):
+    """The example marketplace with the demo data, on a database of its own; it sends no mail."""
+    with empty_database(folder) as url:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "TESTING": True,
+                "MAIL_CATCHER": False,
+                "MAIL_SUPPRESS_SEND": True,
+            }
+        )
+        result = app.test_cli_runner().invoke(args=["demo", "reset"])
+        assert result.exit_code == 0, result.output
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One demo marketplace for the module: the tests only read it and log in."""
-    with empty_database(tmp_path_factory.mktemp("demo")) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-        result = app.test_cli_runner().invoke(args=["demo", "reset"])
-        assert result.exit_code == 0, result.output
+    with demo_marketplace(tmp_path_factory.mktemp("demo")) as app:
         yield app
-        with app.app_context():
-            db.engine.dispose()
 
 
 def csrf_token_of(page: str) -> str:
@@ -134,19 +152,23 @@ def test_the_demo_pages_its_on_call_team_when_a_customer_reports_an_emergency(de
     ) in caplog.text
 
 
-def test_the_demo_shows_the_emails_it_sent(tmp_path):
-    from .mailserver import free_port
-
-    app = create_app(
+def app_with_mail_catcher(folder):
+    """The example marketplace with its mail catcher on a port the system picks (never one a
+    running demo may use), delivering to it."""
+    return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/mail.db",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/mail.db",
             "TESTING": True,
             "MAIL_CATCHER": True,
-            "MAIL_PORT": free_port(),
+            "MAIL_PORT": 0,
             "MAIL_SUPPRESS_SEND": False,
-            "MAIL_CATCHER_FOLDER": str(tmp_path / "mail"),
+            "MAIL_CATCHER_FOLDER": str(folder / "mail"),
         }
     )
+
+
+def test_the_demo_shows_the_emails_it_sent(tmp_path):
+    app = app_with_mail_catcher(tmp_path)
     try:
         assert app.test_cli_runner().invoke(args=["demo", "reset"]).exit_code == 0
         client = app.test_client(use_cookies=True)
@@ -166,6 +188,56 @@ def test_the_demo_shows_the_emails_it_sent(tmp_path):
         app.extensions["mail_catcher"].stop()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_two_demos_each_catch_their_own_mail(tmp_path):
+    apps = [app_with_mail_catcher(tmp_path / name) for name in ("one", "two")]
+    try:
+        ports = {app.config["MAIL_PORT"] for app in apps}
+        assert len(ports) == 2 and 0 not in ports
+        for app in apps:
+            with app.app_context():
+                db.create_all()
+        with apps[1].app_context():
+            apps[1].extensions["mail"].send(
+                Message("Only for the second demo", recipients=["anna@acme.example"], body="Hi")
+            )
+        first, second = (app.test_client().get("/dev/mail/").get_data(as_text=True) for app in apps)
+        assert "Only for the second demo" in second
+        assert "Only for the second demo" not in first and "No e-mails yet." in first
+    finally:
+        for app in apps:
+            app.extensions["mail_catcher"].stop()
+            with app.app_context():
+                db.engine.dispose()
+
+
+def test_the_demo_mail_catcher_listens_20_above_the_demos_port_unless_told(monkeypatch, tmp_path):
+    monkeypatch.delenv("MAIL_PORT", raising=False)
+    monkeypatch.delenv("DEMO_MAIL_CATCHER", raising=False)
+    monkeypatch.setenv("PORT", "5100")
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/port.db", "TESTING": True}
+    assert create_app(config).config["MAIL_PORT"] == 5120
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    assert create_app(config).config["MAIL_PORT"] == 2525
+
+
+def test_a_mail_catcher_port_in_use_stops_the_demo_with_a_clear_message(tmp_path):
+    app = app_with_mail_catcher(tmp_path / "one")
+    try:
+        taken = app.config["MAIL_PORT"]
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{taken}.*set MAIL_PORT"):
+            create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/two.db",
+                    "TESTING": True,
+                    "MAIL_CATCHER": True,
+                    "MAIL_PORT": taken,
+                    "MAIL_CATCHER_FOLDER": str(tmp_path / "two"),
+                }
+            )
+    finally:
+        app.extensions["mail_catcher"].stop()
 
 
 def test_the_alpen_marketplace_speaks_german_to_people_without_a_setting(demo):

@@ -1,0 +1,199 @@
+"""The example marketplace as an attacker meets it: redirects that stay on the site, ids that
+name no row, sessions that end when the person logs out."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import form_inputs
+from .test_example_host import csrf_token_of, demo_marketplace, log_in
+
+#: Addresses that browsers follow to another site (or run), as the server receives them:
+#: browsers drop tabs and line breaks, and read a backslash as a slash.
+ELSEWHERE = [
+    "/\t/evil.example",  # ?next=/%09/evil.example
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "/\\\\evil.example",
+    "\\/evil.example",
+    "\\\\/evil.example",
+    "//evil.example",  # ?next=%2F%2Fevil.example
+    " //evil.example",
+    "\x00//evil.example",
+    "https:evil.example",
+    "http://evil.example",
+    "https://evil.example\\@localhost",
+    "http://localhost@evil.example",
+    "http://[evil.example",
+    "javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "%2F%2Fevil.example",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    with demo_marketplace(tmp_path_factory.mktemp("demo")) as app:
+        yield app
+
+
+@pytest.fixture
+def client(demo):
+    return demo.test_client()
+
+
+def log_in_going_to(client, target, *, raw=False):
+    """Log Anna in from a login page whose address carries ``?next=target`` (``raw``: as
+    typed in the address bar, percent-escapes and all)."""
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    form = {"csrf_token": token, "email": "anna@acme.example", "password": "demo"}
+    if raw:
+        return client.post(f"/login?next={target}", data=form)
+    return client.post("/login", query_string={"next": target}, data=form)
+
+
+def switch_language_going_to(client, target):
+    token = csrf_token_of(client.get("/").get_data(as_text=True))
+    return client.post("/language", data={"csrf_token": token, "locale": "en", "next": target})
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_logging_in_never_leads_to_another_site(client, target):
+    response = log_in_going_to(client, target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/my"  # Anna's usual landing page
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "%2F%2Fevil.example", "/%5C/evil.example"])
+def test_an_escaped_address_in_the_login_link_never_leads_to_another_site(client, target):
+    response = log_in_going_to(client, target, raw=True)
+    assert response.headers["Location"] == "/my"
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_switching_language_never_leads_to_another_site(client, target):
+    response = switch_language_going_to(client, target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/my/support/tickets/3?x=1", "/my/support/tickets/3?x=1"),
+        ("http://localhost/my/support/tickets/3?x=1", "/my/support/tickets/3?x=1"),
+        ("  /my/support/\n", "/my/support/"),
+    ],
+)
+def test_a_page_of_this_site_is_where_login_and_the_switcher_lead(client, target, kept):
+    assert log_in_going_to(client, target).headers["Location"] == kept
+    assert switch_language_going_to(client, target).headers["Location"] == kept
+
+
+#: What a tampered form or session may carry where an id belongs: too large for any integer
+#: column, or digits to ``str.isdigit`` that ``int`` refuses.
+NOT_AN_ID = ["9" * 40, str(2**31), str(2**63), "²", "①", "١٢", "-1", "1.0"]
+
+
+@pytest.mark.parametrize("order", NOT_AN_ID)
+def test_a_ticket_about_an_order_id_that_names_no_order_is_refused_on_the_form(client, order):
+    log_in(client, "anna@acme.example")
+    form = form_inputs(client.get("/my/support/new").get_data(as_text=True), "/my/support/new")
+    response = client.post(
+        "/my/support/new",
+        data={
+            **form,
+            "order": order,
+            "category": "technical",
+            "priority": "low",
+            "subject": "Something is off",
+            "issue_about": "A page shows an error.",
+            "expected_outcome": "The page works.",
+            "current_scenario": "Every time.",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<p class="ms-field-error" id="ms-order-error">' in page
+    assert "Choose one of your active services." in page
+
+
+@pytest.mark.parametrize("user_id", NOT_AN_ID)
+def test_a_session_naming_no_account_is_a_visitor(client, user_id):
+    log_in(client, "anna@acme.example")
+    with client.session_transaction() as session:
+        _, _, token = session["_user_id"].partition(":")
+        session["_user_id"] = f"{user_id}:{token}"
+    response = client.get("/my")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert client.get("/").status_code == 200
+
+
+def log_out(client):
+    token = csrf_token_of(client.get("/my").get_data(as_text=True))
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303
+
+
+def is_logged_in(client):
+    response = client.get("/my")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def with_cookie(demo, value, **headers):
+    """Another browser that sends the session cookie ``value``."""
+    browser = demo.test_client()
+    browser.set_cookie("session", value)
+    if headers:
+        browser.environ_base.update(headers)
+    return browser
+
+
+def test_a_session_cookie_copied_before_logging_out_is_worthless_after(demo, client):
+    log_in(client, "ben@birch.example")
+    copied = client.get_cookie("session").value
+    assert is_logged_in(with_cookie(demo, copied))
+    log_out(client)
+    assert not is_logged_in(client)
+    response = with_cookie(demo, copied).get("/my")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    log_in(client, "ben@birch.example")  # and Ben logs in again as before
+    assert is_logged_in(client)
+
+
+def test_logging_out_ends_the_accounts_other_sessions_too(demo):
+    laptop, phone = demo.test_client(), demo.test_client()
+    log_in(laptop, "aino@acme.example")
+    log_in(phone, "aino@acme.example")
+    log_out(laptop)
+    assert not is_logged_in(phone)
+
+
+def test_logging_in_starts_a_fresh_session_that_keeps_the_chosen_language(client):
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"csrf_token": csrf_token_of(page), "locale": "es"})
+    with client.session_transaction() as session:
+        before = session["csrf_token"]
+        session["cart"] = "left by whoever used this browser before"
+    log_in(client, "lena@bergbau.example")  # no language of her own
+    with client.session_transaction() as session:
+        assert "cart" not in session
+        assert session.get("csrf_token") != before
+        assert session["locale"] == "es"
+    assert '<html lang="es">' in client.get("/my").get_data(as_text=True)
+
+
+def test_a_session_cookie_sent_from_another_browser_is_not_logged_in(demo):
+    firefox = demo.test_client()
+    firefox.environ_base["HTTP_USER_AGENT"] = "Firefox"
+    log_in(firefox, "anna@acme.example")
+    assert is_logged_in(firefox)
+    copied = firefox.get_cookie("session").value
+    assert not is_logged_in(with_cookie(demo, copied, HTTP_USER_AGENT="Chrome"))
+    assert not is_logged_in(
+        with_cookie(demo, copied, HTTP_USER_AGENT="Firefox", REMOTE_ADDR="10.9.8.7")
+    )
+    assert is_logged_in(with_cookie(demo, copied, HTTP_USER_AGENT="Firefox"))
