@@ -23,7 +23,14 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}/demo.db"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}/demo.db",
+                "MAIL_CATCHER": True,  # its own, on a port the system picks
+                "MAIL_PORT": 0,
+                "MAIL_CATCHER_FOLDER": f"{scratch}/mail",
+            }
+        )
         app.test_cli_runner().invoke(args=["demo", "reset"])
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

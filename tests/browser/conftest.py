@@ -38,9 +38,17 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The example marketplace on a fresh SQLite file with the demo data."""
+    """The example marketplace on a fresh SQLite file with the demo data, and a mail catcher
+    of its own (on a port the system picks: never a running demo's)."""
     folder = tmp_path_factory.mktemp("browser-demo")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db",
+            "MAIL_CATCHER": True,
+            "MAIL_PORT": 0,
+            "MAIL_CATCHER_FOLDER": str(folder / "mail"),
+        }
+    )
     result = app.test_cli_runner().invoke(args=["demo", "reset"])
     assert result.exit_code == 0, result.output
     assert result.exception is None, result.exception
