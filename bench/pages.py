@@ -1,20 +1,48 @@
-"""How long the pages take when a customer has many tickets, a provider's inbox is long and a
-ticket has many messages, in the example marketplace (its own queries included).
+"""How long our pages take compared with the performance floor (``bench/floor.py``: a bare
+Flask + Flask-SQLAlchemy app over the same database, one indexed query and a minimal template
+per page), in the example marketplace (its own queries included).
 
-    python -m bench.pages [--tickets 2000] [--messages 100] [--database-url URL]
+    python -m bench.pages [--tickets 2000] [--messages 50] [--reps 30] [--warmup 5]
+    python -m bench.pages --postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python -m bench.pages --profile "provider inbox, 25 rows" [--profile-requests 200]
 
-Without a URL it uses a temporary SQLite file. Prints the median and 95th percentile of each
-page over repeated requests, and the rate at which tickets are opened.
+It always runs on a temporary SQLite file; on PostgreSQL too when ``--postgresql`` or
+``SUPPORT_BENCH_DATABASE_URL`` names a server (a uniquely named database is created there and
+dropped at the end; ``--no-sqlite`` skips SQLite). Requests go through Flask's test clients in
+this process, interleaved: ours, floor, ours, floor, ... after a warm-up, so both sides see
+the same machine load. Absolute times on a shared 2-core machine are not comparable between
+runs; the ratios of one run are.
+
+For each page it prints our median, the floor's, the ratio, the HTML bytes of both and the
+SQL statements of one request (counted with a ``before_cursor_execute`` listener; ours split
+into statements on the module's ``support_*`` tables and the host's own).
+
+``--profile PAGE`` runs only that page of ours under cProfile and prints the 15 functions with
+the most time of their own and the 15 of the package, the example host and the templates with
+the most time including what they call, per request.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import pstats
 import re
 import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 
 from example_host import create_app
 from example_host.adapter import actor_for
@@ -22,40 +50,19 @@ from example_host.models import ServiceOrder, User, db
 from marketplace_support import actions, tickets
 from marketplace_support.workflow import Action, Role
 
+from . import floor
 
-def timed(client, url: str, repeat: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+CUSTOMER, PROVIDER, OPERATOR = "anna@acme.example", "pia@nimbus.example", "oscar@nordic.example"
 
 
-def logged_in(app, email: str):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"csrf_token": token, "email": email, "password": "demo"})
-    return client
+# -- the data -----------------------------------------------------------------------------------
 
 
-def deep_page(first: str, pages: int = 21):
-    """The address of page ``pages`` of a list, found by following its "more" links."""
-
-    def follow(client) -> str:
-        url = first
-        for _ in range(pages - 1):
-            html = client.get(url).get_data(as_text=True)
-            more = re.search(r'href="([^"]*after=[^"]+)"', html)
-            if more is None:  # a shorter list: its last page
-                break
-            url = more.group(1).replace("&amp;", "&")
-        return url
-
-    return follow
+@dataclass(frozen=True)
+class Seeded:
+    busy_number: int
+    order_id: str
+    opened_per_second: float
 
 
 def form(order_id: str, subject: str, priority: str = "medium") -> dict[str, str]:
@@ -69,99 +76,415 @@ def form(order_id: str, subject: str, priority: str = "medium") -> dict[str, str
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tickets", type=int, default=2000)
-    parser.add_argument("--messages", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--database-url")
-    args = parser.parse_args()
+def seed(app: Flask, count: int, messages: int) -> Seeded:
+    """The demo data, ``count`` tickets of one customer with one provider (priorities mixed),
+    and one more ticket with ``messages`` messages (replies and internal notes)."""
+    reset = app.test_cli_runner().invoke(args=["demo", "reset"])
+    assert reset.exit_code == 0, reset.output
+    with app.test_request_context():
+        anna = actor_for(db.session.query(User).filter_by(email=CUSTOMER).one())
+        order = db.session.query(ServiceOrder).filter_by(service_name="Web hosting M").one()
+        start = time.perf_counter()
+        for i in range(count):
+            priority = ("low", "medium", "high", "urgent")[i % 4]
+            tickets.open_ticket("nordic", anna, form(str(order.id), f"Ticket {i}", priority))
+        opened_per_second = count / (time.perf_counter() - start)
+        busy = tickets.open_ticket("nordic", anna, form(str(order.id), "Busy ticket")).ticket
+        pia = actor_for(db.session.query(User).filter_by(email=PROVIDER).one())
+        for i in range(messages):
+            who, role = (anna, Role.CUSTOMER) if i % 2 else (pia, Role.PROVIDER)
+            action = Action.NOTE if role is Role.PROVIDER and i % 3 == 0 else Action.REPLY
+            actions.act(
+                "nordic",
+                who,
+                role,
+                busy.number,
+                action,
+                {"body": f"Message {i} " * 10, "submission_key": secrets.token_urlsafe(24)},
+            )
+        return Seeded(busy.number, str(order.id), opened_per_second)
 
-    with tempfile.TemporaryDirectory() as scratch:
-        url = args.database_url or f"sqlite:///{scratch}/bench.db"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        reset = app.test_cli_runner().invoke(args=["demo", "reset"])
-        assert reset.exit_code == 0, reset.output
-        with app.test_request_context():
-            anna = db.session.query(User).filter_by(email="anna@acme.example").one()
-            actor = actor_for(anna)
-            order = db.session.query(ServiceOrder).filter_by(service_name="Web hosting M").one()
-            start = time.perf_counter()
-            for i in range(args.tickets):
-                priority = ("low", "medium", "high", "urgent")[i % 4]
-                tickets.open_ticket("nordic", actor, form(str(order.id), f"Ticket {i}", priority))
-            opened_per_second = args.tickets / (time.perf_counter() - start)
-            busy = tickets.open_ticket("nordic", actor, form(str(order.id), "Busy ticket")).ticket
-            pia = actor_for(db.session.query(User).filter_by(email="pia@nimbus.example").one())
-            for i in range(args.messages):
-                who, role = (actor, Role.CUSTOMER) if i % 2 else (pia, Role.PROVIDER)
-                actions.act(
-                    "nordic",
-                    who,
-                    role,
-                    busy.number,
-                    Action.REPLY
-                    if i % 3
-                    else Action.NOTE
-                    if role is Role.PROVIDER
-                    else Action.REPLY,
-                    {"body": f"Message {i} " * 10, "submission_key": secrets.token_urlsafe(24)},
-                )
-            busy_number = busy.number
 
-        engine = url.split(":")[0]
+# -- the clients --------------------------------------------------------------------------------
+
+
+def logged_in(app: Flask, email: str) -> FlaskClient:
+    """A client of the example marketplace, logged in through its login form."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"csrf_token": token, "email": email, "password": "demo"})
+    return client
+
+
+def floor_logged_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    assert client.get(f"/login/{email}").status_code == 200
+    return client
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def deep(client: FlaskClient, first: str, pages: int = 21) -> str:
+    """The address of page ``pages`` of a list, found by following its "more" links."""
+    url = first
+    for _ in range(pages - 1):
+        html = client.get(url).get_data(as_text=True)
+        more = re.search(r'href="([^"]*after=[^"]+)"', html)
+        if more is None:  # a shorter list: its last page
+            break
+        url = more.group(1).replace("&amp;", "&")
+    return url
+
+
+#: a statement that reads or writes one of the module's tables (the host's ``tenant`` table has
+#: columns named ``support_…``, so the name alone is not enough)
+_MODULE_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?support_', re.IGNORECASE)
+
+
+class Statements:
+    """Counts the statements an engine runs, and those on the module's ``support_*`` tables
+    (the rest are the host's: the logged-in user, its texts, staff and providers)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = self.support = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.count += 1
+        self.support += bool(_MODULE_TABLE.search(statement))
+
+    def reset(self) -> None:
+        self.count = self.support = 0
+
+
+# -- the pages ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """One side of a page: how to ask for it once (a GET of a URL, or a POST of a fresh form)."""
+
+    client: FlaskClient
+    url: str
+    data: Callable[[], dict[str, str]] | None = None
+    #: our config for this page (``SUPPORT_PAGE_SIZE``), set before each request of ours
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def ask(self) -> tuple[float, int, int]:
+        """Milliseconds, status code, response bytes."""
+        start = time.perf_counter()
+        if self.data is None:
+            response = self.client.get(self.url)
+        else:
+            response = self.client.post(self.url, data=self.data())
+        size = len(response.get_data())
+        return (time.perf_counter() - start) * 1000, response.status_code, size
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    ours: Side
+    floor: Side
+    expected: int = 200
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ours_ms: float
+    floor_ms: float
+    ours_bytes: int
+    floor_bytes: int
+    ours_statements: int
+    ours_support_statements: int
+    floor_statements: int
+    expected: int
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_ms / self.floor_ms
+
+
+def pages(ours_app: Flask, floor_app: Flask, seeded: Seeded) -> list[Page]:
+    ours = {email: logged_in(ours_app, email) for email in (CUSTOMER, PROVIDER, OPERATOR)}
+    bare = {email: floor_logged_in(floor_app, email) for email in (CUSTOMER, PROVIDER, OPERATOR)}
+    token = csrf_token(ours[CUSTOMER], "/my/support/new")
+    busy = seeded.busy_number
+
+    def new_ticket(with_token: bool) -> Callable[[], dict[str, str]]:
+        def data() -> dict[str, str]:
+            values = form(seeded.order_id, "Opened in the benchmark")
+            return {**values, "csrf_token": token} if with_token else values
+
+        return data
+
+    def both(name: str, who: str, url: str, floor_url: str, page_size: int | None = None) -> Page:
+        config = {"SUPPORT_PAGE_SIZE": page_size} if page_size else {}
+        return Page(name, Side(ours[who], url, config=config), Side(bare[who], floor_url))
+
+    return [
+        both("customer list, first page (20 rows)", CUSTOMER, "/my/support/", "/customer/"),
+        both(
+            "customer list, page 21",
+            CUSTOMER,
+            deep(ours[CUSTOMER], "/my/support/"),
+            deep(bare[CUSTOMER], "/customer/"),
+        ),
+        both(
+            "provider inbox, first page (25 rows)",
+            PROVIDER,
+            "/my/support/provider/",
+            "/provider/?size=25",
+            page_size=25,
+        ),
+        both(
+            "provider inbox, first page (100 rows)",
+            PROVIDER,
+            "/my/support/provider/",
+            "/provider/?size=100",
+            page_size=100,
+        ),
+        both(
+            "provider inbox, page 21 (20 rows)",
+            PROVIDER,
+            deep(ours[PROVIDER], "/my/support/provider/"),
+            deep(bare[PROVIDER], "/provider/"),
+        ),
+        both(
+            "operator console, first page (20 rows)",
+            OPERATOR,
+            "/my/support/operator/",
+            "/operator/",
+        ),
+        both(
+            "customer ticket page (50 messages)",
+            CUSTOMER,
+            f"/my/support/tickets/{busy}",
+            f"/customer/tickets/{busy}",
+        ),
+        both(
+            "provider ticket page (50 messages)",
+            PROVIDER,
+            f"/my/support/provider/tickets/{busy}",
+            f"/provider/tickets/{busy}",
+        ),
+        # last: it adds tickets to the customer's list
+        Page(
+            "open a ticket (POST, 303)",
+            Side(ours[CUSTOMER], "/my/support/new", new_ticket(with_token=True)),
+            Side(bare[CUSTOMER], "/customer/new", new_ticket(with_token=False)),
+            expected=303,
+        ),
+    ]
+
+
+def measure(
+    page: Page, ours_app: Flask, counters: tuple[Statements, Statements], reps: int, warmup: int
+) -> Result:
+    """Ours and the floor interleaved: ``warmup`` pairs, then ``reps`` measured pairs."""
+    ours_counter, floor_counter = counters
+    samples: dict[str, list[float]] = {"ours": [], "floor": []}
+    last: dict[str, tuple[int, int, int]] = {}
+    defaults = {key: ours_app.config[key] for key in page.ours.config}
+    for i in range(warmup + reps):
+        ours_app.config.update(page.ours.config)
+        ours_counter.reset()
+        ms, status, size = page.ours.ask()
+        ours_app.config.update(defaults)
+        assert status == page.expected, (page.name, "ours", status)
+        last["ours"] = (size, ours_counter.count, ours_counter.support)
+        floor_counter.reset()
+        floor_ms, status, floor_size = page.floor.ask()
+        assert status == page.expected, (page.name, "floor", status)
+        last["floor"] = (floor_size, floor_counter.count, 0)
+        if i >= warmup:
+            samples["ours"].append(ms)
+            samples["floor"].append(floor_ms)
+    return Result(
+        page.name,
+        statistics.median(samples["ours"]),
+        statistics.median(samples["floor"]),
+        last["ours"][0],
+        last["floor"][0],
+        last["ours"][1],
+        last["ours"][2],
+        last["floor"][1],
+        page.expected,
+    )
+
+
+# -- one database -------------------------------------------------------------------------------
+
+
+@contextmanager
+def apps(
+    url: str, scratch: str, count: int, messages: int
+) -> Iterator[tuple[Flask, Flask, Seeded]]:
+    ours_app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            # delivery right after the request is measured by bench.notifications and
+            # bench.silent_smtp; here it would only add a refused SMTP connection
+            "SUPPORT_DELIVER_AFTER_REQUEST": False,
+            "SUPPORT_ATTACHMENT_ROOT": f"{scratch}/files",
+        }
+    )
+    seeded = seed(ours_app, count, messages)
+    floor_app = floor.create_floor_app(url)
+    try:
+        yield ours_app, floor_app, seeded
+    finally:
+        for app, database in ((ours_app, db), (floor_app, floor.db)):
+            with app.app_context():
+                database.engine.dispose()
+
+
+def engines(ours_app: Flask, floor_app: Flask) -> tuple[Engine, Engine]:
+    with ours_app.app_context():
+        ours_engine = db.engine
+    with floor_app.app_context():
+        floor_engine = floor.db.engine
+    return ours_engine, floor_engine
+
+
+def compare(url: str, args: argparse.Namespace) -> None:
+    engine_name = make_url(url).get_backend_name()
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        apps(url, scratch, args.tickets, args.messages) as (ours_app, floor_app, seeded),
+    ):
+        ours_engine, floor_engine = engines(ours_app, floor_app)
+        counters = (Statements(ours_engine), Statements(floor_engine))
         print(
-            f"{engine}: {args.tickets} tickets of one customer with one provider, "
-            f"{args.repeat} requests each"
+            f"\n{engine_name}: {args.tickets} tickets of one customer with one provider, "
+            f"a ticket with {args.messages} messages; {args.warmup} warm-up pairs, then "
+            f"{args.reps} pairs (ours, floor) per page; medians in ms",
+            flush=True,
         )
-        print(f"{'page':<44}{'median ms':>10}{'p95 ms':>10}")
-        for email, pages in (
-            (
-                "anna@acme.example",
-                [
-                    ("customer list, first page", "/my/support/"),
-                    ("customer list, page 21", deep_page("/my/support/")),
-                    (
-                        f"customer ticket, {args.messages} messages",
-                        f"/my/support/tickets/{busy_number}",
-                    ),
-                    ("new-ticket form", "/my/support/new"),
-                ],
-            ),
-            (
-                "pia@nimbus.example",
-                [
-                    ("provider inbox, first page", "/my/support/provider/"),
-                    (
-                        "provider inbox by priority, page 21",
-                        deep_page("/my/support/provider/?sort=priority"),
-                    ),
-                    ("provider inbox, search 'Ticket 1999'", "/my/support/provider/?q=Ticket+1999"),
-                    (
-                        f"provider ticket, {args.messages} messages",
-                        f"/my/support/provider/tickets/{busy_number}",
-                    ),
-                ],
-            ),
-            (
-                "oscar@nordic.example",
-                [
-                    ("operator console, first page", "/my/support/operator/"),
-                    ("operator console, page 21", deep_page("/my/support/operator/")),
-                    ("operator console, due first", "/my/support/operator/?sort=due"),
-                    ("provider scorecard, 30 days", "/my/support/operator/scorecard"),
-                ],
-            ),
-        ):
-            client = logged_in(app, email)
-            for name, page_url in pages:
-                median, p95 = timed(
-                    client, page_url(client) if callable(page_url) else page_url, args.repeat
-                )
-                print(f"{name:<44}{median:>10.2f}{p95:>10.2f}")
-        print(f"tickets opened per second (one process, sequential): {opened_per_second:.0f}")
-        with app.app_context():
-            db.engine.dispose()
+        print(
+            "| page | ours | floor | ours/floor | bytes: ours / floor "
+            "| statements: ours (module + host) / floor |"
+        )
+        print("| --- | --- | --- | --- | --- | --- |")
+        for page in pages(ours_app, floor_app, seeded):
+            result = measure(page, ours_app, counters, args.reps, args.warmup)
+            sizes = (
+                f"{result.ours_bytes:,} / {result.floor_bytes:,}"
+                if result.expected == 200
+                else "(redirect)"
+            )
+            print(
+                f"| {result.name} | {result.ours_ms:.2f} | {result.floor_ms:.2f} "
+                f"| {result.ratio:.1f}x | {sizes} | {result.ours_statements} "
+                f"({result.ours_support_statements} + "
+                f"{result.ours_statements - result.ours_support_statements}) "
+                f"/ {result.floor_statements} |",
+                flush=True,
+            )
+        print(f"(seeding opened {seeded.opened_per_second:.0f} tickets per second, sequentially)")
+
+
+# -- the profile --------------------------------------------------------------------------------
+
+_OURS = ("marketplace_support", "example_host")
+
+
+def _where(app: Flask, path: str, line: int, function: str) -> str:
+    """``path:line(function)``, short; a template's line is its own (Jinja compiles templates
+    to Python whose line numbers say nothing), so ``_macros.html:NN(macro)`` names the macro."""
+    if "/templates/" in path and path.endswith(".html"):
+        template = app.jinja_env.get_template(path.split("/templates/", 1)[1])
+        line = template.get_corresponding_lineno(line)
+    for marker in (*_OURS, "site-packages/", "lib/python3"):
+        if marker in path:
+            path = path[path.index(marker) :].removeprefix("site-packages/")
+            break
+    return f"{path}:{line}({function})" if line else function
+
+
+def profile(url: str, args: argparse.Namespace) -> None:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        apps(url, scratch, args.tickets, args.messages) as (ours_app, floor_app, seeded),
+    ):
+        chosen = [p for p in pages(ours_app, floor_app, seeded) if p.name.startswith(args.profile)]
+        if not chosen:
+            raise SystemExit(f"no page starts with {args.profile!r}")
+        page, requests = chosen[0], args.profile_requests
+        ours_app.config.update(page.ours.config)
+        for _ in range(args.warmup):
+            page.ours.ask()
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        for _ in range(requests):
+            page.ours.ask()
+        profiler.disable()
+        per_request = (time.perf_counter() - start) * 1000 / requests
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        rows = [
+            (_where(ours_app, *where), calls, own * 1000 / requests, total * 1000 / requests)
+            for where, (_, calls, own, total, _) in stats.items()
+        ]
+        print(
+            f"{make_url(url).get_backend_name()}, {page.name}: {requests} requests under "
+            f"cProfile, {per_request:.2f} ms each (profiled; about twice the unprofiled time)"
+        )
+        # a template's blocks are generators: each resume counts as a call
+        print("\nTop 15 by own time (ms per request, calls per request, function):")
+        for where, calls, own, total in sorted(rows, key=lambda r: -r[2])[:15]:
+            print(f"  {own:6.2f} ms own {total:6.2f} ms total {calls / requests:7.0f}x  {where}")
+        print("\nTop 15 of the package, the example host and the templates by total time:")
+        ours = [r for r in rows if r[0].startswith(_OURS)]
+        for where, calls, own, total in sorted(ours, key=lambda r: -r[3])[:15]:
+            print(f"  {total:6.2f} ms total {own:6.2f} ms own {calls / requests:7.0f}x  {where}")
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database(server: str) -> Iterator[str]:
+    """A uniquely named database on the server of ``server``, dropped at the end."""
+    name = f"support_bench_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--postgresql",
+        default=os.environ.get("SUPPORT_BENCH_DATABASE_URL"),
+        help="a PostgreSQL server URL (default: $SUPPORT_BENCH_DATABASE_URL)",
+    )
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--profile", metavar="PAGE", help="profile the page whose name starts so")
+    parser.add_argument("--profile-requests", type=int, default=200)
+    args = parser.parse_args()
+    run = profile if args.profile else compare
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as scratch:
+            run(f"sqlite:///{Path(scratch) / 'bench.db'}", args)
+    if args.postgresql:
+        with scratch_database(args.postgresql) as url:
+            run(url, args)
 
 
 if __name__ == "__main__":
