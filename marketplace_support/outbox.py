@@ -25,7 +25,8 @@ from typing import Any, cast
 from flask import Flask, Response, after_this_request, current_app, has_request_context
 from sqlalchemy import and_, or_, select, update
 
-from . import clock, signals
+from . import access, clock, signals
+from .host import Actor
 from .mailer import Mailer, PermanentFailure
 from .models import Delivery, OutboxMessage
 from .state import support
@@ -156,6 +157,13 @@ def _announce_failure(row: OutboxMessage, error: str) -> None:
 
 def _describe(problem: Exception) -> str:
     return f"{type(problem).__name__}: {problem}"[:1000]
+
+
+def troubled(tenant_id: str, actor: Actor, limit: int = 100) -> list[OutboxMessage]:
+    """The newest notifications of a tenant that failed or wait for another try, for its
+    operators (nobody else sees any)."""
+    query = access.troubled_notifications(tenant_id, actor).limit(limit)
+    return list(support.session.scalars(query))
 
 
 def send_again(tenant_id: str, ids: Sequence[int]) -> int:

@@ -9,16 +9,20 @@ both run).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from . import access
+from .clock import now
 from .host import Actor
+from .i18n import lazy_gettext
 from .models import Ticket
+from .schemas import InvalidInput, PeriodSchema, load
 from .state import support
 from .workflow import Role
 
@@ -115,3 +119,36 @@ def _medians(
         .group_by(ranked.c.provider)
     )
     return {provider: float(value) for provider, value in rows}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a scorecard covers (both count), and the moments they begin and end."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+
+def period(tenant_id: str, params: Mapping[str, Any]) -> Period:
+    """The period a page's query string asks for (``from``, ``to``): by default the last 30
+    days, in the tenant's time zone.
+
+    Raises:
+        InvalidInput: a day that is not a date, or a first day after the last.
+    """
+    days, errors = load(PeriodSchema(), params)
+    zone = support.host.business_hours(tenant_id, None).zone
+    last = days.get("end") or now().astimezone(zone).date()
+    first = days.get("start") or last - timedelta(days=29)
+    if not errors and first > last:
+        errors = {"from": [lazy_gettext("The first day must not be after the last.")]}
+    if errors:
+        raise InvalidInput(errors)
+    return Period(
+        first,
+        last,
+        datetime.combine(first, time(), tzinfo=zone),
+        datetime.combine(last + timedelta(days=1), time(), tzinfo=zone),
+    )

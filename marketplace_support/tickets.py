@@ -215,6 +215,22 @@ def _in_scope_or_none(
     return support.session.scalars(query).one_or_none()
 
 
+def attachment_in_scope(
+    tenant_id: str, actor: Actor, role: Role, number: int, file_id: int
+) -> Attachment:
+    """File ``file_id`` of ticket ``number``, if ``actor`` may see the ticket and the message
+    the file belongs to (customers never the files of internal notes).
+
+    Raises: TicketNotFound (a 404), also for a file that is not the ticket's or not theirs.
+    """
+    ticket = ticket_in_scope(tenant_id, actor, role, number)
+    query = access.attachments(ticket, role).where(Attachment.id == file_id)
+    file = support.session.scalars(query).one_or_none()
+    if file is None:
+        raise access.TicketNotFound()
+    return file
+
+
 @dataclass(frozen=True)
 class Entry:
     """One item of a ticket's timeline: a message or an event."""

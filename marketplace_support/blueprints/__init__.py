@@ -35,7 +35,7 @@ from ..routing import Reason
 from ..state import support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
-from .rendering import error_page
+from .area import error_page
 
 
 def build_blueprint() -> Blueprint:

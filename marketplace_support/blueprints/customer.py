@@ -14,8 +14,9 @@ from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..schemas import SUBJECT_MAX, InvalidInput
 from ..workflow import Action, Role
+from .area import acting, error_page, require_area
 from .files import send, uploads
-from .rendering import acting, change, error_page, perform, require_area, watch
+from .forms import change, perform, watch
 
 #: What a customer can do on the ticket page.
 CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})

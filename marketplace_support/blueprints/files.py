@@ -14,11 +14,11 @@ from typing import IO
 from flask import abort, request, send_file
 from flask.typing import ResponseReturnValue
 
-from .. import access, attachments, filetypes, tickets
+from .. import attachments, filetypes, tickets
 from ..models import Attachment
 from ..state import support
 from ..workflow import Role
-from .rendering import acting
+from .area import acting
 
 #: Room for the form's text fields on top of the files.
 _FORM_ALLOWANCE = 1_000_000
@@ -68,12 +68,7 @@ def upload_rules() -> UploadRules:
 def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:
     """One attachment of a ticket the actor may see, if they may see its message."""
     tenant_id, actor = acting()
-    ticket = tickets.ticket_in_scope(tenant_id, actor, role, number)
-    file = support.session.scalars(
-        access.attachments(ticket, role).where(Attachment.id == file_id)
-    ).one_or_none()
-    if file is None:
-        abort(404)
+    file = tickets.attachment_in_scope(tenant_id, actor, role, number, file_id)
     try:
         stream = support.storage.open(file.storage_key)
     except FileNotFoundError:

@@ -4,23 +4,22 @@ do comes from ``access`` and the workflow table, not from here."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access, outbox, scorecard, sharing, tickets
-from ..clock import now
+from .. import outbox, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
 from ..priorities import Priority
-from ..schemas import InvalidInput, PeriodSchema, load
+from ..schemas import InvalidInput
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
+from .area import acting, error_page, require_area
 from .files import send, uploads
-from .rendering import acting, error_page, perform, require_area, watch
+from .forms import perform, watch
 
 
 def build_blueprint(role: Role) -> Blueprint:
@@ -80,24 +79,17 @@ def build_blueprint(role: Role) -> Blueprint:
 
     def score_page() -> ResponseReturnValue:
         tenant_id, actor = acting()
-        period, errors = load(PeriodSchema(), request.args.to_dict())
-        zone = support.host.business_hours(tenant_id, None).zone
-        today = now().astimezone(zone).date()
-        last = period.get("end") or today
-        first = period.get("start") or last - timedelta(days=29)
-        if not errors and first > last:
-            errors = {"from": [gettext("The first day must not be after the last.")]}
-        if errors:
-            messages = InvalidInput(errors).errors.values()
+        try:
+            period = scorecard.period(tenant_id, request.args.to_dict())
+        except InvalidInput as invalid:
+            messages = invalid.errors.values()
             return error_page(" ".join(m for ms in messages for m in ms), 400)
-        start = datetime.combine(first, time(), tzinfo=zone)
-        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
         return render_template(
             "marketplace_support/staff/scorecard.html",
             role=role,
-            scores=scorecard.scorecard(tenant_id, actor, role, start, end),
-            first=first,
-            last=last,
+            scores=scorecard.scorecard(tenant_id, actor, role, period.start, period.end),
+            first=period.first,
+            last=period.last,
         )
 
     bp.add_url_rule("/scorecard", "scorecard", score_page)
@@ -121,10 +113,9 @@ def build_blueprint(role: Role) -> Blueprint:
 def _notifications() -> ResponseReturnValue:
     """The operator's view of notifications that failed or wait for another try."""
     tenant_id, actor = acting()
-    rows = support.session.scalars(access.troubled_notifications(tenant_id, actor).limit(100))
     return render_template(
         "marketplace_support/staff/notifications.html",
-        rows=list(rows),
+        rows=outbox.troubled(tenant_id, actor),
         sent_again=request.args.get("sent_again", type=int),
         notification_label=lambda key: Notification(key).label,
     )

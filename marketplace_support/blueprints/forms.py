@@ -1,47 +1,18 @@
-"""What every area's views share: who is acting, the area check, the error page, and the
-one way an action form is handled (act, then redirect or show the form again)."""
+"""The one way a form of a ticket page is handled: run the change, then go back to the
+ticket with a notice, or show the ticket page again with the refused form's errors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access, actions, sharing
+from .. import actions, sharing
 from ..attachments import Upload
-from ..host import Actor
-from ..i18n import lazy_gettext
 from ..schemas import InvalidInput
-from ..state import support
 from ..workflow import Action, NotAllowed, Role
-
-_NOT_YOURS = {
-    Role.CUSTOMER: lazy_gettext("Support on My Page is for customers of the marketplace."),
-    Role.PROVIDER: lazy_gettext("The support inbox is for the staff of service providers."),
-    Role.OPERATOR: lazy_gettext("The support console is for the marketplace's operator team."),
-}
-
-
-def error_page(message: str, status: int) -> ResponseReturnValue:
-    return render_template("marketplace_support/error.html", message=message), status
-
-
-def require_area(role: Role) -> ResponseReturnValue | None:
-    """Before every view of an area: someone is logged in and has this area."""
-    actor = support.actor()
-    if actor is None:
-        return support.host.unauthenticated()
-    if not access.may_use(actor, role):
-        return error_page(str(_NOT_YOURS[role]), 403)
-    return None
-
-
-def acting() -> tuple[str, Actor]:
-    """The tenant and the person of this request (the area check ran before)."""
-    actor = support.actor()
-    assert actor is not None
-    return support.tenant_id(), actor
+from .area import acting
 
 
 def perform(
