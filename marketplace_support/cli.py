@@ -37,7 +37,11 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
     """Send the notifications that are due. Run it once from cron, or with --loop as a
     worker; any number of workers may run at once."""
     while True:
-        report = deliver_pass(batch)
+        try:
+            report = deliver_pass(batch)
+        except outbox.ServerUnavailable as down:
+            click.echo(f"the mail server did not answer ({down.problem}); trying again later")
+            report = outbox.Report()
         if report.handled:
             click.echo(
                 f"sent {len(report.sent)}, will retry {len(report.retrying)}, "
@@ -52,7 +56,10 @@ def deliver(loop: bool, interval: float, batch: int) -> None:
 def deliver_pass(batch: int) -> outbox.Report:
     """One pass of the worker in an app context of its own: what is cached per request (the
     tenant's flags and texts) and the database session start anew, so a worker that runs for
-    weeks sends what the host says now."""
+    weeks sends what the host says now.
+
+    Raises: outbox.ServerUnavailable (recorded on the rows; they wait for the next pass).
+    """
     with current_app.app_context():
         return outbox.deliver(limit=batch)
 

@@ -75,6 +75,13 @@ class MarketplaceSupport:
             host=host, db=db, domain=build_domain(app), storage=storage
         )
 
+        if type(host).site_url is HostAdapter.site_url and not app.config["SUPPORT_SITE_URL"]:
+            # links in e-mails come from the host or the configuration only, never from a
+            # request's Host header (which whoever sends the request chooses)
+            app.logger.warning(
+                "marketplace_support: neither SUPPORT_SITE_URL nor HostAdapter.site_url() is "
+                "set, so e-mails will carry no links to their tickets"
+            )
         app.register_blueprint(build_blueprint(), url_prefix=app.config["SUPPORT_URL_PREFIX"])
         app.add_template_global(support_menu_link)
         app.add_template_global(support_menu_links)

@@ -234,7 +234,8 @@ class HostAdapter(abc.ABC):
 
     def site_url(self, tenant_id: str) -> str | None:
         """The address of the tenant's own site, for links in e-mails ("https://shop.example").
-        Default: ``SUPPORT_SITE_URL``; None: the address of the request that caused the mail."""
+        Default: ``SUPPORT_SITE_URL``. None: e-mails carry no links (never the address of the
+        request that caused them: its Host header is whatever the sender wrote)."""
         url = current_app.config["SUPPORT_SITE_URL"]
         return str(url) if url else None
 

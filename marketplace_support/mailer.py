@@ -27,6 +27,19 @@ class PermanentFailure(Exception):
     """The mail server refused the message for good (5xx): retrying will not help."""
 
 
+class TemporaryFailure(Exception):
+    """The mail server refused the message for now (4xx: greylisting, a full mailbox, a
+    server busy): another try later may succeed."""
+
+
+class ConnectionProblem(Exception):
+    """The mail server could not be reached, or did not answer in time."""
+
+    def __init__(self, problem: Exception) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 def compose(row: OutboxMessage) -> Message:
     """The e-mail of an outbox row: text and HTML, in the row's language.
 
@@ -75,8 +88,12 @@ def compose(row: OutboxMessage) -> Message:
 
 
 class _Connection(Connection):
+    def __init__(self, mail: Mail, timeout: float) -> None:
+        super().__init__(mail)
+        self.timeout = timeout
+
     def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
-        mail, timeout = self.mail, float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
+        mail, timeout = self.mail, self.timeout
         host: smtplib.SMTP | smtplib.SMTP_SSL
         if mail.use_ssl:
             host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
@@ -90,10 +107,14 @@ class _Connection(Connection):
 
 
 class Mailer:
-    """One SMTP connection for a batch of rows, opened on the first send."""
+    """One SMTP connection for a batch of rows, opened on the first send; each network
+    operation waits at most ``timeout`` seconds (``SUPPORT_SMTP_TIMEOUT`` by default)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float | None = None) -> None:
         self.mail: Mail = current_app.extensions["mail"]
+        self.timeout = (
+            float(current_app.config["SUPPORT_SMTP_TIMEOUT"]) if timeout is None else timeout
+        )
         self.connection: _Connection | None = None
 
     def __enter__(self) -> Mailer:
@@ -117,20 +138,29 @@ class Mailer:
         self.connection = None
 
     def send(self, row: OutboxMessage) -> None:
-        """Raises: PermanentFailure (5xx, or no sender), OSError or SMTPException (worth
-        another try)."""
+        """Raises: ConnectionProblem (the server cannot be reached or does not answer),
+        PermanentFailure (5xx, or no sender), TemporaryFailure (4xx), another OSError or
+        SMTPException (the connection broke: worth another try), or whatever composing the
+        e-mail raised (the row can never be sent)."""
         message = compose(row)
         if self.connection is None:
-            connection = _Connection(self.mail)
-            connection.host = None if self.mail.suppress else connection.configure_host()
+            connection = _Connection(self.mail, self.timeout)
+            try:
+                connection.host = None if self.mail.suppress else connection.configure_host()
+            except (OSError, smtplib.SMTPException) as problem:
+                raise ConnectionProblem(problem) from problem
             self.connection = connection
         try:
             self.connection.send(message)
         except smtplib.SMTPRecipientsRefused as refused:
-            raise PermanentFailure(str(refused.recipients)) from refused
+            codes = [code for code, _ in refused.recipients.values()]
+            if all(code >= 500 for code in codes):
+                raise PermanentFailure(str(refused.recipients)) from refused
+            raise TemporaryFailure(str(refused.recipients)) from refused
         except smtplib.SMTPResponseException as response:
+            reason = f"{response.smtp_code} {response.smtp_error!r}"
             if response.smtp_code >= 500:
-                raise PermanentFailure(
-                    f"{response.smtp_code} {response.smtp_error!r}"
-                ) from response
+                raise PermanentFailure(reason) from response
+            if response.smtp_code >= 400:
+                raise TemporaryFailure(reason) from response
             raise

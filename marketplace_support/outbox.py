@@ -8,15 +8,24 @@ than ``SUPPORT_DELIVERY_CLAIM_SECONDS`` another worker takes them again. Every r
 out with the same ``Message-ID`` (made from its id), so a mail that a dying worker had sent and
 another sends again is one message to every mailbox that files by Message-ID.
 
-Failures the mail server reports for good (5xx) fail the row at once; others (server down,
-timeouts, 4xx) are retried with growing waits, up to ``SUPPORT_DELIVERY_ATTEMPTS`` tries.
-Failed rows are listed for the operator, who can send them again.
+Whatever goes wrong with one row is recorded on that row, and the pass goes on with the next:
+a refusal for good (5xx), or a row that cannot be made into an e-mail at all, fails it at once,
+with the reason; a temporary refusal (4xx: greylisting, a full mailbox) is tried again with
+growing waits, at most an hour apart, for ``SUPPORT_DELIVERY_ATTEMPTS`` tries (about a day).
+When the mail server cannot be reached, the pass stops: every row it holds waits for the next
+try, instead of each waiting for the server's timeout in turn. Failed rows are listed for the
+operator, who can send them again.
+
+Delivery right after a response is bounded: it stops after ``SUPPORT_DELIVER_AFTER_REQUEST_
+SECONDS`` and, once the mail server failed to answer, a process leaves delivery to the workers
+for a minute, so a sick mail server never holds the web workers.
 """
 
 from __future__ import annotations
 
 import secrets
 import smtplib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,12 +36,14 @@ from sqlalchemy import and_, or_, select, update
 
 from . import access, clock, signals
 from .host import Actor
-from .mailer import Mailer, PermanentFailure
+from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
 from .models import Delivery, OutboxMessage
-from .state import support
+from .state import EXTENSION_KEY, support
 
 #: the longest wait between two tries
-_MAX_WAIT = timedelta(hours=6)
+_MAX_WAIT = timedelta(hours=1)
+#: after the mail server failed to answer, how long a web process leaves delivery to workers
+_COOL_DOWN_SECONDS = 60.0
 
 
 @dataclass
@@ -86,39 +97,116 @@ def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[Outb
     return token, rows
 
 
-def deliver(limit: int = 100, only: Sequence[int] | None = None) -> Report:
-    """Send what is due (or just the rows ``only``, when they are due). One pass."""
+def deliver(
+    limit: int = 100, only: Sequence[int] | None = None, *, budget: float | None = None
+) -> Report:
+    """Send what is due (or just the rows ``only``, when they are due). One pass.
+
+    ``budget``: the most seconds the pass may take (delivery after a response); rows it
+    had no time for go back in line at once, for a worker.
+
+    Raises:
+        ServerUnavailable: after recording it on the rows, when the mail server could not be
+            reached (callers that deliver after a response use it to pause).
+    """
     token, rows = claim(limit, only)
     report = Report()
     if not rows:
         return report
-    with Mailer() as mailer:
-        for row in rows:
+    timeout = float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
+    deadline = None if budget is None else time.monotonic() + budget
+    if budget is not None:
+        timeout = min(timeout, budget)
+    with Mailer(timeout=timeout) as mailer:
+        for position, row in enumerate(rows):
+            if deadline is not None and time.monotonic() >= deadline:
+                _release(rows[position:], token)
+                break
+            if not _renew(row, token):
+                continue  # another worker took it over (this one was too slow)
             try:
-                mailer.send(row)
-            except PermanentFailure as failure:
-                _finish(row, token, Delivery.FAILED, error=str(failure))
-                report.failed.append(row.id)
-                _announce_failure(row, str(failure))
-            except (OSError, smtplib.SMTPException) as problem:
-                outcome = _retry(row, token, problem)
-                (report.failed if outcome is Delivery.FAILED else report.retrying).append(row.id)
-                mailer.reset()
-            else:
-                _finish(row, token, Delivery.SENT)
-                report.sent.append(row.id)
+                _send_one(mailer, row, token, report)
+            except ServerUnavailable as down:
+                for waiting in rows[position:]:
+                    _record_retry(waiting, token, down.problem, report)
+                raise
     return report
 
 
-def _retry(row: OutboxMessage, token: str, problem: Exception) -> Delivery:
+class ServerUnavailable(Exception):
+    """The mail server could not be reached or did not answer."""
+
+    def __init__(self, problem: Exception) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _send_one(mailer: Mailer, row: OutboxMessage, token: str, report: Report) -> None:
+    """Send one row and record what happened on it; only an unreachable server goes up."""
+    try:
+        mailer.send(row)
+    except ConnectionProblem as problem:
+        raise ServerUnavailable(problem.problem) from problem
+    except PermanentFailure as failure:
+        _record_failure(row, token, str(failure), report)
+    except TemporaryFailure as refusal:
+        _record_retry(row, token, refusal, report)
+    except (OSError, smtplib.SMTPException) as problem:  # the connection broke mid-message
+        mailer.reset()
+        _record_retry(row, token, problem, report)
+    except Exception as broken:  # the row cannot be made into an e-mail: it never will be
+        current_app.logger.exception("notification %s cannot be sent", row.id)
+        _record_failure(row, token, _describe(broken), report)
+    else:
+        _finish(row, token, Delivery.SENT)
+        report.sent.append(row.id)
+
+
+def _record_failure(row: OutboxMessage, token: str, error: str, report: Report) -> None:
+    _finish(row, token, Delivery.FAILED, error=error)
+    report.failed.append(row.id)
+    _announce_failure(row, error)
+
+
+def _record_retry(row: OutboxMessage, token: str, problem: Exception, report: Report) -> None:
     attempts_allowed = int(current_app.config["SUPPORT_DELIVERY_ATTEMPTS"])
     if row.attempts >= attempts_allowed:
-        _finish(row, token, Delivery.FAILED, error=_describe(problem))
-        _announce_failure(row, _describe(problem))
-        return Delivery.FAILED
+        _record_failure(row, token, _describe(problem), report)
+        return
     wait = min(timedelta(minutes=2 ** (row.attempts - 1)), _MAX_WAIT)
     _finish(row, token, Delivery.PENDING, error=_describe(problem), next_at=clock.now() + wait)
-    return Delivery.PENDING
+    report.retrying.append(row.id)
+
+
+def _renew(row: OutboxMessage, token: str) -> bool:
+    """Renew this worker's claim on ``row`` right before sending it, so a claim only goes
+    stale when its worker died; False when another worker has taken the row since."""
+    session = support.session
+    renewed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.claim == token)
+        .values(claimed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return getattr(renewed, "rowcount", 0) == 1
+
+
+def _release(rows: Sequence[OutboxMessage], token: str) -> None:
+    """Give rows this pass had no time for back, to be taken at once, without using a try."""
+    session = support.session
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in rows]), OutboxMessage.claim == token)
+        .values(
+            status=Delivery.PENDING,
+            claim=None,
+            attempts=OutboxMessage.attempts - 1,
+            next_attempt_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def _finish(
@@ -186,11 +274,14 @@ def send_again(tenant_id: str, ids: Sequence[int]) -> int:
 
 def deliver_soon(ids: Sequence[int]) -> None:
     """Deliver these rows right after the response has gone out, so nobody waits for the
-    mail server (``SUPPORT_DELIVER_AFTER_REQUEST``; a worker delivers whatever this misses)."""
-    wanted_now = current_app.config["SUPPORT_DELIVER_AFTER_REQUEST"]
-    if not ids or not wanted_now or not has_request_context():
-        return
+    mail server (``SUPPORT_DELIVER_AFTER_REQUEST``; a worker delivers whatever this misses).
+    It takes at most ``SUPPORT_DELIVER_AFTER_REQUEST_SECONDS``, and none at all for a minute
+    after the mail server failed to answer this process."""
     app = cast(Any, current_app)._get_current_object()
+    if not ids or not app.config["SUPPORT_DELIVER_AFTER_REQUEST"] or not has_request_context():
+        return
+    if time.monotonic() < app.extensions[EXTENSION_KEY].delivery_paused_until:
+        return
     wanted = list(ids)
 
     def deliver_after(response: Response) -> Response:
@@ -203,7 +294,17 @@ def deliver_soon(ids: Sequence[int]) -> None:
 def _deliver_in(app: Flask, ids: list[int]) -> None:
     with app.app_context():
         try:
-            deliver(only=ids)
+            deliver(only=ids, budget=float(app.config["SUPPORT_DELIVER_AFTER_REQUEST_SECONDS"]))
+        except ServerUnavailable as down:
+            app.extensions[EXTENSION_KEY].delivery_paused_until = (
+                time.monotonic() + _COOL_DOWN_SECONDS
+            )
+            app.logger.warning(
+                "the mail server did not answer (%s): notifications wait for the delivery "
+                "workers for %d s",
+                down.problem,
+                _COOL_DOWN_SECONDS,
+            )
         except Exception:
             # the response is gone; the rows stay in the outbox for a worker
             app.logger.exception("delivering notifications after the request failed")

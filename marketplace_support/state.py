@@ -37,6 +37,9 @@ class SupportState:
     db: SQLAlchemy
     domain: Domain
     storage: AttachmentStorage
+    #: until when (``time.monotonic()``) this process leaves delivery after a response to
+    #: the workers, because the mail server did not answer: only this process needs it
+    delivery_paused_until: float = 0.0
 
     @property
     def session(self) -> Session:

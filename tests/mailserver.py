@@ -25,6 +25,9 @@ class MailServer:
     received: list[EmailMessage] = field(default_factory=list)
     #: addresses answered with 550
     refuse: set[str] = field(default_factory=set)
+    #: addresses answered "450 Greylisted" the first time they are tried (as greylisting
+    #: servers do with a sender they have not seen), then accepted
+    greylist: set[str] = field(default_factory=set)
     controller: Controller | None = None
 
     async def handle_RCPT(
@@ -32,6 +35,9 @@ class MailServer:
     ) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
+        if address in self.greylist:
+            self.greylist.discard(address)
+            return "450 4.2.0 Greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -69,3 +75,17 @@ def text_of(message: EmailMessage) -> str:
 def html_of(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     return part.get_content() if part else ""
+
+
+class SilentServer:
+    """A mail server that accepts connections and never says a word: what a hung server looks
+    like from the outside."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.port = int(self.socket.getsockname()[1])
+
+    def stop(self) -> None:
+        self.socket.close()

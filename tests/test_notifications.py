@@ -4,15 +4,29 @@ anything internal for a customer."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
 import pytest
+from flask import Flask
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
-from marketplace_support import actions, cli, clock, outbox, sharing, signals, tickets
+from marketplace_support import (
+    HostAdapter,
+    MarketplaceSupport,
+    actions,
+    cli,
+    clock,
+    outbox,
+    sharing,
+    signals,
+    tickets,
+)
 from marketplace_support.mailer import Mailer
-from marketplace_support.models import Delivery, OutboxMessage
+from marketplace_support.models import Delivery, OutboxMessage, Ticket, Watcher
 from marketplace_support.workflow import Action, Role
 
 from .conftest import host_app, login
@@ -359,3 +373,132 @@ def test_a_long_running_worker_sends_what_the_host_says_now(app, client, smtp, m
     [after] = smtp.to("tickets@nimbus.example")
     assert "Nordic Cloud Market AB" not in text_of(before)
     assert text_of(after).rstrip().endswith("Nordic Cloud Market AB, Helsinki")
+
+
+# -- who may be told: at the moment of the change, by the rules of access.py -------------------
+
+
+def watch(app, marketplace, user, role, number, watching=True):
+    tenant, actor = marketplace.actors[user]
+    with app.test_request_context():
+        sharing.watch(tenant, actor, role, number, watching)
+
+
+def watchers_of(app, number) -> list[str]:
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        query = (
+            select(Watcher.user_id)
+            .join(Ticket, Ticket.id == Watcher.ticket_id)
+            .where(Ticket.tenant_id == "t1", Ticket.number == number)
+        )
+        return list(session.scalars(query))
+
+
+def test_a_provider_who_watched_hears_nothing_after_the_ticket_is_rerouted_away(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")  # Nimbus: Pete and Pat
+    watch(app, marketplace, "pat", Role.PROVIDER, number)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Nimbus only: reboot")
+    deliver(app)
+    assert len(smtp.to("pat@example.com")) == 1  # she watches, and sees the ticket
+    act(
+        app,
+        marketplace,
+        "olive",
+        Role.OPERATOR,
+        number,
+        Action.REROUTE,
+        route_to="p-post",
+        reason="It is the mail service.",
+    )
+    assert watchers_of(app, number) == []  # losing sight of the ticket ends watching it
+    act(app, marketplace, "quinn", Role.PROVIDER, number, Action.NOTE, body="Post only: MX broken")
+    add_information(client, number, "Mail bounces since noon.")
+    act(app, marketplace, "quinn", Role.PROVIDER, number, Action.REPLY, body="Fixed the MX.")
+    deliver(app)
+    assert len(smtp.to("pat@example.com")) == 1
+    assert all(
+        "MX" not in text_of(m) and "noon" not in text_of(m)
+        for m in smtp.received
+        if "pat@" in str(m["To"]) or "nimbus" in str(m["To"])
+    )
+
+
+def test_a_colleague_hears_nothing_once_the_ticket_is_no_longer_shared(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    tenant, alice = marketplace.actors["alice"]
+    with app.test_request_context():
+        sharing.share_with_organisation(tenant, alice, number, True)
+    watch(app, marketplace, "amy", Role.CUSTOMER, number)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="First answer.")
+    deliver(app)
+    assert [m["Subject"] for m in smtp.to("amy@example.com")]  # shared: Amy hears of it
+    heard_before = len(smtp.to("amy@example.com"))
+    with app.test_request_context():
+        sharing.share_with_organisation(tenant, alice, number, False)
+    assert watchers_of(app, number) == []
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="Second answer.")
+    deliver(app)
+    assert len(smtp.to("amy@example.com")) == heard_before
+    assert all("Second answer." not in text_of(m) for m in smtp.to("amy@example.com"))
+
+
+def test_one_change_sends_each_person_one_email_that_carries_the_message(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    before = len(smtp.to("alice@example.com"))
+    act(
+        app,
+        marketplace,
+        "pete",
+        Role.PROVIDER,
+        number,
+        Action.REPLY,
+        body="Which browser do you use?",
+        then="wait_for_customer",
+    )
+    deliver(app)
+    [mail] = smtp.to("alice@example.com")[before:]
+    assert mail["Subject"].startswith(f"Your answer is needed on ticket #{number}")
+    assert "Which browser do you use?" in text_of(mail)
+    assert "Which browser do you use?" in html_of(mail)
+
+
+def test_email_links_never_follow_the_address_a_request_came_in_on(app, client, smtp, marketplace):
+    del marketplace.sites["t1"]  # this tenant gave no address of its own
+    evil = "http://evil.example"  # whoever sends a request chooses its Host header
+    assert client.get("/test-login/alice", base_url=evil).status_code == 200
+    data = {**ticket_fields(order="o-hosting")}
+    form = client.get("/support/new", base_url=evil).get_data(as_text=True)
+    data.update(form_inputs(form, "/support/new"))
+    response = client.post("/support/new", data=data, base_url=evil)
+    assert response.status_code == 303
+    assert smtp.received
+    for mail in smtp.received:
+        assert "evil.example" not in mail.as_string()
+        assert "Open the ticket:" not in text_of(mail)
+
+
+def test_a_host_without_a_site_address_is_warned_at_start(database_url, caplog):
+    class Minimal(HostAdapter):
+        def current_actor(self):
+            return None
+
+        def active_orders(self, tenant_id, actor):
+            return []
+
+    app = Flask("minimal")
+    app.config.update(SECRET_KEY="x", SQLALCHEMY_DATABASE_URI=database_url)
+    SQLAlchemy().init_app(app)
+    Babel(app)
+    with caplog.at_level(logging.WARNING):
+        MarketplaceSupport(app, host=Minimal())
+    assert "neither SUPPORT_SITE_URL nor HostAdapter.site_url() is set" in caplog.text
