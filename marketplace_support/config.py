@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_BUSINESS_HOURS": WEEKDAYS_9_TO_17,
     # lists
     "SUPPORT_PAGE_SIZE": 20,
+    # who may frame the pages (CSP frame-ancestors), and what links tell other sites
+    "SUPPORT_FRAME_ANCESTORS": "'self'",
+    "SUPPORT_REFERRER_POLICY": "same-origin",
     # notifications: where they link to, who hears of the operator's tickets, and delivery
     "SUPPORT_SITE_URL": None,
     "SUPPORT_OPERATOR_EMAILS": (),

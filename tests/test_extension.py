@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from marketplace_support import HostAdapter, MarketplaceSupport
 
+from .conftest import host_app, login
 from .host import FakeHost, Marketplace
 
 
@@ -86,3 +87,29 @@ def test_a_host_adapter_must_answer_who_acts_and_which_orders_are_active():
 
     with pytest.raises(TypeError, match="current_actor"):
         Incomplete()
+
+
+def test_support_pages_cannot_be_framed_by_other_sites_and_keep_addresses_to_themselves(client):
+    login(client, "alice")
+    response = client.get("/support/")
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_host_sets_its_own_framing_rules(database_url, marketplace):
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_FRAME_ANCESTORS="'self' https://partner.example",
+        SUPPORT_REFERRER_POLICY=None,
+    ) as app:
+        client = app.test_client()
+        login(client, "alice")
+        response = client.get("/support/")
+    assert (
+        response.headers["Content-Security-Policy"]
+        == "frame-ancestors 'self' https://partner.example"
+    )
+    assert "X-Frame-Options" not in response.headers
+    assert "Referrer-Policy" not in response.headers

@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 from babel.numbers import format_percent
-from flask import Blueprint, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from markupsafe import Markup
@@ -50,6 +50,7 @@ def build_blueprint() -> Blueprint:
     parent.before_request(_support_enabled)
     parent.before_request(files.limit_request_body)
     parent.before_request(_check_csrf)
+    parent.after_request(_framing_and_referrer)
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
     parent.context_processor(_template_helpers)
     parent.register_blueprint(customer.build_blueprint())
@@ -63,6 +64,22 @@ def _support_enabled() -> None:
         return
     if not support.flags(support.tenant_id()).support_enabled:
         abort(404)
+
+
+def _framing_and_referrer(response: Response) -> Response:
+    """Pages carry one-click buttons (resolve, close, take over, share): no other site may
+    frame them. Headers the host set already are left as they are."""
+    config = current_app.config
+    ancestors = config["SUPPORT_FRAME_ANCESTORS"]
+    if ancestors:
+        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        if ancestors.strip() == "'self'":
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        elif ancestors.strip() == "'none'":
+            response.headers.setdefault("X-Frame-Options", "DENY")
+    if config["SUPPORT_REFERRER_POLICY"]:
+        response.headers.setdefault("Referrer-Policy", config["SUPPORT_REFERRER_POLICY"])
+    return response
 
 
 def _too_large(error: RequestEntityTooLarge) -> Any:
