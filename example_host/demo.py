@@ -46,8 +46,15 @@ ALPEN_TROUBLESHOOTING_EN = """<p>Please check first:</p>
 
 def create_demo_data() -> None:
     """Fill an empty database with the demo marketplaces, accounts, orders and tickets."""
-    password = generate_password_hash(DEMO_PASSWORD)
+    _marketplaces()
+    companies = _companies()
+    people = _people(companies)
+    orders = _orders(companies)
+    db.session.commit()
+    _tickets(people, orders)
 
+
+def _marketplaces() -> None:
     nordic = Tenant(
         id="nordic",
         name="Nordic Cloud Market",
@@ -83,70 +90,78 @@ def create_demo_data() -> None:
         ]
     )
 
-    acme = Organisation(tenant_id="nordic", name="Acme Oy")
-    birch = Organisation(tenant_id="nordic", name="Birch AB")
-    berg = Organisation(tenant_id="alpen", name="Bergbau GmbH")
-    quay = Organisation(tenant_id="harbor", name="Quay Traders")
-    nimbus = Provider(
-        tenant_id="nordic",
-        name="Nimbus Hosting",
-        support_email="tickets@nimbus.example",
-        always_open=True,
-    )
-    postal = Provider(  # its support desk reads French: its e-mails go out in French
-        tenant_id="nordic", name="Postal Mail Co", support_email="help@postal.example", locale="fr"
-    )
-    gipfel = Provider(
-        tenant_id="alpen", name="Gipfel IT", support_email="support@gipfel.example", locale="de"
-    )
-    anchor = Provider(tenant_id="harbor", name="Anchor Logistics")
-    db.session.add_all([acme, birch, berg, quay, nimbus, postal, gipfel, anchor])
-    db.session.flush()
 
-    def user(tenant: str, email: str, name: str, **extra: object) -> User:
+def _companies() -> dict[str, Organisation | Provider]:
+    """The customers' organisations and the providers, by a short name."""
+    companies: dict[str, Organisation | Provider] = {
+        "acme": Organisation(tenant_id="nordic", name="Acme Oy"),
+        "birch": Organisation(tenant_id="nordic", name="Birch AB"),
+        "berg": Organisation(tenant_id="alpen", name="Bergbau GmbH"),
+        "quay": Organisation(tenant_id="harbor", name="Quay Traders"),
+        "nimbus": Provider(
+            tenant_id="nordic",
+            name="Nimbus Hosting",
+            support_email="tickets@nimbus.example",
+            always_open=True,
+        ),
+        # its support desk reads French: its e-mails go out in French
+        "postal": Provider(
+            tenant_id="nordic",
+            name="Postal Mail Co",
+            support_email="help@postal.example",
+            locale="fr",
+        ),
+        "gipfel": Provider(
+            tenant_id="alpen", name="Gipfel IT", support_email="support@gipfel.example", locale="de"
+        ),
+        "anchor": Provider(tenant_id="harbor", name="Anchor Logistics"),
+    }
+    db.session.add_all(companies.values())
+    db.session.flush()
+    return companies
+
+
+def _people(companies: dict[str, Organisation | Provider]) -> dict[str, User]:
+    """The demo accounts (every password is ``DEMO_PASSWORD``), by first name."""
+    password = generate_password_hash(DEMO_PASSWORD)
+    people: dict[str, User] = {}
+
+    def user(tenant: str, email: str, name: str, **extra: object) -> None:
         account = User(tenant_id=tenant, email=email, name=name, password_hash=password, **extra)
         db.session.add(account)
-        return account
+        people[name.split()[0].lower()] = account
 
-    anna = user("nordic", "anna@acme.example", "Anna Virtanen", organisation_id=acme.id)
-    user("nordic", "aino@acme.example", "Aino Aalto", organisation_id=acme.id, locale="de")
-    ben = user(
+    acme, birch, berg, quay = (companies[k].id for k in ("acme", "birch", "berg", "quay"))
+    nimbus, postal, gipfel = (companies[k].id for k in ("nimbus", "postal", "gipfel"))
+    berlin = "Europe/Berlin"
+    user("nordic", "anna@acme.example", "Anna Virtanen", organisation_id=acme)
+    user("nordic", "aino@acme.example", "Aino Aalto", organisation_id=acme, locale="de")
+    user(
         "nordic",
         "ben@birch.example",
         "Ben Berg",
-        organisation_id=birch.id,
+        organisation_id=birch,
         timezone="Europe/Stockholm",
     )
-    pia = user("nordic", "pia@nimbus.example", "Pia Provider", provider_id=nimbus.id)
-    user("nordic", "nils@nimbus.example", "Nils Nimbus", provider_id=nimbus.id)
-    user("nordic", "paulo@postal.example", "Paulo Post", provider_id=postal.id)
+    user("nordic", "pia@nimbus.example", "Pia Provider", provider_id=nimbus)
+    user("nordic", "nils@nimbus.example", "Nils Nimbus", provider_id=nimbus)
+    user("nordic", "paulo@postal.example", "Paulo Post", provider_id=postal)
     user("nordic", "oscar@nordic.example", "Oscar Operator", is_operator=True)
-    lena = user(
-        "alpen",
-        "lena@bergbau.example",
-        "Lena Huber",
-        organisation_id=berg.id,
-        timezone="Europe/Berlin",
-    )
-    georg = user(
-        "alpen",
-        "georg@gipfel.example",
-        "Georg Gipfel",
-        provider_id=gipfel.id,
-        timezone="Europe/Berlin",
-    )
-    user(
-        "alpen", "olga@alpen.example", "Olga Oberhofer", is_operator=True, timezone="Europe/Berlin"
-    )
-    user("harbor", "hugo@quay.example", "Hugo Hansen", organisation_id=quay.id)
+    user("alpen", "lena@bergbau.example", "Lena Huber", organisation_id=berg, timezone=berlin)
+    user("alpen", "georg@gipfel.example", "Georg Gipfel", provider_id=gipfel, timezone=berlin)
+    user("alpen", "olga@alpen.example", "Olga Oberhofer", is_operator=True, timezone=berlin)
+    user("harbor", "hugo@quay.example", "Hugo Hansen", organisation_id=quay)
+    return people
 
-    def order(
-        org: Organisation, provider: Provider, name: str, plan: str, active: bool = True
-    ) -> ServiceOrder:
+
+def _orders(companies: dict[str, Organisation | Provider]) -> dict[str, ServiceOrder]:
+    """The organisations' service orders (one ended), by a short name."""
+
+    def order(org: str, provider: str, name: str, plan: str, active: bool = True) -> ServiceOrder:
         row = ServiceOrder(
-            tenant_id=org.tenant_id,
-            organisation_id=org.id,
-            provider_id=provider.id,
+            tenant_id=companies[org].tenant_id,
+            organisation_id=companies[org].id,
+            provider_id=companies[provider].id,
             service_name=name,
             plan=plan,
             active=active,
@@ -154,21 +169,28 @@ def create_demo_data() -> None:
         db.session.add(row)
         return row
 
-    hosting = order(acme, nimbus, "Web hosting M", "gold")
-    mail = order(acme, postal, "Team mail 10", "standard")
-    order(acme, nimbus, "Backup S", "standard", active=False)
-    shop = order(birch, nimbus, "Shop starter", "silver")
-    erp = order(berg, gipfel, "ERP Cloud", "premium")
-    order(berg, gipfel, "Webshop Basis", "standard")
-    order(quay, anchor, "Freight tracking", "standard")
-    db.session.commit()
+    orders = {
+        "hosting": order("acme", "nimbus", "Web hosting M", "gold"),
+        "mail": order("acme", "postal", "Team mail 10", "standard"),
+        "backup": order("acme", "nimbus", "Backup S", "standard", active=False),
+        "shop": order("birch", "nimbus", "Shop starter", "silver"),
+        "erp": order("berg", "gipfel", "ERP Cloud", "premium"),
+        "webshop": order("berg", "gipfel", "Webshop Basis", "standard"),
+        "freight": order("quay", "anchor", "Freight tracking", "standard"),
+    }
+    db.session.flush()
+    return orders
 
-    anna_actor = actor_for(anna)
+
+def _tickets(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
+    """Tickets in every state the demo shows: waiting for the customer, resolved, escalated,
+    an emergency, one in German."""
+    anna, pia = actor_for(people["anna"]), people["pia"]
     screenshot = Path(__file__).parent / "demo_files" / "slow-page.png"
     slow = _open(
-        anna_actor,
+        anna,
         "nordic",
-        str(hosting.id),
+        str(orders["hosting"].id),
         "technical",
         "high",
         "The website loads very slowly since Monday",
@@ -187,7 +209,7 @@ def create_demo_data() -> None:
         then="wait_for_customer",
     )
     invoice = _open(
-        anna_actor,
+        anna,
         "nordic",
         "none",
         "billing",
@@ -197,11 +219,15 @@ def create_demo_data() -> None:
         "A corrected invoice.",
         "",
     )
-    _act(anna, invoice, Action.RESOLVE)
+    _act(people["anna"], invoice, Action.RESOLVE)
+    _escalated_and_urgent(people, orders)
+
+
+def _escalated_and_urgent(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
     checkout = _open(
-        actor_for(ben),
+        actor_for(people["ben"]),
         "nordic",
-        str(shop.id),
+        str(orders["shop"].id),
         "technical",
         "high",
         "Checkout fails with a payment error",
@@ -210,15 +236,15 @@ def create_demo_data() -> None:
         "Since this morning; every order.",
     )
     _act(
-        pia,
+        people["pia"],
         checkout,
         Action.ESCALATE,
         reason="The payment gateway is run by the marketplace, not by us.",
     )
     down = _open(
-        anna_actor,
+        actor_for(people["anna"]),
         "nordic",
-        str(mail.id),
+        str(orders["mail"].id),
         "technical",
         "high",
         "No e-mail arrives",
@@ -226,11 +252,16 @@ def create_demo_data() -> None:
         "E-mail arrives again.",
         "All 10 mailboxes, since 8:00.",
     )
-    _act(anna, down, Action.RAISE_EMERGENCY, explanation="Nobody in the company gets e-mail.")
+    _act(
+        people["anna"],
+        down,
+        Action.RAISE_EMERGENCY,
+        explanation="Nobody in the company gets e-mail.",
+    )
     export = _open(
-        actor_for(lena),
+        actor_for(people["lena"]),
         "alpen",
-        str(erp.id),
+        str(orders["erp"].id),
         "technical",
         "medium",
         "Export nach Excel bricht ab",
@@ -238,7 +269,7 @@ def create_demo_data() -> None:
         "Die vollständige Liste als Excel-Datei.",
         "Jeden Tag seit dem Update.",
     )
-    _act(georg, export, Action.REPLY, body="Danke, wir sehen uns das heute an.")
+    _act(people["georg"], export, Action.REPLY, body="Danke, wir sehen uns das heute an.")
 
 
 def _act(account: User, ticket: Ticket, action: Action, **form: str) -> None:

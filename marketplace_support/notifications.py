@@ -281,24 +281,44 @@ def tell(
     as_recipients = {watcher.id: _as_recipient(watcher) for watcher in watchers}
     seeing = _who_sees(ticket, [*as_recipients.values(), *_flat(members)])
     lost = [watcher for watcher in watchers if as_recipients[watcher.id] not in seeing]
-    letters: dict[str, tuple[Recipient, Notification, Message | Event]] = {}
     acting = _address_key(actor.email if actor else None)
+    letters = _letters(heard, members, seeing, acting)
+    outbox = [
+        _outbox_row(ticket, rows, letter.recipient, letter.notification, letter.row)
+        for letter in letters.values()
+    ]
+    return Told(outbox, announcements, lost)
+
+
+@dataclass(frozen=True)
+class _Letter:
+    recipient: Recipient
+    notification: Notification
+    #: the row that called for it
+    row: Message | Event
+
+
+def _letters(
+    heard: Sequence[tuple[Message | Event, Heard]],
+    members: dict[Audience, list[Recipient]],
+    seeing: set[Recipient],
+    acting: str,
+) -> dict[str, _Letter]:
+    """One letter per address: the highest-ranking notification the change gives a person
+    who sees the ticket and the row (the person who acted is told only where the table says)."""
+    letters: dict[str, _Letter] = {}
     for row, entry in heard:
         for told in entry.tells:
             for recipient in members[told.audience]:
                 key = _address_key(recipient.email)
-                if recipient not in seeing or not key or (key == acting and not told.to_actor):
+                if not key or recipient not in seeing or (key == acting and not told.to_actor):
                     continue
                 if row.internal and not access.reads_internal(recipient.role):
                     continue
                 earlier = letters.get(key)
-                if earlier is None or told.notification.rank > earlier[1].rank:
-                    letters[key] = (recipient, told.notification, row)
-    outbox = [
-        _outbox_row(ticket, rows, recipient, notification, row)
-        for recipient, notification, row in letters.values()
-    ]
-    return Told(outbox, announcements, lost)
+                if earlier is None or told.notification.rank > earlier.notification.rank:
+                    letters[key] = _Letter(recipient, told.notification, row)
+    return letters
 
 
 def _watchers(ticket: Ticket) -> list[Watcher]:

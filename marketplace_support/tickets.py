@@ -66,9 +66,43 @@ def open_ticket(
             return Opened(existing, created=False)
 
     flags = support.flags(tenant_id)
+    asked = _checked_form(tenant_id, actor, form, uploads)
+    moment = now()
+    ticket = _new_ticket(tenant_id, actor, asked, moment)
+    sla.start(ticket, moment)
+    change = Change(ticket, actor, Role.CUSTOMER, moment, flags, files=asked.files, new=True)
+    change.event(EventKind.OPENED)
+    change.event(
+        EventKind.ROUTED,
+        by_system=True,
+        to_value=ticket.handler.value,
+        to_name=ticket.provider_name,
+        detail=ticket.routing_reason.value,
+    )
+    key = asked.data["submission_key"]
+    committed = commit(change, lambda: _ticket_by_submission(tenant_id, actor, key))
+    return Opened(committed.ticket, created=committed.created)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A new-ticket form that passed every check: its fields, the order (checked with the
+    host), the problem area and the files."""
+
+    data: dict[str, Any]
+    order: Order | None
+    category: Category | None
+    files: list[attachments.Checked]
+    shared: bool
+
+
+def _checked_form(
+    tenant_id: str, actor: Actor, form: Mapping[str, Any], uploads: Sequence[attachments.Upload]
+) -> _Asked:
+    """Raises: InvalidInput, with every field's errors at once."""
+    flags = support.flags(tenant_id)
     categories = support.categories(tenant_id)
     data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
-
     order: Order | None = None
     if "order" in data:
         order, order_error = _checked_order(
@@ -87,14 +121,18 @@ def open_ticket(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
-
     category = next((c for c in categories if c.key == data["category"]), None)
+    shared = flags.share_with_organisation_by_default and actor.organisation_id is not None
+    return _Asked(data, order, category, files, shared)
+
+
+def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -> Ticket:
+    """The ticket a checked form describes, routed, with the next number of the tenant."""
+    data, order, category = asked.data, asked.order, asked.category
     route = route_new_ticket(order, category)
-    session = support.session
-    moment = now()
-    ticket = Ticket(
+    return Ticket(
         tenant_id=tenant_id,
-        number=next_number(session, tenant_id),
+        number=next_number(support.session, tenant_id),
         subject=data["subject"],
         issue_about=data["issue_about"],
         expected_outcome=data["expected_outcome"],
@@ -116,27 +154,12 @@ def open_ticket(
         requester_locale=actor.locale or str(get_locale() or "en"),
         customer_id=actor.customer_id,
         organisation_id=actor.organisation_id,
-        shared_with_organisation=flags.share_with_organisation_by_default
-        and actor.organisation_id is not None,
+        shared_with_organisation=asked.shared,
         submission_key=data["submission_key"],
-        follow_up_of_number=follow_up_of,
+        follow_up_of_number=data.get("follow_up_of"),
         created_at=moment,
         updated_at=moment,
     )
-
-    sla.start(ticket, moment)
-    change = Change(ticket, actor, Role.CUSTOMER, moment, flags, files=files, new=True)
-    change.event(EventKind.OPENED)
-    change.event(
-        EventKind.ROUTED,
-        by_system=True,
-        to_value=route.handler.value,
-        to_name=route.provider_name,
-        detail=route.reason.value,
-    )
-    key = data["submission_key"]
-    committed = commit(change, lambda: _ticket_by_submission(tenant_id, actor, key))
-    return Opened(committed.ticket, created=committed.created)
 
 
 def _checked_order(
