@@ -40,6 +40,8 @@ class SupportState:
     #: until when (``time.monotonic()``) this process leaves delivery after a response to
     #: the workers, because the mail server did not answer: only this process needs it
     delivery_paused_until: float = 0.0
+    #: whether the host's layout was checked for the blocks the pages fill (``layout.py``)
+    layout_checked: bool = False
 
     @property
     def session(self) -> Session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from flask import Flask
 from flask_babel import Babel
@@ -113,3 +115,46 @@ def test_a_host_sets_its_own_framing_rules(database_url, marketplace):
     )
     assert "X-Frame-Options" not in response.headers
     assert "Referrer-Policy" not in response.headers
+
+
+def test_a_layout_without_the_blocks_the_pages_fill_is_named_in_the_log(
+    database_url, marketplace, tmp_path, caplog
+):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "layout.html").write_text(
+        "<html><title>{% block title %}{% endblock %}</title>"
+        "<body>{% block content %}{% endblock %}</body></html>"
+    )
+    with host_app(database_url, marketplace, SUPPORT_BASE_TEMPLATE="layout.html") as app:
+        app.jinja_loader.searchpath.append(str(folder))
+        client = app.test_client()
+        login(client, "alice")
+        with caplog.at_level(logging.WARNING):
+            assert client.get("/support/").status_code == 200
+            client.get("/support/new")
+    warnings = [r.message for r in caplog.records if "defines no block" in r.message]
+    assert warnings == [
+        "marketplace_support: the layout 'layout.html' defines no block 'head'; "
+        "support pages fill title, head (the module's stylesheet and script) and "
+        "content, and show without what goes into a missing block"
+    ]
+
+
+def test_a_complete_layout_through_its_own_parent_passes_the_check(
+    database_url, marketplace, tmp_path, caplog
+):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "site.html").write_text(
+        "<head>{% block head %}{% endblock %}<title>{% block title %}{% endblock %}</title>"
+        "</head><body>{% block content %}{% endblock %}</body>"
+    )
+    (folder / "layout.html").write_text('{% extends "site.html" %}')
+    with host_app(database_url, marketplace, SUPPORT_BASE_TEMPLATE="layout.html") as app:
+        app.jinja_loader.searchpath.append(str(folder))
+        client = app.test_client()
+        login(client, "alice")
+        with caplog.at_level(logging.WARNING):
+            assert "support.css" in client.get("/support/").get_data(as_text=True)
+    assert "marketplace_support" not in caplog.text

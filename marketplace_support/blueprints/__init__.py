@@ -17,6 +17,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
+from .. import layout
 from ..attachments import human_size
 from ..clock import now
 from ..i18n import (
@@ -47,6 +48,7 @@ def build_blueprint() -> Blueprint:
         static_folder="../static/marketplace_support",
         static_url_path="/static",
     )
+    parent.before_request(_check_layout_once)
     parent.before_request(_support_enabled)
     parent.before_request(files.limit_request_body)
     parent.before_request(_check_csrf)
@@ -57,6 +59,12 @@ def build_blueprint() -> Blueprint:
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
     parent.register_blueprint(staff.build_blueprint(Role.OPERATOR), url_prefix="/operator")
     return parent
+
+
+def _check_layout_once() -> None:
+    if not support.layout_checked:
+        support.layout_checked = True
+        layout.check(current_app)
 
 
 def _support_enabled() -> None:
