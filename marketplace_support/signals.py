@@ -71,6 +71,9 @@ class TicketInfo:
     provider_id: str | None
     requester_user_id: str
     customer_id: str | None
+    #: who else may see it: the requester's organisation, when the ticket is shared with it
+    organisation_id: str | None
+    shared_with_organisation: bool
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
         provider_id=ticket.provider_id,
         requester_user_id=ticket.requester_user_id,
         customer_id=ticket.customer_id,
+        organisation_id=ticket.organisation_id,
+        shared_with_organisation=ticket.shared_with_organisation,
     )
 
 
