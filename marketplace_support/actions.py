@@ -90,9 +90,12 @@ def _reroute(change: Change) -> None:
         handler, provider_id, provider_name = Handler.PROVIDER, provider.id, provider.name
     if (handler, provider_id) == (ticket.handler, ticket.provider_id):
         raise InvalidInput({"route_to": [lazy_gettext("The ticket is already handled there.")]})
+    previous = ticket.provider_id if ticket.handler is Handler.PROVIDER else None
     change.event(
         EventKind.REROUTED,
         from_value=ticket.handler.value,
+        from_provider_id=previous,
+        from_name=ticket.provider_name if previous else None,
         to_value=handler.value,
         to_name=provider_name,
         detail=change.data["reason"],

@@ -9,6 +9,7 @@ Flask-Mail's with a timeout (``SUPPORT_SMTP_TIMEOUT`` seconds).
 from __future__ import annotations
 
 import smtplib
+from email.utils import parseaddr
 from types import TracebackType
 from typing import Any
 
@@ -45,19 +46,20 @@ def compose(row: OutboxMessage) -> Message:
 
     Raises: PermanentFailure when no sender is configured.
     """
-    sender = (
-        current_app.config["SUPPORT_MAIL_SENDER"] or current_app.extensions["mail"].default_sender
-    )
-    if not sender:
+    address = _sender_address()
+    if not address:
         raise PermanentFailure("no sender: set SUPPORT_MAIL_SENDER or MAIL_DEFAULT_SENDER")
     payload = dict(row.payload)
     with force_locale(row.locale):
+        # the marketplace's own name, as it words it for the reader's language
+        sender_name = one_line(support.plain_text(row.tenant_id, "operator_name"))
         if payload.get("handler_name") is None:
-            payload["handler_name"] = support.plain_text(row.tenant_id, "operator_name")
+            payload["handler_name"] = sender_name
         notification = Notification(row.notification)
         subject = str(notification.subject) % {
             "number": payload["number"],
             "subject": payload["subject"],
+            "handler": payload["handler_name"],
         }
         context: dict[str, Any] = {
             "p": payload,
@@ -77,14 +79,24 @@ def compose(row: OutboxMessage) -> Message:
         recipients=[(row.recipient_name, row.recipient) if row.recipient_name else row.recipient],
         body=text,
         html=html,
-        sender=sender,
+        sender=(sender_name, address) if sender_name else address,
         extra_headers={"Content-Language": row.locale},
     )
-    domain = str(message.sender).rsplit("@", 1)[-1].strip(">") or "marketplace-support"
+    domain = address.rsplit("@", 1)[-1] or "marketplace-support"
     # the same id at every try: a mail sent twice (a worker died before it could mark it
     # sent) is one message to mailboxes that file by Message-ID
     message.msgId = f"<support-{row.tenant_id}-{row.id}@{domain}>"
     return message
+
+
+def _sender_address() -> str:
+    """The address notifications come from (its name is the marketplace's, per tenant)."""
+    configured = (
+        current_app.config["SUPPORT_MAIL_SENDER"] or current_app.extensions["mail"].default_sender
+    )
+    if isinstance(configured, tuple | list):
+        configured = configured[1] if len(configured) > 1 else ""
+    return parseaddr(str(configured or ""))[1]
 
 
 class _Connection(Connection):

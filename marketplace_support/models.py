@@ -291,6 +291,9 @@ class Event(Base):
     to_value: Mapped[str | None] = mapped_column(String(64))
     #: the name of the party the change is about (the provider a ticket was sent to), as it was
     to_name: Mapped[str | None] = mapped_column(String(200))
+    #: the provider a re-routed ticket came from, as it was (None: the marketplace itself)
+    from_provider_id: Mapped[str | None] = mapped_column(String(128))
+    from_name: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
     #: staff only (an assignment, an escalation's reason); customers never see it
     internal: Mapped[bool] = mapped_column(default=False)

@@ -36,7 +36,7 @@ from .host import Actor
 from .i18n import lazy_gettext, normalise_locale
 from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, Watcher
 from .state import support
-from .workflow import Handler, Role, Status
+from .workflow import ACTIVE_STATUSES, DONE_STATUSES, Handler, Role, Status
 
 
 class Notification(enum.StrEnum):
@@ -55,11 +55,14 @@ class Notification(enum.StrEnum):
     REMINDER = "reminder"
     WAITING_FOR_YOU = "waiting_for_you"
     RESOLVED = "resolved"
+    REOPENED = "reopened"
     EMERGENCY_DOWNGRADED = "emergency_downgraded"
+    HANDLER_CHANGED = "handler_changed"
     NEW_TICKET = "new_ticket"
     TICKET_RECEIVED = "ticket_received"
     ESCALATED = "escalated"
     EMERGENCY = "emergency"
+    MOVED_AWAY = "moved_away"
 
     @property
     def label(self) -> str:
@@ -103,6 +106,18 @@ _WORDING = {
         lazy_gettext("“Resolved” to the customer"),
         lazy_gettext("Your ticket #%(number)d is resolved: %(subject)s"),
     ),
+    Notification.REOPENED: (
+        lazy_gettext("“Reopened” to the handler"),
+        lazy_gettext("Ticket #%(number)d was reopened: %(subject)s"),
+    ),
+    Notification.HANDLER_CHANGED: (
+        lazy_gettext("“New handler” to the customer"),
+        lazy_gettext("Your ticket #%(number)d is now handled by %(handler)s: %(subject)s"),
+    ),
+    Notification.MOVED_AWAY: (
+        lazy_gettext("“Moved away” to the previous handler"),
+        lazy_gettext("Ticket #%(number)d was moved to %(handler)s: %(subject)s"),
+    ),
     Notification.EMERGENCY_DOWNGRADED: (
         lazy_gettext("“Not an emergency” to the customer"),
         lazy_gettext("Not an emergency: ticket #%(number)d %(subject)s"),
@@ -136,6 +151,9 @@ class Audience(enum.Enum):
     OPERATOR = "operator"
     #: staff who watch the ticket
     STAFF_WATCHERS = "staff_watchers"
+    #: the handler a re-routing took the ticket from: told it moved, and nothing more (they
+    #: no longer see it)
+    PREVIOUS_HANDLER = "previous_handler"
 
 
 class Happening(enum.StrEnum):
@@ -149,6 +167,7 @@ class Happening(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
     RESOLVED = "resolved"
+    REOPENED = "reopened"
     ASSIGNED = "assigned"
     ESCALATED = "escalated"
     REROUTED = "rerouted"
@@ -171,11 +190,11 @@ def happening_of(row: Message | Event) -> Happening:
         if row.author_role is Role.CUSTOMER:
             return Happening.CUSTOMER_REPLIED
         return Happening.STAFF_REPLIED
-    if row.kind is EventKind.STATUS_CHANGED and row.to_value in (
-        Status.WAITING_FOR_CUSTOMER,
-        Status.RESOLVED,
-    ):
-        return Happening(str(row.to_value))
+    if row.kind is EventKind.STATUS_CHANGED:
+        if row.to_value in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED):
+            return Happening(str(row.to_value))
+        if row.from_value in DONE_STATUSES and row.to_value in ACTIVE_STATUSES:
+            return Happening.REOPENED
     return Happening(row.kind.value)
 
 
@@ -219,11 +238,19 @@ HEARD: dict[Happening, Heard] = {
         signals.status_changed, (Tell(_.CUSTOMER, Notification.WAITING_FOR_YOU),)
     ),
     Happening.RESOLVED: Heard(signals.status_changed, (Tell(_.CUSTOMER, Notification.RESOLVED),)),
+    Happening.REOPENED: Heard(signals.status_changed, (Tell(_.HANDLER, Notification.REOPENED),)),
     Happening.ASSIGNED: Heard(signals.ticket_assigned),
     Happening.ESCALATED: Heard(
         signals.ticket_escalated, (Tell(_.OPERATOR, Notification.ESCALATED),)
     ),
-    Happening.REROUTED: Heard(signals.ticket_rerouted, (Tell(_.HANDLER, Notification.NEW_TICKET),)),
+    Happening.REROUTED: Heard(
+        signals.ticket_rerouted,
+        (
+            Tell(_.HANDLER, Notification.NEW_TICKET),
+            Tell(_.CUSTOMER, Notification.HANDLER_CHANGED),
+            Tell(_.PREVIOUS_HANDLER, Notification.MOVED_AWAY),
+        ),
+    ),
     Happening.TAKEN_OVER: Heard(signals.ticket_taken_over),
     Happening.HANDED_BACK: Heard(
         signals.ticket_handed_back, (Tell(_.HANDLER, Notification.NEW_TICKET),)
@@ -277,10 +304,10 @@ def tell(
     ]
     watchers = [] if new else _watchers(ticket)
     audiences = {tell.audience for _, entry in heard for tell in entry.tells}
-    members = {audience: list(_members(ticket, audience, watchers)) for audience in audiences}
-    as_recipients = {watcher.id: _as_recipient(watcher) for watcher in watchers}
-    seeing = _who_sees(ticket, [*as_recipients.values(), *_flat(members)])
-    lost = [watcher for watcher in watchers if as_recipients[watcher.id] not in seeing]
+    members = {audience: list(_members(ticket, audience, watchers, rows)) for audience in audiences}
+    watching = {watcher.id: _as_recipient(watcher) for watcher in watchers}
+    seeing = _who_sees(ticket, [*watching.values(), *_asked_for_sight(members)])
+    lost = [watcher for watcher in watchers if watching[watcher.id] not in seeing]
     acting = _address_key(actor.email if actor else None)
     letters = _letters(heard, members, seeing, acting)
     outbox = [
@@ -304,16 +331,14 @@ def _letters(
     seeing: set[Recipient],
     acting: str,
 ) -> dict[str, _Letter]:
-    """One letter per address: the highest-ranking notification the change gives a person
-    who sees the ticket and the row (the person who acted is told only where the table says)."""
+    """One letter per address: the highest-ranking notification the change gives a person it
+    may tell."""
     letters: dict[str, _Letter] = {}
     for row, entry in heard:
         for told in entry.tells:
             for recipient in members[told.audience]:
                 key = _address_key(recipient.email)
-                if not key or recipient not in seeing or (key == acting and not told.to_actor):
-                    continue
-                if row.internal and not access.reads_internal(recipient.role):
+                if not _may_tell(told, recipient, row, seeing, acting):
                     continue
                 earlier = letters.get(key)
                 if earlier is None or told.notification.rank > earlier.notification.rank:
@@ -321,15 +346,45 @@ def _letters(
     return letters
 
 
+def _may_tell(
+    told: Tell, recipient: Recipient, row: Message | Event, seeing: set[Recipient], acting: str
+) -> bool:
+    """Whether ``recipient`` may be told of ``row``: they have an address, they see the ticket
+    (the handler it was taken from is told only that), they may read the row (internal rows:
+    staff), and they did not make the change themselves (unless the table says so)."""
+    key = _address_key(recipient.email)
+    if not key or (key == acting and not told.to_actor):
+        return False
+    if told.audience in _SEEING and recipient not in seeing:
+        return False
+    return not row.internal or access.reads_internal(recipient.role)
+
+
+def _asked_for_sight(members: dict[Audience, list[Recipient]]) -> Iterable[Recipient]:
+    for audience, recipients in members.items():
+        if audience in _SEEING:
+            yield from recipients
+
+
 def _watchers(ticket: Ticket) -> list[Watcher]:
     query = select(Watcher).where(Watcher.ticket_id == ticket.id).order_by(Watcher.id)
     return list(support.session.scalars(query))
 
 
+#: the audiences told only while they see the ticket (all but the handler it was taken from)
+_SEEING = frozenset(Audience) - {Audience.PREVIOUS_HANDLER}
+
+
 def _members(
-    ticket: Ticket, audience: Audience, watchers: Sequence[Watcher]
+    ticket: Ticket,
+    audience: Audience,
+    watchers: Sequence[Watcher],
+    rows: Sequence[Message | Event],
 ) -> Iterable[Recipient]:
     """Everyone ``audience`` names for ``ticket``, before the access rules are asked."""
+    if audience is Audience.PREVIOUS_HANDLER:
+        yield from _previous_handler(ticket, rows)
+        return
     if audience is Audience.CUSTOMER:
         if ticket.requester_email:
             yield Recipient(
@@ -347,17 +402,27 @@ def _members(
         yield from (_as_recipient(w) for w in watchers if w.role is Role.CUSTOMER)
         return
     if audience is Audience.HANDLER and ticket.handler is Handler.PROVIDER:
-        yield from _provider_addresses(ticket)
+        yield from _provider_addresses(ticket.tenant_id, ticket.provider_id)
     elif audience in (Audience.HANDLER, Audience.OPERATOR):
         yield from _operator_addresses(ticket)
     if audience in (Audience.HANDLER, Audience.STAFF_WATCHERS):
         yield from (_as_recipient(w) for w in watchers if w.role is not Role.CUSTOMER)
 
 
-def _provider_addresses(ticket: Ticket) -> Iterable[Recipient]:
-    if ticket.provider_id is None:
+def _previous_handler(ticket: Ticket, rows: Sequence[Message | Event]) -> Iterable[Recipient]:
+    """The addresses of the handler a re-routing in ``rows`` took the ticket from."""
+    for row in rows:
+        if isinstance(row, Event) and row.kind is EventKind.REROUTED:
+            if row.from_provider_id is not None:
+                yield from _provider_addresses(ticket.tenant_id, row.from_provider_id)
+            else:
+                yield from _operator_addresses(ticket)
+
+
+def _provider_addresses(tenant_id: str, provider_id: str | None) -> Iterable[Recipient]:
+    if provider_id is None:
         return
-    provider = support.host.provider(ticket.tenant_id, ticket.provider_id)
+    provider = support.host.provider(tenant_id, provider_id)
     if provider is None:
         return
     actor = Actor(
@@ -376,11 +441,6 @@ def _operator_addresses(ticket: Ticket) -> Iterable[Recipient]:
 
 def _as_recipient(watcher: Watcher) -> Recipient:
     return Recipient(watcher.email or "", watcher.name, watcher.locale, watcher.role, watcher.actor)
-
-
-def _flat(members: dict[Audience, list[Recipient]]) -> Iterable[Recipient]:
-    for recipients in members.values():
-        yield from recipients
 
 
 def _who_sees(ticket: Ticket, candidates: Iterable[Recipient]) -> set[Recipient]:
@@ -422,7 +482,7 @@ def _outbox_row(
         recipient=email[:320],
         recipient_name=one_line(recipient.name)[:200] if recipient.name else None,
         locale=normalise_locale(recipient.locale),
-        payload=_payload(ticket, rows, recipient, row),
+        payload=_payload(ticket, rows, recipient, row, notification),
     )
     if not is_address(email):
         outbox.status = Delivery.FAILED
@@ -431,11 +491,18 @@ def _outbox_row(
 
 
 def _payload(
-    ticket: Ticket, rows: Sequence[Message | Event], recipient: Recipient, row: Message | Event
+    ticket: Ticket,
+    rows: Sequence[Message | Event],
+    recipient: Recipient,
+    row: Message | Event,
+    notification: Notification,
 ) -> dict[str, Any]:
     """What the e-mail says: the ticket, what happened, and the change's message that the
-    recipient may read (or, for a new ticket, its description)."""
+    recipient may read (or, for a new ticket, its description). The handler a ticket was
+    taken from reads only where it went: what they saw before, and no link."""
     payload = _ticket_payload(ticket, recipient.role)
+    if notification is Notification.MOVED_AWAY:
+        return {**payload, "link": None}
     if isinstance(row, Event):
         payload["actor"] = row.actor_name
         payload["reason"] = (

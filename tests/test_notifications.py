@@ -502,3 +502,57 @@ def test_a_host_without_a_site_address_is_warned_at_start(database_url, caplog):
     with caplog.at_level(logging.WARNING):
         MarketplaceSupport(app, host=Minimal())
     assert "neither SUPPORT_SITE_URL nor HostAdapter.site_url() is set" in caplog.text
+
+
+def test_a_reroute_tells_the_new_handler_the_customer_and_the_handler_it_was_taken_from(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Mail bounces")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Nimbus: not ours")
+    act(
+        app,
+        marketplace,
+        "olive",
+        Role.OPERATOR,
+        number,
+        Action.REROUTE,
+        route_to="p-post",
+        reason="Post & Co runs your mail.",
+    )
+    deliver(app)
+    [moved] = [m for m in smtp.to("tickets@nimbus.example") if "moved" in m["Subject"]]
+    assert moved["Subject"] == f"Ticket #{number} was moved to Post & Co: Mail bounces"
+    assert "You no longer have access to it." in text_of(moved)
+    assert "http" not in text_of(moved)  # no link to a page they can no longer open
+    assert "runs your mail" not in text_of(moved) and "not ours" not in text_of(moved)
+    [news] = smtp.to("help@post.example")
+    assert news["Subject"].startswith(f"Neues Ticket #{number}")  # Post & Co reads German
+    [told] = [m for m in smtp.to("alice@example.com") if "now handled by" in m["Subject"]]
+    assert "Your ticket is now handled by Post & Co." in text_of(told)
+    assert "Post & Co runs your mail." in text_of(told)
+
+
+def test_the_handler_hears_when_the_customer_reopens_a_ticket(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Slow site")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.RESOLVE)
+    tenant, alice = marketplace.actors["alice"]
+    with app.test_request_context():
+        actions.act(tenant, alice, Role.CUSTOMER, number, Action.REOPEN, {})
+    deliver(app)
+    [reopened] = [m for m in smtp.to("tickets@nimbus.example") if "reopened" in m["Subject"]]
+    assert reopened["Subject"] == f"Ticket #{number} was reopened: Slow site"
+    assert f"Alice reopened ticket #{number} “Slow site”" in text_of(reopened)
+
+
+def test_emails_come_from_the_marketplace_by_name_and_say_how_to_answer(
+    app, client, smtp, marketplace
+):
+    marketplace.texts[("t1", "operator_name", "en")] = "Nordic Cloud Market"
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    [mail] = smtp.to("alice@example.com")
+    assert mail["From"] == "Nordic Cloud Market <support@market.example>"
+    assert "replies to this e-mail do not reach anyone" in text_of(mail)
+    assert "replies to this e-mail do not reach anyone" in html_of(mail)

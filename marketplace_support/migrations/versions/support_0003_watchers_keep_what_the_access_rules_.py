@@ -1,6 +1,7 @@
 """Watchers keep what the access rules need to know of them (their customer account and
 organisation, or the providers they work for), so each notification goes to a watcher only
-while they may still see the ticket.
+while they may still see the ticket; a re-routing keeps the provider the ticket came from, so
+that provider is told it moved.
 
 Watchers from before are filled in from their ticket as it is now: a customer who watches
 belongs to the ticket's organisation (they could only see it as its requester or through a
@@ -30,6 +31,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("customer_id", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("organisation_id", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("provider_ids", sa.Text(), nullable=True))
+    with op.batch_alter_table("support_event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("from_provider_id", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("from_name", sa.String(length=200), nullable=True))
     watcher = sa.table(
         "support_watcher",
         sa.column("ticket_id", sa.Integer),
@@ -65,6 +69,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("support_event", schema=None) as batch_op:
+        batch_op.drop_column("from_name")
+        batch_op.drop_column("from_provider_id")
     with op.batch_alter_table("support_watcher", schema=None) as batch_op:
         batch_op.drop_column("provider_ids")
         batch_op.drop_column("organisation_id")
