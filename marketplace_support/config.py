@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SMTP_TIMEOUT": 10,
     "SUPPORT_DELIVERY_ATTEMPTS": 8,
     "SUPPORT_DELIVERY_CLAIM_SECONDS": 300,
+    # where rate limit counts are kept (a limits storage URI; Redis for several processes)
+    # and options for it (Redis: socket timeouts of 1 s unless given here)
+    "SUPPORT_RATELIMIT_STORAGE_URI": "memory://",
+    "SUPPORT_RATELIMIT_STORAGE_OPTIONS": {},
 }
 
 #: Keys read from the environment by the test suite, not by the module.
