@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, attachments, schemas, sla, workflow
+from . import access, attachments, rate_limits, schemas, sla, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor
@@ -240,6 +240,8 @@ def act(
         TicketNotFound: the ticket is not in the actor's scope (also another tenant's).
         NotAllowed: the workflow table, the ticket or the tenant does not allow it now.
         InvalidInput: the form was refused; errors per field. Nothing is written.
+        LimitReached: the actor (or the tenant) sent too many messages, emergency reports or
+            files in a short time (see ``rate_limits``). Nothing is written.
     """
     assert (actor is None) == (role is Role.SYSTEM), "only the module acts as no one"
     ticket = ticket_in_scope(tenant_id, actor, role, number, for_update=True)
@@ -258,6 +260,8 @@ def act(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
+    if actor is not None:
+        rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))
     change = Change(ticket, actor, role, moment, flags, data=data, files=files, key=key)
     calendar_before = sla.calendar(ticket)
     effect.apply(change)

@@ -9,6 +9,7 @@ import difflib
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
 
 from .business_hours import WEEKDAYS_9_TO_17
 from .filetypes import KINDS
@@ -71,6 +72,16 @@ def apply_defaults(app: Flask) -> None:
         app.config.setdefault(key, value)
     if app.config["SUPPORT_PAGE_SIZE"] < 1:
         raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")
+    for key in Flags.rate_limit_keys():
+        value = app.config[key]
+        try:
+            if value.strip():
+                parse_many(value)
+        except (AttributeError, ValueError):
+            raise RuntimeError(
+                f'{key} must be limits such as "5 per minute;20 per hour", or "" for none; '
+                f"got {value!r}"
+            ) from None
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
     if unknown_kinds:
         raise RuntimeError(
