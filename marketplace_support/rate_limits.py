@@ -131,7 +131,7 @@ class LimitReached(Exception):
 
 def wait_and_send_again(seconds: int) -> str:
     """ "Please wait 3 minutes and send again." in seconds, minutes or hours, rounded up."""
-    if seconds <= 60:
+    if seconds < 60:
         return ngettext(
             "Please wait %(num)d second and send again.",
             "Please wait %(num)d seconds and send again.",
