@@ -8,7 +8,9 @@ replies count alike; this Limiter never limits a route by itself.
 
 While the storage cannot be reached, counts are kept in this process's memory (each process
 then limits on its own) and the storage is tried again after :data:`RETRY_AFTER_SECONDS`: a
-Redis outage never makes a page fail.
+Redis outage never makes a page fail. This is Flask-Limiter's ``in_memory_fallback`` policy,
+applied here because its own options act only inside its request hook, which the module's
+limits do not go through (an e-mail reply has no request).
 """
 
 from __future__ import annotations
@@ -78,13 +80,6 @@ class LimitStorage:
     def reset_at(self, limit: RateLimitItem, *identifiers: str) -> float:
         """When the current window of ``limit`` ends (seconds since the epoch)."""
         return self._run(lambda strategy: strategy.get_window_stats(limit, *identifiers).reset_time)
-
-    def reset(self) -> None:
-        """Forget every count, for tests and tools: the stand-in's, and the storage's (in a
-        Redis database, every Flask-Limiter count in it, the host's too)."""
-        if self.enabled:
-            self.limiter.reset()
-        self._stand_in.storage.reset()
 
     def _run(self, operation: Callable[[RateLimiter], T]) -> T:
         if time.monotonic() >= self._shared_again_at:
