@@ -14,10 +14,10 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy import select
 
-from . import access, attachments, schemas, sla, workflow
+from . import access, attachments, rate_limits, schemas, sla, workflow
 from .changes import Change, commit
 from .clock import now
-from .host import Actor
+from .host import Actor, Flags
 from .i18n import lazy_gettext
 from .models import EventKind, Message, Ticket
 from .priorities import Priority
@@ -243,6 +243,8 @@ def act(
         TicketNotFound: the ticket is not in the actor's scope (also another tenant's).
         NotAllowed: the workflow table, the ticket or the tenant does not allow it now.
         InvalidInput: the form was refused; errors per field. Nothing is written.
+        LimitReached: the actor (or the tenant) sent too many messages, emergency reports or
+            files in a short time (see ``rate_limits``). Nothing is written.
     """
     assert (actor is None) == (role is Role.SYSTEM), "only the module acts as no one"
     ticket = ticket_in_scope(tenant_id, actor, role, number, for_update=True)
@@ -254,13 +256,9 @@ def act(
     flags = support.flags(tenant_id)
     moment = now()
     rule = workflow.check(action, ticket, role, flags, moment)
-    files, file_errors = attachments.check(uploads, flags)
-    if files and action not in TAKES_FILES:
-        file_errors = [lazy_gettext("Files can be attached to a reply or a note only.")]
-    if file_errors:
-        errors["attachments"] = file_errors
-    if errors:
-        raise InvalidInput(errors)
+    files = _checked_files(action, uploads, flags, errors)
+    if actor is not None:
+        rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))
     change = Change(ticket, actor, role, moment, flags, data=data, files=files, key=key)
     calendar_before = sla.calendar(ticket)
     effect.apply(change)
@@ -269,9 +267,31 @@ def act(
     if change.visible:
         ticket.updated_at = moment
     sla.update(ticket, moment, calendar_before, responded=change.answers_customer)
-    return commit(
-        change, lambda: ticket if _message_by_submission(ticket, key or "") else None
-    ).ticket
+
+    def stored_before() -> Ticket | None:
+        return ticket if key and _message_by_submission(ticket, key) else None
+
+    return commit(change, stored_before).ticket
+
+
+def _checked_files(
+    action: Action,
+    uploads: Sequence[attachments.Upload],
+    flags: Flags,
+    errors: dict[str, Any],
+) -> list[attachments.Checked]:
+    """The files that may be stored with ``action``.
+
+    Raises: InvalidInput, with the form's ``errors`` and the files' own.
+    """
+    files, file_errors = attachments.check(uploads, flags)
+    if files and action not in TAKES_FILES:
+        file_errors = [lazy_gettext("Files can be attached to a reply or a note only.")]
+    if file_errors:
+        errors["attachments"] = file_errors
+    if errors:
+        raise InvalidInput(errors)
+    return files
 
 
 def _message_by_submission(ticket: Ticket, key: str) -> Message | None:

@@ -9,6 +9,7 @@ import difflib
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
 
 from .business_hours import WEEKDAYS_9_TO_17
 from .filetypes import KINDS
@@ -44,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SMTP_TIMEOUT": 10,
     "SUPPORT_DELIVERY_ATTEMPTS": 30,
     "SUPPORT_DELIVERY_CLAIM_SECONDS": 120,
+    # where rate limit counts are kept (a limits storage URI; Redis for several processes)
+    # and options for it (Redis: socket timeouts of 1 s unless given here)
+    "SUPPORT_RATELIMIT_STORAGE_URI": "memory://",
+    "SUPPORT_RATELIMIT_STORAGE_OPTIONS": {},
 }
 
 #: Keys read from the environment by the test suite, not by the module.
@@ -51,11 +56,29 @@ _NOT_CONFIG = frozenset({"SUPPORT_TEST_DATABASE_URL"})
 
 
 def apply_defaults(app: Flask) -> None:
-    """Set every default the host did not set; refuse unknown ``SUPPORT_*`` keys.
+    """Set every default the host did not set; refuse unknown ``SUPPORT_*`` keys and values
+    that cannot work.
 
     Raises:
-        RuntimeError: a ``SUPPORT_*`` key that the module does not know (likely a typo).
+        RuntimeError: a ``SUPPORT_*`` key that the module does not know (likely a typo), or a
+            value it cannot use.
     """
+    _refuse_unknown_keys(app)
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if app.config["SUPPORT_PAGE_SIZE"] < 1:
+        raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")
+    for key in Flags.rate_limit_keys():
+        _check_limits(key, app.config[key])
+    unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
+    if unknown_kinds:
+        raise RuntimeError(
+            f"SUPPORT_ATTACHMENT_TYPES names unknown kinds {sorted(unknown_kinds)}; "
+            f"known: {sorted(KINDS)}"
+        )
+
+
+def _refuse_unknown_keys(app: Flask) -> None:
     unknown = [
         key
         for key in app.config
@@ -67,13 +90,16 @@ def apply_defaults(app: Flask) -> None:
             close = difflib.get_close_matches(key, DEFAULTS, n=1)
             hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
         raise RuntimeError("Unknown marketplace_support config keys: " + ", ".join(hints))
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    if app.config["SUPPORT_PAGE_SIZE"] < 1:
-        raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")
-    unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
-    if unknown_kinds:
+
+
+def _check_limits(key: str, value: object) -> None:
+    try:
+        if isinstance(value, str) and value.strip():
+            parse_many(value)
+        elif not isinstance(value, str):
+            raise ValueError(value)
+    except ValueError:
         raise RuntimeError(
-            f"SUPPORT_ATTACHMENT_TYPES names unknown kinds {sorted(unknown_kinds)}; "
-            f"known: {sorted(KINDS)}"
-        )
+            f'{key} must be limits such as "5 per minute;20 per hour", or "" for none; '
+            f"got {value!r}"
+        ) from None

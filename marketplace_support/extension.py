@@ -17,6 +17,7 @@ from .blueprints import build_blueprint
 from .cli import support_cli
 from .host import HostAdapter
 from .i18n import build_domain
+from .limit_storage import LimitStorage
 from .menu import support_menu_link, support_menu_links
 from .state import EXTENSION_KEY, SupportState
 from .storage import AttachmentStorage, FilesystemStorage
@@ -29,7 +30,8 @@ class MarketplaceSupport:
     object; when omitted, the one already initialised on the app is used. The same
     ``MarketplaceSupport`` object may serve several apps (it keeps no app of its own).
     ``storage`` keeps attachment files; by default a :class:`FilesystemStorage` under
-    ``SUPPORT_ATTACHMENT_ROOT`` (or the app's instance folder).
+    ``SUPPORT_ATTACHMENT_ROOT`` (or the app's instance folder). Rate limits are counted by a
+    Flask-Limiter ``Limiter`` of the module's own per app, beside any the host has.
     """
 
     def __init__(
@@ -72,7 +74,11 @@ class MarketplaceSupport:
             app.config["SUPPORT_ATTACHMENT_ROOT"] or Path(app.instance_path) / "support-attachments"
         )
         app.extensions[EXTENSION_KEY] = SupportState(
-            host=host, db=db, domain=build_domain(app), storage=storage
+            host=host,
+            db=db,
+            domain=build_domain(app),
+            storage=storage,
+            limits=LimitStorage(app),
         )
 
         if type(host).site_url is HostAdapter.site_url and not app.config["SUPPORT_SITE_URL"]:

@@ -122,6 +122,12 @@ def _flag(default: Any, key: str) -> Any:
     return field(default=default, metadata={"config_key": key})
 
 
+def _limit(default: str, key: str) -> Any:
+    """A rate limit flag: Flask-Limiter limit strings (``"5 per minute;20 per hour"``), or
+    ``""`` for none. The config check parses every one when the module is mounted."""
+    return field(default=default, metadata={"config_key": key, "rate_limit": True})
+
+
 @dataclass(frozen=True)
 class Flags:
     """What a tenant has switched on. :meth:`HostAdapter.flags` builds them from the
@@ -150,11 +156,42 @@ class Flags:
     reminder_days: int = _flag(3, "SUPPORT_REMINDER_DAYS")
     auto_resolve_days: int = _flag(4, "SUPPORT_AUTO_RESOLVE_DAYS")
     auto_close_days: int = _flag(7, "SUPPORT_AUTO_CLOSE_DAYS")
+    #: rate limits (see ``rate_limits``), each per person and, much higher, for the whole
+    #: tenant (a flood from many accounts): new tickets; customers' replies; provider and
+    #: operator staff's replies and internal notes; emergency reports; files attached
+    limit_open_tickets: str = _limit(
+        "5 per minute;20 per hour;50 per day", "SUPPORT_LIMIT_OPEN_TICKETS"
+    )
+    limit_open_tickets_tenant: str = _limit(
+        "100 per minute;1000 per hour", "SUPPORT_LIMIT_OPEN_TICKETS_TENANT"
+    )
+    limit_replies: str = _limit("10 per minute;100 per hour", "SUPPORT_LIMIT_REPLIES")
+    limit_replies_tenant: str = _limit(
+        "200 per minute;3000 per hour", "SUPPORT_LIMIT_REPLIES_TENANT"
+    )
+    limit_staff_messages: str = _limit("30 per minute;500 per hour", "SUPPORT_LIMIT_STAFF_MESSAGES")
+    limit_staff_messages_tenant: str = _limit(
+        "600 per minute;10000 per hour", "SUPPORT_LIMIT_STAFF_MESSAGES_TENANT"
+    )
+    limit_emergencies: str = _limit("3 per hour;10 per day", "SUPPORT_LIMIT_EMERGENCIES")
+    limit_emergencies_tenant: str = _limit(
+        "20 per minute;200 per hour", "SUPPORT_LIMIT_EMERGENCIES_TENANT"
+    )
+    #: counted per file
+    limit_uploads: str = _limit("25 per minute;100 per hour", "SUPPORT_LIMIT_UPLOADS")
+    limit_uploads_tenant: str = _limit(
+        "500 per minute;5000 per hour", "SUPPORT_LIMIT_UPLOADS_TENANT"
+    )
 
     @classmethod
     def config_defaults(cls) -> dict[str, Any]:
         """Each flag's config key and its default."""
         return {f.metadata["config_key"]: f.default for f in fields(cls)}
+
+    @classmethod
+    def rate_limit_keys(cls) -> list[str]:
+        """The config keys of the rate limit flags."""
+        return [f.metadata["config_key"] for f in fields(cls) if f.metadata.get("rate_limit")]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Flags:

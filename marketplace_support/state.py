@@ -1,8 +1,9 @@
 """The module's per-app state and its accessor, at the bottom of the import graph.
 
-Views and the service layer reach the host adapter, the database session, the gettext domain
-and the file storage through :data:`support`, a proxy to the state of the current app. Only the
-extension object (``extension.py``, at the top) creates the state; nothing here imports it.
+Views and the service layer reach the host adapter, the database session, the gettext domain,
+the file storage and the rate limit counts through :data:`support`, a proxy to the state of
+the current app. Only the extension object (``extension.py``, at the top) creates the state;
+nothing here imports it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from werkzeug.local import LocalProxy
 
 from . import texts
 from .host import Actor, Category, Flags, HostAdapter
+from .limit_storage import LimitStorage
 from .storage import AttachmentStorage
 
 EXTENSION_KEY = "marketplace_support"
@@ -37,6 +39,8 @@ class SupportState:
     db: SQLAlchemy
     domain: Domain
     storage: AttachmentStorage
+    #: rate limit counts (see ``rate_limits``)
+    limits: LimitStorage
     #: until when (``time.monotonic()``) this process leaves delivery after a response to
     #: the workers, because the mail server did not answer: only this process needs it
     delivery_paused_until: float = 0.0

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from . import access, attachments, pagination, sla, workflow
+from . import access, attachments, pagination, rate_limits, sla, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
@@ -58,6 +58,8 @@ def open_ticket(
     Raises:
         InvalidInput: errors per field (files under ``attachments``); nothing was written or
             stored.
+        LimitReached: the customer (or the tenant) sent too many tickets or files in a short
+            time (see ``rate_limits``); nothing was written or stored.
     """
     key = form.get("submission_key")
     if isinstance(key, str) and key:
@@ -67,6 +69,11 @@ def open_ticket(
 
     flags = support.flags(tenant_id)
     asked = _checked_form(tenant_id, actor, form, uploads)
+    rate_limits.spend(
+        tenant_id,
+        actor,
+        {rate_limits.Limited.OPEN_TICKETS: 1, rate_limits.Limited.UPLOADS: len(asked.files)},
+    )
     moment = now()
     ticket = _new_ticket(tenant_id, actor, asked, moment)
     sla.start(ticket, moment)

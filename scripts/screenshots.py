@@ -29,6 +29,7 @@ def main() -> None:
                 "MAIL_CATCHER": True,  # its own, on a port the system picks
                 "MAIL_PORT": 0,
                 "MAIL_CATCHER_FOLDER": f"{scratch}/mail",
+                "RATELIMIT_ENABLED": False,  # the script opens tickets faster than people
             }
         )
         app.test_cli_runner().invoke(args=["demo", "reset"])

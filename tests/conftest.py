@@ -137,7 +137,9 @@ class ServerLikeClient(FlaskClient):
 def host_app(database_url: str, marketplace: Marketplace, **config: object) -> Iterator[Flask]:
     """A host app with the test marketplace mounted; ``config`` adds or overrides keys.
 
-    The locale is ``config["TEST_LOCALE"]`` (default English), read at every request.
+    The locale is ``config["TEST_LOCALE"]`` (default English), read at every request. Rate
+    limits are off (tests open tickets faster than any person), except where ``config`` sets
+    ``RATELIMIT_ENABLED=True`` (tests/test_limits.py).
     """
     app = Flask("test_host")
     app.config.update(
@@ -146,6 +148,7 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
         SQLALCHEMY_DATABASE_URI=database_url,
         TEST_LOCALE="en",
         MAIL_DEFAULT_SENDER="support@market.example",
+        RATELIMIT_ENABLED=False,
     )
     app.config.update(config)
     app.test_client_class = ServerLikeClient

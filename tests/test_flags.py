@@ -79,6 +79,16 @@ def test_every_flag_follows_its_config_key(database_url, marketplace):
         "SUPPORT_REMINDER_DAYS": 9,
         "SUPPORT_AUTO_RESOLVE_DAYS": 8,
         "SUPPORT_AUTO_CLOSE_DAYS": 30,
+        "SUPPORT_LIMIT_OPEN_TICKETS": "1 per minute",
+        "SUPPORT_LIMIT_OPEN_TICKETS_TENANT": "2 per minute",
+        "SUPPORT_LIMIT_REPLIES": "3 per minute",
+        "SUPPORT_LIMIT_REPLIES_TENANT": "4 per minute",
+        "SUPPORT_LIMIT_STAFF_MESSAGES": "5 per minute",
+        "SUPPORT_LIMIT_STAFF_MESSAGES_TENANT": "6 per minute",
+        "SUPPORT_LIMIT_EMERGENCIES": "7 per day",
+        "SUPPORT_LIMIT_EMERGENCIES_TENANT": "",
+        "SUPPORT_LIMIT_UPLOADS": "8 per hour",
+        "SUPPORT_LIMIT_UPLOADS_TENANT": "9 per hour",
     }
     with host_app(database_url, marketplace, **keys) as app, app.app_context():
         flags = HostAdapter.flags(app.extensions["marketplace_support"].host, "t1")
@@ -96,5 +106,15 @@ def test_every_flag_follows_its_config_key(database_url, marketplace):
         reminder_days=9,
         auto_resolve_days=8,
         auto_close_days=30,
+        limit_open_tickets="1 per minute",
+        limit_open_tickets_tenant="2 per minute",
+        limit_replies="3 per minute",
+        limit_replies_tenant="4 per minute",
+        limit_staff_messages="5 per minute",
+        limit_staff_messages_tenant="6 per minute",
+        limit_emergencies="7 per day",
+        limit_emergencies_tenant="",
+        limit_uploads="8 per hour",
+        limit_uploads_tenant="9 per hour",
     )
     assert set(keys) == set(Flags.config_defaults())

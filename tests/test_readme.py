@@ -1,4 +1,4 @@
-"""The README's mounting example runs as printed."""
+"""The README's mounting example runs as printed; its configuration table lists every key."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
+
+from marketplace_support.config import DEFAULTS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -35,3 +37,10 @@ def test_the_mounting_example_in_the_readme_works(tmp_path):
         del sys.modules["readme_host"]
         with module.app.app_context():
             module.db.engine.dispose()
+
+
+def test_the_configuration_table_lists_every_key_and_no_other():
+    text = README.read_text(encoding="utf-8")
+    table = text.split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `(SUPPORT_[A-Z_]+)` \|", table, re.M))
+    assert documented == set(DEFAULTS)

@@ -1,13 +1,15 @@
-"""Who may use an area, who is acting in this request, and the module's error page."""
+"""Who may use an area, who is acting in this request, the module's error page, and the
+headers of a request refused by a rate limit."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Response, after_this_request, render_template
 from flask.typing import ResponseReturnValue
 
 from .. import access
 from ..host import Actor
 from ..i18n import lazy_gettext
+from ..rate_limits import LimitReached
 from ..state import support
 from ..workflow import Role
 
@@ -20,6 +22,16 @@ _NOT_YOURS = {
 
 def error_page(message: str, status: int) -> ResponseReturnValue:
     return render_template("marketplace_support/error.html", message=message), status
+
+
+def send_limit_headers(reached: LimitReached) -> None:
+    """Answer this request with ``Retry-After`` and the ``X-RateLimit-*`` headers of a
+    reached rate limit (the page itself says it in words)."""
+
+    @after_this_request
+    def add(response: Response) -> Response:
+        response.headers.update(reached.headers())
+        return response
 
 
 def require_area(role: Role) -> ResponseReturnValue | None:

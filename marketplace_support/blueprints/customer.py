@@ -12,9 +12,10 @@ from .. import sharing, tickets
 from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
+from ..rate_limits import LimitReached
 from ..schemas import SUBJECT_MAX, InvalidInput
 from ..workflow import Action, Role
-from .area import acting, error_page, require_area
+from .area import acting, error_page, require_area, send_limit_headers
 from .files import send, uploads
 from .forms import change, perform, watch
 
@@ -94,6 +95,9 @@ def _new_ticket() -> ResponseReturnValue:
             opened = tickets.open_ticket(tenant_id, actor, form, uploads())
         except InvalidInput as invalid:
             errors, values, status = invalid.errors, form, 422
+        except LimitReached as reached:
+            errors, values, status = {"_form": [reached.message]}, form, 429
+            send_limit_headers(reached)
         else:
             return redirect(
                 url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303

@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 
 from .. import actions, sharing
 from ..attachments import Upload
+from ..rate_limits import LimitReached
 from ..schemas import InvalidInput
 from ..workflow import Action, NotAllowed, Role
-from .area import acting
+from .area import acting, send_limit_headers
 
 
 def perform(
@@ -50,13 +51,18 @@ def change(
     failed: str,
 ) -> ResponseReturnValue:
     """Run a change from a form; on success go back to the ticket with ``notice``, else show the
-    ticket page again with the refused form's errors (as form ``failed``) and values."""
+    ticket page again with the refused form's errors (as form ``failed``) and values (429 with
+    ``Retry-After`` when a rate limit was reached)."""
     try:
         run()
     except InvalidInput as invalid:
         return page(number, failed=failed, errors=invalid.errors, values=form_data(), status=422)
     except NotAllowed as refused:
         return page(number, problem=str(refused.message), status=409)
+    except LimitReached as reached:
+        # the form keeps what was typed; the reason stands above the page, as for NotAllowed
+        send_limit_headers(reached)
+        return page(number, failed=failed, values=form_data(), problem=reached.message, status=429)
     endpoint = request.endpoint or ""
     ticket_endpoint = endpoint.rsplit(".", 1)[0] + ".ticket"
     return redirect(url_for(ticket_endpoint, number=number, notice=notice), code=303)

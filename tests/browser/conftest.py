@@ -47,6 +47,8 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "MAIL_CATCHER": True,
             "MAIL_PORT": 0,
             "MAIL_CATCHER_FOLDER": str(folder / "mail"),
+            # the tests open tickets as the demo's people far faster than people do
+            "RATELIMIT_ENABLED": False,
         }
     )
     result = app.test_cli_runner().invoke(args=["demo", "reset"])
