@@ -37,7 +37,8 @@ TO_OPERATOR = "operator"
 def _reply(change: Change) -> None:
     change.message(change.data["body"], internal=False)
     ticket, role = change.ticket, change.role
-    if change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
+    # staff may send a reply and wait for the customer in one step (customers have no "then")
+    if role is not Role.CUSTOMER and change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
         rule = workflow.check(Action.WAIT_FOR_CUSTOMER, ticket, role, change.flags, change.moment)
         change.set_status(rule.moved(role, ticket.status), Action.WAIT_FOR_CUSTOMER.value)
     else:

@@ -277,7 +277,7 @@ class SupportDesk(RuleBasedStateMachine):
     def after(self, action: Action, ticket: Model, actor_id: str, role: Role, form: dict) -> Model:
         moment = now()
         status = RULE_OF[action].moved(role, ticket.status)
-        if form.get("then") == "wait_for_customer":
+        if role is not Role.CUSTOMER and form.get("then") == "wait_for_customer":
             status = RULE_OF[Action.WAIT_FOR_CUSTOMER].moved(role, ticket.status)
         changed = replace(ticket, status=status)
         if status is not ticket.status:
