@@ -2,7 +2,8 @@
 
 Every message is a lazy string of the module's domain, so errors appear in the user's
 language. Unknown fields are refused. Surrounding white space is trimmed and an empty field
-counts as missing.
+counts as missing. A number that names a ticket is read by :func:`typed_number`, so no
+number a form or an address holds reaches the database beyond what its column holds.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from .i18n import lazy_gettext
+from .models import INTEGER_MAX
 from .priorities import Priority
 from .workflow import Status
 
@@ -50,6 +52,18 @@ SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
 
+def typed_number(text: str) -> int | None:
+    """A ticket number or a row id as a person or a form sends it ("42"), or None when it
+    cannot name one: anything but ASCII digits (``str.isdigit`` takes "²", which ``int``
+    refuses; ``int`` takes Arabic-Indic digits), 0, or a number beyond what an ``Integer``
+    column holds."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(INTEGER_MAX)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= INTEGER_MAX else None
+
+
 class _String(fields.String):
     """A text field whose every message is in the user's language."""
 
@@ -59,6 +73,19 @@ class _String(fields.String):
         "invalid": lazy_gettext("Enter text in this field."),
         "invalid_utf8": lazy_gettext("Enter text in this field."),
     }
+
+
+class _TicketNumber(fields.Field[int]):
+    """A ticket number typed into a form field (see :func:`typed_number`); one message,
+    ``invalid``, for anything that cannot name a ticket."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        number = typed_number(value) if isinstance(value, str) else None
+        if number is None:
+            raise self.make_error("invalid")
+        return number
 
 
 def _text(required: str | None, maximum: int, too_long: str) -> _String:
@@ -144,9 +171,8 @@ class OpenTicketSchema(_FormSchema):
     current_scenario = _text(
         None, TEXT_MAX, lazy_gettext("This text can be at most {max} characters long.")
     )
-    follow_up_of = fields.Integer(
+    follow_up_of = _TicketNumber(
         load_default=None,
-        strict=False,
         error_messages={"invalid": lazy_gettext("The earlier ticket could not be found.")},
     )
 
@@ -213,9 +239,8 @@ class PrioritySchema(_FormSchema):
 
 
 class DuplicateSchema(_FormSchema):
-    duplicate_of = fields.Integer(
+    duplicate_of = _TicketNumber(
         required=True,
-        strict=False,
         error_messages={
             "required": lazy_gettext("Enter the number of the original ticket."),
             "invalid": lazy_gettext("Enter a ticket number."),

@@ -26,7 +26,14 @@ from .i18n import lazy_gettext
 from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
-from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
+from .schemas import (
+    NO_ORDER,
+    InvalidInput,
+    ListQuerySchema,
+    OpenTicketSchema,
+    load,
+    typed_number,
+)
 from .state import support
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
@@ -464,8 +471,9 @@ def _filtered(
     search = query.get("q")
     if search:
         matches = Ticket.subject.icontains(search, autoescape=True)
-        if search.lstrip("#").isdigit():
-            matches = or_(matches, Ticket.number == int(search.lstrip("#")))
+        number = typed_number(search.lstrip("#"))
+        if number is not None:
+            matches = or_(matches, Ticket.number == number)
         scope = scope.where(matches)
     return scope
 
