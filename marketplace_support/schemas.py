@@ -313,7 +313,13 @@ class ListQuerySchema(Schema):
         ),
     )
     queue = _String(load_default="all")
-    after = _String(load_default=None, validate=validate.Length(max=100))
+    # a page link: read (strictly) by pagination.decode, which refuses what we did not make
+    after = fields.String(
+        load_default=None,
+        error_messages={
+            "invalid": lazy_gettext("This page link is not valid. Start again from the list.")
+        },
+    )
 
 
 class PeriodSchema(Schema):

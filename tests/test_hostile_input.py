@@ -144,3 +144,36 @@ def test_send_again_ignores_ids_no_notification_can_have(app, client, desk, valu
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("sent_again=0")
+
+
+# -- page links (cursors) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        f"t1.i{HUGE}",  # an id beyond 64 bits
+        f"t1.i{BEYOND_INTEGER}",  # an id beyond the column
+        f"t{HUGE}.i1",  # a moment beyond any calendar
+        "i1.i1",  # a number where the moment belongs
+        "t1.t1",  # a moment where the id belongs
+        "t1.i\x00",
+        "t\u0661.i1",
+    ],
+)
+def test_a_page_link_that_we_did_not_make_is_refused_with_a_message(client, desk, cursor):
+    message = "This page link is not valid. Start again from the list."
+    login(client, "alice")
+    response = client.get("/support/", query_string={"after": cursor})
+    assert response.status_code == 400
+    assert message in page_text(response)
+    login(client, "pete")
+    response = client.get("/support/provider/", query_string={"after": cursor})
+    assert response.status_code == 400
+    assert message in page_text(response)
+
+
+def test_a_page_link_of_another_order_is_refused(client, desk):
+    login(client, "olive")
+    response = client.get("/support/operator/", query_string={"sort": "priority", "after": "t1.i1"})
+    assert response.status_code == 400
