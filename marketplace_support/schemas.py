@@ -2,14 +2,16 @@
 
 Every message is a lazy string of the module's domain, so errors appear in the user's
 language. Unknown fields are refused. Surrounding white space is trimmed and an empty field
-counts as missing. A number that names a ticket is read by :func:`typed_number`, so no
-number a form or an address holds reaches the database beyond what its column holds.
+counts as missing. No text may hold a NUL character (PostgreSQL stores none), and a number
+that names a ticket is read by :func:`typed_number`, so nothing a form or an address holds
+reaches the database in a shape it refuses.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
@@ -51,6 +53,9 @@ NO_ORDER = "none"
 SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
+#: The random key each form carries, so that sending it twice creates one thing.
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+
 
 def typed_number(text: str) -> int | None:
     """A ticket number or a row id as a person or a form sends it ("42"), or None when it
@@ -64,15 +69,31 @@ def typed_number(text: str) -> int | None:
     return number if 1 <= number <= INTEGER_MAX else None
 
 
+def is_submission_key(value: object) -> TypeGuard[str]:
+    """Whether ``value`` looks like the key of one of our forms (and may be looked up)."""
+    return isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) is not None
+
+
 class _String(fields.String):
-    """A text field whose every message is in the user's language."""
+    """A text field whose every message is in the user's language; it takes no NUL
+    character."""
 
     default_error_messages = {
         "required": lazy_gettext("Fill in this field."),
         "null": lazy_gettext("Fill in this field."),
         "invalid": lazy_gettext("Enter text in this field."),
         "invalid_utf8": lazy_gettext("Enter text in this field."),
+        "nul": lazy_gettext(
+            "This text contains a character that cannot be saved (a NUL character). "
+            "Remove it and try again."
+        ),
     }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
 
 
 class _TicketNumber(fields.Field[int]):
@@ -99,8 +120,8 @@ def _submission_key() -> _String:
     unreadable = lazy_gettext("The form could not be read. Please reload it.")
     return _String(
         required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$", error=unreadable),
-        error_messages={"required": unreadable},
+        validate=validate.Regexp(SUBMISSION_KEY, error=unreadable),
+        error_messages={"required": unreadable, "nul": unreadable},
     )
 
 
@@ -297,9 +318,21 @@ class ListQuerySchema(Schema):
         load_default=None,
         error_messages={"unknown": lazy_gettext("Choose one of the priorities.")},
     )
-    category = _String(load_default=None, validate=validate.Length(max=64))
-    assignee = _String(load_default=None, validate=validate.Length(max=128))
-    provider = _String(load_default=None, validate=validate.Length(max=128))
+    # longer than any value of its column: not one of the choices the page offered
+    category = _String(
+        load_default=None,
+        validate=validate.Length(max=64, error=lazy_gettext("Choose one of the problem areas.")),
+    )
+    assignee = _String(
+        load_default=None,
+        validate=validate.Length(max=128, error=lazy_gettext("Choose one of the people listed.")),
+    )
+    provider = _String(
+        load_default=None,
+        validate=validate.Length(
+            max=128, error=lazy_gettext("Choose one of the providers listed.")
+        ),
+    )
     q = _String(
         load_default=None,
         validate=validate.Length(

@@ -31,6 +31,7 @@ from .schemas import (
     InvalidInput,
     ListQuerySchema,
     OpenTicketSchema,
+    is_submission_key,
     load,
     typed_number,
 )
@@ -67,7 +68,7 @@ def open_ticket(
             stored.
     """
     key = form.get("submission_key")
-    if isinstance(key, str) and key:
+    if is_submission_key(key):
         existing = _ticket_by_submission(tenant_id, actor, key)
         if existing is not None:
             return Opened(existing, created=False)

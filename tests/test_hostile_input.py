@@ -177,3 +177,46 @@ def test_a_page_link_of_another_order_is_refused(client, desk):
     login(client, "olive")
     response = client.get("/support/operator/", query_string={"sort": "priority", "after": "t1.i1"})
     assert response.status_code == 400
+
+
+# -- characters a database refuses ------------------------------------------------------------
+
+
+NUL = "\x00"
+
+
+@pytest.mark.parametrize("name", ["q", "category", "assignee", "provider"])
+def test_a_nul_character_in_a_list_filter_is_refused_with_a_message(client, desk, name):
+    login(client, "olive")
+    response = client.get("/support/operator/", query_string={name: f"web{NUL}site"})
+    assert response.status_code == 400
+    assert "contains a character that cannot be saved" in page_text(response)
+
+
+def test_a_nul_character_in_a_form_field_is_refused_next_to_it(app, client, desk):
+    login(client, "alice")
+    before = row_counts(app)
+    response = submit_ticket(client, subject=f"Site{NUL}down")
+    assert response.status_code == 422
+    assert "This text contains a character that cannot be saved" in page_text(response)
+    assert row_counts(app) == before
+
+
+def test_a_nul_character_in_a_submission_key_asks_to_reload(app, client, desk):
+    login(client, "alice")
+    before = row_counts(app)
+    response = submit_ticket(client, submission_key=f"abcdefghijklmnop{NUL}")
+    assert response.status_code == 422
+    assert "The form could not be read. Please reload it." in page_text(response)
+    assert row_counts(app) == before
+
+
+def test_a_nul_character_in_a_path_is_not_found(app, client, desk):
+    login(client, "alice")
+    token = csrf_token(app, client)
+    before = row_counts(app)
+    response = client.post(
+        "/support/tickets/1/sharing/people/amy%00/remove", data={"csrf_token": token}
+    )
+    assert response.status_code == 404
+    assert row_counts(app) == before

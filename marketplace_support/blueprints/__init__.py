@@ -47,6 +47,7 @@ def build_blueprint() -> Blueprint:
         static_folder="../static/marketplace_support",
         static_url_path="/static",
     )
+    parent.before_request(_no_nul_in_path)
     parent.before_request(_support_enabled)
     parent.before_request(files.limit_request_body)
     parent.before_request(_check_csrf)
@@ -56,6 +57,12 @@ def build_blueprint() -> Blueprint:
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
     parent.register_blueprint(staff.build_blueprint(Role.OPERATOR), url_prefix="/operator")
     return parent
+
+
+def _no_nul_in_path() -> None:
+    # no address of ours holds a NUL character, and PostgreSQL refuses one in a query
+    if "\x00" in request.path:
+        abort(404)
 
 
 def _support_enabled() -> None:
