@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any, TypeGuard
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -55,6 +56,11 @@ TEXT_MAX = 10_000
 
 #: The random key each form carries, so that sending it twice creates one thing.
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+
+#: The days a scorecard can cover: enough for any marketplace, and far from the ends of the
+#: calendar, where the moments a period begins and ends no longer exist.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 def typed_number(text: str) -> int | None:
@@ -364,11 +370,17 @@ class PeriodSchema(Schema):
     start = fields.Date(
         data_key="from",
         load_default=None,
+        validate=validate.Range(
+            min=FIRST_DAY, max=LAST_DAY, error=lazy_gettext("Enter a day from {min} to {max}.")
+        ),
         error_messages={"invalid": lazy_gettext("Enter the first day as YYYY-MM-DD.")},
     )
     end = fields.Date(
         data_key="to",
         load_default=None,
+        validate=validate.Range(
+            min=FIRST_DAY, max=LAST_DAY, error=lazy_gettext("Enter a day from {min} to {max}.")
+        ),
         error_messages={"invalid": lazy_gettext("Enter the last day as YYYY-MM-DD.")},
     )
 

@@ -179,6 +179,35 @@ def test_a_page_link_of_another_order_is_refused(client, desk):
     assert response.status_code == 400
 
 
+# -- the scorecard's period -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "0001-01-01"},
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"to": "0001-01-05"},
+        {"from": "1999-12-31", "to": "2024-01-01"},
+    ],
+)
+def test_a_period_outside_the_calendar_the_scorecard_covers_is_refused(app, client, desk, period):
+    app.config["SUPPORT_TIMEZONE"] = "Europe/Berlin"  # east of UTC: 0001-01-01 starts in year 0
+    login(client, "olive")
+    response = client.get("/support/operator/scorecard", query_string=period)
+    assert response.status_code == 400
+    assert "Enter a day from 2000-01-01 to 2999-12-31." in page_text(response)
+
+
+def test_a_period_at_the_ends_of_the_calendar_is_shown(client, desk):
+    login(client, "pete")
+    response = client.get(
+        "/support/provider/scorecard", query_string={"from": "2000-01-01", "to": "2999-12-31"}
+    )
+    assert response.status_code == 200
+
+
 # -- characters a database refuses ------------------------------------------------------------
 
 
