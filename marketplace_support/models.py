@@ -34,6 +34,11 @@ from .priorities import Priority
 from .routing import Reason
 from .workflow import Emergency, Handler, Role, Status
 
+#: The largest value an ``Integer`` column holds (32 bits, PostgreSQL's ``integer``). Ids and
+#: ticket numbers beyond it cannot exist: input naming one is "not found", never sent to the
+#: database (which would refuse it).
+INTEGER_MAX = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite keeps no zone of its own)."""

@@ -2,25 +2,31 @@
 first).
 
 A cursor names the sort values of the last row of the page before, so the next page is read
-from the index where the last one ended, however long the list.
+from the index where the last one ended, however long the list. A cursor comes back in an
+address, where anyone can edit it: it is read strictly (the kind of each value must match its
+sort key, each value must be one its column can hold) before the database sees it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import DateTime, Select, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from .models import INTEGER_MAX
 from .priorities import Priority
 
 T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+#: One value: its kind (a moment or a whole number) and ASCII digits; nothing else.
+_PART = re.compile(r"([ti])(-?[0-9]{1,20})\Z")
 
 
 class InvalidCursor(ValueError):
@@ -41,28 +47,44 @@ def _encode_value(value: Any) -> str:
     return f"i{int(value)}"
 
 
-def _decode_value(part: str) -> Any:
-    kind, number = part[:1], int(part[1:])
+def _decode_value(part: str, kind: str) -> Any:
+    """Raises: ValueError, OverflowError (a moment beyond the calendar)."""
+    match = _PART.match(part)
+    if match is None or match.group(1) != kind:
+        raise ValueError(part)
+    number = int(match.group(2))
     if kind == "t":
         return _EPOCH + number * _MICROSECOND
-    if kind == "i":
-        return number
-    raise ValueError(part)
+    if not -INTEGER_MAX - 1 <= number <= INTEGER_MAX:
+        raise ValueError(part)
+    return number
+
+
+def kind_of(key: InstrumentedAttribute[Any]) -> str:
+    """The kind of value a sort key holds in a cursor: "t" a moment, "i" a whole number."""
+    column_type = key.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return "t" if isinstance(column_type, DateTime) else "i"
 
 
 def encode(values: Sequence[Any]) -> str:
     return ".".join(_encode_value(value) for value in values)
 
 
-def decode(cursor: str, length: int) -> list[Any]:
-    """Raises: InvalidCursor."""
-    try:
-        values = [_decode_value(part) for part in cursor.split(".")]
-    except (ValueError, OverflowError, IndexError) as error:
-        raise InvalidCursor(cursor) from error
-    if len(values) != length:
+def decode(cursor: str, kinds: Sequence[str]) -> list[Any]:
+    """The values of ``cursor``, one of each kind of ``kinds`` (see :func:`kind_of`).
+
+    Raises: InvalidCursor: not a cursor we made for these keys (edited, truncated, another
+        list's), or a value that no column of its kind can hold.
+    """
+    parts = cursor.split(".")
+    if len(parts) != len(kinds):
         raise InvalidCursor(cursor)
-    return values
+    try:
+        return [_decode_value(part, kind) for part, kind in zip(parts, kinds, strict=True)]
+    except (ValueError, OverflowError) as error:
+        raise InvalidCursor(cursor) from error
 
 
 def newest_first(
@@ -81,7 +103,7 @@ def newest_first(
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
     if cursor:
-        values = decode(cursor, len(keys))
+        values = decode(cursor, [kind_of(key) for key in keys])
         # a row-value comparison, so the database reads on from the index where it stopped
         after = tuple_(*keys) > tuple_(*values) if ascending else tuple_(*keys) < tuple_(*values)
         query = query.where(after)

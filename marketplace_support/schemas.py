@@ -2,17 +2,22 @@
 
 Every message is a lazy string of the module's domain, so errors appear in the user's
 language. Unknown fields are refused. Surrounding white space is trimmed and an empty field
-counts as missing.
+counts as missing. No text may hold a NUL character (PostgreSQL stores none), and a number
+that names a ticket is read by :func:`typed_number`, so nothing a form or an address holds
+reaches the database in a shape it refuses.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import date
+from typing import Any, TypeGuard
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from .i18n import lazy_gettext
+from .models import INTEGER_MAX
 from .priorities import Priority
 from .workflow import Status
 
@@ -49,16 +54,65 @@ NO_ORDER = "none"
 SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
+#: The random key each form carries, so that sending it twice creates one thing.
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+
+#: The days a scorecard can cover: enough for any marketplace, and far from the ends of the
+#: calendar, where the moments a period begins and ends no longer exist.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def typed_number(text: str) -> int | None:
+    """A ticket number or a row id as a person or a form sends it ("42"), or None when it
+    cannot name one: anything but ASCII digits (``str.isdigit`` takes "²", which ``int``
+    refuses; ``int`` takes Arabic-Indic digits), 0, or a number beyond what an ``Integer``
+    column holds."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(INTEGER_MAX)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= INTEGER_MAX else None
+
+
+def is_submission_key(value: object) -> TypeGuard[str]:
+    """Whether ``value`` looks like the key of one of our forms (and may be looked up)."""
+    return isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) is not None
+
 
 class _String(fields.String):
-    """A text field whose every message is in the user's language."""
+    """A text field whose every message is in the user's language; it takes no NUL
+    character."""
 
     default_error_messages = {
         "required": lazy_gettext("Fill in this field."),
         "null": lazy_gettext("Fill in this field."),
         "invalid": lazy_gettext("Enter text in this field."),
         "invalid_utf8": lazy_gettext("Enter text in this field."),
+        "nul": lazy_gettext(
+            "This text contains a character that cannot be saved (a NUL character). "
+            "Remove it and try again."
+        ),
     }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
+
+
+class _TicketNumber(fields.Field[int]):
+    """A ticket number typed into a form field (see :func:`typed_number`); one message,
+    ``invalid``, for anything that cannot name a ticket."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        number = typed_number(value) if isinstance(value, str) else None
+        if number is None:
+            raise self.make_error("invalid")
+        return number
 
 
 def _text(required: str | None, maximum: int, too_long: str) -> _String:
@@ -72,8 +126,8 @@ def _submission_key() -> _String:
     unreadable = lazy_gettext("The form could not be read. Please reload it.")
     return _String(
         required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{16,64}$", error=unreadable),
-        error_messages={"required": unreadable},
+        validate=validate.Regexp(SUBMISSION_KEY, error=unreadable),
+        error_messages={"required": unreadable, "nul": unreadable},
     )
 
 
@@ -144,9 +198,8 @@ class OpenTicketSchema(_FormSchema):
     current_scenario = _text(
         None, TEXT_MAX, lazy_gettext("This text can be at most {max} characters long.")
     )
-    follow_up_of = fields.Integer(
+    follow_up_of = _TicketNumber(
         load_default=None,
-        strict=False,
         error_messages={"invalid": lazy_gettext("The earlier ticket could not be found.")},
     )
 
@@ -213,9 +266,8 @@ class PrioritySchema(_FormSchema):
 
 
 class DuplicateSchema(_FormSchema):
-    duplicate_of = fields.Integer(
+    duplicate_of = _TicketNumber(
         required=True,
-        strict=False,
         error_messages={
             "required": lazy_gettext("Enter the number of the original ticket."),
             "invalid": lazy_gettext("Enter a ticket number."),
@@ -272,9 +324,21 @@ class ListQuerySchema(Schema):
         load_default=None,
         error_messages={"unknown": lazy_gettext("Choose one of the priorities.")},
     )
-    category = _String(load_default=None, validate=validate.Length(max=64))
-    assignee = _String(load_default=None, validate=validate.Length(max=128))
-    provider = _String(load_default=None, validate=validate.Length(max=128))
+    # longer than any value of its column: not one of the choices the page offered
+    category = _String(
+        load_default=None,
+        validate=validate.Length(max=64, error=lazy_gettext("Choose one of the problem areas.")),
+    )
+    assignee = _String(
+        load_default=None,
+        validate=validate.Length(max=128, error=lazy_gettext("Choose one of the people listed.")),
+    )
+    provider = _String(
+        load_default=None,
+        validate=validate.Length(
+            max=128, error=lazy_gettext("Choose one of the providers listed.")
+        ),
+    )
     q = _String(
         load_default=None,
         validate=validate.Length(
@@ -288,7 +352,13 @@ class ListQuerySchema(Schema):
         ),
     )
     queue = _String(load_default="all")
-    after = _String(load_default=None, validate=validate.Length(max=100))
+    # a page link: read (strictly) by pagination.decode, which refuses what we did not make
+    after = fields.String(
+        load_default=None,
+        error_messages={
+            "invalid": lazy_gettext("This page link is not valid. Start again from the list.")
+        },
+    )
 
 
 class PeriodSchema(Schema):
@@ -300,11 +370,17 @@ class PeriodSchema(Schema):
     start = fields.Date(
         data_key="from",
         load_default=None,
+        validate=validate.Range(
+            min=FIRST_DAY, max=LAST_DAY, error=lazy_gettext("Enter a day from {min} to {max}.")
+        ),
         error_messages={"invalid": lazy_gettext("Enter the first day as YYYY-MM-DD.")},
     )
     end = fields.Date(
         data_key="to",
         load_default=None,
+        validate=validate.Range(
+            min=FIRST_DAY, max=LAST_DAY, error=lazy_gettext("Enter a day from {min} to {max}.")
+        ),
         error_messages={"invalid": lazy_gettext("Enter the last day as YYYY-MM-DD.")},
     )
 

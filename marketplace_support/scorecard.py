@@ -136,7 +136,9 @@ def period(tenant_id: str, params: Mapping[str, Any]) -> Period:
     days, in the tenant's time zone.
 
     Raises:
-        InvalidInput: a day that is not a date, or a first day after the last.
+        InvalidInput: a day that is not a date or not from ``schemas.FIRST_DAY`` to
+            ``schemas.LAST_DAY`` (where a period's moments would leave the calendar), or a
+            first day after the last.
     """
     days, errors = load(PeriodSchema(), params)
     zone = support.host.business_hours(tenant_id, None).zone

@@ -26,7 +26,15 @@ from .i18n import lazy_gettext
 from .models import Attachment, Event, EventKind, Message, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
-from .schemas import NO_ORDER, InvalidInput, ListQuerySchema, OpenTicketSchema, load
+from .schemas import (
+    NO_ORDER,
+    InvalidInput,
+    ListQuerySchema,
+    OpenTicketSchema,
+    is_submission_key,
+    load,
+    typed_number,
+)
 from .state import support
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
@@ -62,7 +70,7 @@ def open_ticket(
             time (see ``rate_limits``); nothing was written or stored.
     """
     key = form.get("submission_key")
-    if isinstance(key, str) and key:
+    if is_submission_key(key):
         existing = _ticket_by_submission(tenant_id, actor, key)
         if existing is not None:
             return Opened(existing, created=False)
@@ -494,8 +502,9 @@ def _filtered(
     search = query.get("q")
     if search:
         matches = Ticket.subject.icontains(search, autoescape=True)
-        if search.lstrip("#").isdigit():
-            matches = or_(matches, Ticket.number == int(search.lstrip("#")))
+        number = typed_number(search.lstrip("#"))
+        if number is not None:
+            matches = or_(matches, Ticket.number == number)
         scope = scope.where(matches)
     return scope
 

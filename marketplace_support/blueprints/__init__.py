@@ -1,7 +1,8 @@
 """The module's pages, one blueprint per area, under one parent blueprint.
 
 The parent holds what every area shares: the templates and static files, the support-enabled
-check, CSRF, and the template helpers. Each area is a child blueprint in its own module.
+check, CSRF, the error pages (a body too large, a database that failed), and the template
+helpers. Each area is a child blueprint in its own module.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
@@ -37,6 +39,7 @@ from ..state import support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
 from .area import error_page
+from .database_errors import database_error
 
 
 def build_blueprint() -> Blueprint:
@@ -49,11 +52,13 @@ def build_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     parent.before_request(_check_layout_once)
+    parent.before_request(_no_nul_in_path)
     parent.before_request(_support_enabled)
     parent.before_request(files.limit_request_body)
     parent.before_request(_check_csrf)
     parent.after_request(_framing_and_referrer)
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
+    parent.register_error_handler(SQLAlchemyError, database_error)
     parent.context_processor(_template_helpers)
     parent.register_blueprint(customer.build_blueprint())
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
@@ -65,6 +70,12 @@ def _check_layout_once() -> None:
     if not support.layout_checked:
         support.layout_checked = True
         layout.check(current_app)
+
+
+def _no_nul_in_path() -> None:
+    # no address of ours holds a NUL character, and PostgreSQL refuses one in a query
+    if "\x00" in request.path:
+        abort(404)
 
 
 def _support_enabled() -> None:

@@ -13,11 +13,12 @@ from ..i18n import gettext
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..rate_limits import LimitReached
-from ..schemas import SUBJECT_MAX, InvalidInput
+from ..schemas import SUBJECT_MAX, InvalidInput, typed_number
 from ..workflow import Action, Role
 from .area import acting, error_page, require_area, send_limit_headers
 from .files import send, uploads
 from .forms import change, perform, watch
+from .paths import ID
 
 #: What a customer can do on the ticket page.
 CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})
@@ -36,30 +37,30 @@ def build_blueprint() -> Blueprint:
     bp.before_request(lambda: require_area(Role.CUSTOMER))
     bp.add_url_rule("/", "tickets", _tickets)
     bp.add_url_rule("/new", "new_ticket", _new_ticket, methods=["GET", "POST"])
-    bp.add_url_rule("/tickets/<int:number>", "ticket", _ticket)
-    bp.add_url_rule("/tickets/<int:number>/<action>", "act", _act, methods=["POST"])
+    bp.add_url_rule(f"/tickets/<{ID}:number>", "ticket", _ticket)
+    bp.add_url_rule(f"/tickets/<{ID}:number>/<action>", "act", _act, methods=["POST"])
     bp.add_url_rule(
-        "/tickets/<int:number>/files/<int:file_id>",
+        f"/tickets/<{ID}:number>/files/<{ID}:file_id>",
         "file",
         lambda number, file_id: send(Role.CUSTOMER, number, file_id),
     )
     bp.add_url_rule(
-        "/tickets/<int:number>/sharing/organisation",
+        f"/tickets/<{ID}:number>/sharing/organisation",
         "share_organisation",
         _share_organisation,
         methods=["POST"],
     )
     bp.add_url_rule(
-        "/tickets/<int:number>/sharing/people", "share_person", _share_person, methods=["POST"]
+        f"/tickets/<{ID}:number>/sharing/people", "share_person", _share_person, methods=["POST"]
     )
     bp.add_url_rule(
-        "/tickets/<int:number>/sharing/people/<user_id>/remove",
+        f"/tickets/<{ID}:number>/sharing/people/<user_id>/remove",
         "unshare_person",
         _unshare_person,
         methods=["POST"],
     )
     bp.add_url_rule(
-        "/tickets/<int:number>/watching",
+        f"/tickets/<{ID}:number>/watching",
         "watch",
         lambda number: watch(Role.CUSTOMER, number, ticket_page),
         methods=["POST"],
@@ -105,8 +106,11 @@ def _new_ticket() -> ResponseReturnValue:
     else:
         values = {"submission_key": secrets.token_urlsafe(24)}
     # a refused form keeps its follow-up number in its own hidden field
-    follow_up = request.args.get("follow_up_of", type=int) if request.method == "GET" else None
-    choices = tickets.new_ticket_form(tenant_id, actor, follow_up)
+    follow_up = request.args.get("follow_up_of", "") if request.method == "GET" else ""
+    follow_up_of = typed_number(follow_up) if follow_up else None
+    if follow_up and follow_up_of is None:
+        abort(404)  # like an earlier ticket that is not the customer's
+    choices = tickets.new_ticket_form(tenant_id, actor, follow_up_of)
     if request.method == "GET" and choices.follow_up_of is not None:
         values.update(_follow_up_values(choices))
     return render_template(

@@ -14,12 +14,13 @@ from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
 from ..priorities import Priority
-from ..schemas import InvalidInput
+from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from .area import acting, error_page, require_area
 from .files import send, uploads
 from .forms import perform, watch
+from .paths import ID
 
 
 def build_blueprint(role: Role) -> Blueprint:
@@ -94,15 +95,15 @@ def build_blueprint(role: Role) -> Blueprint:
 
     bp.add_url_rule("/scorecard", "scorecard", score_page)
     bp.add_url_rule("/", "tickets", ticket_list)
-    bp.add_url_rule("/tickets/<int:number>", "ticket", ticket_page)
-    bp.add_url_rule("/tickets/<int:number>/<action>", "act", act, methods=["POST"])
+    bp.add_url_rule(f"/tickets/<{ID}:number>", "ticket", ticket_page)
+    bp.add_url_rule(f"/tickets/<{ID}:number>/<action>", "act", act, methods=["POST"])
     bp.add_url_rule(
-        "/tickets/<int:number>/files/<int:file_id>",
+        f"/tickets/<{ID}:number>/files/<{ID}:file_id>",
         "file",
         lambda number, file_id: send(role, number, file_id),
     )
     bp.add_url_rule(
-        "/tickets/<int:number>/watching",
+        f"/tickets/<{ID}:number>/watching",
         "watch",
         lambda number: watch(role, number, ticket_page),
         methods=["POST"],
@@ -123,6 +124,8 @@ def _notifications() -> ResponseReturnValue:
 
 def _send_again() -> ResponseReturnValue:
     tenant_id, _actor = acting()
-    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
+    # an id that cannot name a notification names none (the list may be out of date anyway)
+    numbers = (typed_number(value) for value in request.form.getlist("id"))
+    ids = [number for number in numbers if number is not None]
     count = outbox.send_again(tenant_id, ids)
     return redirect(url_for(".notifications", sent_again=count), code=303)
