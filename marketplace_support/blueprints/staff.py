@@ -4,6 +4,8 @@ do comes from ``access`` and the workflow table, not from here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial, update_wrapper
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -27,76 +29,10 @@ def build_blueprint(role: Role) -> Blueprint:
     """The area of ``role`` (provider or operator), named after it."""
     bp = Blueprint(role.value, __name__)
     bp.before_request(lambda: require_area(role))
-    staff_actions = frozenset(rule.action for rule in RULES if role in rule.roles)
-
-    def ticket_list() -> ResponseReturnValue:
-        tenant_id, actor = acting()
-        try:
-            listing = tickets.staff_ticket_list(tenant_id, actor, role, request.args.to_dict())
-        except InvalidInput as invalid:
-            message = " ".join(m for messages in invalid.errors.values() for m in messages)
-            return error_page(message, 400)
-        except InvalidCursor:
-            return error_page(
-                gettext("This page link is not valid. Start again from the list."), 400
-            )
-        return render_template(
-            "marketplace_support/staff/tickets.html",
-            role=role,
-            listing=listing,
-            statuses=[s for s in Status if s in ALL_STATUSES],
-            priorities=list(Priority),
-            categories=support.categories(tenant_id),
-            providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
-            colleagues=tickets.colleagues(tenant_id, actor, role),
-        )
-
-    def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
-        tenant_id, actor = acting()
-        view = tickets.ticket_view(tenant_id, actor, role, number)
-        notice = request.args.get("notice")
-        return render_template(
-            "marketplace_support/staff/ticket.html",
-            view=view,
-            ticket=view.ticket,
-            role=role,
-            priorities=list(Priority),
-            sharing=sharing.sharing_of(view.ticket, actor, role),
-            notice=notice if notice in (*staff_actions, "watching", "not_watching") else None,
-            failed=refused.get("failed"),
-            errors=refused.get("errors", {}),
-            values=refused.get("values") or {},
-            problem=refused.get("problem"),
-        ), refused.get("status", 200)
-
-    def act(number: int, action: str) -> ResponseReturnValue:
-        if action not in staff_actions:
-            abort(404)
-        return perform(role, number, Action(action), ticket_page, uploads())
-
-    if role is Role.OPERATOR:
-        bp.add_url_rule("/notifications", "notifications", _notifications)
-        bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
-
-    def score_page() -> ResponseReturnValue:
-        tenant_id, actor = acting()
-        try:
-            period = scorecard.period(tenant_id, request.args.to_dict())
-        except InvalidInput as invalid:
-            messages = invalid.errors.values()
-            return error_page(" ".join(m for ms in messages for m in ms), 400)
-        return render_template(
-            "marketplace_support/staff/scorecard.html",
-            role=role,
-            scores=scorecard.scorecard(tenant_id, actor, role, period.start, period.end),
-            first=period.first,
-            last=period.last,
-        )
-
-    bp.add_url_rule("/scorecard", "scorecard", score_page)
-    bp.add_url_rule("/", "tickets", ticket_list)
-    bp.add_url_rule(f"/tickets/<{ID}:number>", "ticket", ticket_page)
-    bp.add_url_rule(f"/tickets/<{ID}:number>/<action>", "act", act, methods=["POST"])
+    bp.add_url_rule("/", "tickets", _for(role, _ticket_list))
+    bp.add_url_rule("/scorecard", "scorecard", _for(role, _score_page))
+    bp.add_url_rule(f"/tickets/<{ID}:number>", "ticket", _for(role, _ticket_page))
+    bp.add_url_rule(f"/tickets/<{ID}:number>/<action>", "act", _for(role, _act), methods=["POST"])
     bp.add_url_rule(
         f"/tickets/<{ID}:number>/files/<{ID}:file_id>",
         "file",
@@ -105,10 +41,87 @@ def build_blueprint(role: Role) -> Blueprint:
     bp.add_url_rule(
         f"/tickets/<{ID}:number>/watching",
         "watch",
-        lambda number: watch(role, number, ticket_page),
+        lambda number: watch(role, number, _for(role, _ticket_page)),
         methods=["POST"],
     )
+    if role is Role.OPERATOR:
+        bp.add_url_rule("/notifications", "notifications", _notifications)
+        bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
     return bp
+
+
+def _for(
+    role: Role, view: Callable[..., ResponseReturnValue]
+) -> Callable[..., ResponseReturnValue]:
+    """``view`` for the area of ``role``, named like it (Flask and Flask-Limiter read names)."""
+    return update_wrapper(partial(view, role), view)
+
+
+def _actions_of(role: Role) -> frozenset[Action]:
+    return frozenset(rule.action for rule in RULES if role in rule.roles)
+
+
+def _ticket_list(role: Role) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    try:
+        listing = tickets.staff_ticket_list(tenant_id, actor, role, request.args.to_dict())
+    except InvalidInput as invalid:
+        message = " ".join(m for messages in invalid.errors.values() for m in messages)
+        return error_page(message, 400)
+    except InvalidCursor:
+        return error_page(gettext("This page link is not valid. Start again from the list."), 400)
+    return render_template(
+        "marketplace_support/staff/tickets.html",
+        role=role,
+        listing=listing,
+        statuses=[s for s in Status if s in ALL_STATUSES],
+        priorities=list(Priority),
+        categories=support.categories(tenant_id),
+        providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
+        colleagues=tickets.colleagues(tenant_id, actor, role),
+    )
+
+
+def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    view = tickets.ticket_view(tenant_id, actor, role, number)
+    notice = request.args.get("notice")
+    known = (*_actions_of(role), "watching", "not_watching")
+    return render_template(
+        "marketplace_support/staff/ticket.html",
+        view=view,
+        ticket=view.ticket,
+        role=role,
+        priorities=list(Priority),
+        sharing=sharing.sharing_of(view.ticket, actor, role),
+        notice=notice if notice in known else None,
+        failed=refused.get("failed"),
+        errors=refused.get("errors", {}),
+        values=refused.get("values") or {},
+        problem=refused.get("problem"),
+    ), refused.get("status", 200)
+
+
+def _act(role: Role, number: int, action: str) -> ResponseReturnValue:
+    if action not in _actions_of(role):
+        abort(404)
+    return perform(role, number, Action(action), _for(role, _ticket_page), uploads())
+
+
+def _score_page(role: Role) -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    try:
+        period = scorecard.period(tenant_id, request.args.to_dict())
+    except InvalidInput as invalid:
+        messages = invalid.errors.values()
+        return error_page(" ".join(m for ms in messages for m in ms), 400)
+    return render_template(
+        "marketplace_support/staff/scorecard.html",
+        role=role,
+        scores=scorecard.scorecard(tenant_id, actor, role, period.start, period.end),
+        first=period.first,
+        last=period.last,
+    )
 
 
 def _notifications() -> ResponseReturnValue:
