@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,9 +73,25 @@ def postgres_url() -> Iterator[str | None]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with our tables, built once. A test's database starts as a copy of it:
+    creating the tables anew costs one synced write per table and index, ~0.4 s a test on a
+    busy disk, most of the fast tests' time."""
+    path = tmp_path_factory.mktemp("schema") / "support.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    SupportBase.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(postgres_url: str | None, tmp_path: object) -> Iterator[str]:
+def database_url(
+    postgres_url: str | None, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
     if postgres_url is None:
+        # only SQLite needs the schema file: asked for here, so a PostgreSQL run never builds it
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "support.db")
         yield f"sqlite:///{tmp_path}/support.db"
         return
     yield postgres_url
