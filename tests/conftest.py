@@ -1,8 +1,13 @@
 """Fixtures: a fresh app per test on SQLite, or on PostgreSQL when SUPPORT_TEST_DATABASE_URL
-names a server (a uniquely named database is created for the run and dropped after it)."""
+names a server (a uniquely named database is created for the run and dropped after it).
+
+Also the Hypothesis profiles, chosen by ``HYPOTHESIS_PROFILE`` (default ``ci`` when ``CI`` is set,
+``dev`` otherwise): ``quick`` for a first look, ``dev`` for ``make test``, ``ci`` for CI.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -21,6 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
+from hypothesis import settings
 
 from marketplace_support import MarketplaceSupport, Order, Provider, SupportBase
 
@@ -28,12 +34,39 @@ from .host import FakeHost, Marketplace, add_login_route
 
 SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
 
+# Hypothesis profiles. A test asks for ``examples(n)``, n being its count under ``dev``; the other
+# profiles scale n by their max_examples / 100, so each test keeps its weight (the stateful test
+# runs far fewer, far costlier examples than the calendar properties). The tests keep no example
+# database, so every profile prints a failure's blob for @reproduce_failure. ``ci`` builds on
+# Hypothesis's own ci profile (derandomized: the same examples every run), which is what CI=true
+# loaded before these profiles existed.
+DEV_EXAMPLES = 100
+settings.register_profile(
+    "quick", max_examples=DEV_EXAMPLES // 10, stateful_step_count=10, print_blob=True
+)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES, stateful_step_count=25, print_blob=True)
+settings.register_profile(
+    "ci", settings.get_profile("ci"), max_examples=2 * DEV_EXAMPLES, stateful_step_count=25
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
-def pytest_report_header() -> str:
+
+def examples(dev_count: int) -> int:
+    """How many examples a test runs: ``dev_count`` under ``dev``, scaled for other profiles.
+
+    Read when the test module is imported, so after ``--hypothesis-profile`` too.
+    """
+    return max(1, math.ceil(dev_count * settings().max_examples / DEV_EXAMPLES))
+
+
+def pytest_report_header() -> list[str]:
+    profile = f"hypothesis profile: {settings.get_current_profile_name()}"
     if SERVER_URL is None:
-        return "database: SQLite, a new file per test"
+        return ["database: SQLite, a new file per test", profile]
     server = sa.engine.make_url(SERVER_URL).render_as_string(hide_password=True)
-    return f"database: PostgreSQL at {server}, a fresh uniquely named database per run"
+    return [f"database: PostgreSQL at {server}, a fresh uniquely named database per run", profile]
 
 
 @contextmanager
