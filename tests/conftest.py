@@ -2,7 +2,7 @@
 names a server (a uniquely named database is created for the run and dropped after it).
 
 Also the Hypothesis profiles, chosen by ``HYPOTHESIS_PROFILE`` (default ``ci`` when ``CI`` is set,
-``dev`` otherwise): ``quick`` for a first look, ``dev`` for ``make test``, ``ci`` for CI.
+``dev`` otherwise): ``quick`` for ``make check``, ``dev`` for ``make test``, ``ci`` for CI.
 """
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ def examples(dev_count: int) -> int:
     Read when the test module is imported, so after ``--hypothesis-profile`` too.
     """
     return max(1, math.ceil(dev_count * settings().max_examples / DEV_EXAMPLES))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow too, so ``-m "not slow"`` alone leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_report_header() -> list[str]:

@@ -15,6 +15,9 @@ from example_host.models import TenantText, User, db
 from .conftest import empty_database
 from .helpers import translated
 
+# the demo marketplace's data, built for the module and again in some tests
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

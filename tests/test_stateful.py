@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -575,6 +576,7 @@ class SupportDesk(RuleBasedStateMachine):
             assert STAFF_ONLY not in page.get_data(as_text=True)
 
 
+@pytest.mark.slow  # a minute and more under the dev and ci profiles
 def test_random_use_of_the_desk_keeps_the_rules_and_shows_each_party_only_its_tickets(
     app, marketplace
 ):
