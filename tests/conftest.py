@@ -256,6 +256,15 @@ class ServerLikeClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def without_waiting_for_the_disk(connection: Any, record: object) -> None:
+    """A test's SQLite file lives no longer than the test, so no commit needs to wait until the
+    disk has it (synchronous=OFF): locking and transactions are unchanged. A tenth of the fast
+    tests' time on a busy disk."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.close()
+
+
 @contextmanager
 def host_app(database_url: str, marketplace: Marketplace, **config: object) -> Iterator[Flask]:
     """A host app with the test marketplace mounted; ``config`` adds or overrides keys.
@@ -279,6 +288,7 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
     add_login_route(app, marketplace)
     with app.app_context():
         if database_url.startswith("sqlite"):
+            sa.event.listen(db.engine, "connect", without_waiting_for_the_disk)
             SupportBase.metadata.create_all(db.engine)
     try:
         yield app
