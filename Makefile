@@ -2,6 +2,7 @@
 #   make demo   the example marketplace on SQLite with demo data, on $PORT (default 5000)
 #   make test   the whole test suite (browser tests need Debian's chromium, see .ci/run)
 #   make check  before a commit, in under a minute: ruff, mypy and the fast tests
+#   make hooks  install the git pre-commit hooks (.pre-commit-config.yaml)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +11,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint catalogs screenshots clean
+.PHONY: demo test check lint hooks catalogs screenshots clean
 
 $(BIN)/.installed: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+hooks: $(BIN)/.installed
+	$(BIN)/pre-commit install
 
 catalogs: $(BIN)/.installed
 	$(BIN)/python scripts/catalogs.py extract
