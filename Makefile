@@ -2,6 +2,8 @@
 #   make demo   the example marketplace on SQLite with demo data, on $PORT (default 5000); its
 #               mail catcher on $MAIL_PORT (default $PORT + 20)
 #   make test   the whole test suite (browser tests need Debian's chromium, see .ci/run)
+#   make check  before a commit, in under a minute: ruff, mypy and the fast tests
+#   make hooks  install the git pre-commit hooks (.pre-commit-config.yaml)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +12,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint catalogs screenshots clean
+.PHONY: demo test check lint hooks catalogs screenshots clean
 
 $(BIN)/.installed: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +28,19 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Stops at the first failure. The tests: not the ones marked slow or browser, with few
+# Hypothesis examples (the quick profile, tests/conftest.py); `make test` runs them all.
+check: lint
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -m "not slow and not browser" -x -q $(PYTEST_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/complexity.py
+
+hooks: $(BIN)/.installed
+	$(BIN)/pre-commit install
 
 catalogs: $(BIN)/.installed
 	$(BIN)/python scripts/catalogs.py extract

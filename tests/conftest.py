@@ -1,10 +1,16 @@
 """Fixtures: a fresh app per test on SQLite, or on PostgreSQL when SUPPORT_TEST_DATABASE_URL
-names a server (a uniquely named database is created for the run and dropped after it)."""
+names a server (a uniquely named database is created for the run and dropped after it).
+
+Also the Hypothesis profiles, chosen by ``HYPOTHESIS_PROFILE`` (default ``ci`` when ``CI`` is set,
+``dev`` otherwise): ``quick`` for ``make check``, ``dev`` for ``make test``, ``ci`` for CI.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
+from hypothesis import settings
 
 from marketplace_support import MarketplaceSupport, Order, Provider, SupportBase
 
@@ -25,12 +34,46 @@ from .host import FakeHost, Marketplace, add_login_route
 
 SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
 
+# Hypothesis profiles. A test asks for ``examples(n)``, n being its count under ``dev``; the other
+# profiles scale n by their max_examples / 100, so each test keeps its weight (the stateful test
+# runs far fewer, far costlier examples than the calendar properties). The tests keep no example
+# database, so every profile prints a failure's blob for @reproduce_failure. ``ci`` builds on
+# Hypothesis's own ci profile (derandomized: the same examples every run), which is what CI=true
+# loaded before these profiles existed.
+DEV_EXAMPLES = 100
+settings.register_profile(
+    "quick", max_examples=DEV_EXAMPLES // 10, stateful_step_count=10, print_blob=True
+)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES, stateful_step_count=25, print_blob=True)
+settings.register_profile(
+    "ci", settings.get_profile("ci"), max_examples=2 * DEV_EXAMPLES, stateful_step_count=25
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
-def pytest_report_header() -> str:
+
+def examples(dev_count: int) -> int:
+    """How many examples a test runs: ``dev_count`` under ``dev``, scaled for other profiles.
+
+    Read when the test module is imported, so after ``--hypothesis-profile`` too.
+    """
+    return max(1, math.ceil(dev_count * settings().max_examples / DEV_EXAMPLES))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow too, so ``-m "not slow"`` alone leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_report_header() -> list[str]:
+    profile = f"hypothesis profile: {settings.get_current_profile_name()}"
     if SERVER_URL is None:
-        return "database: SQLite, a new file per test"
+        return ["database: SQLite, a new file per test", profile]
     server = sa.engine.make_url(SERVER_URL).render_as_string(hide_password=True)
-    return f"database: PostgreSQL at {server}, a fresh uniquely named database per run"
+    return [f"database: PostgreSQL at {server}, a fresh uniquely named database per run", profile]
 
 
 @contextmanager
@@ -72,9 +115,25 @@ def postgres_url() -> Iterator[str | None]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with our tables, built once. A test's database starts as a copy of it:
+    creating the tables anew costs one synced write per table and index, ~0.4 s a test on a
+    busy disk, most of the fast tests' time."""
+    path = tmp_path_factory.mktemp("schema") / "support.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    SupportBase.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(postgres_url: str | None, tmp_path: object) -> Iterator[str]:
+def database_url(
+    postgres_url: str | None, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
     if postgres_url is None:
+        # only SQLite needs the schema file: asked for here, so a PostgreSQL run never builds it
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "support.db")
         yield f"sqlite:///{tmp_path}/support.db"
         return
     yield postgres_url
@@ -124,6 +183,70 @@ def marketplace() -> Marketplace:
     return market
 
 
+def compile_time_settings(env: jinja2.Environment) -> tuple[object, ...]:
+    """What, besides a template's source, decides the code Jinja compiles it to."""
+    autoescape = getattr(env.autoescape, "__func__", env.autoescape)  # Flask's is a method
+    return (
+        tuple(sorted(env.extensions)),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.finalize,
+        autoescape,
+        env.is_async,
+        env.policies.get("ext.i18n.trimmed"),
+        env.policies.get("compiler.ascii_str"),
+    )
+
+
+class SharedTemplateCode(jinja2.BytecodeCache):
+    """Compiled templates kept for the whole run and shared by every app the tests create.
+
+    Each test has an app, so a Jinja environment, of its own, which compiled every template it
+    rendered anew: half the fast tests' time. Code is filed under the environment's
+    compile-time settings and Jinja's key (the template's name and file); Jinja checks it
+    against the source's checksum, so a template edited during the run compiles again.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[tuple[object, ...], bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.code.get((*compile_time_settings(bucket.environment), bucket.key))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        key = (*compile_time_settings(bucket.environment), bucket.key)
+        self.code[key] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compile_each_template_once() -> Iterator[None]:
+    """Every Flask app of the run (ours, the example host's) gets :class:`SharedTemplateCode`."""
+    create = Flask.create_jinja_environment
+    shared = SharedTemplateCode()
+
+    def with_shared_code(app: Flask) -> Any:
+        env = create(app)
+        env.bytecode_cache = shared
+        return env
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "create_jinja_environment", with_shared_code)
+        yield
+
+
 class ServerLikeClient(FlaskClient):
     """A test client that, like a real server, reads each response to its end and closes it,
     so what runs "after the response has gone out" (``call_on_close``) runs."""
@@ -131,6 +254,15 @@ class ServerLikeClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
+
+
+def without_waiting_for_the_disk(connection: Any, record: object) -> None:
+    """A test's SQLite file lives no longer than the test, so no commit needs to wait until the
+    disk has it (synchronous=OFF): locking and transactions are unchanged. A tenth of the fast
+    tests' time on a busy disk."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.close()
 
 
 @contextmanager
@@ -159,6 +291,7 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
     add_login_route(app, marketplace)
     with app.app_context():
         if database_url.startswith("sqlite"):
+            sa.event.listen(db.engine, "connect", without_waiting_for_the_disk)
             SupportBase.metadata.create_all(db.engine)
     try:
         yield app

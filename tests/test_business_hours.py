@@ -20,6 +20,8 @@ from marketplace_support.business_hours import NeverOpen
 from marketplace_support.priorities import Priority
 from marketplace_support.sla import targets
 
+from .conftest import examples
+
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
 EVERY_DAY_9_TO_17 = tuple((("09:00", "17:00"),) for _ in range(7))
@@ -329,7 +331,7 @@ CHANGES = {
     "Asia/Kolkata": [],
     "UTC": [],
 }
-PROPERTY = settings(max_examples=200, deadline=None, database=None)
+PROPERTY = settings(max_examples=examples(200), deadline=None, database=None)
 
 #: window ends in minutes of the day, often inside the hours a change skips or repeats
 boundaries = st.one_of(
@@ -454,7 +456,7 @@ host_tables = st.dictionaries(
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

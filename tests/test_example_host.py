@@ -17,6 +17,9 @@ from example_host.models import TenantText, User, db
 from .conftest import empty_database
 from .helpers import translated
 
+# the demo marketplace's data, built for the module and again in some tests
+pytestmark = pytest.mark.slow
+
 
 @contextmanager
 def demo_marketplace(folder):

@@ -8,6 +8,9 @@ import pytest
 from .conftest import host_app, login
 from .helpers import open_ticket
 
+# seeds tickets in a database of its own per case and asks SQLite for plans
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def app(tmp_path, marketplace):

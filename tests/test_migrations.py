@@ -15,6 +15,9 @@ from marketplace_support import SupportBase
 
 from .conftest import empty_database
 
+# Alembic up and down on fresh databases
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def host_app(tmp_path):

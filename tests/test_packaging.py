@@ -7,6 +7,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+# builds the wheel with pip in a subprocess (and build/ in the work tree)
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "marketplace_support" / "translations"
 

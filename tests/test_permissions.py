@@ -319,6 +319,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow  # the whole matrix: over a hundred cases, each with an app of its own
 @pytest.mark.parametrize(("rule", "role", "ownership"), CASES)
 def test_an_action_is_allowed_exactly_to_its_roles_on_tickets_they_may_see(
     desk, rule, role, ownership
@@ -349,6 +350,7 @@ def test_an_action_is_allowed_exactly_to_its_roles_on_tickets_they_may_see(
     assert_outcome(desk, refused, before, allowed, rule, where)
 
 
+@pytest.mark.slow  # the whole matrix: over a hundred cases, each with an app of its own
 @pytest.mark.parametrize(
     ("rule", "role", "status"),
     [

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -50,7 +51,7 @@ from marketplace_support.workflow import (
     Status,
 )
 
-from .conftest import login
+from .conftest import examples, login
 from .helpers import ticket_fields
 from .host import FakeHost, Marketplace
 
@@ -571,6 +572,7 @@ class SupportDesk(RuleBasedStateMachine):
             assert STAFF_ONLY not in page.get_data(as_text=True)
 
 
+@pytest.mark.slow  # a minute and more under the dev and ci profiles
 def test_random_use_of_the_desk_keeps_the_rules_and_shows_each_party_only_its_tickets(
     app, marketplace
 ):
@@ -578,8 +580,7 @@ def test_random_use_of_the_desk_keeps_the_rules_and_shows_each_party_only_its_ti
     run_state_machine_as_test(
         lambda: SupportDesk(app, marketplace),
         settings=settings(
-            max_examples=25,
-            stateful_step_count=25,
+            max_examples=examples(25),  # each runs the profile's stateful_step_count steps
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
