@@ -25,7 +25,7 @@ from marketplace_support import SupportBase
 from marketplace_support.models import Attachment, Delivery, OutboxMessage
 from marketplace_support.workflow import Action
 
-from .conftest import login
+from .conftest import examples, login
 from .helpers import hidden_inputs, open_ticket, png, row_counts, submit_ticket
 
 T = TypeVar("T")
@@ -477,7 +477,8 @@ def module_rules(app) -> list[Rule]:
     )
 
 
-#: How many generated requests each route gets from each visitor.
+#: How many generated requests each route gets from each visitor (under the dev profile; the
+#: quick and ci profiles scale it).
 EXAMPLES_PER_ROUTE = 10
 
 
@@ -493,7 +494,7 @@ def test_no_input_makes_any_route_fail_and_a_refusal_changes_nothing(app, small_
     assert len(rules) >= 20
 
     @settings(
-        max_examples=EXAMPLES_PER_ROUTE,
+        max_examples=examples(EXAMPLES_PER_ROUTE),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
