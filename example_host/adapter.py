@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from flask import current_app
-from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, select
 
 from marketplace_support import (
@@ -23,7 +22,7 @@ from marketplace_support import (
     Targets,
 )
 
-from .accounts import current_account, login_manager
+from .accounts import current_account
 from .ids import row_id
 from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
@@ -164,10 +163,6 @@ class ExampleHost(HostAdapter):
             tenant = db.session.get(Tenant, tenant_id)
             return tenant.name if tenant else None
         return None
-
-    def unauthenticated(self) -> ResponseReturnValue:
-        response: ResponseReturnValue = login_manager.unauthorized()
-        return response
 
 
 def actor_for(user: User) -> Actor:

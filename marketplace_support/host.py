@@ -322,6 +322,11 @@ class HostAdapter(abc.ABC):
     def unauthenticated(self) -> ResponseReturnValue:
         """What to answer when a support page is opened without a logged-in actor.
 
-        Default: 401. A host with Flask-Login returns ``login_manager.unauthorized()``.
+        Default: Flask-Login's ``login_manager.unauthorized()`` (its login page, with
+        ``next``) when the app has a login manager, else 401.
         """
+        login_manager = getattr(current_app, "login_manager", None)
+        if login_manager is not None:
+            answer: ResponseReturnValue = login_manager.unauthorized()
+            return answer
         abort(401)
