@@ -25,7 +25,7 @@ from .schemas import InvalidInput, load
 from .state import support
 from .tickets import assignable_people, ticket_in_scope
 from .transaction import use_case
-from .workflow import RULE_OF, Action, Emergency, Handler, Role
+from .workflow import Action, Emergency, Handler, Role
 
 #: Where a re-routed ticket goes when the operator keeps it.
 TO_OPERATOR = "operator"
@@ -38,11 +38,12 @@ def _reply(change: Change) -> None:
     change.message(change.data["body"], internal=False)
     ticket, role = change.ticket, change.role
     # staff may send a reply and wait for the customer in one step (customers have no "then")
+    then = Action.REPLY
     if role is not Role.CUSTOMER and change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
-        rule = workflow.check(Action.WAIT_FOR_CUSTOMER, ticket, role, change.flags, change.moment)
-        change.set_status(rule.moved(role, ticket.status), Action.WAIT_FOR_CUSTOMER.value)
-    else:
-        change.set_status(RULE_OF[Action.REPLY].moved(role, ticket.status), Action.REPLY.value)
+        then = Action.WAIT_FOR_CUSTOMER
+    # the table's row for what follows the message (the reply's own was checked before)
+    rule = workflow.check(then, ticket, role, change.flags, change.moment)
+    change.set_status(rule.moved(role, ticket.status), then.value)
 
 
 def _note(change: Change) -> None:

@@ -1,9 +1,12 @@
 """Everything that can be done to a ticket, who may do it, and what it does to the status.
 
 One table, :data:`RULES`: for each action the roles that may fire it, the statuses it may be
-fired from, the status it leads to (or none), and the extra conditions a tenant or the ticket
-set. The service layer asks :func:`check` before it changes anything; pages ask
-:func:`allowed_actions` to show only what works; the permission tests are generated from it.
+fired from, the status it leads to (or none), where its message moves the ticket, and the extra
+conditions a tenant or the ticket set. An action has one row, or one row per group of roles
+where they differ (a customer may write on a resolved ticket, which reopens it; staff reopen
+first); a role appears in at most one row of an action. The service layer asks
+:func:`check` before it changes anything; pages ask :func:`allowed_actions` to show only what
+works; the permission tests are generated from it.
 """
 
 from __future__ import annotations
@@ -286,17 +289,33 @@ _ACTIVE = ACTIVE_STATUSES
 RUNNING = frozenset({Status.OPEN, Status.IN_PROGRESS})
 
 RULES: tuple[Rule, ...] = (
+    # a customer's message puts the ticket back in the handler's court: an answer to a
+    # question, or, within the reopen window, a word on a resolved ticket (writing reopens it,
+    # as people expect from e-mail support)
     Rule(
         Action.REPLY,
-        _EVERYONE,
+        _CUSTOMER,
+        _ACTIVE | {Status.RESOLVED},
+        conditions=(_within_reopen_window,),
+        wrong_status=lazy_gettext(
+            "This ticket is closed. Open a follow-up ticket to add information."
+        ),
+        moves={
+            Role.CUSTOMER: {
+                Status.WAITING_FOR_CUSTOMER: Status.OPEN,
+                Status.RESOLVED: Status.OPEN,
+            }
+        },
+    ),
+    # the handler's first answer starts the work
+    Rule(
+        Action.REPLY,
+        _STAFF,
         _ACTIVE,
         wrong_status=lazy_gettext(
             "This ticket is resolved or closed. Reopen it to add information."
         ),
-        # a message puts the ticket in the other party's court: the customer's answer to a
-        # question goes back to the handler; the handler's first answer starts the work
         moves={
-            Role.CUSTOMER: {Status.WAITING_FOR_CUSTOMER: Status.OPEN},
             Role.PROVIDER: {Status.OPEN: Status.IN_PROGRESS},
             Role.OPERATOR: {Status.OPEN: Status.IN_PROGRESS},
         },
@@ -340,7 +359,14 @@ RULES: tuple[Rule, ...] = (
     Rule(Action.AUTO_CLOSE, _SYSTEM, frozenset({Status.RESOLVED}), Status.CLOSED),
 )
 
-RULE_OF = {rule.action: rule for rule in RULES}
+_RULE_FOR = {(rule.action, role): rule for rule in RULES for role in rule.roles}
+#: the actions, in table order
+ACTIONS = tuple(dict.fromkeys(rule.action for rule in RULES))
+
+
+def rule_for(action: Action, role: Role) -> Rule | None:
+    """The row of ``action`` that ``role`` fires, or None when no row lets it."""
+    return _RULE_FOR.get((action, role))
 
 
 def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: datetime) -> Rule:
@@ -350,8 +376,8 @@ def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: da
         NotAllowed: with a message for the user, when the table, the ticket or a tenant rule
             forbids it.
     """
-    rule = RULE_OF[action]
-    if role not in rule.roles:
+    rule = rule_for(action, role)
+    if rule is None:
         raise NotAllowed(lazy_gettext("This action is not available on this ticket."))
     if role is Role.PROVIDER and rule.handler_only and ticket.handler is not Handler.PROVIDER:
         raise NotAllowed(lazy_gettext("The marketplace has taken over this ticket."))
@@ -374,12 +400,12 @@ def allowed_actions(
 ) -> tuple[Action, ...]:
     """The actions ``role`` may fire on ``ticket`` now, in table order."""
     allowed = []
-    for rule in RULES:
+    for action in ACTIONS:
         try:
-            check(rule.action, ticket, role, flags, now)
+            check(action, ticket, role, flags, now)
         except NotAllowed:
             continue
-        allowed.append(rule.action)
+        allowed.append(action)
     return tuple(allowed)
 
 

@@ -207,21 +207,52 @@ def test_customer_marks_a_ticket_resolved_and_reopens_it(client):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<dt>Status</dt><dd>Resolved</dd>" in page
     assert "The ticket is marked as resolved." in page
-    assert 'name="body"' not in page  # no more information on a resolved ticket
+    # resolved is not a wall: the customer can still write, which reopens it
+    assert 'name="body"' in page and "What is still wrong?" in page
+    assert "Writing here reopens the ticket." in page
     response = change_status(client, number, "reopen")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<dt>Status</dt><dd>Open</dd>" in page and "The ticket is open again." in page
     assert "Alice changed the status from “Resolved” to “Open”." in page
 
 
-def test_information_cannot_be_added_to_a_resolved_ticket(app, client):
+def test_writing_on_a_resolved_ticket_reopens_it(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    change_status(client, number, "resolve")
+    add_information(client, number, "It is slow again since this morning.")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "<dt>Status</dt><dd>Open</dd>" in page
+    assert "It is slow again since this morning." in page
+    assert tickets_in_db(app)[0].reopen_count == 1
+
+
+def test_information_cannot_be_added_to_a_closed_ticket(app, client):
     login(client, "alice")
     number = open_ticket(client)
     form = form_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/reply")
     change_status(client, number, "resolve")
+    set_ticket(app, number, status="closed")
     response = client.post(f"/support/tickets/{number}/reply", data={**form, "body": "Late"})
     assert response.status_code == 409
-    assert "Reopen it to add information." in response.get_data(as_text=True)
+    assert "Open a follow-up ticket to add information." in response.get_data(as_text=True)
+    assert row_counts(app)["support_message"] == 0
+
+
+def test_a_resolved_ticket_past_the_reopen_window_takes_no_more_information(
+    app, client, marketplace
+):
+    marketplace.flags["t1"] = Flags(reopen_days=3)
+    login(client, "alice")
+    number = open_ticket(client)
+    form = form_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/reply")
+    change_status(client, number, "resolve")
+    resolved_at = tickets_in_db(app)[0].resolved_at
+    set_ticket(app, number, resolved_at=resolved_at - timedelta(days=4))
+    assert 'name="body"' not in client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    response = client.post(f"/support/tickets/{number}/reply", data={**form, "body": "Late"})
+    assert response.status_code == 409
+    assert "more than 3 days ago" in response.get_data(as_text=True)
     assert row_counts(app)["support_message"] == 0
 
 

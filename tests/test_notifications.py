@@ -556,3 +556,16 @@ def test_emails_come_from_the_marketplace_by_name_and_say_how_to_answer(
     assert mail["From"] == "Nordic Cloud Market <support@market.example>"
     assert "replies to this e-mail do not reach anyone" in text_of(mail)
     assert "replies to this e-mail do not reach anyone" in html_of(mail)
+
+
+def test_writing_on_a_resolved_ticket_tells_the_handler_once_what_is_still_wrong(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Slow site")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.RESOLVE)
+    before = len(smtp.to("tickets@nimbus.example"))
+    add_information(client, number, "Still slow on the checkout page.")
+    mails = smtp.to("tickets@nimbus.example")[before:]
+    assert [m["Subject"] for m in mails] == [f"Ticket #{number} was reopened: Slow site"]
+    assert "Still slow on the checkout page." in text_of(mails[0])

@@ -42,13 +42,13 @@ from marketplace_support.schemas import InvalidInput
 from marketplace_support.state import support
 from marketplace_support.workflow import (
     ALL_STATUSES,
-    RULE_OF,
     Action,
     Emergency,
     Handler,
     NotAllowed,
     Role,
     Status,
+    rule_for,
 )
 
 from .conftest import examples, login
@@ -129,8 +129,8 @@ def may_see(actor_id: str, role: Role, ticket: Model, market: Marketplace) -> bo
 
 def permitted(action: Action, ticket: Model, role: Role, moment: datetime) -> bool:
     """Whether the workflow table (roles, statuses, provider hand-over, conditions) allows it."""
-    rule = RULE_OF[action]
-    if role not in rule.roles or ticket.status not in rule.sources:
+    rule = rule_for(action, role)
+    if rule is None or ticket.status not in rule.sources:
         return False
     if role is Role.PROVIDER and rule.handler_only and ticket.handler is not Handler.PROVIDER:
         return False
@@ -277,9 +277,12 @@ class SupportDesk(RuleBasedStateMachine):
 
     def after(self, action: Action, ticket: Model, actor_id: str, role: Role, form: dict) -> Model:
         moment = now()
-        status = RULE_OF[action].moved(role, ticket.status)
-        if role is not Role.CUSTOMER and form.get("then") == "wait_for_customer":
-            status = RULE_OF[Action.WAIT_FOR_CUSTOMER].moved(role, ticket.status)
+        follows = action
+        if action is Action.REPLY and role is not Role.CUSTOMER and form.get("then"):
+            follows = Action.WAIT_FOR_CUSTOMER
+        rule = rule_for(follows, role)
+        assert rule is not None  # the step was allowed
+        status = rule.moved(role, ticket.status)
         changed = replace(ticket, status=status)
         if status is not ticket.status:
             if status is Status.RESOLVED:
@@ -399,7 +402,6 @@ class SupportDesk(RuleBasedStateMachine):
     @rule(data=st.data())
     def act(self, data: Any) -> None:
         action = data.draw(st.sampled_from(self.actions))
-        table_rule = RULE_OF[action]
         moment = now()
         # mostly someone who may see the ticket, in a role of the rule, on a ticket where the
         # table allows it now, so that tickets travel far (taken over, handed back, escalated,
@@ -410,7 +412,7 @@ class SupportDesk(RuleBasedStateMachine):
             for where, ticket in sorted(self.tickets.items())
             for party in PARTIES
             if may_see(*party, ticket, self.market)
-            and (aim == "sees" or party[1] in table_rule.roles)
+            and (aim == "sees" or rule_for(action, party[1]) is not None)
             and (aim != "allowed" or permitted(action, ticket, party[1], moment))
         ]
         if aim != "anyone" and pairs:
