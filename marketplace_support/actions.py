@@ -42,7 +42,9 @@ def _reply(change: Change) -> None:
     if role is not Role.CUSTOMER and change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
         then = Action.WAIT_FOR_CUSTOMER
     # the table's row for what follows the message (the reply's own was checked before)
-    rule = workflow.check(then, ticket, role, change.flags, change.moment)
+    rule = workflow.check(
+        then, ticket, role, change.flags, change.moment, requester=change.by_requester
+    )
     change.set_status(rule.moved(role, ticket.status), then.value)
 
 
@@ -257,7 +259,8 @@ def act(
         return ticket
     flags = support.flags(tenant_id)
     moment = now()
-    rule = workflow.check(action, ticket, role, flags, moment)
+    by_requester = actor is not None and actor.user_id == ticket.requester_user_id
+    rule = workflow.check(action, ticket, role, flags, moment, requester=by_requester)
     files = _checked_files(action, uploads, flags, errors)
     if actor is not None:
         rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))

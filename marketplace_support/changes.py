@@ -59,6 +59,11 @@ class Change:
         return self.actor
 
     @property
+    def by_requester(self) -> bool:
+        """Whether the person acting opened the ticket (not a colleague it is shared with)."""
+        return self.actor is not None and self.actor.user_id == self.ticket.requester_user_id
+
+    @property
     def messages(self) -> list[Message]:
         return [row for row in self.rows if isinstance(row, Message)]
 

@@ -32,7 +32,8 @@ class Sharing:
 
     shared_with_organisation: bool
     people: list[Share]
-    #: colleagues it could still be shared with (the owner's page only)
+    #: colleagues it could still be shared with (the owner's page only, and only while the
+    #: whole organisation does not see it already)
     colleagues: list[Person]
     watching: bool
     #: whether the viewer opened the ticket (only they change sharing)
@@ -51,7 +52,8 @@ def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
     )
     owner = role is Role.CUSTOMER and ticket.requester_user_id == actor.user_id
     colleagues: list[Person] = []
-    if owner and ticket.organisation_id:
+    # naming a colleague adds nothing while the whole organisation sees the ticket
+    if owner and ticket.organisation_id and not ticket.shared_with_organisation:
         shared = {share.user_id for share in people}
         colleagues = [
             person

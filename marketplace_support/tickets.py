@@ -347,7 +347,13 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
         key=lambda entry: entry.at,
     )
-    actions = workflow.allowed_actions(ticket, role, support.flags(tenant_id), now())
+    actions = workflow.allowed_actions(
+        ticket,
+        role,
+        support.flags(tenant_id),
+        now(),
+        requester=ticket.requester_user_id == actor.user_id,
+    )
     duplicate_visible = ticket.duplicate_of_number is not None and (
         _in_scope_or_none(tenant_id, actor, role, ticket.duplicate_of_number) is not None
     )

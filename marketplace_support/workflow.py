@@ -204,6 +204,10 @@ class Rule:
     wrong_status: str | None = None
     #: where the action's message moves the ticket, by the role of who writes it
     moves: Mapping[Role, Mapping[Status, Status]] = field(default_factory=dict)
+    #: the statuses from which a customer may fire it only on a ticket they opened, not on one
+    #: shared with them: colleagues follow a shared ticket and add information; the person
+    #: who opened it decides when it is resolved or reopened, and reports emergencies
+    requester_only: frozenset[Status] = frozenset()
 
     def moved(self, role: Role, status: Status) -> Status:
         """The status a ticket in ``status`` has after ``role`` fired this action."""
@@ -297,6 +301,7 @@ RULES: tuple[Rule, ...] = (
         _CUSTOMER,
         _ACTIVE | {Status.RESOLVED},
         conditions=(_within_reopen_window,),
+        requester_only=frozenset({Status.RESOLVED}),
         wrong_status=lazy_gettext(
             "This ticket is closed. Open a follow-up ticket to add information."
         ),
@@ -334,9 +339,23 @@ RULES: tuple[Rule, ...] = (
         frozenset({Status.OPEN, Status.IN_PROGRESS}),
         Status.WAITING_FOR_CUSTOMER,
     ),
-    Rule(Action.RESOLVE, _EVERYONE, _ACTIVE, Status.RESOLVED, conditions=(_customer_may_resolve,)),
+    Rule(
+        Action.RESOLVE,
+        _EVERYONE,
+        _ACTIVE,
+        Status.RESOLVED,
+        conditions=(_customer_may_resolve,),
+        requester_only=_ACTIVE,
+    ),
     Rule(Action.CLOSE, _OPERATOR, ALL_STATUSES - {Status.CLOSED}, Status.CLOSED),
-    Rule(Action.REOPEN, _EVERYONE, DONE_STATUSES, Status.OPEN, conditions=(_within_reopen_window,)),
+    Rule(
+        Action.REOPEN,
+        _EVERYONE,
+        DONE_STATUSES,
+        Status.OPEN,
+        conditions=(_within_reopen_window,),
+        requester_only=DONE_STATUSES,
+    ),
     Rule(Action.ASSIGN, _STAFF, _ACTIVE),
     Rule(Action.ESCALATE, _PROVIDER, _ACTIVE, conditions=(_not_escalated,)),
     Rule(Action.REROUTE, _OPERATOR, _ACTIVE),
@@ -344,7 +363,13 @@ RULES: tuple[Rule, ...] = (
     Rule(Action.HAND_BACK, _OPERATOR, _ACTIVE, conditions=(_can_hand_back,)),
     Rule(Action.CHANGE_PRIORITY, _OPERATOR, _ACTIVE),
     Rule(Action.MARK_DUPLICATE, _OPERATOR, _ACTIVE | {Status.RESOLVED}, Status.CLOSED),
-    Rule(Action.RAISE_EMERGENCY, _CUSTOMER, _ACTIVE, conditions=(_emergencies_allowed,)),
+    Rule(
+        Action.RAISE_EMERGENCY,
+        _CUSTOMER,
+        _ACTIVE,
+        conditions=(_emergencies_allowed,),
+        requester_only=_ACTIVE,
+    ),
     Rule(Action.CONFIRM_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_raised,)),
     Rule(Action.DOWNGRADE_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_standing,)),
     # the sweep (``sweep.py`` picks the tickets whose time has come)
@@ -369,8 +394,17 @@ def rule_for(action: Action, role: Role) -> Rule | None:
     return _RULE_FOR.get((action, role))
 
 
-def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: datetime) -> Rule:
-    """The rule that lets ``role`` fire ``action`` on ``ticket`` now.
+def check(
+    action: Action,
+    ticket: TicketState,
+    role: Role,
+    flags: Flags,
+    now: datetime,
+    *,
+    requester: bool = True,
+) -> Rule:
+    """The rule that lets ``role`` fire ``action`` on ``ticket`` now; ``requester`` says
+    whether a customer acting opened the ticket (rather than had it shared with them).
 
     Raises:
         NotAllowed: with a message for the user, when the table, the ticket or a tenant rule
@@ -388,6 +422,8 @@ def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: da
                 "This cannot be done while the ticket is “%(status)s”.", status=ticket.status.label
             )
         )
+    if role is Role.CUSTOMER and not requester and ticket.status in rule.requester_only:
+        raise NotAllowed(lazy_gettext("Only the person who opened the ticket can do this."))
     for condition in rule.conditions:
         reason = condition(ticket, role, flags, now)
         if reason is not None:
@@ -396,13 +432,13 @@ def check(action: Action, ticket: TicketState, role: Role, flags: Flags, now: da
 
 
 def allowed_actions(
-    ticket: TicketState, role: Role, flags: Flags, now: datetime
+    ticket: TicketState, role: Role, flags: Flags, now: datetime, *, requester: bool = True
 ) -> tuple[Action, ...]:
     """The actions ``role`` may fire on ``ticket`` now, in table order."""
     allowed = []
     for action in ACTIONS:
         try:
-            check(action, ticket, role, flags, now)
+            check(action, ticket, role, flags, now, requester=requester)
         except NotAllowed:
             continue
         allowed.append(action)

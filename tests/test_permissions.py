@@ -314,10 +314,14 @@ def assert_outcome(desk: Desk, refused: Any, before: Any, allowed: bool, rule: R
 # -- the matrix -----------------------------------------------------------------------------------
 
 
+def _row_id(rule: Rule) -> str:
+    """An action's name, with its row's first role where it has several rows."""
+    rows = [other for other in RULES if other.action is rule.action]
+    return str(rule.action) if len(rows) == 1 else f"{rule.action}[{min(rule.roles)}]"
+
+
 CASES = [
-    pytest.param(
-        rule, role, ownership, id=f"{rule.action}-{sorted(rule.roles)[0]}-{role}-{ownership}"
-    )
+    pytest.param(rule, role, ownership, id=f"{_row_id(rule)}-{role}-{ownership}")
     for rule in RULES
     for role in (Role.CUSTOMER, Role.PROVIDER, Role.OPERATOR, Role.SYSTEM)
     # a role that another row of the action lets fire it is tested by that row
@@ -361,7 +365,7 @@ def test_an_action_is_allowed_exactly_to_its_roles_on_tickets_they_may_see(
 @pytest.mark.parametrize(
     ("rule", "role", "status"),
     [
-        pytest.param(rule, role, status, id=f"{rule.action}-{role}-{status}")
+        pytest.param(rule, role, status, id=f"{_row_id(rule)}-{role}-{status}")
         for rule in RULES
         for role in sorted(rule.roles)
         for status in Status
@@ -430,3 +434,39 @@ def test_a_taken_over_ticket_stays_visible_to_its_provider_with_only_the_note_bu
         view = tickets.ticket_view(tenant_id, pete, Role.PROVIDER, number)
         assert view.ticket.handler is Handler.OPERATOR
         assert view.actions == (Action.NOTE,)
+
+
+# -- a ticket shared with a colleague ---------------------------------------------------------
+
+COLLEAGUE_CASES = [
+    pytest.param(rule, status, id=f"{_row_id(rule)}-{status}")
+    for rule in RULES
+    if Role.CUSTOMER in rule.roles
+    for status in sorted(rule.sources)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("rule", "status"), COLLEAGUE_CASES)
+def test_a_colleague_may_do_on_a_shared_ticket_what_is_not_the_requesters_alone(desk, rule, status):
+    """Amy sees Alice's ticket because Alice shared it with their organisation: she may fire
+    a customer's action except from the statuses where the table keeps it to the requester."""
+    where = TARGETS[Ownership.OWN]
+    moment = now()
+    provider_id = desk.target(*where, "amy").provider_id
+    state = state_for(rule, frozenset({Role.CUSTOMER}), provider_id, moment, statuses=(status,))
+    desk.put(*where, state)
+    with desk.app.app_context():
+        desk.ticket(*where).shared_with_organisation = True
+        support.session.commit()
+    form = FORMS[rule.action](desk.target(*where, "amy"))
+    before = desk.snapshot()
+
+    refused = desk.act("amy", Role.CUSTOMER, where[1], rule.action, form)
+
+    allowed = status not in rule.requester_only
+    if not allowed:
+        assert type(refused) is NotAllowed
+        with desk.app.test_request_context():
+            assert str(refused.message) == "Only the person who opened the ticket can do this."
+    assert_outcome(desk, refused, before, allowed, rule, where)

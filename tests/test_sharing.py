@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from marketplace_support import Flags
+from marketplace_support import Flags, actions
+from marketplace_support.workflow import Action, Role
 
 from .conftest import login
 from .helpers import form_inputs, hidden_inputs, open_ticket
@@ -128,3 +129,55 @@ def test_watching_is_a_toggle_for_customers_and_staff(client):
     response = post_form(client, f"/support/provider/tickets/{number}", "/watching")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You no longer watch this ticket." in page and 'aria-pressed="false"' in page
+
+
+def test_a_colleague_follows_and_adds_information_but_the_owner_decides_the_status(
+    app, client, marketplace
+):
+    marketplace.flags["t1"] = Flags(emergencies_allowed=True)
+    login(client, "alice")
+    number = open_ticket(client)
+    post_form(client, f"/support/tickets/{number}", "/sharing/organisation")
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(tenant, pete, Role.PROVIDER, number, Action.WAIT_FOR_CUSTOMER, {})
+
+    login(client, "amy")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "You can follow it and add information; Alice decides when it is resolved." in page
+    assert "<dd>Waiting for a reply from Alice</dd>" in page
+    assert 'name="body"' in page  # she may answer the question
+    for action in ("resolve", "raise_emergency"):
+        assert f"/tickets/{number}/{action}" not in page
+    token = hidden_inputs(page)["csrf_token"]
+    response = client.post(f"/support/tickets/{number}/resolve", data={"csrf_token": token})
+    assert response.status_code == 409
+    assert "Only the person who opened the ticket can do this." in response.get_data(as_text=True)
+
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "<dd>Waiting for your reply</dd>" in page
+    assert f"/tickets/{number}/resolve" in page
+
+
+def test_a_colleague_cannot_reopen_a_resolved_ticket_by_writing_on_it(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    post_form(client, f"/support/tickets/{number}", "/sharing/organisation")
+    form = form_inputs(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/resolve")
+    assert client.post(f"/support/tickets/{number}/resolve", data=form).status_code == 303
+    login(client, "amy")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert 'name="body"' not in page and f"/tickets/{number}/reopen" not in page
+
+
+def test_the_colleague_picker_starts_empty_and_is_not_offered_when_everyone_sees_it(client):
+    login(client, "alice")
+    number = open_ticket(client)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert '<option value="">Choose a colleague</option>' in page
+    assert 'name="person" required' in page
+    post_form(client, f"/support/tickets/{number}", "/sharing/organisation")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert 'name="person"' not in page
+    assert "Everyone in your organisation can see and follow it." in page
