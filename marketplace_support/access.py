@@ -31,7 +31,16 @@ from sqlalchemy import (
 from werkzeug.exceptions import NotFound
 
 from .host import Actor
-from .models import Attachment, Delivery, Event, Message, OutboxMessage, Share, Ticket
+from .models import (
+    Attachment,
+    Delivery,
+    Event,
+    EventKind,
+    Message,
+    OutboxMessage,
+    Share,
+    Ticket,
+)
 from .workflow import Role
 
 
@@ -111,6 +120,23 @@ def may_use(actor: Actor, role: Role) -> bool:
         Role.PROVIDER: bool(actor.provider_ids),
         Role.OPERATOR: actor.is_operator,
     }.get(role, False)
+
+
+def moved_away(tenant_id: str, actor: Actor, number: int) -> Select[Event]:
+    """The re-routings of ticket ``number`` that took it away from a provider of ``actor``,
+    newest first: what its staff may be told of a ticket they no longer see (where it went,
+    and when; nothing of what happened since)."""
+    return (
+        select(Event)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Ticket.tenant_id == tenant_id,
+            Ticket.number == number,
+            Event.kind == EventKind.REROUTED,
+            Event.from_provider_id.in_(sorted(actor.provider_ids)),
+        )
+        .order_by(Event.id.desc())
+    )
 
 
 def who_sees(ticket: Ticket, people: Sequence[tuple[Actor, Role]]) -> Select[int]:

@@ -98,6 +98,12 @@ def format_duration(minutes: int) -> str:
     return gettext("%(minutes)d min", minutes=rest)
 
 
+def format_date(value: datetime, timezone: str | None = None) -> str:
+    """The day of a UTC time in the viewer's locale, in ``timezone`` or the host's zone."""
+    tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()
+    return dates.format_date(value.astimezone(tzinfo), format="long", locale=get_locale())
+
+
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:
     """A UTC time in the viewer's locale, in ``timezone`` or the host's Babel time zone."""
     tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()

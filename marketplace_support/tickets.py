@@ -253,6 +253,15 @@ def _in_scope_or_none(
     return support.session.scalars(query).one_or_none()
 
 
+def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
+    """The latest re-routing that took ticket ``number`` away from a provider ``actor`` works
+    for, if it is no longer theirs to see (for the notice they get instead of the ticket)."""
+    if _in_scope_or_none(tenant_id, actor, Role.PROVIDER, number) is not None:
+        return None
+    query = access.moved_away(tenant_id, actor, number)
+    return support.session.scalars(query).first()
+
+
 def attachment_in_scope(
     tenant_id: str, actor: Actor, role: Role, number: int, file_id: int
 ) -> Attachment:

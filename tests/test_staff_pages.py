@@ -379,3 +379,36 @@ def test_a_duplicate_of_someone_elses_ticket_is_named_but_not_linked(client, two
     page = client.get(f"/support/tickets/{bobs}").get_data(as_text=True)
     assert f"it repeats ticket #{two_tickets[1]}, where" in page
     assert f'href="/support/tickets/{two_tickets[1]}"' not in page
+
+
+def test_the_provider_a_ticket_was_rerouted_away_from_is_told_where_it_went(client, two_tickets):
+    hosting, mail = two_tickets
+    login(client, "olive")
+    staff_act(client, "operator", hosting, "reroute", route_to="p-post", reason="Mail issue")
+    login(client, "pete")
+    response = client.get(f"{INBOX}tickets/{hosting}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert re.search(
+        rf"Ticket #{hosting} was moved to Post &amp; Co on \w+ \d+, \d{{4}}\. "
+        r"You no longer have access to it\.",
+        page,
+    )
+    assert "Mail issue" not in page and "Hosting is slow" not in page  # nothing they did not see
+    assert f'href="{INBOX}">Back to the list</a>' in page
+    # a ticket that was never theirs is simply not found, like one that does not exist
+    never, missing = client.get(f"{INBOX}tickets/{mail}"), client.get(f"{INBOX}tickets/999")
+    assert never.status_code == missing.status_code == 404
+    assert never.get_data() == missing.get_data()
+    assert "There is no such ticket, or it is not yours to see." in never.get_data(as_text=True)
+
+
+def test_a_missing_ticket_is_the_modules_page_in_the_persons_language_with_a_way_back(app, client):
+    app.config["TEST_LOCALE"] = "de"
+    login(client, "alice")
+    response = client.get("/support/tickets/999")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Dieses Ticket gibt es nicht, oder Sie dürfen es nicht sehen." in page
+    assert 'href="/support/">Zurück zu meinen Tickets</a>' in page
+    assert 'class="ms"' in page  # in the module's frame, inside the host's layout

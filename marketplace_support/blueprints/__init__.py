@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
 from .. import layout
+from ..access import TicketNotFound
 from ..attachments import human_size
 from ..clock import now
 from ..i18n import (
@@ -38,7 +39,7 @@ from ..routing import Reason
 from ..state import support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
-from .area import error_page
+from .area import error_page, ticket_not_found
 from .database_errors import database_error
 
 
@@ -59,6 +60,7 @@ def build_blueprint() -> Blueprint:
     parent.after_request(_framing_and_referrer)
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
     parent.register_error_handler(SQLAlchemyError, database_error)
+    parent.register_error_handler(TicketNotFound, ticket_not_found)
     parent.context_processor(_template_helpers)
     parent.register_blueprint(customer.build_blueprint())
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")

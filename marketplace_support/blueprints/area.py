@@ -3,12 +3,13 @@ headers of a request refused by a rate limit."""
 
 from __future__ import annotations
 
-from flask import Response, after_this_request, render_template
+from flask import Response, after_this_request, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import access
+from .. import access, tickets
+from ..access import TicketNotFound
 from ..host import Actor
-from ..i18n import lazy_gettext
+from ..i18n import format_date, gettext, lazy_gettext
 from ..rate_limits import LimitReached
 from ..state import support
 from ..workflow import Role
@@ -20,8 +21,50 @@ _NOT_YOURS = {
 }
 
 
-def error_page(message: str, status: int) -> ResponseReturnValue:
-    return render_template("marketplace_support/error.html", message=message), status
+def error_page(message: str, status: int, *, back: bool = True) -> ResponseReturnValue:
+    """The module's error page, in the host's layout and the person's language; ``back``
+    offers the way back to the list of the area the request was in."""
+    area = (request.blueprint or "").rpartition(".")[2]
+    back_to = _BACK.get(area) if back else None
+    return render_template(
+        "marketplace_support/error.html",
+        message=message,
+        back_url=url_for(f"marketplace_support.{area}.tickets") if back_to else None,
+        back_label=back_to,
+    ), status
+
+
+#: where the error page of each area leads back to
+_BACK = {
+    Role.CUSTOMER.value: lazy_gettext("Back to my tickets"),
+    Role.PROVIDER.value: lazy_gettext("Back to the list"),
+    Role.OPERATOR.value: lazy_gettext("Back to the list"),
+}
+
+
+def ticket_not_found(error: TicketNotFound) -> ResponseReturnValue:
+    """A ticket that does not exist or is not the person's to see: the module's page. Staff
+    of a provider a ticket was re-routed away from are told where it went, and when, and no
+    more than they saw before."""
+    actor = support.actor()
+    number = (request.view_args or {}).get("number")
+    area = (request.blueprint or "").rpartition(".")[2]
+    if actor is not None and isinstance(number, int) and area == Role.PROVIDER.value:
+        tenant_id = support.tenant_id()
+        moved = tickets.moved_away(tenant_id, actor, number)
+        if moved is not None:
+            handler = moved.to_name or support.plain_text(tenant_id, "operator_name")
+            return error_page(
+                gettext(
+                    "Ticket #%(number)d was moved to %(handler)s on %(date)s. You no longer "
+                    "have access to it.",
+                    number=number,
+                    handler=handler,
+                    date=format_date(moved.created_at, actor.timezone),
+                ),
+                404,
+            )
+    return error_page(gettext("There is no such ticket, or it is not yours to see."), 404)
 
 
 def send_limit_headers(reached: LimitReached) -> None:
@@ -40,7 +83,7 @@ def require_area(role: Role) -> ResponseReturnValue | None:
     if actor is None:
         return support.host.unauthenticated()
     if not access.may_use(actor, role):
-        return error_page(str(_NOT_YOURS[role]), 403)
+        return error_page(str(_NOT_YOURS[role]), 403, back=False)
     return None
 
 
