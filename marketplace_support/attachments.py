@@ -25,7 +25,7 @@ from sqlalchemy import select
 from . import filetypes
 from .host import Flags
 from .i18n import gettext, ngettext
-from .models import Attachment
+from .models import Attachment, DraftFile
 from .state import support
 
 NAME_MAX = 150
@@ -180,6 +180,7 @@ def remove_orphans(older_than: timedelta, now: datetime) -> int:
     (younger ones may belong to a transaction still running). Returns how many."""
     storage, session = support.storage, support.session
     known = set(session.scalars(select(Attachment.storage_key)))
+    known |= set(session.scalars(select(DraftFile.storage_key)))
     removed = 0
     for key, stored_at in list(storage.stored()):
         if key not in known and now - stored_at > older_than:

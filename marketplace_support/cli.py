@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, outbox, sweep
+from . import attachments, drafts, outbox, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -23,9 +23,12 @@ support_cli = AppGroup("support", help="The marketplace support desk.")
     help="Minutes a stored file must be old before it may be removed.",
 )
 def clean_attachments(older_than: int) -> None:
-    """Remove stored files that no attachment refers to (left by a request that died between
-    storing a file and committing its ticket). Safe to run from cron at any time."""
+    """Remove the files of refused forms nobody came back for (``SUPPORT_DRAFT_HOURS``), and
+    stored files that no attachment refers to (left by a request that died between storing a
+    file and committing its ticket). Safe to run from cron at any time."""
+    drafts_removed = drafts.remove_old()
     removed = attachments.remove_orphans(timedelta(minutes=older_than), now())
+    click.echo(f"Removed {drafts_removed} kept file(s) of refused forms.")
     click.echo(f"Removed {removed} stored file(s) that no attachment refers to.")
 
 

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     **Flags.config_defaults(),
     # where the default storage keeps files; None: the app's instance folder
     "SUPPORT_ATTACHMENT_ROOT": None,
+    # how long the files of a refused form are kept for its next submit
+    "SUPPORT_DRAFT_HOURS": 24,
     "SUPPORT_CATEGORIES": None,
     # response targets (hours of business time) and the hours that count
     "SUPPORT_SLA_TARGETS": DEFAULT_SLA_TARGETS,

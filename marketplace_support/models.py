@@ -335,6 +335,30 @@ class Attachment(Base):
         return kind.label if kind else self.content_type
 
 
+class DraftFile(Base):
+    """A file of a refused form, kept for the form's next submit (``drafts.py``): the bytes
+    in the storage backend under ``storage_key``, for one person and one form."""
+
+    __tablename__ = "support_draft_file"
+    __table_args__ = (Index(None, "tenant_id", "user_id", "form_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(128))
+    #: the form's submission key
+    form_key: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(32), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+    @property
+    def kind_label(self) -> str:
+        kind = KINDS.get(self.kind)
+        return kind.label if kind else self.kind
+
+
 class Share(Base):
     """A ticket shared with one named colleague of the requester's organisation."""
 

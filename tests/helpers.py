@@ -9,7 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from marketplace_support.models import Event, Message, Ticket, TicketCounter
+from marketplace_support.models import (
+    Attachment,
+    DraftFile,
+    Event,
+    Message,
+    Ticket,
+    TicketCounter,
+)
 
 
 def hidden_inputs(html: str) -> dict[str, str]:
@@ -84,7 +91,7 @@ def row_counts(app: Any) -> dict[str, int]:
         session = app.extensions["sqlalchemy"].session
         counts = {
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
-            for model in (Ticket, Message, Event, TicketCounter)
+            for model in (Ticket, Message, Event, TicketCounter, Attachment, DraftFile)
         }
         session.remove()
         return counts

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import pathlib
 import re
+from datetime import timedelta
 
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
-from marketplace_support import Flags, MarketplaceSupport, tickets
+from marketplace_support import Flags, MarketplaceSupport, clock, tickets
 from marketplace_support.storage import AttachmentStorage
 
 from .conftest import login
@@ -160,7 +161,7 @@ def test_a_file_over_the_limit_names_the_limit_keeps_the_text_and_stores_nothing
     page = response.get_data(as_text=True)
     assert "“big.png” is 3 KB; files can be at most 1 KB." in page
     assert 'value="Keep me"' in page
-    assert "please choose them again" in page
+    assert "Kept from your last try" not in page  # a refused file is not kept
     assert row_counts(app)["support_ticket"] == 0 and stored_files(app) == []
 
 
@@ -352,3 +353,104 @@ def test_a_ticket_page_costs_the_same_with_many_files(client, count_queries):
             client.get(url)
         counts.append(counter.count)
     assert counts[0] == counts[1] == 6  # ticket, messages, events, files, shares, watching
+
+
+# -- a refused form keeps its files ---------------------------------------------------------------
+
+
+def kept_ids(html: str) -> dict[str, str]:
+    """The kept files a refused form lists: name → the id its "remove" box sends."""
+    return {
+        name: value
+        for value, name in re.findall(
+            r'name="drop_draft" value="(\d+)"[^>]*> Remove ([^<]+?) <', html
+        )
+    }
+
+
+def test_a_refused_new_ticket_keeps_its_files_for_the_next_submit(app, client):
+    login(client, "alice")
+    form = new_ticket_form(client)
+    data = {**form, **ticket_fields(subject="")}
+    data["attachments"] = [(io.BytesIO(png()), "screen.png"), (io.BytesIO(PDF), "invoice.pdf")]
+    refused = client.post("/support/new", data=data, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Kept from your last try, sent with the form:" in page
+    assert set(kept_ids(page)) == {"screen.png", "invoice.pdf"}
+    again = {**hidden_inputs(page), **ticket_fields(subject="Now with a subject")}
+    response = client.post("/support/new", data=again)  # no file chosen again
+    assert response.status_code == 303
+    ticket = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "screen.png" in ticket and "invoice.pdf" in ticket
+    assert row_counts(app)["support_attachment"] == 2
+    assert len(stored_files(app)) == 2  # the kept copies went with the form
+
+
+def test_a_kept_file_the_person_removes_is_not_sent(app, client):
+    login(client, "alice")
+    data = {**new_ticket_form(client), **ticket_fields(subject="")}
+    data["attachments"] = [(io.BytesIO(png()), "screen.png"), (io.BytesIO(PDF), "old.pdf")]
+    page = client.post("/support/new", data=data, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    again = {**hidden_inputs(page), **ticket_fields(), "drop_draft": kept_ids(page)["old.pdf"]}
+    response = client.post("/support/new", data=again)
+    assert response.status_code == 303
+    ticket = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "screen.png" in ticket and "old.pdf" not in ticket
+    assert len(stored_files(app)) == 1
+
+
+def test_a_refused_reply_keeps_its_files_and_the_next_send_carries_them(
+    client, ticket_with_screenshot
+):
+    number = ticket_with_screenshot
+    login(client, "pete")
+    page = client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(page)["csrf_token"],
+        "submission_key": "reply-kept-file-000000001",
+        "body": "",
+        "attachments": [(io.BytesIO(PDF), "guide.pdf")],
+    }
+    refused = client.post(
+        f"/support/provider/tickets/{number}/reply", data=form, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 422
+    assert set(kept_ids(refused.get_data(as_text=True))) == {"guide.pdf"}
+    again = {**form, "body": "See the attached guide", "attachments": []}
+    response = client.post(f"/support/provider/tickets/{number}/reply", data=again)
+    assert response.status_code == 303
+    login(client, "alice")
+    assert "guide.pdf" in client.get(f"/support/tickets/{number}").get_data(as_text=True)
+
+
+def test_someone_elses_form_key_brings_none_of_their_kept_files(app, client):
+    login(client, "alice")
+    data = {**new_ticket_form(client), **ticket_fields(subject="")}
+    data["attachments"] = [(io.BytesIO(png()), "alice-only.png")]
+    page = client.post("/support/new", data=data, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    key = hidden_inputs(page)["submission_key"]
+    login(client, "bob")
+    bobs = {**new_ticket_form(client), **ticket_fields(order="o-bob"), "submission_key": key}
+    response = client.post("/support/new", data=bobs)
+    assert response.status_code == 303
+    assert "alice-only.png" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert row_counts(app)["support_attachment"] == 0
+
+
+def test_kept_files_nobody_came_back_for_are_cleaned_up(app, client):
+    login(client, "alice")
+    data = {**new_ticket_form(client), **ticket_fields(subject="")}
+    data["attachments"] = [(io.BytesIO(png()), "screen.png")]
+    client.post("/support/new", data=data, content_type="multipart/form-data")
+    assert len(stored_files(app)) == 1
+    runner = app.test_cli_runner()
+    assert "Removed 0 kept file(s)" in runner.invoke(args=["support", "clean-attachments"]).output
+    with clock.frozen_at(clock.now() + timedelta(hours=25)):
+        result = runner.invoke(args=["support", "clean-attachments"])
+    assert "Removed 1 kept file(s) of refused forms." in result.output
+    assert stored_files(app) == []

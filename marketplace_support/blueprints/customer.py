@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import sharing, tickets
+from .. import drafts, sharing, tickets
+from ..host import Actor
 from ..i18n import gettext
+from ..models import DraftFile
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..rate_limits import LimitReached
@@ -17,7 +19,7 @@ from ..schemas import SUBJECT_MAX, InvalidInput, typed_number
 from ..workflow import Action, Role
 from .area import acting, error_page, require_area, send_limit_headers
 from .files import send, uploads
-from .forms import change, perform, watch
+from .forms import change, dropped_drafts, form_data, perform, watch
 from .paths import ID
 
 #: What a customer can do on the ticket page.
@@ -90,19 +92,23 @@ def _new_ticket() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        form = request.form.to_dict()
-        form.pop("csrf_token", None)
+        form = form_data()
+        key = form.get("submission_key", "")
+        chosen = uploads()
         try:
-            opened = tickets.open_ticket(tenant_id, actor, form, uploads())
+            with drafts.reopened(tenant_id, actor, key, dropped_drafts()) as kept_before:
+                opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
         except InvalidInput as invalid:
             errors, values, status = invalid.errors, form, 422
         except LimitReached as reached:
             errors, values, status = {"_form": [reached.message]}, form, 429
             send_limit_headers(reached)
         else:
+            drafts.clear(tenant_id, actor, key)
             return redirect(
                 url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303
             )
+        drafts.keep(tenant_id, actor, key, chosen)
     else:
         values = {"submission_key": secrets.token_urlsafe(24)}
     # a refused form keeps its follow-up number in its own hidden field
@@ -119,6 +125,7 @@ def _new_ticket() -> ResponseReturnValue:
         priorities=list(Priority),
         values=values,
         errors=errors,
+        kept=drafts.kept(tenant_id, actor, values.get("submission_key", "")),
     ), status
 
 
@@ -148,8 +155,15 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
         view=view,
         ticket=view.ticket,
         sharing=sharing.sharing_of(view.ticket, actor, Role.CUSTOMER),
+        kept=_kept(tenant_id, actor, refused),
         **_page_state(refused),
     ), refused.get("status", 200)
+
+
+def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:
+    """The files kept from a refused form of the page, to list with its file input."""
+    values = refused.get("values") or {}
+    return drafts.kept(tenant_id, actor, values.get("submission_key", ""))
 
 
 def _page_state(refused: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import actions, sharing
+from .. import actions, drafts, sharing
 from ..attachments import Upload
 from ..rate_limits import LimitReached
 from ..schemas import InvalidInput
@@ -23,23 +23,36 @@ def perform(
     page: Callable[..., ResponseReturnValue],
     files: Sequence[Upload],
 ) -> ResponseReturnValue:
-    """Fire an action from a form (see :func:`change`)."""
+    """Fire an action from a form (see :func:`change`). Files of the same form that were kept
+    from a refused try go with it; when it is refused again, the new files are kept too."""
     tenant_id, actor = acting()
     form = form_data()
-    return change(
-        number,
-        page,
-        lambda: actions.act(tenant_id, actor, role, number, action, form, files),
-        notice=action.value,
-        failed=action.value,
-    )
+    key = form.get("submission_key", "")
+
+    def run() -> None:
+        try:
+            with drafts.reopened(tenant_id, actor, key, dropped_drafts()) as kept_before:
+                actions.act(tenant_id, actor, role, number, action, form, [*files, *kept_before])
+        except (InvalidInput, LimitReached):
+            drafts.keep(tenant_id, actor, key, files)
+            raise
+        drafts.clear(tenant_id, actor, key)
+
+    return change(number, page, run, notice=action.value, failed=action.value)
 
 
 def form_data() -> dict[str, str]:
-    """The request's form fields, without the CSRF token (checked before every view)."""
+    """The request's form fields, without the CSRF token (checked before every view) and the
+    kept files the person removed (see :func:`dropped_drafts`)."""
     form = request.form.to_dict()
     form.pop("csrf_token", None)
+    form.pop("drop_draft", None)
     return form
+
+
+def dropped_drafts() -> set[str]:
+    """The ids of kept files the person unticked on the refused form."""
+    return set(request.form.getlist("drop_draft"))
 
 
 def change(

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import outbox, scorecard, sharing, tickets
+from .. import drafts, outbox, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -94,6 +94,7 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
         role=role,
         priorities=list(Priority),
         sharing=sharing.sharing_of(view.ticket, actor, role),
+        kept=drafts.kept(tenant_id, actor, (refused.get("values") or {}).get("submission_key", "")),
         notice=notice if notice in known else None,
         failed=refused.get("failed"),
         errors=refused.get("errors", {}),

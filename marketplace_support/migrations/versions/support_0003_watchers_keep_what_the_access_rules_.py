@@ -1,7 +1,7 @@
 """Watchers keep what the access rules need to know of them (their customer account and
 organisation, or the providers they work for), so each notification goes to a watcher only
 while they may still see the ticket; a re-routing keeps the provider the ticket came from, so
-that provider is told it moved.
+that provider is told it moved; the files of a refused form are kept for its next submit.
 
 Watchers from before are filled in from their ticket as it is now: a customer who watches
 belongs to the ticket's organisation (they could only see it as its requester or through a
@@ -34,6 +34,29 @@ def upgrade() -> None:
     with op.batch_alter_table("support_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("from_provider_id", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("from_name", sa.String(length=200), nullable=True))
+    op.create_table(
+        "support_draft_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("form_key", sa.String(length=64), nullable=False),
+        sa.Column("storage_key", sa.String(length=32), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_draft_file")),
+        sa.UniqueConstraint("storage_key", name=op.f("uq_support_draft_file_storage_key")),
+    )
+    with op.batch_alter_table("support_draft_file", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_draft_file_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_support_draft_file_tenant_id_user_id_form_key"),
+            ["tenant_id", "user_id", "form_key"],
+            unique=False,
+        )
     watcher = sa.table(
         "support_watcher",
         sa.column("ticket_id", sa.Integer),
@@ -69,6 +92,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("support_draft_file")
     with op.batch_alter_table("support_event", schema=None) as batch_op:
         batch_op.drop_column("from_name")
         batch_op.drop_column("from_provider_id")

@@ -4,6 +4,41 @@ document.addEventListener("DOMContentLoaded", function () {
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
 
+  // Fields a form needs are checked before sending (the server checks again): an empty one
+  // gets the same message as the server gives, next to it, and the focus.
+  var root = document.querySelector(".ms[data-ms-required]");
+  document.querySelectorAll("form[data-ms-once]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var first = null;
+      form.querySelectorAll("[required]").forEach(function (field) {
+        var empty = field.type === "radio"
+          ? !form.querySelector("input[type=radio][name='" + field.name + "']:checked")
+          : !String(field.value || "").trim();
+        var holder = field.closest(".ms-field") || field.parentNode;
+        var note = holder.querySelector("[data-ms-required-note]");
+        if (empty && root) {
+          if (!note) {
+            note = document.createElement("p");
+            note.className = "ms-field-error";
+            note.setAttribute("data-ms-required-note", "");
+            note.id = (field.id || field.name) + "-required";
+            field.parentNode.insertBefore(note, field);
+          }
+          note.textContent = root.dataset.msRequired;
+          field.setAttribute("aria-invalid", "true");
+          var described = (field.getAttribute("aria-describedby") || "").split(" ");
+          if (described.indexOf(note.id) < 0) {
+            field.setAttribute("aria-describedby", described.concat([note.id]).join(" ").trim());
+          }
+          first = first || field;
+        } else if (note) {
+          note.remove();
+        }
+      });
+      if (first) { event.preventDefault(); event.stopImmediatePropagation(); first.focus(); }
+    }, true);
+  });
+
   // A second click on a sending form does nothing (the server also ignores a resend).
   document.querySelectorAll("form[data-ms-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
