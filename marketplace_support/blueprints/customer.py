@@ -125,7 +125,8 @@ def _new_ticket() -> ResponseReturnValue:
         priorities=list(Priority),
         values=values,
         errors=errors,
-        kept=drafts.kept(tenant_id, actor, values.get("submission_key", "")),
+        # a fresh form has kept nothing: only a refused one asks
+        kept=drafts.kept(tenant_id, actor, values.get("submission_key", "")) if errors else [],
     ), status
 
 
