@@ -25,7 +25,16 @@ demo: $(BIN)/.installed
 	SITE_URL=http://$(HOST):$(PORT) PORT=$(PORT) DEMO_MAIL_CATCHER=1 FLASK_APP=example_host \
 		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.installed
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+
+# axe-core from the npm registry, for the browser tests' accessibility checks (they are
+# skipped with that reason where npm is missing; CI has it)
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
+
+test: $(BIN)/.installed $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Stops at the first failure. The tests: not the ones marked slow or browser, with few

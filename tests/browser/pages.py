@@ -199,3 +199,11 @@ def press_until_focused(page: Page, target: Locator, key: str = "Tab", limit: in
         if target.evaluate("element => element === document.activeElement"):
             return presses
     raise AssertionError(f"{target} not focused after {limit} presses of {key}")
+
+
+def skip_browser_checks(page: Page) -> None:
+    """Take the ``required`` marks off the page's fields, so a form goes to the server with
+    fields missing (as from a browser without JavaScript): for tests of the server's refusal."""
+    page.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+    )

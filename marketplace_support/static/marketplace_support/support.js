@@ -39,6 +39,21 @@ document.addEventListener("DOMContentLoaded", function () {
     }, true);
   });
 
+  // A link of an error summary puts the focus in its field (a group of choices: its first
+  // choice), not only the view: a keyboard or screen reader user goes on from there.
+  document.querySelectorAll(".ms-error-summary a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) { return; }
+      var field = target.matches("input, select, textarea, button")
+        ? target : target.querySelector("input, select, textarea, button");
+      if (!field) { return; }
+      event.preventDefault();
+      field.scrollIntoView({block: "center"});
+      field.focus();
+    });
+  });
+
   // A second click on a sending form does nothing (the server also ignores a resend).
   document.querySelectorAll("form[data-ms-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

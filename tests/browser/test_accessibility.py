@@ -1,0 +1,133 @@
+"""axe-core (from the npm registry, `tests/browser/axe`) on every page of the module, as each
+party, on a desktop and on a phone: no critical, serious or moderate violation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from .pages import ANNA, OSCAR, PHONE, PIA, Customer, Staff, log_in, skip_browser_checks
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+#: What counts: everything but "minor".
+IMPACTS = ("critical", "serious", "moderate")
+
+DESKTOP = {"width": 1280, "height": 900}
+
+#: The pages of each party (the demo data: Anna's ticket #1 waits for her, #4 is an emergency).
+PAGES: dict[str, tuple[Customer | Staff, tuple[str, ...]]] = {
+    "customer": (
+        ANNA,
+        (
+            "/my/support/",
+            "/my/support/?state=closed",
+            "/my/support/?state=shared",
+            "/my/support/new",
+            "/my/support/tickets/1",
+            "/my/support/tickets/2",
+            "/my/support/tickets/999",
+        ),
+    ),
+    "provider": (
+        PIA,
+        (
+            "/my/support/provider/",
+            "/my/support/provider/?sort=due",
+            "/my/support/provider/tickets/1",
+            "/my/support/provider/scorecard",
+        ),
+    ),
+    "operator": (
+        OSCAR,
+        (
+            "/my/support/operator/",
+            "/my/support/operator/?queue=emergencies",
+            "/my/support/operator/tickets/4",
+            "/my/support/operator/scorecard",
+            "/my/support/operator/notifications",
+        ),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.is_file():
+        missing = f"axe-core is not installed at {AXE} (npm ci --prefix tests/browser/axe)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: CI must run the accessibility checks")
+        pytest.skip(missing)
+    return AXE.read_text(encoding="utf-8")
+
+
+def violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("async () => await axe.run(document)")
+    return [v for v in result["violations"] if v["impact"] in IMPACTS]
+
+
+def describe(found: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{v['impact']}: {v['id']}: {v['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+        for v in found
+    )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("party", list(PAGES))
+def test_every_page_passes_axe(new_context: Any, axe_source: str, party: str, size: Any) -> None:
+    person, paths = PAGES[party]
+    page = new_context(viewport=size).new_page()
+    log_in(page, person)
+    problems = {}
+    for path in paths:
+        page.goto(path)
+        found = violations(page, axe_source)
+        if found:
+            problems[path] = describe(found)
+    assert not problems, "\n\n".join(f"{path}\n{text}" for path, text in problems.items())
+
+
+def test_a_refused_form_passes_axe(new_context: Any, axe_source: str) -> None:
+    page = new_context(viewport=DESKTOP).new_page()
+    log_in(page, ANNA)
+    page.goto("/my/support/new")
+    skip_browser_checks(page)
+    page.get_by_role("button", name="Send ticket").click()
+    page.wait_for_load_state()
+    found = violations(page, axe_source)
+    assert not found, describe(found)
+
+
+def test_the_error_summary_links_put_the_focus_in_their_fields(anna_page: Page) -> None:
+    page = anna_page
+    page.goto("/my/support/new")
+    page.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+    )
+    page.get_by_role("button", name="Send ticket").click()
+    page.wait_for_load_state()
+    summary = page.locator(".ms-error-summary")
+    for link in summary.locator("a").all():
+        link.click()
+        focused = page.evaluate(
+            "document.activeElement.tagName + ':' + document.activeElement.name"
+        )
+        assert focused.split(":")[0] in ("INPUT", "TEXTAREA", "SELECT"), focused
+
+
+def test_a_keyboard_user_skips_the_header_to_the_content(anna_page: Page) -> None:
+    page = anna_page
+    page.goto("/my/support/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
