@@ -37,15 +37,20 @@ TO_OPERATOR = "operator"
 def _reply(change: Change) -> None:
     change.message(change.data["body"], internal=False)
     ticket, role = change.ticket, change.role
-    # staff may send a reply and wait for the customer in one step (customers have no "then")
+    # staff may send a reply and, in the same change, wait for the customer or resolve (one
+    # e-mail to the customer, carrying the reply); customers have no "then"
     then = Action.REPLY
-    if role is not Role.CUSTOMER and change.data.get("then") == Action.WAIT_FOR_CUSTOMER.value:
-        then = Action.WAIT_FOR_CUSTOMER
+    if role is not Role.CUSTOMER and change.data.get("then") in _THEN:
+        then = Action(change.data["then"])
     # the table's row for what follows the message (the reply's own was checked before)
     rule = workflow.check(
         then, ticket, role, change.flags, change.moment, requester=change.by_requester
     )
     change.set_status(rule.moved(role, ticket.status), then.value)
+
+
+#: what staff may do in the same step as their reply
+_THEN = frozenset({Action.WAIT_FOR_CUSTOMER.value, Action.RESOLVE.value})
 
 
 def _note(change: Change) -> None:

@@ -216,11 +216,13 @@ class MessageSchema(_FormSchema):
 
 
 class ReplySchema(MessageSchema):
-    """A reply; staff may send it and wait for the customer in one step."""
+    """A reply; staff may send it and, in the same step, wait for the customer or resolve."""
 
     then = _String(
         load_default=None,
-        validate=validate.OneOf(["wait_for_customer"], error=lazy_gettext("Choose what to do.")),
+        validate=validate.OneOf(
+            ["wait_for_customer", "resolve"], error=lazy_gettext("Choose what to do.")
+        ),
     )
 
 

@@ -287,6 +287,25 @@ class Entry:
     event: Event | None = None
 
 
+#: the events a customer reads in the conversation itself; the others (status changes,
+#: routing, sharing) are folded under the conversation's history
+TOLD_INLINE = frozenset(
+    {
+        EventKind.REROUTED,
+        EventKind.ESCALATED,
+        EventKind.TAKEN_OVER,
+        EventKind.HANDED_BACK,
+        EventKind.MARKED_DUPLICATE,
+        EventKind.EMERGENCY_RAISED,
+        EventKind.EMERGENCY_CONFIRMED,
+        EventKind.EMERGENCY_DOWNGRADED,
+        EventKind.REMINDED,
+    }
+)
+#: how many of the latest entries a long conversation shows unfolded
+RECENT = 3
+
+
 @dataclass(frozen=True)
 class TicketView:
     """A ticket as one party sees it, and what that party may do now."""
@@ -303,6 +322,33 @@ class TicketView:
     duplicate_visible: bool = False
     #: the files the viewer may see, by the message they belong to (None: the description)
     files: dict[int | None, list[Attachment]] = field(default_factory=dict)
+
+    @property
+    def conversation(self) -> list[Entry]:
+        """What the conversation shows in its course: messages, and the events that tell the
+        reader something (a customer is not shown every status change or routing: those are
+        in :attr:`history`)."""
+        if self.role is not Role.CUSTOMER:
+            return self.timeline
+        return [e for e in self.timeline if e.event is None or e.event.kind in TOLD_INLINE]
+
+    @property
+    def history(self) -> list[Entry]:
+        """The events a customer finds folded under "History"."""
+        if self.role is not Role.CUSTOMER:
+            return []
+        return [e for e in self.timeline if e.event is not None and e.event.kind not in TOLD_INLINE]
+
+    @property
+    def earlier(self) -> list[Entry]:
+        """The older part of a long conversation, folded (the description with it), so the
+        latest entries and the reply box come first on a phone."""
+        shown = self.conversation
+        return shown[:-RECENT] if len(shown) > RECENT + 1 else []
+
+    @property
+    def recent(self) -> list[Entry]:
+        return self.conversation[len(self.earlier) :]
 
     @property
     def may_reopen_later(self) -> bool:

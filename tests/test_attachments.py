@@ -411,16 +411,16 @@ def test_a_refused_reply_keeps_its_files_and_the_next_send_carries_them(
     form = {
         "csrf_token": hidden_inputs(page)["csrf_token"],
         "submission_key": "reply-kept-file-000000001",
+        "kind": "reply",
         "body": "",
         "attachments": [(io.BytesIO(PDF), "guide.pdf")],
     }
-    refused = client.post(
-        f"/support/provider/tickets/{number}/reply", data=form, content_type="multipart/form-data"
-    )
+    compose = f"/support/provider/tickets/{number}/compose"
+    refused = client.post(compose, data=form, content_type="multipart/form-data")
     assert refused.status_code == 422
     assert set(kept_ids(refused.get_data(as_text=True))) == {"guide.pdf"}
     again = {**form, "body": "See the attached guide", "attachments": []}
-    response = client.post(f"/support/provider/tickets/{number}/reply", data=again)
+    response = client.post(compose, data=again)
     assert response.status_code == 303
     login(client, "alice")
     assert "guide.pdf" in client.get(f"/support/tickets/{number}").get_data(as_text=True)

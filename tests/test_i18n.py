@@ -397,7 +397,7 @@ PAGE_WORDS: dict[str, list[str | tuple[str, str]]] = {
     "customer list": ["My support tickets", ("tickets tab", "Open"), "Resolved and closed"],
     "customer ticket": ["Ticket details", "Conversation", "Mark as resolved", "Add information"],
     "refused form": ["Please check the form", "Enter a subject.", "Choose a problem area."],
-    "provider ticket": ["Send reply", "Add internal note", "Escalate to the marketplace"],
+    "provider ticket": ["Send and resolve", "Internal note", "Escalate to the marketplace"],
     "operator console": [("queue of tickets", "Escalated"), "Not about a service", "Emergencies"],
     "error page": ["Something is not right", "There is no such list of tickets."],
 }

@@ -141,8 +141,8 @@ def test_a_customer_at_a_human_pace_is_never_refused(database_url, marketplace, 
         login(staff, "pete")
         for _ in range(3):
             page = staff.get("/support/provider/tickets/1").get_data(as_text=True)
-            data = {**form_inputs(page, "/reply"), "body": "We are on it."}
-            assert staff.post("/support/provider/tickets/1/reply", data=data).status_code == 303
+            data = {**form_inputs(page, "/compose"), "kind": "reply", "body": "We are on it."}
+            assert staff.post("/support/provider/tickets/1/compose", data=data).status_code == 303
 
 
 # -- what a refused person sees ------------------------------------------------------------
@@ -212,8 +212,9 @@ def test_a_refused_staff_reply_keeps_its_text(database_url, marketplace, tmp_pat
         login(staff, "pete")
         url = f"/support/provider/tickets/{number}"
         for body, status in (("On it.", 303), ("Found the cause: a full disk.", 429)):
-            data = {**form_inputs(staff.get(url).get_data(as_text=True), "/reply"), "body": body}
-            response = staff.post(f"{url}/reply", data=data)
+            page = staff.get(url).get_data(as_text=True)
+            data = {**form_inputs(page, "/compose"), "kind": "reply", "body": body}
+            response = staff.post(f"{url}/compose", data=data)
             assert response.status_code == status
         assert "Found the cause: a full disk.</textarea>" in text_of(response)
         assert "Please wait" in text_of(response)

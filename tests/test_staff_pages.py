@@ -412,3 +412,61 @@ def test_a_missing_ticket_is_the_modules_page_in_the_persons_language_with_a_way
     assert "Dieses Ticket gibt es nicht, oder Sie dürfen es nicht sehen." in page
     assert 'href="/support/">Zurück zu meinen Tickets</a>' in page
     assert 'class="ms"' in page  # in the module's frame, inside the host's layout
+
+
+def compose(client, area: str, number: int, **fields: str):
+    """Send the staff ticket page's one composer."""
+    page = client.get(f"/support/{area}/tickets/{number}").get_data(as_text=True)
+    return client.post(
+        f"/support/{area}/tickets/{number}/compose",
+        data={**form_inputs(page, "/compose"), **fields},
+    )
+
+
+def test_one_composer_sends_a_reply_or_an_internal_note(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
+    conversation = page[page.index('<section class="ms-conversation"') :]
+    conversation = conversation[: conversation.index("</section>")]
+    assert conversation.count("<textarea") == 1 and conversation.count('type="file"') == 1
+    assert (
+        compose(client, "provider", hosting, kind="note", body="Disk nearly full").status_code
+        == 303
+    )
+    assert (
+        compose(client, "provider", hosting, kind="reply", body="We are on it").status_code == 303
+    )
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
+    assert "We are on it" in page and "Disk nearly full" not in page
+
+
+def test_staff_send_and_resolve_in_one_step(app, client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    response = compose(client, "provider", hosting, kind="reply", body="Fixed.", then="resolve")
+    assert response.status_code == 303
+    assert tickets_in_db(app)[0].status == "resolved"
+    refused = compose(client, "provider", two_tickets[0], kind="note", body="x", then="resolve")
+    assert refused.status_code == 422
+    assert "An internal note is sent on its own: use Send." in refused.get_data(as_text=True)
+
+
+def test_assigning_oneself_is_one_click_and_what_cannot_be_undone_asks_once_more(
+    client, two_tickets
+):
+    hosting = two_tickets[0]
+    login(client, "olive")
+    page = client.get(f"{CONSOLE}tickets/{hosting}").get_data(as_text=True)
+    assert "Assign to me" in page
+    assert compose(client, "operator", hosting, kind="reply", body="Looking").status_code == 303
+    me = {**form_inputs(page, "/assign"), "assignee": "olive"}
+    assert client.post(f"{CONSOLE}tickets/{hosting}/assign", data=me).status_code == 303
+    page = client.get(f"{CONSOLE}tickets/{hosting}").get_data(as_text=True)
+    assert "Assign to me" not in page
+    for summary, action in (("Close…", "close"), ("Take over…", "take_over")):
+        folded = re.search(
+            rf'<details class="ms-confirm">\s*<summary>{summary}</summary>.*?</details>', page, re.S
+        )
+        assert folded and f"/tickets/{hosting}/{action}" in folded.group(0), summary

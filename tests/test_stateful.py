@@ -216,7 +216,7 @@ class SupportDesk(RuleBasedStateMachine):
             Action.REPLY: lambda: {
                 "body": self.text("public-reply"),
                 "submission_key": self.key(),
-                **draw(st.sampled_from([{}, {"then": "wait_for_customer"}])),
+                **draw(st.sampled_from([{}, {"then": "wait_for_customer"}, {"then": "resolve"}])),
             },
             Action.NOTE: lambda: {"body": self.text(STAFF_ONLY), "submission_key": self.key()},
             Action.START: dict,
@@ -279,7 +279,7 @@ class SupportDesk(RuleBasedStateMachine):
         moment = now()
         follows = action
         if action is Action.REPLY and role is not Role.CUSTOMER and form.get("then"):
-            follows = Action.WAIT_FOR_CUSTOMER
+            follows = Action(form["then"])
         rule = rule_for(follows, role)
         assert rule is not None  # the step was allowed
         status = rule.moved(role, ticket.status)
@@ -337,8 +337,8 @@ class SupportDesk(RuleBasedStateMachine):
         if (
             action is Action.REPLY
             and role is not Role.CUSTOMER
-            and form.get("then") == "wait_for_customer"
-            and not permitted(Action.WAIT_FOR_CUSTOMER, ticket, role, moment)
+            and form.get("then")
+            and not permitted(Action(form["then"]), ticket, role, moment)
         ):
             reasons.add(NotAllowed)
         if not self.form_is_valid(action, ticket, actor_id, form):

@@ -3,7 +3,7 @@ ticket with a notice, or show the ticket page again with the refused form's erro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,11 +22,16 @@ def perform(
     action: Action,
     page: Callable[..., ResponseReturnValue],
     files: Sequence[Upload],
+    *,
+    failed: str | None = None,
+    drop: Collection[str] = (),
 ) -> ResponseReturnValue:
-    """Fire an action from a form (see :func:`change`). Files of the same form that were kept
-    from a refused try go with it; when it is refused again, the new files are kept too."""
+    """Fire an action from a form (see :func:`change`); ``failed`` names the form to show again
+    when refused (default: the action's), ``drop`` the page's own fields that are not the
+    action's. Files of the same form that were kept from a refused try go with it; when it is
+    refused again, the new files are kept too."""
     tenant_id, actor = acting()
-    form = form_data()
+    form = {name: value for name, value in form_data().items() if name not in drop}
     key = form.get("submission_key", "")
 
     def run() -> None:
@@ -38,7 +43,7 @@ def perform(
             raise
         drafts.clear(tenant_id, actor, key)
 
-    return change(number, page, run, notice=action.value, failed=action.value)
+    return change(number, page, run, notice=action.value, failed=failed or action.value)
 
 
 def form_data() -> dict[str, str]:

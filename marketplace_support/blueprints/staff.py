@@ -32,6 +32,8 @@ def build_blueprint(role: Role) -> Blueprint:
     bp.add_url_rule("/", "tickets", _for(role, _ticket_list))
     bp.add_url_rule("/scorecard", "scorecard", _for(role, _score_page))
     bp.add_url_rule(f"/tickets/<{ID}:number>", "ticket", _for(role, _ticket_page))
+    compose = _for(role, _compose)
+    bp.add_url_rule(f"/tickets/<{ID}:number>/compose", "compose", compose, methods=["POST"])
     bp.add_url_rule(f"/tickets/<{ID}:number>/<action>", "act", _for(role, _act), methods=["POST"])
     bp.add_url_rule(
         f"/tickets/<{ID}:number>/files/<{ID}:file_id>",
@@ -107,6 +109,20 @@ def _act(role: Role, number: int, action: str) -> ResponseReturnValue:
     if action not in _actions_of(role):
         abort(404)
     return perform(role, number, Action(action), _for(role, _ticket_page), uploads())
+
+
+def _compose(role: Role, number: int) -> ResponseReturnValue:
+    """The ticket page's one composer: a reply or an internal note (``kind``), sent alone or,
+    for a reply, with what follows in the same step (``then``)."""
+    kind = request.form.get("kind", "reply")
+    action = Action.NOTE if kind == Action.NOTE.value else Action.REPLY
+    page = _for(role, _ticket_page)
+    if action is Action.NOTE and request.form.get("then"):
+        return page(
+            number, problem=gettext("An internal note is sent on its own: use Send."), status=422
+        )
+    extra = {"kind"} if action is Action.REPLY else {"kind", "then"}
+    return perform(role, number, action, page, uploads(), failed="compose", drop=extra)
 
 
 def _score_page(role: Role) -> ResponseReturnValue:

@@ -111,3 +111,25 @@ def test_long_unbroken_words_do_not_widen_the_pages(anna_phone_page: Page) -> No
     too_wide = "\n".join(problem for problem in problems if problem)
     if too_wide:
         pytest.fail(too_wide)
+
+
+def test_on_a_phone_the_latest_message_and_the_reply_box_come_within_two_screens(
+    anna_phone_page: Page,
+) -> None:
+    """A long conversation folds its older part, and the details fold under the
+    conversation: the newest message and the reply box are what a phone shows first."""
+    page = anna_phone_page
+    page.goto("/my/support/tickets/1")
+    for turn in range(6):  # a long conversation
+        page.get_by_label("Add information").fill(f"Still slow, try {turn}: the checkout page.")
+        page.get_by_role("button", name="Add to ticket").tap()
+        expect(page.get_by_text(f"Still slow, try {turn}")).to_be_visible()
+    page.goto("/my/support/tickets/1")
+    screen = PHONE["height"]
+    latest = page.locator("#latest").bounding_box()
+    reply = page.get_by_label("Add information").bounding_box()
+    assert latest and reply
+    assert latest["y"] < 2 * screen, latest
+    assert reply["y"] + reply["height"] < 2 * screen, reply
+    expect(page.get_by_text("Ticket details")).to_be_visible()  # folded, below
+    expect(page.get_by_role("term").filter(has_text="Service")).to_be_hidden()

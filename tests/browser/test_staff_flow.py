@@ -101,8 +101,12 @@ def test_provider_answers_operator_reroutes_and_everyone_sees_their_part(
     expect(pia.get_by_role("heading", level=1)).to_have_text(f"#{number} {subject}")
     expect(details_value(pia, "Status")).to_have_text("Open")
 
-    pia.get_by_label("Internal note", exact=True).fill(note)
-    pia.get_by_role("button", name="Add internal note").click()
+    composer = pia.locator("form[data-ms-composer]")
+    composer.get_by_label("Internal note", exact=True).check()
+    # a note is sent on its own: waiting and resolving go with a reply only
+    expect(composer.get_by_role("button", name="Send and wait for the customer")).to_be_hidden()
+    composer.get_by_label("Message").fill(note)
+    composer.get_by_role("button", name="Send", exact=True).click()
     expect_done(pia, number, "note")
     conversation = pia.get_by_role("region", name="Conversation")
     internal = conversation.locator(".ms-message--internal").filter(has_text=note)
@@ -110,8 +114,9 @@ def test_provider_answers_operator_reroutes_and_everyone_sees_their_part(
     expect(internal.locator(".ms-message-head")).to_contain_text(PIA.name)
     expect(internal.locator(".ms-message-head")).to_contain_text("Internal note")
 
-    pia.get_by_label("Reply to the customer").fill(question)
-    pia.get_by_role("button", name="Send and wait for the customer").click()
+    composer.get_by_label("Reply to the customer").check()
+    composer.get_by_label("Message").fill(question)
+    composer.get_by_role("button", name="Send and wait for the customer").click()
     expect_done(pia, number, "reply")
     expect(details_value(pia, "Status")).to_have_text("Waiting for customer")
     reply = conversation.locator(".ms-message--provider").filter(has_text=question)

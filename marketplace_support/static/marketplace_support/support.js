@@ -1,5 +1,30 @@
 // Small progressive enhancements; every page works without them.
 document.addEventListener("DOMContentLoaded", function () {
+  // A refused form is shown at the address it was sent to (".../reply"): the address bar
+  // shows the ticket's own again, so a reload or a shared link opens the ticket.
+  var address = document.querySelector("[data-ms-address]");
+  if (address && window.history && history.replaceState) {
+    history.replaceState(null, "", address.dataset.msAddress + window.location.hash);
+  }
+
+  // On a phone the conversation comes first; details and actions fold (open on a wider
+  // screen, and without JavaScript).
+  if (window.matchMedia && window.matchMedia("(max-width: 55.99rem)").matches) {
+    document.querySelectorAll("details[data-ms-fold-on-phone]").forEach(function (d) {
+      if (!d.querySelector("[aria-invalid=true], .ms-error-summary")) { d.open = false; }
+    });
+  }
+
+  // The staff composer: waiting or resolving follow a reply only, not an internal note.
+  document.querySelectorAll("form[data-ms-composer]").forEach(function (form) {
+    function update() {
+      var note = form.querySelector("input[name=kind][value=note]:checked");
+      form.querySelectorAll("[data-ms-reply-only]").forEach(function (b) { b.hidden = !!note; });
+    }
+    form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", update); });
+    update();
+  });
+
   // After a refused form, move focus to the summary of what to fix (screen readers read it).
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
