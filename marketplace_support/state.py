@@ -92,6 +92,12 @@ def _per_request(name: object, compute: Any) -> Any:
     return cache[name]
 
 
+def current_state() -> SupportState:
+    """The state of the current app itself, for code that uses it many times in a row (a
+    page's template helpers): each use of :data:`support` looks the app up again."""
+    return cast(SupportState, current_app.extensions[EXTENSION_KEY])
+
+
 #: The state of the current app, for views and the service layer.
 support: SupportState = cast(
     SupportState, LocalProxy(lambda: current_app.extensions[EXTENSION_KEY])

@@ -12,7 +12,6 @@ from typing import Any
 
 from babel.numbers import format_percent
 from flask import Blueprint, Response, abort, current_app, request
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,20 +21,12 @@ from wtforms import ValidationError
 from .. import layout
 from ..attachments import human_size
 from ..clock import now
-from ..i18n import (
-    format_datetime,
-    format_duration,
-    gettext,
-    ngettext,
-    template_gettext,
-    template_ngettext,
-    template_pgettext,
-)
+from ..i18n import format_duration, gettext, localiser, ngettext, zone
 from ..menu import support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
-from ..state import support
+from ..state import SupportState, current_state, support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
 from .area import error_page
@@ -145,30 +136,35 @@ def _category_label(ticket: Ticket) -> str | None:
 
 
 def _template_helpers() -> dict[str, Any]:
-    actor = support.actor()
-    timezone = actor.timezone if actor else None
+    # once per page: the state, the language and the zone are bound here, not looked up
+    # again by every string and time of the page
+    state: SupportState = current_state()
+    local = localiser()
+    actor = state.actor()
+    tenant_id = state.tenant_id()
+    timezone = zone(actor.timezone if actor else None)
     return {
-        "_ms": template_gettext,
-        "_ms_n": template_ngettext,
-        "_ms_p": template_pgettext,
-        "ms_locale": lambda: str(get_locale() or "en"),
+        "_ms": local.markup,
+        "_ms_n": local.markup_n,
+        "_ms_p": local.markup_p,
+        "ms_locale": lambda: str(local.locale),
         "ms_new_key": lambda: secrets.token_urlsafe(24),
         "ms_now": now,
         "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
         "ms_areas": support_menu_links,
-        "operator_name": support.text(support.tenant_id(), "operator_name"),
+        "operator_name": state.text(tenant_id, "operator_name"),
         "status_label": lambda value: Status(value).label,
         "status_customer_label": lambda value: Status(value).customer_label,
         "priority_label": lambda value: Priority(value).label,
         "action_done": lambda value: Action(value).done,
         "reason_label": lambda value: Reason(value).label,
-        "ms_time": lambda value: format_datetime(value, timezone),
+        "ms_time": lambda value: local.format_datetime(value, timezone),
         "ms_csrf_token": generate_csrf,
-        "ms_text": lambda key: support.text(support.tenant_id(), key),
+        "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,
         "ms_upload_rules": files.upload_rules,
         "ms_size": human_size,
         "ms_duration": business_duration,
-        "ms_percent": lambda share: format_percent(share, locale=get_locale()),
+        "ms_percent": lambda share: format_percent(share, locale=local.locale),
     }
