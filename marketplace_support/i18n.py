@@ -97,7 +97,7 @@ class Localiser:
         if write is None:
             if format not in PREDEFINED_FORMATS:
                 return dates.format_datetime(value, format, tzinfo=zone, locale=self.locale)
-            write = self._times[key] = timeformat.DateTimeFormat(self.locale, zone, format)
+            write = self._times[key] = timeformat.DateTimeFormat.of(self.locale, zone, format)
         return write(value)
 
 

@@ -86,7 +86,13 @@ def _date(day: dt.date, format: Format, locale: Locale) -> str:
 
 class DateTimeFormat:
     """Writes UTC moments in one locale, zone and named format, as
-    ``babel.dates.format_datetime`` does."""
+    ``babel.dates.format_datetime`` does. Made once per locale, zone and format in a process
+    (:meth:`of`): what it holds comes from Babel's locale data, the same everywhere."""
+
+    @staticmethod
+    @lru_cache(maxsize=256)
+    def of(locale: Locale, tzinfo: dt.tzinfo, format: Format = "medium") -> DateTimeFormat:
+        return DateTimeFormat(locale, tzinfo, format)
 
     def __init__(self, locale: Locale, tzinfo: dt.tzinfo, format: Format = "medium") -> None:
         self.locale, self.tzinfo, self.format = locale, tzinfo, format
