@@ -388,8 +388,12 @@ LIST_FIELDS: tuple[InstrumentedAttribute[Any], ...] = (
 )
 
 
+#: built once: an option's paths are worked out when it is made
+_LIST_LOAD = load_only(*LIST_FIELDS, raiseload=True)
+
+
 def _listed(query: Select[Ticket]) -> Select[Ticket]:
-    return query.options(load_only(*LIST_FIELDS, raiseload=True))
+    return query.options(_LIST_LOAD)
 
 
 @dataclass(frozen=True)
@@ -450,6 +454,10 @@ QUEUES: dict[str, Callable[[datetime], ColumnElement[bool] | None]] = {
 }
 
 
+#: The staff lists' query string schema, made once (loading keeps nothing in it).
+_LIST_QUERY = ListQuerySchema(queues=QUEUES)
+
+
 @dataclass(frozen=True)
 class StaffList:
     page: pagination.Page[Ticket]
@@ -471,7 +479,7 @@ def staff_ticket_list(
         InvalidInput: a filter value that is not one of the choices.
         InvalidCursor: the page link was not made by us.
     """
-    query, errors = load(ListQuerySchema(queues=QUEUES), params)
+    query, errors = load(_LIST_QUERY, params)
     if errors:
         raise InvalidInput(errors)
     scope = access.tickets(tenant_id, actor, role)
