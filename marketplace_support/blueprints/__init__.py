@@ -162,16 +162,6 @@ class _Later:
         return bool(self._markup())
 
 
-def _labels() -> dict[str, Any]:
-    """The words for statuses and priorities in the page's language, once per page: list rows
-    look them up here instead of translating them again on every row."""
-    return {
-        "ms_status_labels": {status: str(status.label) for status in Status},
-        "ms_status_customer_labels": {status: str(status.customer_label) for status in Status},
-        "ms_priority_labels": {priority: str(priority.label) for priority in Priority},
-    }
-
-
 def _ticket_urls() -> Callable[[int], str]:
     """The address of a ticket of the current area by its number, for list rows: Werkzeug
     builds one address (``url_for``), the others take its beginning (the number is the rule's
@@ -239,5 +229,7 @@ def _template_helpers() -> dict[str, Any]:
         "ms_size": human_size,
         "ms_duration": business_duration,
         "ms_percent": lambda share: format_percent(share, locale=local.locale),
-        **_labels(),
+        # every status and priority, for a page that makes their badges once (lists)
+        "ms_statuses": tuple(Status),
+        "ms_priorities": tuple(Priority),
     }
