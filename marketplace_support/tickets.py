@@ -197,7 +197,9 @@ def _checked_order(
 
 
 def _ticket_by_submission(tenant_id: str, actor: Actor, key: str) -> Ticket | None:
-    query = access.tickets(tenant_id, actor, Role.CUSTOMER).where(Ticket.submission_key == key)
+    # a key is unique among the requester's own tickets: found through that unique index,
+    # without the tickets shared with them
+    query = access.own_tickets(tenant_id, actor).where(Ticket.submission_key == key)
     return support.session.scalars(query).one_or_none()
 
 
