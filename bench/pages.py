@@ -5,6 +5,7 @@ per page), in the example marketplace (its own queries included).
     python -m bench.pages [--tickets 2000] [--messages 50] [--reps 30] [--warmup 5]
     python -m bench.pages --postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python -m bench.pages --profile "provider inbox, 25 rows" [--profile-requests 200]
+    python -m bench.pages --statements "open a ticket"
 
 It always runs on a temporary SQLite file; on PostgreSQL too when ``--postgresql`` or
 ``SUPPORT_BENCH_DATABASE_URL`` names a server (a uniquely named database is created there and
@@ -17,9 +18,17 @@ For each page it prints our median, the floor's, the ratio, the HTML bytes of bo
 SQL statements of one request (counted with a ``before_cursor_execute`` listener; ours split
 into statements on the module's ``support_*`` tables and the host's own).
 
+A request is timed until its response has been read to the last byte, as its client sees it.
+Our app runs with its default configuration, delivery of e-mails right after the response
+included (``SUPPORT_DELIVER_AFTER_REQUEST``), to a real SMTP server on loopback (aiosmtpd, in
+this process): that delivery runs when the response is closed, after the clock has stopped,
+as a server does it after the client has its answer. It is reported beside the table ("after
+the response"), not in the request's time: the floor delivers nothing.
+
 ``--profile PAGE`` runs only that page of ours under cProfile and prints the 15 functions with
 the most time of their own and the 15 of the package, the example host and the templates with
-the most time including what they call, per request.
+the most time including what they call, per request. ``--statements PAGE`` prints the SQL
+statements of one request of that page, ours and the floor's.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from example_host.adapter import actor_for
 from example_host.models import ServiceOrder, User, db
 from marketplace_support import actions, tickets
 from marketplace_support.workflow import Action, Role
+from tests.mailserver import MailServer, free_port
 
 from . import floor
 
@@ -147,18 +157,26 @@ _MODULE_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?support_', re.IGNOR
 
 class Statements:
     """Counts the statements an engine runs, and those on the module's ``support_*`` tables
-    (the rest are the host's: the logged-in user, its texts, staff and providers)."""
+    (the rest are the host's: the logged-in user, its texts, staff and providers). Only while
+    ``counting`` is set: not the delivery after a response."""
 
     def __init__(self, engine: Engine) -> None:
         self.count = self.support = 0
+        self.counting = True
+        self.seen: list[tuple[str, Any]] = []
         event.listen(engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _seen(self, conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if not self.counting:
+            return
         self.count += 1
         self.support += bool(_MODULE_TABLE.search(statement))
+        self.seen.append((statement, parameters))
 
     def reset(self) -> None:
         self.count = self.support = 0
+        self.counting = True
+        self.seen = []
 
 
 # -- the pages ----------------------------------------------------------------------------------
@@ -174,15 +192,33 @@ class Side:
     #: our config for this page (``SUPPORT_PAGE_SIZE``), set before each request of ours
     config: dict[str, Any] = field(default_factory=dict)
 
-    def ask(self) -> tuple[float, int, int]:
-        """Milliseconds, status code, response bytes."""
+    def ask(self, counter: Statements | None = None) -> Asked:
+        """Milliseconds until the response was read, status code, response bytes; then the
+        milliseconds of what ran when it was closed (delivery after the response), whose
+        statements ``counter`` leaves out."""
         start = time.perf_counter()
         if self.data is None:
             response = self.client.get(self.url)
         else:
             response = self.client.post(self.url, data=self.data())
         size = len(response.get_data())
-        return (time.perf_counter() - start) * 1000, response.status_code, size
+        answered = time.perf_counter()
+        if counter is not None:
+            counter.counting = False
+        response.close()  # call_on_close: what a server runs after the client has its answer
+        closed = time.perf_counter()
+        return Asked(
+            (answered - start) * 1000, response.status_code, size, (closed - answered) * 1000
+        )
+
+
+@dataclass(frozen=True)
+class Asked:
+    ms: float
+    status: int
+    size: int
+    #: what ran after the response had been read (ours: delivering its e-mails)
+    after_ms: float
 
 
 @dataclass(frozen=True)
@@ -204,6 +240,8 @@ class Result:
     ours_support_statements: int
     floor_statements: int
     expected: int
+    #: median milliseconds of our work after the response (delivery), not in ``ours_ms``
+    ours_after_ms: float
 
     @property
     def ratio(self) -> float:
@@ -288,23 +326,24 @@ def measure(
 ) -> Result:
     """Ours and the floor interleaved: ``warmup`` pairs, then ``reps`` measured pairs."""
     ours_counter, floor_counter = counters
-    samples: dict[str, list[float]] = {"ours": [], "floor": []}
+    samples: dict[str, list[float]] = {"ours": [], "floor": [], "after": []}
     last: dict[str, tuple[int, int, int]] = {}
     defaults = {key: ours_app.config[key] for key in page.ours.config}
     for i in range(warmup + reps):
         ours_app.config.update(page.ours.config)
         ours_counter.reset()
-        ms, status, size = page.ours.ask()
+        ours = page.ours.ask(ours_counter)
         ours_app.config.update(defaults)
-        assert status == page.expected, (page.name, "ours", status)
-        last["ours"] = (size, ours_counter.count, ours_counter.support)
+        assert ours.status == page.expected, (page.name, "ours", ours.status)
+        last["ours"] = (ours.size, ours_counter.count, ours_counter.support)
         floor_counter.reset()
-        floor_ms, status, floor_size = page.floor.ask()
-        assert status == page.expected, (page.name, "floor", status)
-        last["floor"] = (floor_size, floor_counter.count, 0)
+        floor = page.floor.ask(floor_counter)
+        assert floor.status == page.expected, (page.name, "floor", floor.status)
+        last["floor"] = (floor.size, floor_counter.count, 0)
         if i >= warmup:
-            samples["ours"].append(ms)
-            samples["floor"].append(floor_ms)
+            samples["ours"].append(ours.ms)
+            samples["floor"].append(floor.ms)
+            samples["after"].append(ours.after_ms)
     return Result(
         page.name,
         statistics.median(samples["ours"]),
@@ -315,6 +354,7 @@ def measure(
         last["ours"][2],
         last["floor"][1],
         page.expected,
+        statistics.median(samples["after"]),
     )
 
 
@@ -325,12 +365,14 @@ def measure(
 def apps(
     url: str, scratch: str, count: int, messages: int
 ) -> Iterator[tuple[Flask, Flask, Seeded]]:
+    # e-mails are delivered right after the response, as by default, to a real mail server
+    mail = MailServer(free_port())
+    mail.start()
     ours_app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            # delivery right after the request is measured by bench.notifications and
-            # bench.silent_smtp; here it would only add a refused SMTP connection
-            "SUPPORT_DELIVER_AFTER_REQUEST": False,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": mail.port,
             "SUPPORT_ATTACHMENT_ROOT": f"{scratch}/files",
             # a benchmark sends far faster than people: the module's rate limits are off
             "RATELIMIT_ENABLED": False,
@@ -341,6 +383,7 @@ def apps(
     try:
         yield ours_app, floor_app, seeded
     finally:
+        mail.stop()
         for app, database in ((ours_app, db), (floor_app, floor.db)):
             with app.app_context():
                 database.engine.dispose()
@@ -370,9 +413,9 @@ def compare(url: str, args: argparse.Namespace) -> None:
         )
         print(
             "| page | ours | floor | ours/floor | bytes: ours / floor "
-            "| statements: ours (module + host) / floor |"
+            "| statements: ours (module + host) / floor | ours after the response |"
         )
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for page in pages(ours_app, floor_app, seeded):
             result = measure(page, ours_app, counters, args.reps, args.warmup)
             sizes = (
@@ -385,7 +428,7 @@ def compare(url: str, args: argparse.Namespace) -> None:
                 f"| {result.ratio:.1f}x | {sizes} | {result.ours_statements} "
                 f"({result.ours_support_statements} + "
                 f"{result.ours_statements - result.ours_support_statements}) "
-                f"/ {result.floor_statements} |",
+                f"/ {result.floor_statements} | {result.ours_after_ms:.2f} |",
                 flush=True,
             )
         print(f"(seeding opened {seeded.opened_per_second:.0f} tickets per second, sequentially)")
@@ -409,15 +452,21 @@ def _where(app: Flask, path: str, line: int, function: str) -> str:
     return f"{path}:{line}({function})" if line else function
 
 
+def chosen(candidates: list[Page], name: str) -> Page:
+    """The page whose name starts with ``name``."""
+    for page in candidates:
+        if page.name.startswith(name):
+            return page
+    raise SystemExit(f"no page starts with {name!r}")
+
+
 def profile(url: str, args: argparse.Namespace) -> None:
     with (
         tempfile.TemporaryDirectory() as scratch,
         apps(url, scratch, args.tickets, args.messages) as (ours_app, floor_app, seeded),
     ):
-        chosen = [p for p in pages(ours_app, floor_app, seeded) if p.name.startswith(args.profile)]
-        if not chosen:
-            raise SystemExit(f"no page starts with {args.profile!r}")
-        page, requests = chosen[0], args.profile_requests
+        page = chosen(pages(ours_app, floor_app, seeded), args.profile)
+        requests = args.profile_requests
         ours_app.config.update(page.ours.config)
         for _ in range(args.warmup):
             page.ours.ask()
@@ -445,6 +494,25 @@ def profile(url: str, args: argparse.Namespace) -> None:
         ours = [r for r in rows if r[0].startswith(_OURS)]
         for where, calls, own, total in sorted(ours, key=lambda r: -r[3])[:15]:
             print(f"  {total:6.2f} ms total {own:6.2f} ms own {calls / requests:7.0f}x  {where}")
+
+
+def statements(url: str, args: argparse.Namespace) -> None:
+    """The statements of one request of a page, ours and the floor's (after a warm-up)."""
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        apps(url, scratch, args.tickets, args.messages) as (ours_app, floor_app, seeded),
+    ):
+        page = chosen(pages(ours_app, floor_app, seeded), args.statements)
+        ours_app.config.update(page.ours.config)
+        for side, engine in zip((page.ours, page.floor), engines(ours_app, floor_app), strict=True):
+            counter = Statements(engine)
+            side.ask()
+            counter.reset()
+            asked = side.ask(counter)
+            name = "ours" if side is page.ours else "floor"
+            print(f"\n{page.name}, {name}: {asked.status}, {len(counter.seen)} statements")
+            for statement, parameters in counter.seen:
+                print(f"  {' '.join(statement.split())[:300]}  {str(parameters)[:120]}")
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
@@ -479,8 +547,9 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--profile", metavar="PAGE", help="profile the page whose name starts so")
     parser.add_argument("--profile-requests", type=int, default=200)
+    parser.add_argument("--statements", metavar="PAGE", help="print one request's statements")
     args = parser.parse_args()
-    run = profile if args.profile else compare
+    run = profile if args.profile else statements if args.statements else compare
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as scratch:
             run(f"sqlite:///{Path(scratch) / 'bench.db'}", args)

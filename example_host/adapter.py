@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import ColumnElement, select
 
 from marketplace_support import (
@@ -92,7 +92,7 @@ class ExampleHost(HostAdapter):
 
     def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
         key = row_id(provider_id)
-        row = db.session.get(ProviderRow, key) if key is not None else None
+        row = _provider_row(key) if key is not None else None
         return _provider(row) if row is not None and row.tenant_id == tenant_id else None
 
     def operator_contact(self, tenant_id: str) -> Contact:
@@ -106,7 +106,7 @@ class ExampleHost(HostAdapter):
         zone = tenant.timezone if tenant else "UTC"
         key = row_id(provider_id) if provider_id else None
         if key is not None:
-            provider = db.session.get(ProviderRow, key)
+            provider = _provider_row(key)
             if provider is not None and provider.always_open:
                 return BusinessHours(zone, ALWAYS)
         return BusinessHours(zone, WEEKDAYS_9_TO_17)
@@ -185,7 +185,19 @@ def _provider(row: ProviderRow) -> Provider:
     return Provider(str(row.id), row.name, emails, row.locale)
 
 
+def _provider_row(key: int) -> ProviderRow | None:
+    """A provider's row, read once per request: opening a ticket asks for it three times (the
+    order's provider, its business hours, its addresses), and the session's identity map
+    forgets a row nobody holds on to."""
+    rows: dict[int, ProviderRow | None] = g.setdefault("example_host_providers", {})
+    if key not in rows:
+        rows[key] = db.session.get(ProviderRow, key)
+    return rows[key]
+
+
 def _order(row: ServiceOrder) -> Order:
+    # the row came with its provider (one query): kept for the questions that follow
+    g.setdefault("example_host_providers", {})[row.provider_id] = row.provider
     return Order(
         id=str(row.id),
         label=row.service_name,

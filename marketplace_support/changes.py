@@ -18,11 +18,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from . import attachments, notifications
 from .host import Actor, Flags
-from .models import Attachment, Event, EventKind, Message, Ticket
+from .models import Attachment, Event, EventKind, Message, OutboxMessage, Ticket
 from .outbox import deliver_soon
 from .signals import Announcement
 from .state import support
@@ -154,8 +156,8 @@ def commit(change: Change, earlier: Callable[[], Ticket | None] | None = None) -
     uploader = change.actor.user_id if change.actor else Role.SYSTEM.value
     with attachments.storing(change.files, change.ticket.tenant_id, uploader) as stored:
         try:
-            told = _write(change, stored.rows)
-            session.commit()
+            told, outbox_ids = _write(change, stored.rows)
+            _commit_keeping([change.ticket, *change.rows, *stored.rows])
         except IntegrityError:
             session.rollback()
             found = earlier() if earlier is not None else None
@@ -166,14 +168,37 @@ def commit(change: Change, earlier: Callable[[], Ticket | None] | None = None) -
     committed = Committed(
         change.ticket,
         created=True,
-        outbox_ids=tuple(row.id for row in told.outbox),
+        outbox_ids=outbox_ids,
         announcements=tuple(told.announcements),
     )
     _announce(committed)
     return committed
 
 
-def _write(change: Change, files: Sequence[Attachment]) -> notifications.Told:
+def _commit_keeping(written: Sequence[object]) -> None:
+    """Commit; the rows the change wrote stay loaded, everything else in the session is
+    expired as a commit does. They hold what was just written (their ids were fetched, their
+    defaults are set in Python), so the redirect, the signals and the e-mails after the
+    commit read them without a query each to load them again."""
+    session = support.session
+    itself = cast(Session, support.db.session())  # the setting is the session's, not its scope's
+    expiring = itself.expire_on_commit
+    itself.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        itself.expire_on_commit = expiring
+    if expiring:
+        kept = {id(row) for row in written}
+        for instance in list(session.identity_map.values()):
+            if id(instance) not in kept:
+                session.expire(instance)
+
+
+def _write(
+    change: Change, files: Sequence[Attachment]
+) -> tuple[notifications.Told, tuple[int, ...]]:
+    """Write the change, its files and its notifications; the outbox rows' ids."""
     session = support.session
     ticket = change.ticket
     if change.new:
@@ -191,9 +216,15 @@ def _write(change: Change, files: Sequence[Attachment]) -> notifications.Told:
     told = notifications.tell(ticket, change.rows, change.actor, new=change.new)
     for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
         session.delete(watcher)
-    session.add_all(told.outbox)
-    session.flush()  # the outbox rows' ids, for delivery right after the response
-    return told
+    session.flush()
+    outbox_ids: tuple[int, ...] = ()
+    if told.outbox:
+        # one statement for all of them (the ORM would send one per row on SQLite, which
+        # cannot return the ids of several rows in order); the ids are for delivery right
+        # after the response, in any order
+        table = cast(Table, OutboxMessage.__table__)
+        outbox_ids = tuple(session.scalars(table.insert().returning(table.c.id), told.outbox))
+    return told, outbox_ids
 
 
 def _announce(committed: Committed) -> None:

@@ -2,19 +2,28 @@
 
 Strings users see are looked up in the ``marketplace_support`` domain: our catalogs first,
 then the host's translation folders, so a host's wording wins.
+
+Every lookup goes through the :class:`Localiser` of the current language, kept in ``g`` for
+one request (or app context): the catalog is found once, not at every string, and a page's
+templates get its methods bound once per render (``blueprints._template_helpers``). A list of
+25 tickets translates about 120 strings and formats 50 times.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, cast
 
 from babel import Locale, UnknownLocaleError, dates
-from flask import Flask, current_app
+from babel.support import NullTranslations
+from flask import Flask, current_app, g
 from flask_babel import Domain, get_locale, get_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
+
+from . import timeformat
+from .timeformat import PREDEFINED_FORMATS
 
 DOMAIN = "marketplace_support"
 TRANSLATIONS_DIRECTORY = str(Path(__file__).parent / "translations")
@@ -41,36 +50,100 @@ class _LazyString(LazyString):
         return True
 
 
-def _domain() -> Domain:
-    return current_app.extensions["marketplace_support"].domain
+class Localiser:
+    """The module's strings and times in one language, for one request.
+
+    Translations are the domain's (ours, then the host's); markup for templates is kept per
+    message, so a string a list repeats on every row is looked up and wrapped once.
+    """
+
+    def __init__(self, translations: NullTranslations, locale: Locale) -> None:
+        self.locale = locale
+        self._translations = translations
+        self._markup: dict[str, Markup] = {}
+        self._times: dict[tuple[tzinfo, str], timeformat.DateTimeFormat] = {}
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        translated = self._translations.ugettext(string)
+        return translated % variables if variables else translated
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        return self._translations.ungettext(singular, plural, num) % variables
+
+    def markup(self, string: str, **variables: Any) -> Markup:
+        """``_ms`` in templates: the translation is markup, the variables are escaped."""
+        translated = self._markup.get(string)
+        if translated is None:
+            translated = self._markup[string] = Markup(self._translations.ugettext(string))
+        return translated % variables if variables else translated
+
+    def markup_n(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
+        """``_ms_n`` in templates; ``num`` is available as ``%(num)d``."""
+        variables.setdefault("num", num)
+        return Markup(self._translations.ungettext(singular, plural, num)) % variables
+
+    def markup_p(self, context: str, string: str, **variables: Any) -> Markup:
+        """``_ms_p`` in templates: a word that reads differently in another place, such as
+        "Open" as a tab of tickets and as a ticket's status, told apart by ``context``."""
+        translated = Markup(self._translations.upgettext(context, string))
+        return translated % variables if variables else translated
+
+    def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
+        """A UTC time in this language and ``zone``: ``format`` is one of Babel's named
+        formats (written by ``timeformat``, once resolved) or a pattern of its own."""
+        key = (zone, format)
+        write = self._times.get(key)
+        if write is None:
+            if format not in PREDEFINED_FORMATS:
+                return dates.format_datetime(value, format, tzinfo=zone, locale=self.locale)
+            write = self._times[key] = timeformat.DateTimeFormat.of(self.locale, zone, format)
+        return write(value)
+
+
+def localiser() -> Localiser:
+    """The :class:`Localiser` of the current language (Flask-Babel's ``get_locale()``, which
+    ``force_locale`` changes), made once per request."""
+    locale = get_locale() or _default_locale()
+    made: dict[str, Localiser] = g.setdefault("_marketplace_support_localisers", {})
+    key = str(locale)
+    found = made.get(key)
+    if found is None:
+        domain: Domain = current_app.extensions["marketplace_support"].domain
+        found = made[key] = Localiser(domain.get_translations(), locale)
+    return found
+
+
+def zone(name: str | None = None) -> tzinfo:
+    """The zone called ``name``, or the host's Babel time zone (Flask-Babel's)."""
+    return dates.get_timezone(name) if name else get_timezone()
+
+
+def _default_locale() -> Locale:
+    return Locale.parse(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
 
 
 def gettext(string: str, **variables: Any) -> str:
-    return str(_domain().gettext(string, **variables))
+    return localiser().gettext(string, **variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
-    return str(_domain().ngettext(singular, plural, num, **variables))
+    return localiser().ngettext(singular, plural, num, **variables)
 
 
 def template_gettext(string: str, **variables: Any) -> Markup:
     """``_ms`` in templates: the translation is markup, the variables are escaped."""
-    translated = Markup(_domain().gettext(string))
-    return translated % variables if variables else translated
+    return localiser().markup(string, **variables)
 
 
 def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
     """``_ms_n`` in templates; ``num`` is available as ``%(num)d``."""
-    variables.setdefault("num", num)
-    translated = _domain().get_translations().ungettext(singular, plural, num)
-    return Markup(translated) % variables
+    return localiser().markup_n(singular, plural, num, **variables)
 
 
 def template_pgettext(context: str, string: str, **variables: Any) -> Markup:
-    """``_ms_p`` in templates: a word that reads differently in another place, such as
-    "Open" as a tab of tickets and as a ticket's status, told apart by ``context``."""
-    translated = Markup(_domain().pgettext(context, string))
-    return translated % variables if variables else translated
+    """``_ms_p`` in templates (see :meth:`Localiser.markup_p`)."""
+    return localiser().markup_p(context, string, **variables)
 
 
 def lazy_gettext(string: str, **variables: Any) -> str:
@@ -106,8 +179,7 @@ def format_date(value: datetime, timezone: str | None = None) -> str:
 
 def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:
     """A UTC time in the viewer's locale, in ``timezone`` or the host's Babel time zone."""
-    tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()
-    return dates.format_datetime(value, format=format, tzinfo=tzinfo, locale=get_locale())
+    return localiser().format_datetime(value, zone(timezone), format)
 
 
 def normalise_locale(value: str | None) -> str:

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
-from .i18n import gettext, template_gettext
+from .i18n import localiser
 from .models import OutboxMessage
 from .notifications import Notification, one_line
 from .priorities import Priority
@@ -70,9 +70,12 @@ def compose(row: OutboxMessage) -> Message:
         # rendered without the app's context processors: a host's may need a request, and
         # workers have none. The text part is not HTML: its strings are not escaped.
         templates = current_app.jinja_env
-        text = templates.get_template(notification.template("txt")).render(_ms=gettext, **context)
+        local = localiser()
+        text = templates.get_template(notification.template("txt")).render(
+            _ms=local.gettext, **context
+        )
         html = templates.get_template(notification.template("html")).render(
-            _ms=template_gettext, **context
+            _ms=local.markup, **context
         )
     message = Message(
         subject=one_line(subject)[:250],

@@ -4,12 +4,14 @@ provider and operator staff, each shown only where it applies."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from flask import url_for
+from flask_babel import get_locale
 
 from .access import may_use
 from .i18n import gettext
-from .state import support
+from .state import per_request, support
 from .workflow import Role
 
 _AREAS = (
@@ -31,6 +33,12 @@ def support_menu_links() -> list[MenuLink]:
     """Every support area the current person may use, in the order customer, provider,
     operator; empty when support is off for the tenant or nobody is logged in. Also in
     templates as ``support_menu_links()``."""
+    # worked out once per request and language: the host's layout and ours both show them
+    links = per_request(("menu_links", str(get_locale())), _menu_links)
+    return list(cast("list[MenuLink]", links))
+
+
+def _menu_links() -> list[MenuLink]:
     actor = support.actor()
     if actor is None or not support.flags(support.tenant_id()).support_enabled:
         return []

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from . import access, signals
 from .host import Actor
 from .i18n import lazy_gettext, normalise_locale
-from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, Watcher
+from .models import Delivery, Event, EventKind, Message, Ticket, Watcher
 from .state import support
 from .workflow import ACTIVE_STATUSES, DONE_STATUSES, Handler, Role, Status
 
@@ -276,7 +276,8 @@ class Told:
     """What one change announces: outbox rows (in its transaction), signals (after it), and
     the watchers who lost sight of the ticket (to remove with it)."""
 
-    outbox: list[OutboxMessage]
+    #: the values of its outbox rows (``support_outbox`` columns), written in one statement
+    outbox: list[dict[str, Any]]
     announcements: list[signals.Announcement]
     lost_watchers: list[Watcher]
 
@@ -471,23 +472,24 @@ def _outbox_row(
     recipient: Recipient,
     notification: Notification,
     row: Message | Event,
-) -> OutboxMessage:
+) -> dict[str, Any]:
+    """The values of one outbox row; every row has the same columns, so a change's rows go
+    to the database in one statement. An address that is not one is written as failed."""
     email = recipient.email.strip()
     first = rows[0]
-    outbox = OutboxMessage(
-        tenant_id=ticket.tenant_id,
-        ticket_id=ticket.id,
-        event_key=f"{'message' if isinstance(first, Message) else 'event'}:{first.id}",
-        notification=notification.value,
-        recipient=email[:320],
-        recipient_name=one_line(recipient.name)[:200] if recipient.name else None,
-        locale=normalise_locale(recipient.locale),
-        payload=_payload(ticket, rows, recipient, row, notification),
-    )
-    if not is_address(email):
-        outbox.status = Delivery.FAILED
-        outbox.last_error = f"not an e-mail address: {email!r}"[:1000]
-    return outbox
+    valid = is_address(email)
+    return {
+        "tenant_id": ticket.tenant_id,
+        "ticket_id": ticket.id,
+        "event_key": f"{'message' if isinstance(first, Message) else 'event'}:{first.id}",
+        "notification": notification.value,
+        "recipient": email[:320],
+        "recipient_name": one_line(recipient.name)[:200] if recipient.name else None,
+        "locale": normalise_locale(recipient.locale),
+        "payload": _payload(ticket, rows, recipient, row, notification),
+        "status": Delivery.PENDING if valid else Delivery.FAILED,
+        "last_error": None if valid else f"not an e-mail address: {email!r}"[:1000],
+    }
 
 
 def _payload(

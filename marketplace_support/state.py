@@ -52,18 +52,18 @@ class SupportState:
         return cast(Session, self.db.session)
 
     def tenant_id(self) -> str:
-        return cast(str, _per_request("tenant_id", self.host.tenant_id))
+        return cast(str, per_request("tenant_id", self.host.tenant_id))
 
     def actor(self) -> Actor | None:
-        return cast("Actor | None", _per_request("actor", self.host.current_actor))
+        return cast("Actor | None", per_request("actor", self.host.current_actor))
 
     def flags(self, tenant_id: str) -> Flags:
-        return cast(Flags, _per_request(("flags", tenant_id), lambda: self.host.flags(tenant_id)))
+        return cast(Flags, per_request(("flags", tenant_id), lambda: self.host.flags(tenant_id)))
 
     def categories(self, tenant_id: str) -> tuple[Category, ...]:
         return cast(
             "tuple[Category, ...]",
-            _per_request(("categories", tenant_id), lambda: tuple(self.host.categories(tenant_id))),
+            per_request(("categories", tenant_id), lambda: tuple(self.host.categories(tenant_id))),
         )
 
     def text(self, tenant_id: str, key: str) -> Markup:
@@ -79,17 +79,24 @@ class SupportState:
         locale = str(get_locale() or "en")
         return cast(
             "str | None",
-            _per_request(
+            per_request(
                 ("text", tenant_id, key, locale), lambda: self.host.text(tenant_id, key, locale)
             ),
         )
 
 
-def _per_request(name: object, compute: Any) -> Any:
+def per_request(name: object, compute: Any) -> Any:
+    """What ``compute()`` returns, worked out once per request (kept in ``g``)."""
     cache = g.setdefault("_marketplace_support", {})
     if name not in cache:
         cache[name] = compute()
     return cache[name]
+
+
+def current_state() -> SupportState:
+    """The state of the current app itself, for code that uses it many times in a row (a
+    page's template helpers): each use of :data:`support` looks the app up again."""
+    return cast(SupportState, current_app.extensions[EXTENSION_KEY])
 
 
 #: The state of the current app, for views and the service layer.

@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -21,13 +21,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
 from flask_babel import force_locale
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from marketplace_support import mailer, texts
-from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY
+from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY, format_datetime
 from marketplace_support.models import OutboxMessage, Ticket
 
-from .conftest import host_app, login
+from .conftest import examples, host_app, login
 from .helpers import open_ticket as open_helper
 from .helpers import translated
 from .host import Marketplace
@@ -447,6 +449,49 @@ def test_each_language_renders_the_pages(app, client, marketplace, language):
         )
     expected = dates.format_datetime(opened, format="medium", tzinfo=UTC, locale=language)
     assert expected in html.unescape(pages["customer ticket"].get_data(as_text=True))
+
+
+#: languages whose times are written differently: ours, 12-hour clocks with their own AM/PM
+#: words, other digits and calendars' orders, right-to-left scripts
+TIME_LANGUAGES = ["en", *LANGUAGES, "en_US", "fi", "ar", "he", "ja", "ko", "zh_Hant", "hi", "bn"]
+#: zones with summer time, half and quarter hours, the date line
+TIME_ZONES = ["UTC", "Europe/Helsinki", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]
+TIME_ZONES += ["Australia/Lord_Howe", "Pacific/Chatham", "Pacific/Kiritimati"]
+
+
+@settings(
+    max_examples=examples(300),
+    deadline=None,
+    database=None,
+    # the app is only read (its domain): the same one serves every example
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    language=st.sampled_from(TIME_LANGUAGES),
+    zone=st.sampled_from(TIME_ZONES),
+    format=st.sampled_from(["short", "medium", "long", "full"]),
+)
+def test_times_are_written_exactly_as_babel_writes_them(app, moment, language, zone, format):
+    """Pages write times with their locale's patterns resolved once per request; what they
+    write is Babel's own ``format_datetime``, in every language, zone and named format."""
+    with app.test_request_context(), force_locale(language):
+        ours = [
+            format_datetime(moment + timedelta(minutes=shift), zone, format)
+            for shift in (0, 1, 719)  # the same day and hour, the next minute, half a day on
+        ]
+    babel = [
+        dates.format_datetime(
+            moment + timedelta(minutes=shift),
+            format,
+            tzinfo=dates.get_timezone(zone),
+            locale=language,
+        )
+        for shift in (0, 1, 719)
+    ]
+    assert ours == babel
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])

@@ -8,13 +8,14 @@ helpers. Each area is a child blueprint in its own module.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from babel.numbers import format_percent
-from flask import Blueprint, Response, abort, current_app, request
-from flask_babel import get_locale
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
@@ -23,20 +24,12 @@ from .. import layout
 from ..access import TicketNotFound
 from ..attachments import human_size
 from ..clock import now
-from ..i18n import (
-    format_datetime,
-    format_duration,
-    gettext,
-    ngettext,
-    template_gettext,
-    template_ngettext,
-    template_pgettext,
-)
+from ..i18n import Localiser, format_duration, gettext, localiser, ngettext, zone
 from ..menu import support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
-from ..state import support
+from ..state import SupportState, current_state, support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
 from .area import error_page, ticket_not_found
@@ -146,31 +139,99 @@ def _category_label(ticket: Ticket) -> str | None:
     return str(current.get(ticket.category_key, ticket.category_label))
 
 
+class _Later:
+    """Markup worked out the first time a page shows it: the operator's name costs the host
+    a query, and most pages never show it (no ticket on them is handled by the operator)."""
+
+    __slots__ = ("_compute", "_value")
+
+    def __init__(self, compute: Callable[[], Markup]) -> None:
+        self._compute = compute
+        self._value: Markup | None = None
+
+    def _markup(self) -> Markup:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def __html__(self) -> str:
+        return self._markup().__html__()
+
+    def __str__(self) -> str:
+        return str(self._markup())
+
+    def __bool__(self) -> bool:
+        return bool(self._markup())
+
+
+def _ticket_urls() -> Callable[[int], str]:
+    """The address of a ticket of the current area by its number, for list rows: Werkzeug
+    builds one address (``url_for``), the others take its beginning (the number is the rule's
+    last part) instead of building each again. Falls back to ``url_for`` for a host whose rule
+    reads otherwise."""
+    made: Callable[[int], str] | None = None
+
+    def url(number: int) -> str:
+        nonlocal made
+        if made is None:
+            sample = url_for(".ticket", number=1)
+            if sample.endswith("/1"):
+                prefix = sample[:-1]
+                made = lambda number: f"{prefix}{int(number)}"  # noqa: E731
+            else:
+                made = lambda number: url_for(".ticket", number=number)  # noqa: E731
+        return made(number)
+
+    return url
+
+
+def _time_element(local: Localiser, zone: tzinfo) -> Callable[[datetime], Markup]:
+    """``ms_time_tag`` in templates: a ``<time>`` element with the moment in UTC for machines
+    (to the second, as it is shown) and in the viewer's language and zone for people."""
+
+    def element(value: datetime) -> Markup:
+        machine = value.astimezone(UTC).isoformat(timespec="seconds")[:19]
+        shown = escape(local.format_datetime(value, zone))
+        return Markup(f'<time datetime="{machine}Z">{shown}</time>')
+
+    return element
+
+
 def _template_helpers() -> dict[str, Any]:
-    actor = support.actor()
-    timezone = actor.timezone if actor else None
+    # once per page: the state, the language and the zone are bound here, not looked up
+    # again by every string and time of the page
+    state: SupportState = current_state()
+    local = localiser()
+    actor = state.actor()
+    tenant_id = state.tenant_id()
+    timezone = zone(actor.timezone if actor else None)
     return {
-        "_ms": template_gettext,
-        "_ms_n": template_ngettext,
-        "_ms_p": template_pgettext,
-        "ms_locale": lambda: str(get_locale() or "en"),
+        "_ms": local.markup,
+        "_ms_n": local.markup_n,
+        "_ms_p": local.markup_p,
+        "ms_locale": lambda: str(local.locale),
         "ms_new_key": lambda: secrets.token_urlsafe(24),
         "ms_now": now,
         "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
         "ms_areas": support_menu_links,
-        "operator_name": support.text(support.tenant_id(), "operator_name"),
+        "operator_name": _Later(lambda: state.text(tenant_id, "operator_name")),
         "status_label": lambda value: Status(value).label,
         "status_customer_label": lambda value: Status(value).customer_label,
         "priority_label": lambda value: Priority(value).label,
         "action_done": lambda value: Action(value).done,
         "reason_label": lambda value: Reason(value).label,
-        "ms_time": lambda value: format_datetime(value, timezone),
+        "ms_time": lambda value: local.format_datetime(value, timezone),
+        "ms_time_tag": _time_element(local, timezone),
+        "ms_ticket_url": _ticket_urls(),
         "ms_csrf_token": generate_csrf,
-        "ms_text": lambda key: support.text(support.tenant_id(), key),
+        "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,
         "ms_upload_rules": files.upload_rules,
         "ms_size": human_size,
         "ms_duration": business_duration,
-        "ms_percent": lambda share: format_percent(share, locale=get_locale()),
+        "ms_percent": lambda share: format_percent(share, locale=local.locale),
+        # every status and priority, for a page that makes their badges once (lists)
+        "ms_statuses": tuple(Status),
+        "ms_priorities": tuple(Priority),
     }
