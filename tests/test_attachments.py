@@ -17,6 +17,7 @@ from marketplace_support.storage import AttachmentStorage
 
 from .conftest import login
 from .helpers import (
+    form_inputs,
     hidden_inputs,
     new_ticket_form,
     png,
@@ -418,8 +419,13 @@ def test_a_refused_reply_keeps_its_files_and_the_next_send_carries_them(
     compose = f"/support/provider/tickets/{number}/compose"
     refused = client.post(compose, data=form, content_type="multipart/form-data")
     assert refused.status_code == 422
-    assert set(kept_ids(refused.get_data(as_text=True))) == {"guide.pdf"}
-    again = {**form, "body": "See the attached guide", "attachments": []}
+    refused_page = refused.get_data(as_text=True)
+    assert set(kept_ids(refused_page)) == {"guide.pdf"}
+    again = {
+        **form_inputs(refused_page, "/compose"),
+        "kind": "reply",
+        "body": "See the attached guide",
+    }
     response = client.post(compose, data=again)
     assert response.status_code == 303
     login(client, "alice")

@@ -19,7 +19,7 @@ from ..schemas import SUBJECT_MAX, InvalidInput, typed_number
 from ..workflow import Action, Role
 from .area import acting, error_page, require_area, send_limit_headers
 from .files import send, uploads
-from .forms import change, dropped_drafts, form_data, perform, watch
+from .forms import change, form_data, kept_files, perform, watch
 from .paths import ID
 
 #: What a customer can do on the ticket page.
@@ -96,7 +96,7 @@ def _new_ticket() -> ResponseReturnValue:
         key = form.get("submission_key", "")
         chosen = uploads()
         try:
-            with drafts.reopened(tenant_id, actor, key, dropped_drafts()) as kept_before:
+            with kept_files(tenant_id, actor, key) as kept_before:
                 opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
         except InvalidInput as invalid:
             errors, values, status = invalid.errors, form, 422
@@ -104,7 +104,8 @@ def _new_ticket() -> ResponseReturnValue:
             errors, values, status = {"_form": [reached.message]}, form, 429
             send_limit_headers(reached)
         else:
-            drafts.clear(tenant_id, actor, key)
+            if kept_before:
+                drafts.clear(tenant_id, actor, key)
             return redirect(
                 url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303
             )

@@ -4,12 +4,14 @@ ticket with a notice, or show the ticket page again with the refused form's erro
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import actions, drafts, sharing
 from ..attachments import Upload
+from ..host import Actor
 from ..rate_limits import LimitReached
 from ..schemas import InvalidInput
 from ..workflow import Action, NotAllowed, Role
@@ -36,23 +38,32 @@ def perform(
 
     def run() -> None:
         try:
-            with drafts.reopened(tenant_id, actor, key, dropped_drafts()) as kept_before:
+            with kept_files(tenant_id, actor, key) as kept_before:
                 actions.act(tenant_id, actor, role, number, action, form, [*files, *kept_before])
         except (InvalidInput, LimitReached):
             drafts.keep(tenant_id, actor, key, files)
             raise
-        drafts.clear(tenant_id, actor, key)
+        if kept_before:
+            drafts.clear(tenant_id, actor, key)
 
     return change(number, page, run, notice=action.value, failed=failed or action.value)
 
 
 def form_data() -> dict[str, str]:
     """The request's form fields, without the CSRF token (checked before every view) and the
-    kept files the person removed (see :func:`dropped_drafts`)."""
+    fields of kept files (see :func:`kept_files`)."""
     form = request.form.to_dict()
-    form.pop("csrf_token", None)
-    form.pop("drop_draft", None)
+    for name in ("csrf_token", "drop_draft", "kept_files"):
+        form.pop(name, None)
     return form
+
+
+def kept_files(tenant_id: str, actor: Actor, form_key: str) -> AbstractContextManager[list[Upload]]:
+    """The files kept from the form's refused try (``drafts.reopened``), where the form says it
+    lists some: a form sent for the first time asks the database nothing."""
+    if not request.form.get("kept_files"):
+        return nullcontext([])
+    return drafts.reopened(tenant_id, actor, form_key, dropped_drafts())
 
 
 def dropped_drafts() -> set[str]:
