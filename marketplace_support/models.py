@@ -335,6 +335,17 @@ class Attachment(Base):
         return kind.label if kind else self.content_type
 
 
+class Seen(Base):
+    """When a person last looked at a ticket's page: what changed since is unread for them."""
+
+    __tablename__ = "support_seen"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class DraftFile(Base):
     """A file of a refused form, kept for the form's next submit (``drafts.py``): the bytes
     in the storage backend under ``storage_key``, for one person and one form."""

@@ -293,6 +293,38 @@ class DowngradeSchema(_FormSchema):
     )
 
 
+class CustomerListQuerySchema(Schema):
+    """The search of a customer's list of tickets (a page's query string): words of a subject
+    or a ticket number, and one of their services ("none": not related to a service)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def _drop_empty(self, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {key: value.strip() for key, value in data.items() if value and value.strip()}
+
+    state = _String(
+        load_default="open",
+        validate=validate.OneOf(
+            ["open", "closed", "shared"], error=lazy_gettext("There is no such list of tickets.")
+        ),
+    )
+    q = _String(
+        load_default=None,
+        validate=validate.Length(
+            max=100, error=lazy_gettext("A search can be at most {max} characters long.")
+        ),
+    )
+    service = _String(
+        load_default=None,
+        validate=validate.Length(
+            max=128, error=lazy_gettext("Choose one of your active services.")
+        ),
+    )
+    after = _String(load_default=None, validate=validate.Length(max=100))
+
+
 class ListQuerySchema(Schema):
     """The filters of a provider's inbox or the operator's console (a page's query string).
 

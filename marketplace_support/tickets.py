@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, load_only
 
 from . import access, attachments, pagination, rate_limits, sla, workflow
@@ -23,7 +24,7 @@ from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
-from .models import Attachment, Event, EventKind, Message, Ticket
+from .models import Attachment, Event, EventKind, Message, Seen, Ticket
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import (
@@ -264,6 +265,48 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
     return support.session.scalars(query).first()
 
 
+def mark_seen(ticket: Ticket, actor: Actor) -> None:
+    """Note that ``actor`` looked at the ticket's page now: one statement that writes only
+    when something changed since they last looked (the page shows the ticket, so the person
+    may see it)."""
+    moment = now()
+    table = cast(Table, Seen.__table__)
+    session = support.session
+    insert = (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(table)
+    statement = insert.values(
+        ticket_id=ticket.id, user_id=actor.user_id, tenant_id=ticket.tenant_id, seen_at=moment
+    ).on_conflict_do_update(
+        index_elements=[table.c.ticket_id, table.c.user_id],
+        set_={"seen_at": moment},
+        where=table.c.seen_at < ticket.updated_at,
+    )
+    session.execute(statement)
+    session.commit()
+
+
+def unread(actor: Actor, listed: Sequence[Ticket]) -> set[int]:
+    """The ids of the ``listed`` tickets with activity since ``actor`` last looked at them
+    (never looked at: all of it); one statement for a page."""
+    if not listed:
+        return set()
+    query = select(Seen.ticket_id, Seen.seen_at).where(
+        Seen.user_id == actor.user_id, Seen.ticket_id.in_([t.id for t in listed])
+    )
+    seen: dict[int, datetime] = {row[0]: row[1] for row in support.session.execute(query)}
+
+    def news(ticket: Ticket) -> bool:
+        if ticket.id in seen:
+            return seen[ticket.id] < ticket.updated_at
+        # never looked at: news, except a customer's own ticket nothing happened to yet
+        return ticket.requester_user_id != actor.user_id or ticket.updated_at > ticket.created_at
+
+    return {ticket.id for ticket in listed if news(ticket)}
+
+
+def _dialect() -> str:
+    return support.session.get_bind().dialect.name
+
+
 def attachment_in_scope(
     tenant_id: str, actor: Actor, role: Role, number: int, file_id: int
 ) -> Attachment:
@@ -444,6 +487,9 @@ LIST_FIELDS: tuple[InstrumentedAttribute[Any], ...] = (
     Ticket.provider_name,
     Ticket.assignee_name,
     Ticket.requester_name,
+    # for what is unread: a customer's new ticket is not news to them
+    Ticket.requester_user_id,
+    Ticket.created_at,
     Ticket.emergency,
     Ticket.escalated_at,
     Ticket.next_due_at,
@@ -465,14 +511,23 @@ class TicketList:
     active_count: int
     done_count: int
     shared_count: int
+    #: the ids of the page's tickets with activity since the customer last looked
+    unread: set[int] = field(default_factory=set)
 
 
 def customer_ticket_list(
-    tenant_id: str, actor: Actor, *, tab: str, cursor: str | None
+    tenant_id: str,
+    actor: Actor,
+    *,
+    tab: str,
+    cursor: str | None,
+    search: str | None = None,
+    service: str | None = None,
 ) -> TicketList:
     """One page of a customer's tickets, latest activity first: their open ones (``tab`` is
     "open"), their resolved and closed ones ("closed"), or those others shared with them
-    ("shared").
+    ("shared"); ``search`` finds words of the subject or a ticket number, ``service`` one of
+    their services' tickets (``NO_ORDER``: those about none).
 
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made.
@@ -484,6 +539,12 @@ def customer_ticket_list(
         "closed": own.where(Ticket.status.in_(workflow.DONE_STATUSES)),
         "shared": shared,
     }[tab]
+    if search:
+        listed = listed.where(_matching(search))
+    if service == NO_ORDER:
+        listed = listed.where(Ticket.order_id.is_(None))
+    elif service:
+        listed = listed.where(Ticket.order_id == service)
     page = pagination.newest_first(
         support.session,
         _listed(listed),
@@ -499,6 +560,7 @@ def customer_ticket_list(
         shared_count=int(
             support.session.scalar(shared.with_only_columns(func.count()).order_by(None)) or 0
         ),
+        unread=unread(actor, page.items),
     )
 
 
@@ -530,6 +592,8 @@ class StaffList:
     by_status: dict[Status, int]
     #: active tickets per operator queue (operators only)
     by_queue: dict[str, int]
+    #: the ids of the page's tickets with activity since the reader last looked
+    unread: set[int] = field(default_factory=set)
 
 
 def staff_ticket_list(
@@ -574,6 +638,7 @@ def staff_ticket_list(
         query=query,
         by_status=_counts_by_status(filtered.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))),
         by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
+        unread=unread(actor, page.items),
     )
 
 
@@ -602,12 +667,17 @@ def _filtered(
             scope = scope.where(Ticket.provider_id == provider)
     search = query.get("q")
     if search:
-        matches = Ticket.subject.icontains(search, autoescape=True)
-        number = typed_number(search.lstrip("#"))
-        if number is not None:
-            matches = or_(matches, Ticket.number == number)
-        scope = scope.where(matches)
+        scope = scope.where(_matching(search))
     return scope
+
+
+def _matching(search: str) -> ColumnElement[bool]:
+    """A ticket whose subject holds ``search``, or whose number it is ("#12" or "12")."""
+    matches = Ticket.subject.icontains(search, autoescape=True)
+    number = typed_number(search.lstrip("#"))
+    if number is not None:
+        matches = or_(matches, Ticket.number == number)
+    return matches
 
 
 def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:

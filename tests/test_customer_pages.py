@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
-from marketplace_support import Category, Flags
+from marketplace_support import Category, Flags, actions
 from marketplace_support.models import Ticket
+from marketplace_support.workflow import Action, Role
 
 from .conftest import login
 from .helpers import (
     add_information,
     change_status,
     form_inputs,
+    new_ticket_form,
     open_ticket,
+    png,
     row_counts,
+    ticket_fields,
     tickets_in_db,
 )
 
@@ -339,3 +344,64 @@ def test_a_form_without_a_valid_csrf_token_is_refused_and_nothing_is_written(app
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     assert row_counts(app)["support_ticket"] == 0
+
+
+def test_customers_find_their_tickets_by_number_subject_and_service(client):
+    login(client, "alice")
+    first = open_ticket(client, order="o-hosting", subject="Backups fail at night")
+    open_ticket(client, order="o-mail", subject="Mailbox is full")
+    open_ticket(client, order="none", subject="Invoice has the old address")
+
+    def found(**query):
+        page = client.get("/support/", query_string=query).get_data(as_text=True)
+        return re.findall(r'class="ms-ticket-subject">([^<]+)<', page)
+
+    assert found(q="backup") == ["Backups fail at night"]
+    assert found(q=f"#{first}") == ["Backups fail at night"]
+    assert found(service="o-mail") == ["Mailbox is full"]
+    assert found(service="none") == ["Invoice has the old address"]
+    page = client.get("/support/", query_string={"q": "nothing like it"}).get_data(as_text=True)
+    assert "No tickets match this search." in page
+
+
+def test_a_search_the_list_cannot_run_comes_back_next_to_its_field(client):
+    login(client, "alice")
+    open_ticket(client)
+    response = client.get("/support/", query_string={"q": "x" * 101})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="ms-q"' in page and "A search can be at most 100 characters long." in page
+    assert 'class="ms-ticket-subject"' in page  # the list as it starts
+
+
+def test_the_list_marks_tickets_with_news_since_the_customer_last_looked(app, client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client)  # she lands on the ticket: seen
+    assert "New activity" not in client.get("/support/").get_data(as_text=True)
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(
+            tenant,
+            pete,
+            Role.PROVIDER,
+            number,
+            Action.REPLY,
+            {"body": "Which page?", "submission_key": "news-since-looking-0001"},
+        )
+    assert "New activity" in client.get("/support/").get_data(as_text=True)
+    client.get(f"/support/tickets/{number}")
+    assert "New activity" not in client.get("/support/").get_data(as_text=True)
+
+
+def test_an_image_opens_in_the_browser_other_files_download(client):
+    login(client, "alice")
+    data = {**new_ticket_form(client), **ticket_fields()}
+    data["attachments"] = [(io.BytesIO(png()), "screen.png"), (io.BytesIO(b"log line\n"), "a.txt")]
+    response = client.post("/support/new", data=data, content_type="multipart/form-data")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    image = re.search(r'<a href="([^"]+)">screen.png</a>', page).group(1)
+    text = re.search(r'<a href="([^"]+)">a.txt</a>', page).group(1)
+    assert image.endswith("?inline=1") and not text.endswith("?inline=1")
+    shown = client.get(image.replace("&amp;", "&"))
+    assert shown.headers["Content-Type"] == "image/png"
+    assert not shown.headers.get("Content-Disposition", "").startswith("attachment")

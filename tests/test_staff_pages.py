@@ -77,6 +77,8 @@ def test_the_provider_sees_the_customer_and_order_context(client, two_tickets):
 def test_internal_notes_are_for_staff_and_never_reach_the_customer(app, client, two_tickets):
     hosting = two_tickets[0]
     login(client, "alice")
+    for number in two_tickets:  # she has read both: nothing is new for her
+        client.get(f"/support/tickets/{number}")
     before = client.get("/support/").get_data(as_text=True)
     login(client, "pete")
     assert (
@@ -354,9 +356,10 @@ def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_querie
     login(client, "olive")
     many += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
     assert few == many
-    # inbox: page + counts; console: + queue counts;
-    # ticket page: ticket, messages, events, files, whether the viewer watches it
-    assert few == [2, 2, 5, 3, 3, 5]
+    # inbox: page + counts + which of the page's tickets changed since the reader looked;
+    # console: + queue counts; ticket page: ticket, messages, events, files, whether the
+    # viewer watches it, and noting that they looked
+    assert few == [3, 3, 6, 4, 3, 6]
 
 
 def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):
@@ -470,3 +473,23 @@ def test_assigning_oneself_is_one_click_and_what_cannot_be_undone_asks_once_more
             rf'<details class="ms-confirm">\s*<summary>{summary}</summary>.*?</details>', page, re.S
         )
         assert folded and f"/tickets/{hosting}/{action}" in folded.group(0), summary
+
+
+def test_the_inbox_marks_what_is_new_for_each_person(client, two_tickets):
+    hosting = two_tickets[0]
+    login(client, "pete")
+    page = client.get(INBOX).get_data(as_text=True)
+    assert page.count("New activity") == 1  # Alice's hosting ticket, not yet opened by Pete
+    client.get(f"{INBOX}tickets/{hosting}")
+    assert "New activity" not in client.get(INBOX).get_data(as_text=True)
+    login(client, "pat")  # his colleague has not looked yet
+    assert client.get(INBOX).get_data(as_text=True).count("New activity") == 1
+
+
+def test_a_stale_filter_address_shows_the_list_with_its_form_and_the_reason(client, two_tickets):
+    login(client, "pete")
+    response = client.get(f"{INBOX}?status=archived&priority=soon")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose one of the statuses." in page and 'role="search"' in page
+    assert listed(page) == [two_tickets[0]]  # the list as it starts

@@ -15,7 +15,8 @@ from ..models import DraftFile
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..rate_limits import LimitReached
-from ..schemas import SUBJECT_MAX, InvalidInput, typed_number
+from ..schemas import SUBJECT_MAX, CustomerListQuerySchema, InvalidInput, load, typed_number
+from ..state import support
 from ..workflow import Action, Role
 from .area import acting, error_page, require_area, send_limit_headers
 from .files import send, uploads
@@ -72,18 +73,31 @@ def build_blueprint() -> Blueprint:
 
 def _tickets() -> ResponseReturnValue:
     tenant_id, actor = acting()
-    state = request.args.get("state", "open")
-    if state not in ("open", "closed", "shared"):
+    search, errors = load(CustomerListQuerySchema(), request.args.to_dict())
+    if "state" in errors:
         return error_page(gettext("There is no such list of tickets."), 404)
+    state = search.get("state", "open")
+    if errors:  # the list again, with the search refused next to its field
+        search = {"state": state}
     try:
         listing = tickets.customer_ticket_list(
-            tenant_id, actor, tab=state, cursor=request.args.get("after")
+            tenant_id,
+            actor,
+            tab=state,
+            cursor=search.get("after"),
+            search=search.get("q"),
+            service=search.get("service"),
         )
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
     return render_template(
-        "marketplace_support/customer/tickets.html", listing=listing, state=state
-    )
+        "marketplace_support/customer/tickets.html",
+        listing=listing,
+        state=state,
+        search=search,
+        errors=InvalidInput(errors).errors if errors else {},
+        services=support.host.active_orders(tenant_id, actor),
+    ), (400 if errors else 200)
 
 
 def _new_ticket() -> ResponseReturnValue:
@@ -152,14 +166,17 @@ def _ticket(number: int) -> ResponseReturnValue:
 def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
     tenant_id, actor = acting()
     view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number)
-    return render_template(
+    page = render_template(
         "marketplace_support/customer/ticket.html",
         view=view,
         ticket=view.ticket,
         sharing=sharing.sharing_of(view.ticket, actor, Role.CUSTOMER),
         kept=_kept(tenant_id, actor, refused),
         **_page_state(refused),
-    ), refused.get("status", 200)
+    )
+    if not refused:  # after rendering: its commit would make the page's rows be read again
+        tickets.mark_seen(view.ticket, actor)
+    return page, refused.get("status", 200)
 
 
 def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:

@@ -65,23 +65,26 @@ def _actions_of(role: Role) -> frozenset[Action]:
 
 def _ticket_list(role: Role) -> ResponseReturnValue:
     tenant_id, actor = acting()
+    problem, status = None, 200
     try:
         listing = tickets.staff_ticket_list(tenant_id, actor, role, request.args.to_dict())
     except InvalidInput as invalid:
-        message = " ".join(m for messages in invalid.errors.values() for m in messages)
-        return error_page(message, 400)
+        # a stale or edited address: the list as it starts, with the form and the reason
+        problem = " ".join(m for messages in invalid.errors.values() for m in messages)
+        listing, status = tickets.staff_ticket_list(tenant_id, actor, role, {}), 400
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
     return render_template(
         "marketplace_support/staff/tickets.html",
         role=role,
         listing=listing,
+        problem=problem,
         statuses=[s for s in Status if s in ALL_STATUSES],
         priorities=list(Priority),
         categories=support.categories(tenant_id),
         providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
         colleagues=tickets.colleagues(tenant_id, actor, role),
-    )
+    ), status
 
 
 def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue:
@@ -89,7 +92,7 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
     view = tickets.ticket_view(tenant_id, actor, role, number)
     notice = request.args.get("notice")
     known = (*_actions_of(role), "watching", "not_watching")
-    return render_template(
+    page = render_template(
         "marketplace_support/staff/ticket.html",
         view=view,
         ticket=view.ticket,
@@ -102,7 +105,10 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
         errors=refused.get("errors", {}),
         values=refused.get("values") or {},
         problem=refused.get("problem"),
-    ), refused.get("status", 200)
+    )
+    if not refused:  # after rendering: its commit would make the page's rows be read again
+        tickets.mark_seen(view.ticket, actor)
+    return page, refused.get("status", 200)
 
 
 def _act(role: Role, number: int, action: str) -> ResponseReturnValue:

@@ -1,7 +1,8 @@
 """Watchers keep what the access rules need to know of them (their customer account and
 organisation, or the providers they work for), so each notification goes to a watcher only
 while they may still see the ticket; a re-routing keeps the provider the ticket came from, so
-that provider is told it moved; the files of a refused form are kept for its next submit.
+that provider is told it moved; the files of a refused form are kept for its next submit; when
+each person last looked at a ticket, so lists mark what changed since.
 
 Watchers from before are filled in from their ticket as it is now: a customer who watches
 belongs to the ticket's organisation (they could only see it as its requester or through a
@@ -57,6 +58,19 @@ def upgrade() -> None:
             ["tenant_id", "user_id", "form_key"],
             unique=False,
         )
+    op.create_table(
+        "support_seen",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["support_ticket.id"],
+            name=op.f("fk_support_seen_ticket_id_support_ticket"),
+        ),
+        sa.PrimaryKeyConstraint("ticket_id", "user_id", name=op.f("pk_support_seen")),
+    )
     watcher = sa.table(
         "support_watcher",
         sa.column("ticket_id", sa.Integer),
@@ -92,6 +106,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("support_seen")
     op.drop_table("support_draft_file")
     with op.batch_alter_table("support_event", schema=None) as batch_op:
         batch_op.drop_column("from_name")
