@@ -115,6 +115,9 @@ class _TicketNumber(fields.Field[int]):
         return number
 
 
+_NOT_OUR_PAGE_LINK = lazy_gettext("This page link is not valid. Start again from the list.")
+
+
 def _text(required: str | None, maximum: int, too_long: str) -> _String:
     length = validate.Length(max=maximum, error=too_long)
     if required is None:
@@ -322,7 +325,12 @@ class CustomerListQuerySchema(Schema):
             max=128, error=lazy_gettext("Choose one of your active services.")
         ),
     )
-    after = _String(load_default=None, validate=validate.Length(max=100))
+    # a page link: read (strictly) by pagination.decode, which refuses what we did not make
+    after = _String(
+        load_default=None,
+        validate=validate.Length(max=100, error=_NOT_OUR_PAGE_LINK),
+        error_messages={"nul": _NOT_OUR_PAGE_LINK},
+    )
 
 
 class ListQuerySchema(Schema):
@@ -387,12 +395,7 @@ class ListQuerySchema(Schema):
     )
     queue = _String(load_default="all")
     # a page link: read (strictly) by pagination.decode, which refuses what we did not make
-    after = fields.String(
-        load_default=None,
-        error_messages={
-            "invalid": lazy_gettext("This page link is not valid. Start again from the list.")
-        },
-    )
+    after = fields.String(load_default=None, error_messages={"invalid": _NOT_OUR_PAGE_LINK})
 
 
 class PeriodSchema(Schema):

@@ -36,7 +36,8 @@ def send_ticket(client, files, **fields):
 
 
 def file_links(html: str) -> list[str]:
-    return re.findall(r'<a href="(/support/[^"]*/files/\d+)">', html)
+    """The address of each file named on the page (an image's name opens it in the browser)."""
+    return re.findall(r'<a href="(/support/[^"]*/files/\d+)(?:\?inline=1)?">', html)
 
 
 def stored_files(app) -> list[pathlib.Path]:
@@ -82,6 +83,7 @@ def test_the_provider_sees_and_downloads_the_customers_screenshot(client, ticket
 def test_a_thumbnail_is_inline_only_for_a_checked_image(client, ticket_with_screenshot):
     page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
     image, text = file_links(page)
+    assert f'<a href="{image}?inline=1">' in page and f'<a href="{text}">' in page
     with client.get(f"{image}?inline=1") as inline:
         assert inline.headers["Content-Disposition"].startswith("inline;")
         assert inline.headers["X-Content-Type-Options"] == "nosniff"
@@ -353,7 +355,8 @@ def test_a_ticket_page_costs_the_same_with_many_files(client, count_queries):
         with count_queries() as counter:
             client.get(url)
         counts.append(counter.count)
-    assert counts[0] == counts[1] == 6  # ticket, messages, events, files, shares, watching
+    # ticket, messages, events, files, shares, watching, and noting that the customer has seen it
+    assert counts[0] == counts[1] == 7
 
 
 # -- a refused form keeps its files ---------------------------------------------------------------

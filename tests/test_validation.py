@@ -43,6 +43,8 @@ def test_an_empty_form_names_each_missing_field_next_to_it(app, client):
         "support_message": 0,
         "support_event": 0,
         "support_ticket_counter": 0,
+        "support_attachment": 0,
+        "support_draft_file": 0,
     }
 
 

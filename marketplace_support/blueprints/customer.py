@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -76,6 +77,8 @@ def _tickets() -> ResponseReturnValue:
     search, errors = load(CustomerListQuerySchema(), request.args.to_dict())
     if "state" in errors:
         return error_page(gettext("There is no such list of tickets."), 404)
+    if "after" in errors:
+        return error_page(gettext("This page link is not valid. Start again from the list."), 400)
     state = search.get("state", "open")
     if errors:  # the list again, with the search refused next to its field
         search = {"state": state}
@@ -102,30 +105,55 @@ def _tickets() -> ResponseReturnValue:
 
 def _new_ticket() -> ResponseReturnValue:
     tenant_id, actor = acting()
-    values: dict[str, Any]
+    values: dict[str, Any] = {"submission_key": secrets.token_urlsafe(24)}
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        form = form_data()
-        key = form.get("submission_key", "")
-        chosen = uploads()
-        try:
-            with kept_files(tenant_id, actor, key) as kept_before:
-                opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
-        except InvalidInput as invalid:
-            errors, values, status = invalid.errors, form, 422
-        except LimitReached as reached:
-            errors, values, status = {"_form": [reached.message]}, form, 429
-            send_limit_headers(reached)
-        else:
-            if kept_before:
-                drafts.clear(tenant_id, actor, key)
-            return redirect(
-                url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303
-            )
-        drafts.keep(tenant_id, actor, key, chosen)
+        sent = _send_new_ticket(tenant_id, actor)
+        if not isinstance(sent, _Refused):
+            return sent
+        errors, values, status = sent.errors, sent.values, sent.status
+    return _new_ticket_form(tenant_id, actor, values, errors, status)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A new-ticket form to show again: its errors, what was typed, the status."""
+
+    errors: dict[str, list[str]]
+    values: dict[str, Any]
+    status: int
+
+
+def _send_new_ticket(tenant_id: str, actor: Actor) -> ResponseReturnValue | _Refused:
+    """Open the ticket the form describes (the redirect to it), or what to show again; the
+    files that passed their checks are kept for the next try."""
+    form = form_data()
+    key = form.get("submission_key", "")
+    chosen = uploads()
+    try:
+        with kept_files(tenant_id, actor, key) as kept_before:
+            opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
+    except InvalidInput as invalid:
+        refused = _Refused(invalid.errors, form, 422)
+    except LimitReached as reached:
+        refused = _Refused({"_form": [reached.message]}, form, 429)
+        send_limit_headers(reached)
     else:
-        values = {"submission_key": secrets.token_urlsafe(24)}
+        if kept_before:
+            drafts.clear(tenant_id, actor, key)
+        return redirect(url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303)
+    drafts.keep(tenant_id, actor, key, chosen)
+    return refused
+
+
+def _new_ticket_form(
+    tenant_id: str,
+    actor: Actor,
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int,
+) -> ResponseReturnValue:
     # a refused form keeps its follow-up number in its own hidden field
     follow_up = request.args.get("follow_up_of", "") if request.method == "GET" else ""
     follow_up_of = typed_number(follow_up) if follow_up else None
