@@ -61,7 +61,7 @@ class Localiser:
         self.locale = locale
         self._translations = translations
         self._markup: dict[str, Markup] = {}
-        self._times: dict[tuple[tzinfo, str], timeformat.DateTimeFormat] = {}
+        self._times: dict[tuple[tzinfo, str, str | None], timeformat.DateTimeFormat] = {}
 
     def gettext(self, string: str, **variables: Any) -> str:
         translated = self._translations.ugettext(string)
@@ -89,15 +89,23 @@ class Localiser:
         translated = Markup(self._translations.upgettext(context, string))
         return translated % variables if variables else translated
 
-    def format_datetime(self, value: datetime, zone: tzinfo, format: str = "medium") -> str:
+    def format_datetime(
+        self, value: datetime, zone: tzinfo, format: str = "medium", time_format: str | None = None
+    ) -> str:
         """A UTC time in this language and ``zone``: ``format`` is one of Babel's named
-        formats (written by ``timeformat``, once resolved) or a pattern of its own."""
-        key = (zone, format)
+        formats (written by ``timeformat``, once resolved) or a pattern of its own;
+        ``time_format``, a named format for the time alone (the date keeps ``format``)."""
+        key = (zone, format, time_format)
         write = self._times.get(key)
         if write is None:
             if format not in PREDEFINED_FORMATS:
                 return dates.format_datetime(value, format, tzinfo=zone, locale=self.locale)
-            write = self._times[key] = timeformat.DateTimeFormat.of(self.locale, zone, format)
+            write = self._times[key] = timeformat.DateTimeFormat.of(
+                self.locale,
+                zone,
+                format,
+                cast("timeformat.Format | None", time_format),
+            )
         return write(value)
 
 
@@ -177,9 +185,14 @@ def format_date(value: datetime, timezone: str | None = None) -> str:
     return dates.format_date(value.astimezone(tzinfo), format="long", locale=get_locale())
 
 
-def format_datetime(value: datetime, timezone: str | None = None, format: str = "medium") -> str:
+def format_datetime(
+    value: datetime,
+    timezone: str | None = None,
+    format: str = "medium",
+    time_format: str | None = None,
+) -> str:
     """A UTC time in the viewer's locale, in ``timezone`` or the host's Babel time zone."""
-    return localiser().format_datetime(value, zone(timezone), format)
+    return localiser().format_datetime(value, zone(timezone), format, time_format)
 
 
 def normalise_locale(value: str | None) -> str:

@@ -91,16 +91,31 @@ class DateTimeFormat:
 
     @staticmethod
     @lru_cache(maxsize=256)
-    def of(locale: Locale, tzinfo: dt.tzinfo, format: Format = "medium") -> DateTimeFormat:
-        return DateTimeFormat(locale, tzinfo, format)
+    def of(
+        locale: Locale,
+        tzinfo: dt.tzinfo,
+        format: Format = "medium",
+        time_format: Format | None = None,
+    ) -> DateTimeFormat:
+        return DateTimeFormat(locale, tzinfo, format, time_format)
 
-    def __init__(self, locale: Locale, tzinfo: dt.tzinfo, format: Format = "medium") -> None:
+    def __init__(
+        self,
+        locale: Locale,
+        tzinfo: dt.tzinfo,
+        format: Format = "medium",
+        time_format: Format | None = None,
+    ) -> None:
+        """``time_format`` writes the time in another of Babel's formats than the date (pages
+        write the date "medium" and the time "short": to the minute)."""
         self.locale, self.tzinfo, self.format = locale, tzinfo, format
+        self.time_format: Format = time_format or format
         # as Babel: the combination's quotes are dropped, {0} is the time, {1} the date
         self._combined = str(dates.get_datetime_format(format, locale=locale)).replace("'", "")
         date_pattern = str(dates.get_date_format(format, locale=locale))
         self._date_by_day = all(char in _DATE_FIELDS for char, _ in _fields(date_pattern))
-        self._time = _time_writer(str(dates.get_time_format(format, locale=locale)), locale)
+        time_pattern = str(dates.get_time_format(self.time_format, locale=locale))
+        self._time = _time_writer(time_pattern, locale)
 
     def __call__(self, value: dt.datetime) -> str:
         if value.tzinfo is None:
@@ -108,7 +123,7 @@ class DateTimeFormat:
         # Babel also calls a pytz zone's normalize(): after astimezone() it changes nothing
         local = value.astimezone(self.tzinfo)
         if self._time is None:
-            time = dates.format_time(local, self.format, locale=self.locale)
+            time = dates.format_time(local, self.time_format, locale=self.locale)
         else:
             time = self._time(local)
         if self._date_by_day:

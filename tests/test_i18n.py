@@ -447,8 +447,20 @@ def test_each_language_renders_the_pages(app, client, marketplace, language):
         opened = app.extensions["sqlalchemy"].session.scalar(
             select(Ticket.created_at).where(Ticket.number == number)
         )
-    expected = dates.format_datetime(opened, format="medium", tzinfo=UTC, locale=language)
-    assert expected in html.unescape(pages["customer ticket"].get_data(as_text=True))
+    expected = babel_datetime(opened, "medium", "short", UTC, language)  # to the minute
+    page = html.unescape(pages["customer ticket"].get_data(as_text=True))
+    assert expected in page
+    seconds = dates.format_datetime(opened, format="medium", tzinfo=UTC, locale=language)
+    assert seconds not in page
+
+
+def babel_datetime(value, format, time_format, zone, language) -> str:
+    """Babel's ``format_datetime``, with the time in ``time_format``: the date, the time and
+    their combination each in their locale's pattern, as Babel puts them together."""
+    local = value.astimezone(zone)
+    combined = str(dates.get_datetime_format(format, locale=language)).replace("'", "")
+    time = dates.format_time(local, time_format, locale=language)
+    return combined.replace("{0}", time).replace("{1}", dates.format_date(local, format, language))
 
 
 #: languages whose times are written differently: ours, 12-hour clocks with their own AM/PM
@@ -473,24 +485,33 @@ TIME_ZONES += ["Australia/Lord_Howe", "Pacific/Chatham", "Pacific/Kiritimati"]
     language=st.sampled_from(TIME_LANGUAGES),
     zone=st.sampled_from(TIME_ZONES),
     format=st.sampled_from(["short", "medium", "long", "full"]),
+    time_format=st.sampled_from([None, "short"]),
 )
-def test_times_are_written_exactly_as_babel_writes_them(app, moment, language, zone, format):
+def test_times_are_written_exactly_as_babel_writes_them(
+    app, moment, language, zone, format, time_format
+):
     """Pages write times with their locale's patterns resolved once per request; what they
-    write is Babel's own ``format_datetime``, in every language, zone and named format."""
+    write is Babel's own ``format_datetime``, in every language, zone and named format (and
+    with the time in another format: pages write it to the minute)."""
+    shifts = (0, 1, 719)  # the same day and hour, the next minute, half a day on
     with app.test_request_context(), force_locale(language):
         ours = [
-            format_datetime(moment + timedelta(minutes=shift), zone, format)
-            for shift in (0, 1, 719)  # the same day and hour, the next minute, half a day on
+            format_datetime(moment + timedelta(minutes=shift), zone, format, time_format)
+            for shift in shifts
         ]
-    babel = [
-        dates.format_datetime(
-            moment + timedelta(minutes=shift),
-            format,
-            tzinfo=dates.get_timezone(zone),
-            locale=language,
-        )
-        for shift in (0, 1, 719)
-    ]
+    tzinfo = dates.get_timezone(zone)
+    if time_format is None:
+        babel = [
+            dates.format_datetime(
+                moment + timedelta(minutes=shift), format, tzinfo=tzinfo, locale=language
+            )
+            for shift in shifts
+        ]
+    else:
+        babel = [
+            babel_datetime(moment + timedelta(minutes=shift), format, time_format, tzinfo, language)
+            for shift in shifts
+        ]
     assert ours == babel
 
 

@@ -185,14 +185,18 @@ def _ticket_urls() -> Callable[[int], str]:
     return url
 
 
-def _time_element(local: Localiser, zone: tzinfo) -> Callable[[datetime], Markup]:
+def _time_element(local: Localiser, zone: tzinfo) -> Callable[..., Markup]:
     """``ms_time_tag`` in templates: a ``<time>`` element with the moment in UTC for machines
-    (to the second, as it is shown) and in the viewer's language and zone for people."""
+    and in the viewer's language and zone, to the minute, for people. In the browser
+    (support.js) it reads as a relative time ("3 hours ago", "in 2 days"), the exact one on
+    hover; ``exact=True`` keeps the exact time where a relative one would not read well
+    ("Overdue since ...")."""
 
-    def element(value: datetime) -> Markup:
+    def element(value: datetime, exact: bool = False) -> Markup:
         machine = value.astimezone(UTC).isoformat(timespec="seconds")[:19]
-        shown = escape(local.format_datetime(value, zone))
-        return Markup(f'<time datetime="{machine}Z">{shown}</time>')
+        shown = escape(local.format_datetime(value, zone, "medium", "short"))
+        kept = " data-ms-exact" if exact else ""
+        return Markup(f'<time datetime="{machine}Z"{kept}>{shown}</time>')
 
     return element
 
@@ -221,7 +225,7 @@ def _template_helpers() -> dict[str, Any]:
         "priority_label": lambda value: Priority(value).label,
         "action_done": lambda value: Action(value).done,
         "reason_label": lambda value: Reason(value).label,
-        "ms_time": lambda value: local.format_datetime(value, timezone),
+        "ms_time": lambda value: local.format_datetime(value, timezone, "medium", "short"),
         "ms_time_tag": _time_element(local, timezone),
         "ms_ticket_url": _ticket_urls(),
         "ms_csrf_token": generate_csrf,

@@ -25,6 +25,29 @@ document.addEventListener("DOMContentLoaded", function () {
     update();
   });
 
+  // Times read as "3 hours ago" or "in 2 days" in the page's language, with the exact time
+  // (the page's own text) on hover, brought up to date every minute. A time further than a
+  // week away, or marked data-ms-exact ("Overdue since ..."), stays as it is.
+  var ms = document.querySelector(".ms[data-ms-lang]");
+  if (ms && window.Intl && Intl.RelativeTimeFormat) {
+    var relative = new Intl.RelativeTimeFormat(ms.dataset.msLang, {numeric: "auto"});
+    var steps = [["minute", 60], ["hour", 3600], ["day", 86400]];
+    var times = document.querySelectorAll(".ms time[datetime]:not([data-ms-exact])");
+    var tell = function () {
+      times.forEach(function (time) {
+        if (!time.title) { time.title = time.textContent; }
+        var seconds = (Date.parse(time.getAttribute("datetime")) - Date.now()) / 1000;
+        if (isNaN(seconds) || Math.abs(seconds) >= 7 * 86400) { return; }
+        var unit = "second", size = 1;
+        steps.forEach(function (step) { if (Math.abs(seconds) >= step[1]) { unit = step[0]; size = step[1]; } });
+        var count = Math.abs(seconds) < 45 ? 0 : Math.round(seconds / size);
+        time.textContent = relative.format(count, unit);
+      });
+    };
+    tell();
+    window.setInterval(tell, 60000);
+  }
+
   // After a refused form, move focus to the summary of what to fix (screen readers read it).
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
