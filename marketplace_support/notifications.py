@@ -13,7 +13,7 @@ The rules of who may be told:
   reach staff only);
 - watchers who can no longer see the ticket (re-routed away, no longer shared) stop watching;
 - one change sends each person one e-mail: the most specific notification it gives them, with
-  the change's message in it ("your answer is needed" carries the question);
+  the change's message in it ("your reply is needed" carries the question);
 - addresses, names and languages that cannot work are settled when the row is written: a
   language is reduced to one we can render, a name to one line, and an address that is not
   one is written as failed, with the reason, for the operator to see.
@@ -96,11 +96,11 @@ _WORDING = {
     ),
     Notification.REMINDER: (
         lazy_gettext("Reminder to the customer"),
-        lazy_gettext("Reminder: ticket #%(number)d waits for your answer: %(subject)s"),
+        lazy_gettext("Reminder: ticket #%(number)d waits for your reply: %(subject)s"),
     ),
     Notification.WAITING_FOR_YOU: (
         lazy_gettext("“Waiting for you” to the customer"),
-        lazy_gettext("Your answer is needed on ticket #%(number)d: %(subject)s"),
+        lazy_gettext("Your reply is needed on ticket #%(number)d: %(subject)s"),
     ),
     Notification.RESOLVED: (
         lazy_gettext("“Resolved” to the customer"),

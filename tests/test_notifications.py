@@ -127,7 +127,7 @@ def test_waiting_for_you_and_resolved_reach_the_customer(app, client, smtp, mark
     act(app, marketplace, "pete", Role.PROVIDER, number, Action.RESOLVE)
     deliver(app)
     subjects = [m["Subject"] for m in smtp.to("alice@example.com")]
-    assert any(s.startswith(f"Your answer is needed on ticket #{number}") for s in subjects)
+    assert any(s.startswith(f"Your reply is needed on ticket #{number}") for s in subjects)
     assert any(s.startswith(f"Your ticket #{number} is resolved") for s in subjects)
 
 
@@ -467,7 +467,7 @@ def test_one_change_sends_each_person_one_email_that_carries_the_message(
     )
     deliver(app)
     [mail] = smtp.to("alice@example.com")[before:]
-    assert mail["Subject"].startswith(f"Your answer is needed on ticket #{number}")
+    assert mail["Subject"].startswith(f"Your reply is needed on ticket #{number}")
     assert "Which browser do you use?" in text_of(mail)
     assert "Which browser do you use?" in html_of(mail)
 

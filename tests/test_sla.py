@@ -240,7 +240,7 @@ def test_waiting_tickets_get_a_reminder_then_are_resolved_then_closed(
         assert len(run_sweep(app).reminded) == 1
         assert run_sweep(app).reminded == []
     page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
-    assert "We reminded you that the ticket waits for your answer." in page
+    assert "We reminded you that the ticket waits for your reply." in page
     with at(MONDAY_10 + timedelta(days=5, hours=1)):
         assert len(run_sweep(app).resolved) == 1
     assert ticket(app, number).status == "resolved"
