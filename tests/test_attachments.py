@@ -84,6 +84,7 @@ def test_a_thumbnail_is_inline_only_for_a_checked_image(client, ticket_with_scre
     page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
     image, text = file_links(page)
     assert f'<a href="{image}?inline=1">' in page and f'<a href="{text}">' in page
+    assert f'<a href="{image}" download>' in page and f'<a href="{text}" download>' not in page
     with client.get(f"{image}?inline=1") as inline:
         assert inline.headers["Content-Disposition"].startswith("inline;")
         assert inline.headers["X-Content-Type-Options"] == "nosniff"

@@ -40,7 +40,7 @@ def test_a_screenshot_attached_to_a_new_ticket_reaches_the_provider(
     staff_files = staff.get_by_role("list", name="Attachments")
     expect(staff_files).to_contain_text("checkout.png")
     assert staff_files.locator("img.ms-thumb").evaluate("img => img.naturalWidth") == 40
-    with staff.expect_download() as download:
-        staff_files.get_by_role("link", name="checkout.png").click()
+    with staff.expect_download() as download:  # the name opens it in the browser
+        staff_files.get_by_role("link", name="Download checkout.png").click()
     assert download.value.suggested_filename == "checkout.png"
     assert download.value.path().read_bytes() == png(40, 30)
