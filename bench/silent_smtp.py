@@ -180,8 +180,15 @@ class Phase:
 
 
 @contextmanager
-def site(config: dict[str, Any], workers: int, deliver_worker: bool, log: Path) -> Iterator[int]:
-    """gunicorn serving the example marketplace with ``config`` on a free loopback port."""
+def site(
+    config: dict[str, Any],
+    workers: int,
+    deliver_worker: bool,
+    log: Path,
+    app: str = "bench.silent_wsgi:app",
+) -> Iterator[int]:
+    """gunicorn serving the example marketplace with ``config`` on a free loopback port (or
+    the WSGI ``app`` named, which reads the same config)."""
     port = free_port()
     env = {
         **os.environ,
@@ -199,7 +206,7 @@ def site(config: dict[str, Any], workers: int, deliver_worker: bool, log: Path) 
         # gunicorn's default worker timeout (30 s) stays, as in a plain deployment
         "--graceful-timeout",
         "1",
-        "bench.silent_wsgi:app",
+        app,
     ]
     processes = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT)

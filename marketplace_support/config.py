@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SLA_PLANS": {},
     "SUPPORT_TIMEZONE": "UTC",
     "SUPPORT_BUSINESS_HOURS": WEEKDAYS_9_TO_17,
-    # lists
+    # lists: tickets per page (at most PAGE_SIZE_MAX)
     "SUPPORT_PAGE_SIZE": 20,
     # who may frame the pages (CSP frame-ancestors), and what links tell other sites
     "SUPPORT_FRAME_ANCESTORS": "'self'",
@@ -53,6 +53,10 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_RATELIMIT_STORAGE_OPTIONS": {},
 }
 
+#: The largest page a list may have: every row is read, rendered and sent on each visit, so a
+#: page is bounded like every other size a request can reach.
+PAGE_SIZE_MAX = 100
+
 #: Keys read from the environment by the test suite, not by the module.
 _NOT_CONFIG = frozenset({"SUPPORT_TEST_DATABASE_URL"})
 
@@ -68,8 +72,7 @@ def apply_defaults(app: Flask) -> None:
     _refuse_unknown_keys(app)
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    if app.config["SUPPORT_PAGE_SIZE"] < 1:
-        raise RuntimeError("SUPPORT_PAGE_SIZE must be at least 1")
+    _check_page_size(app.config["SUPPORT_PAGE_SIZE"])
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
@@ -92,6 +95,13 @@ def _refuse_unknown_keys(app: Flask) -> None:
             close = difflib.get_close_matches(key, DEFAULTS, n=1)
             hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
         raise RuntimeError("Unknown marketplace_support config keys: " + ", ".join(hints))
+
+
+def _check_page_size(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PAGE_SIZE_MAX:
+        raise RuntimeError(
+            f"SUPPORT_PAGE_SIZE must be a whole number from 1 to {PAGE_SIZE_MAX}; got {value!r}"
+        )
 
 
 def _check_limits(key: str, value: object) -> None:

@@ -24,7 +24,7 @@ from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
-from .models import Attachment, Event, EventKind, Message, Seen, Ticket
+from .models import Attachment, Event, EventKind, Message, Seen, Ticket, is_active
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import (
@@ -535,7 +535,7 @@ def customer_ticket_list(
     own = access.own_tickets(tenant_id, actor)
     shared = access.shared_tickets(tenant_id, actor)
     listed = {
-        "open": own.where(Ticket.status.in_(workflow.ACTIVE_STATUSES)),
+        "open": own.where(is_active()),
         "closed": own.where(Ticket.status.in_(workflow.DONE_STATUSES)),
         "shared": shared,
     }[tab]
@@ -613,7 +613,7 @@ def staff_ticket_list(
     filtered = _filtered(scope, actor, role, query)
     status = query["status"]
     if status == "active":
-        listed = filtered.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))
+        listed = filtered.where(is_active())
     elif status == "all":
         listed = filtered
     else:
@@ -636,7 +636,7 @@ def staff_ticket_list(
     return StaffList(
         page=page,
         query=query,
-        by_status=_counts_by_status(filtered.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))),
+        by_status=_counts_by_status(filtered.where(is_active())),
         by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
         unread=unread(actor, page.items),
     )
@@ -686,14 +686,15 @@ def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:
 
 
 def _counts_by_queue(scope: Select[Ticket]) -> dict[str, int]:
-    """Active tickets per queue in one statement; it reads the active tickets only (found
-    through the status index), not the resolved and closed ones that pile up over the years."""
+    """Active tickets per queue in one statement; it reads the active tickets' entries of a
+    partial index alone (``ix_support_ticket_tenant_active``), not the resolved and closed
+    tickets that pile up over the years, nor a table row."""
     moment = now()
     columns = [
         func.count().filter(condition) if condition is not None else func.count()
         for condition in (queue(moment) for queue in QUEUES.values())
     ]
-    active = scope.where(Ticket.status.in_(workflow.ACTIVE_STATUSES))
+    active = scope.where(is_active())
     row = support.session.execute(active.with_only_columns(*columns)).one()
     return dict(zip(QUEUES, row, strict=True))
 

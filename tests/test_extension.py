@@ -63,6 +63,22 @@ def test_defaults_are_set_and_the_hosts_values_kept(host):
     assert app.config["SUPPORT_URL_PREFIX"] == "/support"
 
 
+@pytest.mark.parametrize("size", [0, -1, 101, 10_000, "20", 2.5, True, None])
+def test_a_page_size_outside_1_to_100_is_refused_naming_the_range(host, size):
+    app = bare_app(SUPPORT_PAGE_SIZE=size)
+    with pytest.raises(
+        RuntimeError, match=r"SUPPORT_PAGE_SIZE must be a whole number from 1 to 100"
+    ):
+        MarketplaceSupport(app, host=host)
+
+
+@pytest.mark.parametrize("size", [1, 100])
+def test_page_sizes_at_the_ends_of_the_range_are_taken(host, size):
+    app = bare_app(SUPPORT_PAGE_SIZE=size)
+    MarketplaceSupport(app, host=host)
+    assert app.config["SUPPORT_PAGE_SIZE"] == size
+
+
 def test_without_a_host_adapter_the_error_says_what_to_pass():
     with pytest.raises(RuntimeError, match="needs a host adapter"):
         MarketplaceSupport(bare_app())
