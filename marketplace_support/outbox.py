@@ -234,7 +234,8 @@ def _finish(
 
 
 def _announce_failure(row: OutboxMessage, error: str) -> None:
-    signals.notification_failed.send(
+    signals.announce(
+        signals.notification_failed,
         cast(Any, current_app)._get_current_object(),
         tenant_id=row.tenant_id,
         recipient=row.recipient,

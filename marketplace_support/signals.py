@@ -10,6 +10,7 @@ or None for the module itself); event signals pass ``event`` (an :class:`EventIn
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from .host import Actor
 from .models import Event, Message, Ticket
 
 _signals = Namespace()
+_log = logging.getLogger(__name__)
 
 #: A customer opened a ticket. (ticket, actor)
 ticket_opened = _signals.signal("marketplace-support-ticket-opened")
@@ -119,7 +121,23 @@ class Announcement:
     arguments: dict[str, Any]
 
     def send(self, app: Any) -> None:
-        self.signal.send(app, **self.arguments)
+        announce(self.signal, app, **self.arguments)
+
+
+def announce(signal: NamedSignal, app: Any, **arguments: Any) -> None:
+    """Send ``signal`` to each of its receivers for ``app``. What it announces is already
+    committed: a receiver that fails (an SMS gateway that is down) is logged with its
+    traceback, and the other receivers, the e-mails and the person's page go on as if it had
+    not; it must not tell the person that nothing was saved."""
+    for receiver in signal.receivers_for(app):
+        try:
+            receiver(app, **arguments)
+        except Exception:
+            _log.exception(
+                "A receiver of the signal %s failed (%r); the change stays committed",
+                signal.name,
+                receiver,
+            )
 
 
 def arguments(ticket: Ticket, row: Message | Event, actor: Actor | None) -> dict[str, Any]:

@@ -308,6 +308,30 @@ def test_signals_are_sent_after_the_commit_with_what_changed(app, client, market
     assert all(kw["ticket"].number == number for _, kw in heard)
 
 
+def test_a_failing_receiver_does_not_undo_the_change_for_the_person(
+    app, client, smtp, marketplace, caplog
+):
+    """A host's receiver that fails (its SMS gateway is down) is logged; the ticket stays
+    opened, the person sees it, the other receivers hear of it and the e-mails go out."""
+    heard = []
+
+    def broken(sender, **kw):
+        raise ConnectionError("SMS gateway down")
+
+    with (
+        signals.ticket_opened.connected_to(broken, app),
+        signals.ticket_opened.connected_to(lambda sender, **kw: heard.append(kw["ticket"]), app),
+        caplog.at_level(logging.ERROR, logger="marketplace_support.signals"),
+    ):
+        login(client, "alice")
+        number = open_ticket(client, order="o-hosting")
+    page = client.get(f"/support/tickets/{number}")
+    assert page.status_code == 200 and "nothing was saved" not in page.get_data(as_text=True)
+    assert [ticket.number for ticket in heard] == [number]
+    assert "SMS gateway down" in caplog.text and "stays committed" in caplog.text
+    assert len(smtp.received) == 2  # the customer's confirmation and the provider's e-mail
+
+
 def test_a_refused_address_fails_for_good_and_the_operator_sees_it(app, client, smtp, marketplace):
     smtp.refuse.add("tickets@nimbus.example")
     failures = []
