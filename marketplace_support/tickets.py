@@ -8,6 +8,7 @@ they raise. What is done to an existing ticket lives in ``actions``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, load_only
 
 from . import access, attachments, pagination, rate_limits, sla, workflow
@@ -39,6 +41,8 @@ from .schemas import (
 from .state import support
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
+
+_log = logging.getLogger(__name__)
 
 # -- opening ----------------------------------------------------------------------------------
 
@@ -268,7 +272,8 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
 def mark_seen(ticket: Ticket, actor: Actor) -> None:
     """Note that ``actor`` looked at the ticket's page now: one statement that writes only
     when something changed since they last looked (the page shows the ticket, so the person
-    may see it)."""
+    may see it). A database that refuses the write (locked, read-only) costs the person only
+    their "new activity" mark: the page they asked for is shown all the same."""
     moment = now()
     table = cast(Table, Seen.__table__)
     session = support.session
@@ -280,8 +285,12 @@ def mark_seen(ticket: Ticket, actor: Actor) -> None:
         set_={"seen_at": moment},
         where=table.c.seen_at < ticket.updated_at,
     )
-    session.execute(statement)
-    session.commit()
+    try:
+        session.execute(statement)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        _log.warning("Could not note that a ticket was seen", exc_info=True)
 
 
 def unread(actor: Actor, listed: Sequence[Ticket]) -> set[int]:

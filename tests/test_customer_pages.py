@@ -393,6 +393,44 @@ def test_the_list_marks_tickets_with_news_since_the_customer_last_looked(app, cl
     assert "New activity" not in client.get("/support/").get_data(as_text=True)
 
 
+REFUSE_SEEN = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_seen BEFORE INSERT ON support_seen"
+        " BEGIN SELECT RAISE(ABORT, 'read-only'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_seen() RETURNS trigger AS"
+        " $$ BEGIN RAISE EXCEPTION 'read-only'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_seen BEFORE INSERT OR UPDATE ON support_seen"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_seen()",
+    ],
+}
+ALLOW_SEEN = {
+    "sqlite": ["DROP TRIGGER refuse_seen"],
+    "postgresql": ["DROP TRIGGER refuse_seen ON support_seen", "DROP FUNCTION refuse_seen()"],
+}
+
+
+def test_a_ticket_page_is_shown_when_noting_it_as_seen_is_refused(app, client):
+    login(client, "alice")
+    number = open_ticket(client)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        dialect = db.engine.dialect.name
+        with db.engine.begin() as connection:
+            for statement in REFUSE_SEEN[dialect]:
+                connection.exec_driver_sql(statement)
+    try:
+        page = client.get(f"/support/tickets/{number}")
+        assert page.status_code == 200
+        assert "What outcome do you expect?" in page.get_data(as_text=True)
+        assert client.get("/support/").status_code == 200  # the session was rolled back
+    finally:
+        with app.app_context(), db.engine.begin() as connection:
+            for statement in ALLOW_SEEN[dialect]:
+                connection.exec_driver_sql(statement)
+
+
 def test_an_image_opens_in_the_browser_other_files_download(client):
     login(client, "alice")
     data = {**new_ticket_form(client), **ticket_fields()}
