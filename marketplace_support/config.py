@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     **Flags.config_defaults(),
     # where the default storage keeps files; None: the app's instance folder
     "SUPPORT_ATTACHMENT_ROOT": None,
+    # or an S3-compatible object store (s3_storage.S3Storage), when a bucket is named
+    "SUPPORT_ATTACHMENT_S3_BUCKET": None,
+    "SUPPORT_ATTACHMENT_S3_PREFIX": "",
+    "SUPPORT_ATTACHMENT_S3_ENDPOINT_URL": None,
+    "SUPPORT_ATTACHMENT_S3_REGION": None,
     # how long the files of a refused form are kept for its next submit
     "SUPPORT_DRAFT_HOURS": 24,
     "SUPPORT_CATEGORIES": None,

@@ -70,9 +70,7 @@ class MarketplaceSupport:
         config.apply_defaults(app)
         if "mail" not in app.extensions:
             Mail(app)
-        storage = self.storage or FilesystemStorage(
-            app.config["SUPPORT_ATTACHMENT_ROOT"] or Path(app.instance_path) / "support-attachments"
-        )
+        storage = self.storage or _configured_storage(app)
         app.extensions[EXTENSION_KEY] = SupportState(
             host=host,
             db=db,
@@ -92,3 +90,14 @@ class MarketplaceSupport:
         app.add_template_global(support_menu_link)
         app.add_template_global(support_menu_links)
         app.cli.add_command(support_cli)
+
+
+def _configured_storage(app: Flask) -> AttachmentStorage:
+    """The storage the configuration names: an S3 bucket, or a folder of this machine."""
+    if app.config["SUPPORT_ATTACHMENT_S3_BUCKET"]:
+        from .s3_storage import S3Storage  # boto3 only where it is used
+
+        return S3Storage.from_config(app.config)
+    return FilesystemStorage(
+        app.config["SUPPORT_ATTACHMENT_ROOT"] or Path(app.instance_path) / "support-attachments"
+    )

@@ -116,6 +116,16 @@ def postgres_url() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server on loopback (tests/s3server.py), for the tests of
+    attachments in an object store; its credentials are where boto3 looks for them."""
+    from .s3server import credentials_in_environment, s3_server
+
+    with s3_server() as endpoint, credentials_in_environment():
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
 def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file with our tables, built once. A test's database starts as a copy of it:
     creating the tables anew costs one synced write per table and index, ~0.4 s a test on a

@@ -13,9 +13,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
 from marketplace_support import Flags, MarketplaceSupport, clock, tickets
+from marketplace_support.s3_storage import S3Storage
 from marketplace_support.storage import AttachmentStorage
 
-from .conftest import login
+from .conftest import host_app, login
 from .helpers import (
     form_inputs,
     hidden_inputs,
@@ -25,6 +26,7 @@ from .helpers import (
     ticket_fields,
     tickets_in_db,
 )
+from .s3server import new_bucket
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -40,10 +42,39 @@ def file_links(html: str) -> list[str]:
     return re.findall(r'<a href="(/support/[^"]*/files/\d+)(?:\?inline=1)?">', html)
 
 
-def stored_files(app) -> list[pathlib.Path]:
-    """Every file under the storage root, finished or not."""
+@pytest.fixture(params=["filesystem", "s3"])
+def app(request, database_url, marketplace, tmp_path):
+    """The test marketplace, with its files in a folder and (a second run of every test of this
+    module) in a bucket of a real S3-compatible server."""
+    config = {"SUPPORT_PAGE_SIZE": 5, "SUPPORT_ATTACHMENT_ROOT": str(tmp_path / "attachments")}
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        config.update(
+            SUPPORT_ATTACHMENT_S3_BUCKET=new_bucket(endpoint),
+            SUPPORT_ATTACHMENT_S3_PREFIX="attachments/",
+            SUPPORT_ATTACHMENT_S3_ENDPOINT_URL=endpoint,
+        )
+    with host_app(database_url, marketplace, **config) as made:
+        yield made
+
+
+def stored_files(app) -> list[str]:
+    """Every file the storage holds, finished or not: the files under its folder, or the
+    objects of its bucket and the uploads still unfinished there."""
+    storage = app.extensions["marketplace_support"].storage
+    if isinstance(storage, S3Storage):
+        bucket = storage.client
+        objects = bucket.list_objects_v2(Bucket=storage.bucket).get("Contents", [])
+        unfinished = bucket.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", [])
+        return [item["Key"] for item in [*objects, *unfinished]]
     root = pathlib.Path(app.config["SUPPORT_ATTACHMENT_ROOT"])
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+    return [str(path) for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def storage_place(app) -> str:
+    """Where the storage puts files: its folder, or its prefix in the bucket."""
+    storage = app.extensions["marketplace_support"].storage
+    return storage.prefix if isinstance(storage, S3Storage) else str(storage.root)
 
 
 @pytest.fixture
@@ -238,8 +269,8 @@ def test_strange_names_are_stored_safely_and_shown_escaped(app, client, sent, sh
     escaped = shown.replace("<", "&lt;").replace(">", "&gt;")
     assert escaped in page and "<img src=x" not in page
     [path] = stored_files(app)
-    root = app.config["SUPPORT_ATTACHMENT_ROOT"]
-    assert str(path).startswith(root) and re.fullmatch(r"[0-9a-f]{32}", path.name)
+    name = path.rsplit("/", 1)[-1]
+    assert path.startswith(storage_place(app)) and re.fullmatch(r"[0-9a-f]{32}", name)
     with client.get(file_links(page)[0]) as download:
         assert download.data == b"some log\n"
 

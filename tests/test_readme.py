@@ -42,5 +42,5 @@ def test_the_mounting_example_in_the_readme_works(tmp_path):
 def test_the_configuration_table_lists_every_key_and_no_other():
     text = README.read_text(encoding="utf-8")
     table = text.split("### Configuration", 1)[1].split("\n### ", 1)[0]
-    documented = set(re.findall(r"^\| `(SUPPORT_[A-Z_]+)` \|", table, re.M))
+    documented = set(re.findall(r"^\| `(SUPPORT_[A-Z0-9_]+)` \|", table, re.M))
     assert documented == set(DEFAULTS)
