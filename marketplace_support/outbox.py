@@ -275,11 +275,18 @@ def send_again(tenant_id: str, ids: Sequence[int]) -> int:
 
 def deliver_soon(ids: Sequence[int]) -> None:
     """Deliver these rows right after the response has gone out, so nobody waits for the
-    mail server (``SUPPORT_DELIVER_AFTER_REQUEST``; a worker delivers whatever this misses).
+    mail server (``SUPPORT_DELIVER_AFTER_REQUEST``; a worker delivers whatever this misses), or
+    hand them to the task queue's workers where the host registered ``celery_tasks``.
     It takes at most ``SUPPORT_DELIVER_AFTER_REQUEST_SECONDS``, and none at all for a minute
     after the mail server failed to answer this process."""
     app = cast(Any, current_app)._get_current_object()
-    if not ids or not app.config["SUPPORT_DELIVER_AFTER_REQUEST"] or not has_request_context():
+    if not ids:
+        return
+    enqueue = app.extensions[EXTENSION_KEY].enqueue_delivery
+    if enqueue is not None:  # a task queue's workers send them (celery_tasks)
+        enqueue(list(ids))
+        return
+    if not app.config["SUPPORT_DELIVER_AFTER_REQUEST"] or not has_request_context():
         return
     if time.monotonic() < app.extensions[EXTENSION_KEY].delivery_paused_until:
         return

@@ -8,6 +8,7 @@ nothing here imports it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,6 +47,9 @@ class SupportState:
     delivery_paused_until: float = 0.0
     #: whether the host's layout was checked for the blocks the pages fill (``layout.py``)
     layout_checked: bool = False
+    #: hands a committed change's notification ids to a task queue (``celery_tasks``);
+    #: None: they are delivered after the response
+    enqueue_delivery: Callable[[list[int]], None] | None = None
 
     @property
     def session(self) -> Session:

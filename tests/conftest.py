@@ -156,6 +156,11 @@ def database_url(
 
 @pytest.fixture
 def marketplace() -> Marketplace:
+    """The test marketplace (:func:`build_marketplace`)."""
+    return build_marketplace()
+
+
+def build_marketplace() -> Marketplace:
     """Two tenants. In t1: customers Alice and Bob (different accounts), Pete and Pat (staff of
     the provider Nimbus), Quinn (staff of Post & Co), Olive (operator), Paul (staff only, no
     customer), Mia (customer at Acme and Nimbus staff). In t2: customer Carol, Cora (staff of

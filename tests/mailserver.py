@@ -3,9 +3,11 @@ refuse recipients or be down."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -29,10 +31,17 @@ class MailServer:
     #: servers do with a sender they have not seen), then accepted
     greylist: set[str] = field(default_factory=set)
     controller: Controller | None = None
+    #: while set, a recipient is not answered (the sender waits, as on a stalled server);
+    #: ``holding`` is set when one waits
+    hold: threading.Event | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        while self.hold is not None and self.hold.is_set():
+            self.holding.set()
+            await asyncio.sleep(0.05)
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
         if address in self.greylist:

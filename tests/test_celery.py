@@ -1,0 +1,178 @@
+"""Notifications delivered by Celery workers (celery_tasks), with a real broker (Redis on this
+machine, as .ci/run makes sure) and workers in processes of their own: each e-mail once, also
+when a worker dies in the middle of a task."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from marketplace_support import celery_tasks
+from marketplace_support.models import Delivery, OutboxMessage
+
+from .conftest import host_app, login
+from .helpers import open_ticket
+from .mailserver import MailServer, free_port
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def smtp():
+    server = MailServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """A broker queue of this test's own; emptied afterwards."""
+    name = f"marketplace-support-tests-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("SUPPORT_TEST_CELERY_QUEUE", name)
+    yield name
+    from .celery_worker import make_celery
+
+    make_celery().connection_for_write().default_channel.queue_purge(name)
+
+
+@pytest.fixture
+def app(database_url, marketplace, tmp_path, smtp, queue):
+    """The web side: its changes hand their notifications to the queue's workers."""
+    from .celery_worker import make_celery
+
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+    ) as made:
+        celery = make_celery()
+        celery.conf.task_default_queue = queue
+        made.config["TASKS"] = celery_tasks.register(celery, made)
+        yield made
+
+
+@contextmanager
+def worker(database_url: str, smtp: MailServer, queue: str) -> Iterator[subprocess.Popen[str]]:
+    """A Celery worker process (one process, the solo pool) on the test's database, mail server
+    and queue; stopped (or already killed) at the end."""
+    environment = {
+        **os.environ,
+        "SUPPORT_TEST_CELERY_DATABASE": database_url,
+        "SUPPORT_TEST_CELERY_SMTP_PORT": str(smtp.port),
+        "SUPPORT_TEST_CELERY_QUEUE": queue,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "tests.celery_worker", "worker"]
+    command += ["--pool=solo", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    command += ["--hostname", f"{uuid.uuid4().hex[:8]}@tests"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    ready = threading.Event()
+    log: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            log.append(line)
+            if " ready." in line:
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert ready.wait(60), "the worker did not start:\n" + "".join(log[-30:])
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def outbox_statuses(app) -> list[Delivery]:
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+def message_ids(smtp: MailServer) -> list[str]:
+    return [str(message["Message-ID"]) for message in smtp.received]
+
+
+def test_each_notification_is_sent_once_by_two_workers(app, client, smtp, queue, database_url):
+    with worker(database_url, smtp, queue), worker(database_url, smtp, queue):
+        login(client, "alice")
+        for _ in range(3):  # each: the customer's confirmation and the provider's e-mail
+            open_ticket(client, order="o-hosting")
+        assert wait_until(lambda: len(smtp.received) >= 6, 60), message_ids(smtp)
+        time.sleep(1)  # a second sending of any of them would come by now
+    assert len(smtp.received) == 6 and len(set(message_ids(smtp))) == 6
+    assert outbox_statuses(app) == [Delivery.SENT] * 6
+
+
+def test_a_worker_killed_in_the_middle_of_a_task_loses_and_doubles_nothing(
+    app, client, smtp, queue, database_url
+):
+    smtp.hold = threading.Event()
+    smtp.hold.set()  # the mail server stalls on the first recipient
+    with worker(database_url, smtp, queue) as doomed:
+        login(client, "alice")
+        open_ticket(client, order="o-hosting")
+        assert smtp.holding.wait(60), "the worker never reached the mail server"
+        os.killpg(doomed.pid, signal.SIGKILL)  # the machine dies mid-task
+        doomed.wait(timeout=30)
+    smtp.hold.clear()
+    assert smtp.received == [] and Delivery.SENDING in outbox_statuses(app)
+    with worker(database_url, smtp, queue):
+        # the broker gives the unacknowledged task to the new worker once its visibility
+        # timeout (5 s) has passed; the dead worker's claims are stale after 2 s
+        assert wait_until(lambda: len(smtp.received) >= 2, 60), outbox_statuses(app)
+        time.sleep(1)
+    assert len(smtp.received) == 2 and len(set(message_ids(smtp))) == 2
+    assert outbox_statuses(app) == [Delivery.SENT] * 2
+
+
+def test_a_change_is_made_when_the_broker_is_down(app, client, smtp, monkeypatch):
+    """The outbox is the source of truth: a change whose task cannot be queued is made all
+    the same, and its notifications wait in the outbox for the periodic pass."""
+    tasks = app.config["TASKS"]
+    monkeypatch.setattr(tasks.deliver.app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
+    tasks.deliver.app.pool.force_close_all()
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    assert client.get(f"/support/tickets/{number}").status_code == 200
+    assert outbox_statuses(app) == [Delivery.PENDING] * 2 and smtp.received == []
