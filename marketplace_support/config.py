@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_ATTACHMENT_S3_PREFIX": "",
     "SUPPORT_ATTACHMENT_S3_ENDPOINT_URL": None,
     "SUPPORT_ATTACHMENT_S3_REGION": None,
+    # downloads fetched from the storage itself for this many seconds (S3: presigned URLs)
+    "SUPPORT_ATTACHMENT_PRESIGNED_SECONDS": None,
     # how long the files of a refused form are kept for its next submit
     "SUPPORT_DRAFT_HOURS": 24,
     "SUPPORT_CATEGORIES": None,
@@ -78,6 +80,7 @@ def apply_defaults(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     _check_page_size(app.config["SUPPORT_PAGE_SIZE"])
+    _check_presigned(app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"])
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
@@ -106,6 +109,24 @@ def _check_page_size(value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PAGE_SIZE_MAX:
         raise RuntimeError(
             f"SUPPORT_PAGE_SIZE must be a whole number from 1 to {PAGE_SIZE_MAX}; got {value!r}"
+        )
+
+
+#: the longest an S3 presigned URL may live (seven days)
+PRESIGNED_SECONDS_MAX = 7 * 24 * 3600
+
+
+def _check_presigned(value: object) -> None:
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= PRESIGNED_SECONDS_MAX
+    ):
+        raise RuntimeError(
+            "SUPPORT_ATTACHMENT_PRESIGNED_SECONDS must be None or a whole number of seconds "
+            f"from 1 to {PRESIGNED_SECONDS_MAX}; got {value!r}"
         )
 
 

@@ -87,6 +87,24 @@ class S3Storage(AttachmentStorage):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
 
+    def download_url(
+        self, key: str, disposition: str, content_type: str, seconds: int
+    ) -> str | None:
+        """A presigned GET of the object, answered with the module's download headers."""
+        return str(
+            self.client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": self._name(key),
+                    "ResponseContentDisposition": disposition,
+                    "ResponseContentType": content_type,
+                    "ResponseCacheControl": "private, no-cache",
+                },
+                ExpiresIn=seconds,
+            )
+        )
+
     def stored(self) -> Iterator[tuple[str, datetime]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix

@@ -39,6 +39,14 @@ class AttachmentStorage(abc.ABC):
     def stored(self) -> Iterator[tuple[str, datetime]]:
         """Every key with the UTC time it was stored (for removing files nobody refers to)."""
 
+    def download_url(
+        self, key: str, disposition: str, content_type: str, seconds: int
+    ) -> str | None:
+        """An address where the browser may fetch ``key`` itself for ``seconds``, answered with
+        these ``Content-Disposition`` and ``Content-Type``; None (the default): the file is sent
+        by the app. Asked only after the person's access was checked."""
+        return None
+
 
 def check_key(key: str) -> str:
     """Raises ValueError for anything but a key the module made (no paths, no dots)."""

@@ -8,11 +8,14 @@ again on the way out are shown inline, as thumbnails.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import quote
 
-from flask import abort, request, send_file
+from flask import abort, current_app, redirect, request, send_file
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import Headers
 
 from .. import attachments, filetypes, tickets
 from ..models import Attachment
@@ -69,6 +72,11 @@ def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:
     """One attachment of a ticket the actor may see, if they may see its message."""
     tenant_id, actor = acting()
     file = tickets.attachment_in_scope(tenant_id, actor, role, number, file_id)
+    elsewhere = _download_url(file) if request.args.get("inline") != "1" else None
+    if elsewhere is not None:
+        response = redirect(elsewhere, 302)
+        response.headers["Cache-Control"] = "no-store"  # the address is the person's, for now
+        return response
     try:
         stream = support.storage.open(file.storage_key)
     except FileNotFoundError:
@@ -87,6 +95,29 @@ def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _download_url(file: Attachment) -> str | None:
+    """Where the storage lets the browser fetch the file itself
+    (``SUPPORT_ATTACHMENT_PRESIGNED_SECONDS``), with the download's own headers."""
+    seconds = current_app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"]
+    if not seconds:
+        return None
+    headers = Headers()
+    headers.set("Content-Disposition", "attachment", **_download_names(file.filename))
+    return support.storage.download_url(
+        file.storage_key, headers["Content-Disposition"], file.content_type, int(seconds)
+    )
+
+
+def _download_names(name: str) -> dict[str, str]:
+    # as werkzeug's send_file names a download: ASCII, and UTF-8 where the name needs it
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+^`|~')}"}
+    return {"filename": name}
 
 
 def _still_an_image(file: Attachment, stream: IO[bytes]) -> bool:
