@@ -9,6 +9,7 @@ between the two).
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import unicodedata
@@ -22,7 +23,7 @@ from babel.numbers import format_decimal
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from . import filetypes
+from . import filetypes, thumbnails
 from .host import Flags
 from .i18n import gettext, ngettext
 from .models import Attachment, DraftFile
@@ -146,6 +147,8 @@ class Stored:
         already (a second submit of the same form)."""
         for row in self.rows:
             support.storage.delete(row.storage_key)
+            if row.thumbnail_key:
+                support.storage.delete(row.thumbnail_key)
         self.rows = []
 
 
@@ -157,18 +160,21 @@ def storing(checked: Sequence[Checked], tenant_id: str, uploaded_by: str) -> Ite
     try:
         for item in checked:
             key = secrets.token_hex(16)
+            small = thumbnails.make(item.upload.stream, item.kind.key, item.size)
             support.storage.save(key, item.upload.stream)
-            stored.rows.append(
-                Attachment(
-                    tenant_id=tenant_id,
-                    storage_key=key,
-                    filename=item.name,
-                    size=item.size,
-                    kind=item.kind.key,
-                    content_type=item.kind.mimetype,
-                    uploaded_by_user_id=uploaded_by,
-                )
+            row = Attachment(
+                tenant_id=tenant_id,
+                storage_key=key,
+                filename=item.name,
+                size=item.size,
+                kind=item.kind.key,
+                content_type=item.kind.mimetype,
+                uploaded_by_user_id=uploaded_by,
             )
+            stored.rows.append(row)
+            if small is not None:
+                row.thumbnail_key = secrets.token_hex(16)
+                support.storage.save(row.thumbnail_key, io.BytesIO(small))
         yield stored
     except BaseException:
         stored.discard()
@@ -180,6 +186,11 @@ def remove_orphans(older_than: timedelta, now: datetime) -> int:
     (younger ones may belong to a transaction still running). Returns how many."""
     storage, session = support.storage, support.session
     known = set(session.scalars(select(Attachment.storage_key)))
+    known |= set(
+        session.scalars(
+            select(Attachment.thumbnail_key).where(Attachment.thumbnail_key.is_not(None))
+        )
+    )
     known |= set(session.scalars(select(DraftFile.storage_key)))
     removed = 0
     for key, stored_at in list(storage.stored()):

@@ -358,6 +358,9 @@ class Attachment(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("support_message.id"))
     storage_key: Mapped[str] = mapped_column(String(32), unique=True)
+    #: a large image's small copy, in the same storage (``thumbnails``); None: the image is
+    #: its own thumbnail, or it is not an image
+    thumbnail_key: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))

@@ -4,11 +4,15 @@ refused, and that nothing is left half-written."""
 from __future__ import annotations
 
 import io
+import os
 import pathlib
 import re
+import struct
+import zlib
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
@@ -34,7 +38,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def send_ticket(client, files, **fields):
     data = {**new_ticket_form(client), **ticket_fields(**fields)}
     data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post("/support/new", data=data, content_type="multipart/form-data")
+    response = client.post("/support/new", data=data, content_type="multipart/form-data")
+    # werkzeug's test client keeps a large body in a temporary file, which it closes only
+    # when it follows redirects
+    response.request.input_stream.close()
+    return response
 
 
 def file_links(html: str) -> list[str]:
@@ -93,7 +101,7 @@ def test_files_sent_with_a_new_ticket_are_listed_with_name_size_type_and_thumbna
     page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
     assert "Bildschirmfoto äö.png" in page and "PNG image" in page and "log.txt" in page
     assert "Text file" in page and "1 KB" in page
-    assert re.search(r'<img class="ms-thumb" src="/support/tickets/\d+/files/\d+\?inline=1"', page)
+    assert re.search(r'<img class="ms-thumb" src="/support/tickets/\d+/files/\d+\?thumb=1"', page)
 
 
 def test_the_provider_sees_and_downloads_the_customers_screenshot(client, ticket_with_screenshot):
@@ -495,3 +503,62 @@ def test_kept_files_nobody_came_back_for_are_cleaned_up(app, client):
         result = runner.invoke(args=["support", "clean-attachments"])
     assert "Removed 1 kept file(s) of refused forms." in result.output
     assert stored_files(app) == []
+
+
+# -- thumbnails ---------------------------------------------------------------------------------
+
+
+def screenshot(width: int, height: int) -> bytes:
+    """A large, real screenshot-like PNG whose bytes do not compress away (noise)."""
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    written = io.BytesIO()
+    image.save(written, "PNG")
+    return written.getvalue()
+
+
+def bomb() -> bytes:
+    """A small PNG file that claims 20,000 by 20,000 pixels (400 million, past Pillow's limit)."""
+    rows = zlib.compress(b"\x00" * 1000)
+    header = struct.pack(">IIBBBBB", 20_000, 20_000, 1, 0, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def thumbnail_of(client, page: str, name: str):
+    link = re.search(rf'<a href="([^"]+)\?inline=1">{re.escape(name)}</a>', page).group(1)
+    assert f'src="{link}?thumb=1"' in page
+    with client.get(f"{link}?thumb=1") as shown:
+        assert shown.status_code == 200
+        assert shown.headers["Content-Disposition"].startswith("inline;")
+        return shown.data
+
+
+def test_a_large_screenshot_is_shown_by_a_small_copy_made_once(app, client):
+    login(client, "alice")
+    original = screenshot(1200, 900)
+    response = send_ticket(client, [("big.png", original), ("tiny.png", png())])
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    small = thumbnail_of(client, page, "big.png")
+    with Image.open(io.BytesIO(small)) as picture:
+        assert picture.format == "PNG" and max(picture.size) == 480
+        assert picture.size == (480, 360)  # the same proportions
+    assert len(small) < len(original) / 4
+    assert thumbnail_of(client, page, "tiny.png") == png()  # a small image is its own
+    assert len(stored_files(app)) == 3  # big.png, its copy, tiny.png
+
+
+def test_an_image_pillow_will_not_open_is_stored_and_listed_without_a_copy(app, client):
+    login(client, "alice")
+    response = send_ticket(client, [("huge.png", bomb())])
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "huge.png" in page
+    assert len(stored_files(app)) == 1

@@ -72,16 +72,19 @@ def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:
     """One attachment of a ticket the actor may see, if they may see its message."""
     tenant_id, actor = acting()
     file = tickets.attachment_in_scope(tenant_id, actor, role, number, file_id)
-    elsewhere = _download_url(file) if request.args.get("inline") != "1" else None
+    thumbnail = request.args.get("thumb") == "1"
+    shown = thumbnail or request.args.get("inline") == "1"
+    elsewhere = None if shown else _download_url(file)
     if elsewhere is not None:
         response = redirect(elsewhere, 302)
         response.headers["Cache-Control"] = "no-store"  # the address is the person's, for now
         return response
+    key = file.thumbnail_key if thumbnail and file.thumbnail_key else file.storage_key
     try:
-        stream = support.storage.open(file.storage_key)
+        stream = support.storage.open(key)
     except FileNotFoundError:
         abort(404)
-    inline = request.args.get("inline") == "1" and _still_an_image(file, stream)
+    inline = shown and _still_an_image(file, stream)
     response = send_file(
         stream,
         mimetype=file.content_type,
