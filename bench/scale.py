@@ -148,6 +148,8 @@ def the_pages(app: Flask, busy: int) -> dict[str, Side]:
         "operator console, first page": Side(who[OPERATOR], "/my/support/operator/"),
         "operator console, all statuses": Side(who[OPERATOR], "/my/support/operator/?status=all"),
         "operator console, due first": Side(who[OPERATOR], "/my/support/operator/?sort=due"),
+        "operator scorecard, 30 days": Side(who[OPERATOR], "/my/support/operator/scorecard"),
+        "provider scorecard, 30 days": Side(who[PROVIDER], "/my/support/provider/scorecard"),
         "customer ticket page (50 messages)": Side(who[CUSTOMER], f"/my/support/tickets/{busy}"),
         "provider ticket page (50 messages)": Side(
             who[PROVIDER], f"/my/support/provider/tickets/{busy}"

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, load_only
@@ -36,8 +36,8 @@ from .schemas import (
     OpenTicketSchema,
     is_submission_key,
     load,
-    typed_number,
 )
+from .search import matching as search_matching
 from .state import support
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
@@ -549,7 +549,7 @@ def customer_ticket_list(
         "shared": shared,
     }[tab]
     if search:
-        listed = listed.where(_matching(search))
+        listed = listed.where(_matching(search, Role.CUSTOMER))
     if service == NO_ORDER:
         listed = listed.where(Ticket.order_id.is_(None))
     elif service:
@@ -676,17 +676,14 @@ def _filtered(
             scope = scope.where(Ticket.provider_id == provider)
     search = query.get("q")
     if search:
-        scope = scope.where(_matching(search))
+        scope = scope.where(_matching(search, role))
     return scope
 
 
-def _matching(search: str) -> ColumnElement[bool]:
-    """A ticket whose subject holds ``search``, or whose number it is ("#12" or "12")."""
-    matches = Ticket.subject.icontains(search, autoescape=True)
-    number = typed_number(search.lstrip("#"))
-    if number is not None:
-        matches = or_(matches, Ticket.number == number)
-    return matches
+def _matching(words: str, role: Role) -> ColumnElement[bool]:
+    """The tickets ``words`` finds for a person of ``role`` (``search.py``): internal notes
+    count for staff only."""
+    return search_matching(words, internal=role is not Role.CUSTOMER, dialect=_dialect())
 
 
 def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:

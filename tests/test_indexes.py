@@ -165,3 +165,51 @@ def test_on_postgresql_staff_counts_read_only_the_active_tickets_index(
         assert f"Index Only Scan using {index}" in plan, plan
         assert "Heap Fetches: 0" in plan, plan
         assert "rows=7 " in plan or "rows=7)" in plan, plan  # the 7 active tickets' entries
+
+
+def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
+    """Searching what people wrote reads the GIN indexes of the tickets' text and of the
+    messages (search.py writes the indexes' own expression): 20,000 messages about other
+    things are not read."""
+    client = pg_app.test_client()
+    login(client, "alice")
+    for _ in range(3):
+        open_ticket(client)
+    with pg_app.app_context():
+        engine = pg_app.extensions["sqlalchemy"].engine
+    with engine.begin() as connection:  # a conversation of 20,000 messages about other things
+        connection.execute(
+            sa.text(
+                "INSERT INTO support_message (tenant_id, ticket_id, author_user_id, author_name,"
+                " author_role, body, internal, created_at)"
+                " SELECT 't1', 1 + n % 3, 'pete', 'Pete', 'provider',"
+                " 'Routine maintenance window number ' || n, false, now()"
+                " FROM generate_series(1, 20000) AS n"
+            )
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE support_message"))
+        connection.execute(sa.text("VACUUM ANALYZE support_ticket"))
+    login(client, "olive")
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "websearch_to_tsquery" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/support/operator/?status=all&q=certificates").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert sent
+    with engine.connect() as connection:
+        # three tickets are read faster without an index: the plan shows the indexes can be
+        # used (their expression is the search's own) where they pay, as for the messages
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(f"EXPLAIN (COSTS OFF) {sent[0][0]}", sent[0][1])
+        )
+    assert "ix_support_message_search" in plan, plan
+    assert "ix_support_ticket_search" in plan, plan

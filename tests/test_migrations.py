@@ -42,6 +42,9 @@ def differences(engine, metadata):
         return compare_metadata(context, metadata)
 
 
+# the search indexes are expressions only PostgreSQL builds (search.py); alembic says it cannot
+# compare expression indexes on SQLite
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_upgrading_heads_builds_the_modules_and_the_hosts_tables_as_modelled(host_app):
     with host_app.app_context():
         upgrade(revision="heads")

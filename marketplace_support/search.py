@@ -1,0 +1,199 @@
+"""Finding tickets by what people wrote: the subject, the description, the conversation and the
+names of attached files, in the searcher's own scope (``access.py`` decides the tickets; this
+module decides which of their words count: internal notes and their files only for staff).
+
+Two engines behind one condition, :func:`matching`:
+
+- PostgreSQL: full-text search over GIN indexes of ``to_tsvector`` documents, each word stemmed
+  in every language the module ships (English, German, French, Spanish, Dutch) and as written
+  (``simple``), so "connections" finds "connection" and "Verbindungen" finds "Verbindung" in
+  any tenant; the query is ``websearch_to_tsquery`` ("quoted phrases", -excluded words);
+- SQLite: FTS5 tables kept by triggers (``porter`` stemming: English; every word also matches
+  as a prefix, so "Verbindung" finds "Verbindungen").
+
+A ticket number ("12", "#12") and any part of the subject are found as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import reduce
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Index,
+    Select,
+    Table,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
+from sqlalchemy.sql.elements import ColumnClause
+
+from .models import Attachment, Message, Ticket
+from .schemas import typed_number
+
+#: PostgreSQL's text search configurations a document is stemmed in
+LANGUAGES = ("simple", "english", "german", "french", "spanish", "dutch")
+#: the words of a search that count (SQLite; PostgreSQL parses the search itself)
+WORDS_MAX = 10
+
+_TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
+    Ticket.__table__.c[name]
+    for name in ("subject", "issue_about", "expected_outcome", "current_scenario")
+)
+_MESSAGE_BODY: ColumnElement[str] = Message.__table__.c.body
+
+
+def _config(language: str) -> ColumnClause[object]:
+    return literal_column(f"'{language}'::regconfig")
+
+
+def _joined(parts: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    return reduce(lambda left, right: left.op("||")(right), parts)
+
+
+def _document(*columns: ColumnElement[str]) -> ColumnElement[Any]:
+    """The text search document of ``columns`` in every language (PostgreSQL); the indexes
+    are made of this expression, so the searches use them."""
+    texts: list[ColumnElement[Any]] = []
+    for column in columns:
+        texts += (
+            [literal_column("' '"), func.coalesce(column, "")]
+            if texts
+            else [func.coalesce(column, "")]
+        )
+    joined = _joined(texts)
+    return _joined([func.to_tsvector(_config(language), joined) for language in LANGUAGES])
+
+
+def _query(words: str) -> ColumnElement[Any]:
+    return _joined([func.websearch_to_tsquery(_config(language), words) for language in LANGUAGES])
+
+
+# the indexes the searches read on PostgreSQL (SQLite has its FTS5 tables instead)
+Index(
+    "ix_support_ticket_search",
+    _document(*_TICKET_TEXT),
+    postgresql_using="gin",
+    _table=cast(Table, Ticket.__table__),
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_support_message_search",
+    _document(_MESSAGE_BODY),
+    postgresql_using="gin",
+    _table=cast(Table, Message.__table__),
+).ddl_if(dialect="postgresql")
+
+
+def matching(words: str, *, internal: bool, dialect: str) -> ColumnElement[bool]:
+    """Tickets whose number is ``words``, whose subject holds them, or whose description,
+    conversation or files' names have them; ``internal``: internal notes and their files
+    count too (staff)."""
+    number = typed_number(words.lstrip("#"))
+    messages = select(Message.ticket_id).where(_message_matches(words, dialect))
+    files = select(Attachment.ticket_id).where(
+        Attachment.filename.icontains(words, autoescape=True)
+    )
+    if not internal:
+        messages = messages.where(Message.internal.is_(False))
+        files = files.outerjoin(Message, Attachment.message_id == Message.id).where(
+            or_(Attachment.message_id.is_(None), Message.internal.is_(False))
+        )
+    found = [
+        Ticket.subject.icontains(words, autoescape=True),
+        _ticket_matches(words, dialect),
+        Ticket.id.in_(messages),
+        Ticket.id.in_(files),
+    ]
+    if number is not None:
+        found.append(Ticket.number == number)
+    return or_(*found)
+
+
+def _ticket_matches(words: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # a lookup of its own: the index finds the few tickets, instead of each ticket of the
+        # list being turned into a document to compare
+        found = select(Ticket.id).where(_document(*_TICKET_TEXT).op("@@")(_query(words)))
+        return Ticket.id.in_(found)
+    return Ticket.id.in_(_fts_rows("support_ticket_fts", words))
+
+
+def _message_matches(words: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return _document(_MESSAGE_BODY).op("@@")(_query(words))
+    return Message.id.in_(_fts_rows("support_message_fts", words))
+
+
+def _fts_rows(table: str, words: str) -> Select[tuple[int]]:
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(table))
+        .where(text(f"{table} MATCH :fts_query").bindparams(fts_query=fts_query(words)))
+    )
+
+
+def fts_query(words: str) -> str:
+    """An FTS5 query that finds every word of ``words`` (as a word or a word's beginning),
+    whatever characters the person typed: each word is quoted, so nothing in it is syntax."""
+    found = re.findall(r"\w+", words)[:WORDS_MAX]
+    return " ".join(f'"{word}"*' for word in found) or '""'
+
+
+# -- SQLite's FTS5 tables, created and dropped with the tables they index -------------------------
+
+_FTS = {
+    "support_ticket": (
+        "support_ticket_fts",
+        ("subject", "issue_about", "expected_outcome", "current_scenario"),
+    ),
+    "support_message": ("support_message_fts", ("body",)),
+}
+
+
+def fts_statements(table: str) -> list[str]:
+    """The FTS5 table of ``table`` and the triggers that keep it (also used by the migration's
+    history: its revision writes the same statements)."""
+    fts, columns = _FTS[table]
+    names = ", ".join(columns)
+    new = ", ".join(f"new.{column}" for column in columns)
+    old = ", ".join(f"old.{column}" for column in columns)
+    remove = f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old});"
+    add = f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='{table}', content_rowid='id', "
+        "tokenize='porter unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {remove} END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {names} ON {table} BEGIN {remove} {add} END",
+    ]
+
+
+def _creating(table: str) -> Callable[..., None]:
+    def create(target: object, connection: Connection, **kw: object) -> None:
+        if connection.dialect.name == "sqlite":
+            for statement in fts_statements(table):
+                connection.exec_driver_sql(statement)
+
+    return create
+
+
+def _dropping(fts: str) -> Callable[..., None]:
+    def drop(target: object, connection: Connection, **kw: object) -> None:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
+
+    return drop
+
+
+for _model in (Ticket, Message):
+    event.listen(_model.__table__, "after_create", _creating(_model.__tablename__))
+    event.listen(_model.__table__, "before_drop", _dropping(_FTS[_model.__tablename__][0]))
