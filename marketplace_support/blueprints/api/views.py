@@ -37,7 +37,12 @@ from .problems import database_error, http_error, problem
 LANGUAGES = ("en", *sorted(p.name for p in Path(TRANSLATIONS_DIRECTORY).iterdir() if p.is_dir()))
 
 #: What a token needs for each method.
-_NEEDS = {"GET": Scope.TICKETS_READ, "HEAD": Scope.TICKETS_READ, "POST": Scope.TICKETS_WRITE}
+_NEEDS = {
+    "GET": Scope.TICKETS_READ,
+    "HEAD": Scope.TICKETS_READ,
+    "OPTIONS": Scope.TICKETS_READ,
+    "POST": Scope.TICKETS_WRITE,
+}
 
 
 def build_blueprint(api: Api) -> Blueprint:
@@ -46,6 +51,7 @@ def build_blueprint(api: Api) -> Blueprint:
         "marketplace_support_api", __name__, description="Tickets, for provider and operator staff"
     )
     bp.before_request(_authenticate)
+    bp.after_request(_private)
     bp.teardown_request(_end_language)
     for error, handler in _HANDLERS.items():
         bp.register_error_handler(error, handler)
@@ -139,6 +145,13 @@ def _authenticate() -> Response | None:
             headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
         )
     return None
+
+
+def _private(response: Response) -> Response:
+    """Answers are one person's and in their language: no shared cache keeps them."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.vary.update(("Authorization", "Accept-Language"))
+    return response
 
 
 def _speak(fallback: str | None) -> None:
