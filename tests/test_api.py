@@ -569,3 +569,17 @@ def test_two_calls_with_the_same_key_at_the_same_moment_reply_once(app, client, 
     assert counted(app, OutboxMessage, OutboxMessage.notification == "new_reply") == 1
     # mostly neither finds the key before acting: the second loses at its commit (the key's
     # unique row), its change is rolled back and it answers what the first wrote
+
+
+def test_a_body_larger_than_any_message_is_refused_before_it_is_read(app, client, marketplace):
+    secret = token(app, marketplace, "pete", Role.PROVIDER)
+    huge = json.dumps({"body": "x" * 300_000})
+    response = client.post(
+        f"{API}/tickets/1/messages",
+        data=huge,
+        content_type="application/json",
+        headers=auth(secret),
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert counted(app, Message) == 0

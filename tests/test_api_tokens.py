@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import clock
+from marketplace_support import HostAdapter, clock
 from marketplace_support.models import ApiToken
 
 from .conftest import login
 from .helpers import hidden_inputs, translated
+from .host import FakeHost
 
 TICKETS = "/support/api/v1/tickets"
 
@@ -207,3 +208,16 @@ def test_last_used_is_written_at_most_once_a_minute(app, client):
     with clock.frozen_at(later):
         client.get(TICKETS, headers=bearer(secret))
     assert stored_tokens(app)[0].last_used_at == later
+
+
+class _HostThatKnowsNoOneById(FakeHost):
+    """A host that does not answer ``actor()``: no token could be checked."""
+
+    actor = HostAdapter.actor
+
+
+def test_a_host_that_cannot_say_who_a_token_is_gets_no_token_pages(app, client, marketplace):
+    app.extensions["marketplace_support"].host = _HostThatKnowsNoOneById(marketplace)
+    login(client, "pete")
+    assert "api-tokens" not in client.get("/support/provider/").text
+    assert client.get("/support/provider/api-tokens").status_code == 404

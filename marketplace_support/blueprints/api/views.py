@@ -36,6 +36,10 @@ from .problems import database_error, http_error, problem
 #: The languages the API answers in: ours, picked by ``Accept-Language``.
 LANGUAGES = ("en", *sorted(p.name for p in Path(TRANSLATIONS_DIRECTORY).iterdir() if p.is_dir()))
 
+#: The largest body a call may send: a message's 10,000 characters, each escaped in JSON,
+#: with room to spare (no file travels through the API).
+BODY_MAX = 256 * 1024
+
 #: What a token needs for each method.
 _NEEDS = {
     "GET": Scope.TICKETS_READ,
@@ -112,6 +116,7 @@ def _changing_doc(bp: Blueprint, body: type, status: int) -> Callable[[Any], Any
 
 
 def _authenticate() -> Response | None:
+    request.max_content_length = BODY_MAX
     if request.endpoint == "marketplace_support_api.openapi":
         return None
     _speak(None)
