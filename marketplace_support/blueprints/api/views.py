@@ -28,7 +28,7 @@ from ...pagination import InvalidCursor
 from ...rate_limits import LimitReached
 from ...schemas import ApiMessageSchema, InvalidInput, ListQuerySchema, load
 from ...state import per_request, support
-from ...workflow import Action, NotAllowed
+from ...workflow import Action, NotAllowed, Role, rule_for
 from ..paths import ID
 from . import schemas
 from .problems import database_error, http_error, problem
@@ -39,6 +39,16 @@ LANGUAGES = ("en", *sorted(p.name for p in Path(TRANSLATIONS_DIRECTORY).iterdir(
 #: The largest body a call may send: a message's 10,000 characters, each escaped in JSON,
 #: with room to spare (no file travels through the API).
 BODY_MAX = 256 * 1024
+
+#: The actions of ``/actions/<action>``: every one but the messages (``/messages``), also
+#: those no staff row of the workflow table lets them take (answered 409 with the reason).
+_ACTIONS = tuple(action for action in Action if action not in (Action.REPLY, Action.NOTE))
+#: those that a row of the table lets provider or operator staff take (the document's)
+_STAFF_ACTIONS = tuple(
+    action
+    for action in _ACTIONS
+    if rule_for(action, Role.PROVIDER) or rule_for(action, Role.OPERATOR)
+)
 
 #: What a token needs for each method.
 _NEEDS = {
@@ -75,9 +85,19 @@ def build_blueprint(api: Api) -> Blueprint:
     bp.route(f"/tickets/<{ID}:number>/messages", endpoint="messages", methods=["POST"])(
         _changing_doc(bp, ApiMessageSchema, 201)(_post_message)
     )
-    bp.route(f"/tickets/<{ID}:number>/actions/<action>", endpoint="act", methods=["POST"])(
-        _changing_doc(bp, schemas.ActionFieldsSchema, 200)(_post_action)
-    )
+    bp.route(
+        f"/tickets/<{ID}:number>/actions/<action>",
+        endpoint="act",
+        methods=["POST"],
+        parameters=[
+            {
+                "in": "path",
+                "name": "action",
+                "schema": {"type": "string", "enum": [a.value for a in _STAFF_ACTIONS]},
+                "description": "a workflow action; the table decides who may take it when",
+            }
+        ],
+    )(_changing_doc(bp, schemas.ActionFieldsSchema, 200)(_post_action))
     return bp
 
 
@@ -248,7 +268,7 @@ def _post_message(number: int) -> Response:
 
 def _post_action(number: int, action: str) -> Response:
     """Take a workflow action; the body holds the action's fields, as on the ticket page."""
-    if action not in set(Action) - {Action.REPLY, Action.NOTE}:
+    if action not in _ACTIONS:
         return problem(
             "not-found",
             gettext("There is no such action. Replies and internal notes go to /messages."),
