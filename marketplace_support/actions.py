@@ -19,6 +19,7 @@ from .changes import Change, commit
 from .clock import now
 from .host import Actor, Flags
 from .i18n import lazy_gettext
+from .idempotency import Receipt
 from .models import EventKind, Message, Ticket
 from .priorities import Priority
 from .schemas import InvalidInput, load
@@ -244,11 +245,15 @@ def act(
     action: Action,
     form: Mapping[str, Any],
     uploads: Sequence[attachments.Upload] = (),
+    *,
+    receipt: Receipt | None = None,
 ) -> Ticket:
     """Fire ``action`` on ticket ``number`` as ``role``; a reply or note may carry files.
-    ``actor`` is None only for the module itself (``Role.SYSTEM``: the sweep).
+    ``actor`` is None only for the module itself (``Role.SYSTEM``: the sweep). An API call
+    hands its ``receipt``: its key and answer are written with the change.
 
-    A second submission of the same message form adds nothing and stores nothing. Raises:
+    A second submission of the same message form, or a second API call with the same key,
+    adds nothing and stores nothing. Raises:
         TicketNotFound: the ticket is not in the actor's scope (also another tenant's).
         NotAllowed: the workflow table, the ticket or the tenant does not allow it now.
         InvalidInput: the form was refused; errors per field. Nothing is written.
@@ -269,7 +274,9 @@ def act(
     files = _checked_files(action, uploads, flags, errors)
     if actor is not None:
         rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))
-    change = Change(ticket, actor, role, moment, flags, data=data, files=files, key=key)
+    change = Change(
+        ticket, actor, role, moment, flags, data=data, files=files, key=key, receipt=receipt
+    )
     calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:
@@ -279,7 +286,9 @@ def act(
     sla.update(ticket, moment, calendar_before, responded=change.answers_customer)
 
     def stored_before() -> Ticket | None:
-        return ticket if key and _message_by_submission(ticket, key) else None
+        if key and _message_by_submission(ticket, key):
+            return ticket
+        return ticket if receipt is not None and receipt.take_earlier() else None
 
     return commit(change, stored_before).ticket
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import attachments, notifications
 from .host import Actor, Flags
+from .idempotency import Receipt
 from .models import Attachment, Event, EventKind, Message, OutboxMessage, Ticket
 from .outbox import deliver_soon
 from .signals import Announcement
@@ -53,6 +54,8 @@ class Change:
     visible: bool = True
     #: a ticket being opened (not in the database yet)
     new: bool = False
+    #: an API call's key and answer, kept with the change (``idempotency``)
+    receipt: Receipt | None = None
 
     @property
     def person(self) -> Actor:
@@ -213,6 +216,10 @@ def _write(
         file.ticket_id = ticket.id
         file.message_id = messages[0].id if messages else None
     session.add_all(files)
+    if change.receipt is not None:
+        kept = change.receipt.row(change)
+        if kept is not None:
+            session.add(kept)
     told = notifications.tell(ticket, change.rows, change.actor, new=change.new)
     for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
         session.delete(watcher)

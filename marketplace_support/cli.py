@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, drafts, outbox, sweep
+from . import attachments, clock, drafts, idempotency, outbox, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -69,10 +69,13 @@ def deliver_pass(batch: int) -> outbox.Report:
 
 @support_cli.command("sweep")
 def run_sweep() -> None:
-    """Escalate missed first responses, remind customers, resolve and close old tickets.
-    Run it from cron every minute; several machines may run it at once."""
+    """Escalate missed first responses, remind customers, resolve and close old tickets;
+    forget the API's idempotency keys after a day. Run it from cron every minute; several
+    machines may run it at once."""
     report = sweep.sweep()
+    forgotten = idempotency.forget_old(clock.now())
     click.echo(
         f"escalated {len(report.escalated)}, reminded {len(report.reminded)}, "
-        f"resolved {len(report.resolved)}, closed {len(report.closed)}"
+        f"resolved {len(report.resolved)}, closed {len(report.closed)}, "
+        f"forgot {forgotten} idempotency keys"
     )

@@ -14,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from . import config
 from .blueprints import build_blueprint
+from .blueprints.api import init_api
 from .cli import support_cli
 from .host import HostAdapter
 from .i18n import build_domain
@@ -87,6 +88,7 @@ class MarketplaceSupport:
                 "set, so e-mails will carry no links to their tickets"
             )
         app.register_blueprint(build_blueprint(), url_prefix=app.config["SUPPORT_URL_PREFIX"])
+        init_api(app)
         app.add_template_global(support_menu_link)
         app.add_template_global(support_menu_links)
         app.cli.add_command(support_cli)

@@ -232,6 +232,13 @@ class HostAdapter(abc.ABC):
     def current_actor(self) -> Actor | None:
         """The person making this request, or None when nobody is logged in."""
 
+    def actor(self, tenant_id: str, user_id: str) -> Actor | None:
+        """The person ``user_id`` of ``tenant_id`` as the host knows them now, or None when
+        they are gone. Asked on every API call with a token they made, so a token works only
+        while its maker is still staff of that provider or of the operator. Default: None, and
+        the module offers no API tokens (a host that answers it gets them)."""
+        return None
+
     @abc.abstractmethod
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
         """The actor's customer account's active orders in this tenant, in display order."""

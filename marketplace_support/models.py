@@ -504,3 +504,46 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ApiToken(Base):
+    """A key a provider's or the operator's staff member made for their own programs, which
+    then act as them through the JSON API (``api_tokens.py``). Only the key's SHA-256 is kept;
+    ``hint`` is its first characters, so people can tell their keys apart."""
+
+    __tablename__ = "support_api_token"
+    __table_args__ = (Index(None, "tenant_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(128))
+    #: the area it was made in, and so the role it acts as: provider or operator staff
+    role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    name: Mapped[str] = mapped_column(String(100))
+    hint: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: what it may do, space-separated (``api_tokens.Scope``)
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """The ``Idempotency-Key`` of an API call that changed a ticket, with a hash of what it
+    asked and what it answered, written in the change's transaction (``idempotency.py``): the
+    same call again gets the same answer and changes nothing."""
+
+    __tablename__ = "support_idempotency_key"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of the method, the path and the body
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)

@@ -424,3 +424,59 @@ class PeriodSchema(Schema):
     @pre_load
     def _drop_empty(self, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         return {key: value for key, value in data.items() if value}
+
+
+class TokenSchema(_FormSchema):
+    """A new API token of a staff member: a name to know it by, for how many days it works,
+    and what it may do (``api_tokens.Scope``)."""
+
+    def __init__(self, scopes: Iterable[str], max_days: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        choose = lazy_gettext("Choose what the token may do.")
+        scope_field = self.fields["scopes"]
+        assert isinstance(scope_field, fields.List)
+        scope_field.inner.validators = [validate.OneOf(list(scopes), error=choose)]
+        self.fields["days"].validators = [
+            validate.Range(
+                min=1,
+                max=max_days,
+                error=lazy_gettext("Enter a number of days from {min} to {max}."),
+            )
+        ]
+
+    name = _text(
+        lazy_gettext("Enter a name for the token."),
+        100,
+        lazy_gettext("The name can be at most {max} characters long."),
+    )
+    days = fields.Integer(
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Enter for how many days the token works."),
+            "invalid": lazy_gettext("Enter a whole number of days."),
+            "too_large": lazy_gettext("Enter a whole number of days."),
+        },
+    )
+    scopes = fields.List(
+        _String(),
+        required=True,
+        validate=validate.Length(min=1, error=lazy_gettext("Choose what the token may do.")),
+        error_messages={
+            "required": lazy_gettext("Choose what the token may do."),
+            "invalid": lazy_gettext("Choose what the token may do."),
+        },
+    )
+
+
+class ApiMessageSchema(_FormSchema):
+    """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
+
+    body = _text(
+        lazy_gettext("Write your message."),
+        TEXT_MAX,
+        lazy_gettext("This text can be at most {max} characters long."),
+    )
+    internal = fields.Boolean(
+        load_default=False,
+        error_messages={"invalid": lazy_gettext("Send true or false.")},
+    )

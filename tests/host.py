@@ -108,6 +108,11 @@ class FakeHost(HostAdapter):
         logged_in = self._logged_in()
         return logged_in[1] if logged_in else None
 
+    def actor(self, tenant_id: str, user_id: str) -> Actor | None:
+        self.marketplace.calls.append("actor")
+        found = self.marketplace.actors.get(user_id)
+        return found[1] if found is not None and found[0] == tenant_id else None
+
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
         self.marketplace.calls.append("active_orders")
         return [

@@ -406,3 +406,34 @@ def test_the_marketplace_keeps_the_attachment_limits_it_configures(tmp_path):
         assert "up to 2 files of at most 2 MB each" in page
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_providers_token_made_in_the_demo_reads_and_answers_its_tickets(tmp_path):
+    """Pia makes a token in her inbox; her helpdesk lists Nimbus's tickets and replies through
+    the API, and the example host tells the module who she is on every call."""
+    with demo_marketplace(tmp_path) as app:
+        client = app.test_client()
+        log_in(client, "pia@nimbus.example")
+        page = client.get("/my/support/provider/api-tokens").get_data(as_text=True)
+        made = client.post(
+            "/my/support/provider/api-tokens",
+            data={
+                "csrf_token": csrf_token_of(page),
+                "name": "Helpdesk",
+                "days": "7",
+                "scopes": ["tickets:read", "tickets:write"],
+            },
+        )
+        secret = re.search(r'id="ms-new-token">([^<]+)<', made.get_data(as_text=True)).group(1)
+        helpdesk = app.test_client()  # no session: the token alone
+        headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "demo-1"}
+        listed = helpdesk.get("/my/support/api/v1/tickets?status=open", headers=headers)
+        assert listed.status_code == 200
+        numbers = [ticket["number"] for ticket in listed.get_json()["tickets"]]
+        assert numbers
+        url = f"/my/support/api/v1/tickets/{numbers[0]}/messages"
+        reply = helpdesk.post(url, json={"body": "Answered from our helpdesk."}, headers=headers)
+        assert reply.status_code == 201, reply.get_data(as_text=True)
+        again = helpdesk.post(url, json={"body": "Answered from our helpdesk."}, headers=headers)
+        assert again.get_json() == reply.get_json()
+        assert again.headers["Idempotent-Replayed"] == "true"

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import drafts, outbox, scorecard, sharing, tickets
+from .. import api_tokens, drafts, outbox, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -19,6 +19,7 @@ from ..priorities import Priority
 from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
+from . import tokens
 from .area import acting, error_page, require_area
 from .files import send, uploads
 from .forms import perform, watch
@@ -46,6 +47,7 @@ def build_blueprint(role: Role) -> Blueprint:
         lambda number: watch(role, number, _for(role, _ticket_page)),
         methods=["POST"],
     )
+    tokens.add_pages(bp, role)
     if role is Role.OPERATOR:
         bp.add_url_rule("/notifications", "notifications", _notifications)
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
@@ -84,6 +86,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         categories=support.categories(tenant_id),
         providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
         colleagues=tickets.colleagues(tenant_id, actor, role),
+        api_tokens=api_tokens.offered(),
     ), status
 
 

@@ -42,6 +42,7 @@ PAGES: dict[str, tuple[Customer | Staff, tuple[str, ...]]] = {
             "/my/support/provider/?sort=due",
             "/my/support/provider/tickets/1",
             "/my/support/provider/scorecard",
+            "/my/support/provider/api-tokens",
         ),
     ),
     "operator": (
@@ -52,6 +53,7 @@ PAGES: dict[str, tuple[Customer | Staff, tuple[str, ...]]] = {
             "/my/support/operator/tickets/4",
             "/my/support/operator/scorecard",
             "/my/support/operator/notifications",
+            "/my/support/operator/api-tokens",
         ),
     ),
 }

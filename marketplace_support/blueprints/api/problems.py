@@ -1,0 +1,110 @@
+"""Every refusal of the JSON API as ``application/problem+json`` (RFC 9457): a type, a title
+and a detail in the caller's language, the status, and for refused input the messages of
+each field. Each kind of refusal is one row of :data:`PROBLEMS`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import Flask, Response, current_app, got_request_exception, json
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from ...i18n import gettext, lazy_gettext
+from ...state import support
+from ..database_errors import RETRY_AFTER, is_transient
+
+MEDIA_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A kind of refusal: its type (a URI that names it) and title."""
+
+    slug: str
+    status: int
+    title: str
+
+    @property
+    def type(self) -> str:
+        return f"urn:marketplace-support:problem:{self.slug}"
+
+
+PROBLEMS = {
+    problem.slug: problem
+    for problem in (
+        Problem("invalid-token", 401, lazy_gettext("The API token was not accepted")),
+        Problem("insufficient-scope", 403, lazy_gettext("The API token may not do this")),
+        Problem("not-found", 404, lazy_gettext("Not found")),
+        Problem("not-allowed", 409, lazy_gettext("This action is not possible now")),
+        Problem("invalid-input", 422, lazy_gettext("What was sent was refused")),
+        Problem("idempotency-key-reused", 422, lazy_gettext("This key was used for another call")),
+        Problem("invalid-page-link", 400, lazy_gettext("This page link is not valid")),
+        Problem("rate-limited", 429, lazy_gettext("Too many calls in a short time")),
+        Problem("unavailable", 503, lazy_gettext("Try again in a moment")),
+        Problem("server-error", 500, lazy_gettext("Something went wrong on our side")),
+    )
+}
+
+
+def problem(
+    slug: str,
+    detail: str,
+    *,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The answer for a refusal of kind ``slug``."""
+    kind = PROBLEMS[slug]
+    body: dict[str, Any] = {
+        "type": kind.type,
+        "title": str(kind.title),
+        "status": kind.status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = {field: [str(m) for m in messages] for field, messages in errors.items()}
+    response = current_app.response_class(json.dumps(body), status=kind.status, mimetype=MEDIA_TYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def http_error(error: HTTPException) -> Response:
+    """Any other HTTP error of the API's views (a wrong method, say), with its own words."""
+    code = error.code or 500
+    body = {
+        "type": "about:blank",
+        "title": error.name,
+        "status": code,
+        "detail": error.description or error.name,
+    }
+    response = current_app.response_class(json.dumps(body), status=code, mimetype=MEDIA_TYPE)
+    return response
+
+
+def database_error(error: SQLAlchemyError) -> Response:
+    """Nothing was saved: 503 with ``Retry-After`` when trying again can work, else 500. The
+    error is logged and announced to the host's error tracking, as the pages do."""
+    app = cast(Flask, cast(Any, current_app)._get_current_object())
+    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
+    app.log_exception(sys.exc_info())
+    try:
+        support.session.rollback()
+    except SQLAlchemyError:
+        app.logger.warning("rolling back after a database error failed", exc_info=True)
+    if is_transient(error):
+        return problem(
+            "unavailable",
+            gettext(
+                "The database could not be reached, so nothing was saved. "
+                "Please try again in a moment."
+            ),
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+    return problem(
+        "server-error",
+        gettext("Something went wrong on our side, so nothing was saved. Please try again later."),
+    )

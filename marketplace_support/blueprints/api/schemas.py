@@ -1,0 +1,247 @@
+"""What the JSON API sends and answers, as marshmallow schemas: flask-smorest reads them for the
+OpenAPI document and writes the answers with them. What a call may send is checked by the
+module's own input schemas (``marketplace_support.schemas``), the same as the pages'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields
+
+from ...models import Attachment, Event, Message, Ticket
+from ...priorities import Priority
+from ...workflow import Action, Handler, Role, Status
+
+
+def _choice(values: Any, description: str | None = None, **kwargs: Any) -> fields.String:
+    """A string that is one of ``values`` (documented as an enum)."""
+    metadata: dict[str, Any] = {"enum": [str(v) for v in values]}
+    if description:
+        metadata["description"] = description
+    return fields.String(metadata=metadata, **kwargs)
+
+
+class PersonSchema(Schema):
+    user_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    role = _choice(Role, allow_none=True)
+
+
+class TicketSummarySchema(Schema):
+    """A ticket as a list shows it."""
+
+    number = fields.Integer(required=True)
+    subject = fields.String(required=True)
+    status = _choice(Status, required=True)
+    priority = _choice(Priority, required=True)
+    handler = _choice(Handler, "who answers it now", required=True)
+    provider_name = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
+    requester_name = fields.String(required=True)
+    order_label = fields.String(allow_none=True)
+    emergency = fields.String(allow_none=True)
+    escalated = fields.Boolean(required=True)
+    next_due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True, metadata={"description": "last activity"})
+
+
+class TicketListItemSchema(TicketSummarySchema):
+    new_activity = fields.Boolean(
+        required=True, metadata={"description": "changed since the caller last opened it"}
+    )
+
+
+class TicketListSchema(Schema):
+    tickets = fields.List(fields.Nested(TicketListItemSchema), required=True)
+    next = fields.String(
+        allow_none=True, metadata={"description": "the address of the next page, or null"}
+    )
+    active_by_status = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "unresolved"}
+    )
+
+
+class MessageSchema(Schema):
+    id = fields.Integer(required=True)
+    author = fields.Nested(PersonSchema, required=True)
+    body = fields.String(required=True)
+    internal = fields.Boolean(required=True, metadata={"description": "staff only"})
+    created_at = fields.DateTime(required=True)
+
+
+class EventSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    actor = fields.Nested(PersonSchema, required=True)
+    from_value = fields.String(allow_none=True)
+    to_value = fields.String(allow_none=True)
+    to_name = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    internal = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer(required=True)
+    message_id = fields.Integer(
+        allow_none=True, metadata={"description": "null: a file of the description"}
+    )
+    filename = fields.String(required=True)
+    size = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    content_type = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TargetsSchema(Schema):
+    """The response targets: due times run in business hours and pause while the ticket
+    waits for the customer."""
+
+    first_response_due_at = fields.DateTime(allow_none=True)
+    resolution_due_at = fields.DateTime(allow_none=True)
+    first_responded_at = fields.DateTime(allow_none=True)
+    first_response_breached = fields.Boolean(allow_none=True)
+    resolution_breached = fields.Boolean(allow_none=True)
+    paused = fields.Boolean(required=True)
+
+
+class TicketSchema(TicketSummarySchema):
+    """A ticket with its conversation (internal notes included), history, files and targets,
+    and the actions the caller may take on it now."""
+
+    issue_about = fields.String(required=True)
+    expected_outcome = fields.String(required=True)
+    current_scenario = fields.String(required=True)
+    category_key = fields.String(allow_none=True)
+    order_id = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    assignee_user_id = fields.String(allow_none=True)
+    requester_user_id = fields.String(required=True)
+    escalation_reason = fields.String(allow_none=True)
+    emergency_explanation = fields.String(allow_none=True)
+    duplicate_of = fields.Integer(allow_none=True)
+    follow_up_of = fields.Integer(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    targets = fields.Nested(TargetsSchema, required=True)
+    messages = fields.List(fields.Nested(MessageSchema), required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    actions = fields.List(
+        _choice(Action), required=True, metadata={"description": "what the caller may do now"}
+    )
+
+
+class ChangedSchema(Schema):
+    """What a call changed: the ticket as it is now, and the messages and events it added."""
+
+    ticket = fields.Nested(TicketSummarySchema, required=True)
+    messages = fields.List(fields.Nested(MessageSchema), required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class ActionFieldsSchema(Schema):
+    """The action's fields: none for start, wait_for_customer, resolve, reopen, close,
+    take_over, hand_back and confirm_emergency; ``assignee`` (a user id, or "none") for
+    assign; ``reason`` for escalate and downgrade_emergency; ``route_to`` (a provider id, or
+    "operator") and ``reason`` for reroute; ``priority`` for change_priority;
+    ``duplicate_of`` (a ticket number) for mark_duplicate."""
+
+    class Meta:
+        unknown = RAISE
+
+    assignee = fields.String()
+    reason = fields.String()
+    route_to = fields.String()
+    priority = _choice(Priority)
+    duplicate_of = fields.Integer()
+
+
+class ProblemSchema(Schema):
+    """An error, as RFC 9457 describes (``application/problem+json``), in the caller's
+    language."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "422 only: the messages of each field"},
+    )
+
+
+# -- what the views answer, from the rows ---------------------------------------------------
+
+
+def person(user_id: str | None, name: str | None, role: Role | None) -> dict[str, Any]:
+    return {"user_id": user_id, "name": name, "role": role.value if role else None}
+
+
+def summary(ticket: Ticket) -> dict[str, Any]:
+    """The fields of a ticket a list loads (``tickets.LIST_FIELDS``) and no others."""
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "handler": ticket.handler.value,
+        "provider_name": ticket.provider_name,
+        "assignee_name": ticket.assignee_name,
+        "requester_name": ticket.requester_name,
+        "order_label": ticket.order_label,
+        "emergency": ticket.emergency.value if ticket.emergency else None,
+        "escalated": ticket.escalated_at is not None,
+        "next_due_at": ticket.next_due_at,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+def message(row: Message) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "author": person(row.author_user_id, row.author_name, row.author_role),
+        "body": row.body,
+        "internal": bool(row.internal),
+        "created_at": row.created_at,
+    }
+
+
+def event(row: Event) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind.value,
+        "actor": person(row.actor_user_id, row.actor_name, row.actor_role),
+        "from_value": row.from_value,
+        "to_value": row.to_value,
+        "to_name": row.to_name,
+        "detail": row.detail,
+        "internal": bool(row.internal),
+        "created_at": row.created_at,
+    }
+
+
+def attachment(row: Attachment) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "filename": row.filename,
+        "size": row.size,
+        "kind": row.kind,
+        "content_type": row.content_type,
+        "created_at": row.created_at,
+    }
+
+
+def targets(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "first_response_due_at": ticket.first_response_due_at,
+        "resolution_due_at": ticket.resolution_due_at,
+        "first_responded_at": ticket.first_responded_at,
+        "first_response_breached": ticket.first_response_breached,
+        "resolution_breached": ticket.resolution_breached,
+        "paused": ticket.status is Status.WAITING_FOR_CUSTOMER,
+    }
