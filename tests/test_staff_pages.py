@@ -493,3 +493,18 @@ def test_a_stale_filter_address_shows_the_list_with_its_form_and_the_reason(clie
     assert response.status_code == 400
     assert "Choose one of the statuses." in page and 'role="search"' in page
     assert listed(page) == [two_tickets[0]]  # the list as it starts
+
+
+def test_list_rows_put_their_times_in_the_words_of_the_persons_language(app, client, two_tickets):
+    app.config["TEST_LOCALE"] = "de"
+    login(client, "pete")
+    page = client.get(INBOX).get_data(as_text=True)
+    assert re.search(
+        r"<span>Zuletzt aktualisiert: <time datetime=\"[0-9T:-]+Z\">[^<]+</time></span>", page
+    )
+    assert re.search(
+        r'ms-badge--due">Fällig: <time datetime="[0-9T:-]+Z">[^<]+</time></span>', page
+    )
+    login(client, "alice")
+    page = client.get("/support/").get_data(as_text=True)
+    assert page.count("<span>Zuletzt aktualisiert: <time datetime=") == 2

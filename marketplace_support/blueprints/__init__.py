@@ -185,18 +185,41 @@ def _ticket_urls() -> Callable[[int], str]:
     return url
 
 
+def _around_time(words: Markup) -> tuple[str, str] | None:
+    """What comes before and after ``%(time)s`` in translated ``words``, or None where they
+    hold anything else to fill in (or no time): Markup's own formatting then fills them."""
+    parts = str(words).split("%(time)s")
+    if len(parts) != 2 or "%" in "".join(parts).replace("%%", ""):
+        return None
+    before, after = parts
+    return before.replace("%%", "%"), after.replace("%%", "%")
+
+
 def _time_element(local: Localiser, zone: tzinfo) -> Callable[..., Markup]:
     """``ms_time_tag`` in templates: a ``<time>`` element with the moment in UTC for machines
     and in the viewer's language and zone, to the minute, for people. In the browser
     (support.js) it reads as a relative time ("3 hours ago", "in 2 days"), the exact one on
     hover; ``exact=True`` keeps the exact time where a relative one would not read well
-    ("Overdue since ...")."""
+    ("Overdue since ...").
 
-    def element(value: datetime, exact: bool = False) -> Markup:
+    ``words``, a translation holding ``%(time)s`` once ("Updated %(time)s"), puts the element
+    in it: the same as ``words % {"time": element}``, with the words split once per page
+    rather than formatted again on every row of a list."""
+    split: dict[str, tuple[str, str] | None] = {}
+
+    def element(value: datetime, exact: bool = False, words: Markup | None = None) -> Markup:
         machine = value.astimezone(UTC).isoformat(timespec="seconds")[:19]
         shown = escape(local.format_datetime(value, zone, "medium", "short"))
         kept = " data-ms-exact" if exact else ""
-        return Markup(f'<time datetime="{machine}Z"{kept}>{shown}</time>')
+        tag = f'<time datetime="{machine}Z"{kept}>{shown}</time>'
+        if words is None:
+            return Markup(tag)
+        if words not in split:
+            split[words] = _around_time(words)
+        around = split[words]
+        if around is None:
+            return words % {"time": Markup(tag)}
+        return Markup(f"{around[0]}{tag}{around[1]}")
 
     return element
 
