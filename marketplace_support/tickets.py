@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, load_only
+from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
 
 from . import access, attachments, pagination, rate_limits, sla, workflow
 from .changes import Change, commit
@@ -286,17 +286,12 @@ def mark_seen(ticket: Ticket, actor: Actor) -> None:
 
 def unread(actor: Actor, listed: Sequence[Ticket]) -> set[int]:
     """The ids of the ``listed`` tickets with activity since ``actor`` last looked at them
-    (never looked at: all of it); one statement for a page."""
-    if not listed:
-        return set()
-    query = select(Seen.ticket_id, Seen.seen_at).where(
-        Seen.user_id == actor.user_id, Seen.ticket_id.in_([t.id for t in listed])
-    )
-    seen: dict[int, datetime] = {row[0]: row[1] for row in support.session.execute(query)}
+    (never looked at: all of it). The tickets come from a list's page, which loaded when
+    ``actor`` last looked at each (``_listed``)."""
 
     def news(ticket: Ticket) -> bool:
-        if ticket.id in seen:
-            return seen[ticket.id] < ticket.updated_at
+        if ticket.reader_seen_at is not None:
+            return ticket.reader_seen_at < ticket.updated_at
         # never looked at: news, except a customer's own ticket nothing happened to yet
         return ticket.requester_user_id != actor.user_id or ticket.updated_at > ticket.created_at
 
@@ -501,8 +496,15 @@ LIST_FIELDS: tuple[InstrumentedAttribute[Any], ...] = (
 _LIST_LOAD = load_only(*LIST_FIELDS, raiseload=True)
 
 
-def _listed(query: Select[Ticket]) -> Select[Ticket]:
-    return query.options(_LIST_LOAD)
+def _listed(query: Select[Ticket], actor: Actor) -> Select[Ticket]:
+    """``query`` loading the fields a list shows, and when ``actor`` last looked at each
+    ticket (a lookup of the seen table's key per row, in the page's own statement)."""
+    seen_at = (
+        select(Seen.seen_at)
+        .where(Seen.ticket_id == Ticket.id, Seen.user_id == actor.user_id)
+        .scalar_subquery()
+    )
+    return query.options(_LIST_LOAD, with_expression(Ticket.reader_seen_at, seen_at))
 
 
 @dataclass(frozen=True)
@@ -547,7 +549,7 @@ def customer_ticket_list(
         listed = listed.where(Ticket.order_id == service)
     page = pagination.newest_first(
         support.session,
-        _listed(listed),
+        _listed(listed, actor),
         (Ticket.updated_at, Ticket.id),
         size=_page_size(),
         cursor=cursor,
@@ -627,7 +629,7 @@ def staff_ticket_list(
         listed = listed.where(Ticket.next_due_at.is_not(None))
     page = pagination.newest_first(
         support.session,
-        _listed(listed),
+        _listed(listed, actor),
         keys,
         size=_page_size(),
         cursor=query.get("after"),
