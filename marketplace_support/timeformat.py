@@ -76,7 +76,19 @@ def _time_writer(pattern: str, locale: Locale) -> Writer | None:
         else:
             return None
     template = str(dates.parse_pattern(pattern).format)
-    return lambda moment: template % {name: write(moment) for name, write in fields.items()}
+    # the time reads the same for every moment of one minute (of one second, where the
+    # pattern shows seconds): written once per minute of the day, at most 1,440 (86,400)
+    seconds = any(name.startswith("s") for name in fields)
+    written: dict[tuple[int, int, int], str] = {}
+
+    def write(moment: dt.datetime) -> str:
+        key = (moment.hour, moment.minute, moment.second if seconds else 0)
+        found = written.get(key)
+        if found is None:
+            found = written[key] = template % {name: w(moment) for name, w in fields.items()}
+        return found
+
+    return write
 
 
 #: how many days' dates a :class:`DateTimeFormat` keeps written

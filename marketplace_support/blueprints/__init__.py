@@ -15,6 +15,8 @@ from typing import Any
 from babel.numbers import format_percent
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -55,6 +57,8 @@ def build_blueprint() -> Blueprint:
     parent.register_error_handler(SQLAlchemyError, database_error)
     parent.register_error_handler(TicketNotFound, ticket_not_found)
     parent.context_processor(_template_helpers)
+    for name in _ROW_FILTERS:
+        parent.add_app_template_filter(_row_filter(name), name)
     parent.register_blueprint(customer.build_blueprint())
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
     parent.register_blueprint(staff.build_blueprint(Role.OPERATOR), url_prefix="/operator")
@@ -222,6 +226,22 @@ def _time_element(local: Localiser, zone: tzinfo) -> Callable[..., Markup]:
         return Markup(f"{around[0]}{tag}{around[1]}")
 
     return element
+
+
+#: helpers a page calls once per row, also as filters (``{{ ticket.number | ms_ticket_url }}``):
+#: Jinja calls a filter directly, a function through the context's checks (about 2 µs more on
+#: every call, several per row of a list)
+_ROW_FILTERS = ("ms_ticket_url", "ms_time_tag")
+
+
+def _row_filter(name: str) -> Callable[..., Any]:
+    """The filter of the page's helper ``name`` (bound to the page's language and zone)."""
+
+    @pass_context
+    def row_filter(context: Context, value: Any, *args: Any) -> Any:
+        return context[name](value, *args)
+
+    return row_filter
 
 
 def _template_helpers() -> dict[str, Any]:
