@@ -268,7 +268,10 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
 def mark_seen(ticket: Ticket, actor: Actor) -> None:
     """Note that ``actor`` looked at the ticket's page now: one statement that writes only
     when something changed since they last looked (the page shows the ticket, so the person
-    may see it)."""
+    may see it); none where the ticket was read with when they last looked
+    (:func:`ticket_view`) and nothing changed since."""
+    if ticket.reader_seen_at is not None and ticket.reader_seen_at >= ticket.updated_at:
+        return
     moment = now()
     table = cast(Table, Seen.__table__)
     session = support.session
@@ -430,8 +433,11 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     Raises:
         TicketNotFound: also for a ticket the actor may not see.
     """
-    ticket = ticket_in_scope(tenant_id, actor, role, number)
     session = support.session
+    query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
+    ticket = session.scalars(query.options(_with_seen(actor))).one_or_none()
+    if ticket is None:
+        raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
     events = session.scalars(access.events(ticket, role)).all()
     files: dict[int | None, list[Attachment]] = {}
@@ -498,13 +504,19 @@ _LIST_LOAD = load_only(*LIST_FIELDS, raiseload=True)
 
 def _listed(query: Select[Ticket], actor: Actor) -> Select[Ticket]:
     """``query`` loading the fields a list shows, and when ``actor`` last looked at each
-    ticket (a lookup of the seen table's key per row, in the page's own statement)."""
+    ticket."""
+    return query.options(_LIST_LOAD, _with_seen(actor))
+
+
+def _with_seen(actor: Actor) -> Any:
+    """An option loading ``Ticket.reader_seen_at``: when ``actor`` last looked at each ticket
+    (a lookup of the seen table's key per row, in the statement that reads the tickets)."""
     seen_at = (
         select(Seen.seen_at)
         .where(Seen.ticket_id == Ticket.id, Seen.user_id == actor.user_id)
         .scalar_subquery()
     )
-    return query.options(_LIST_LOAD, with_expression(Ticket.reader_seen_at, seen_at))
+    return with_expression(Ticket.reader_seen_at, seen_at)
 
 
 @dataclass(frozen=True)
