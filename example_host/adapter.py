@@ -153,12 +153,17 @@ class ExampleHost(HostAdapter):
         return self._staff(User.is_operator.is_(True), tenant_id)
 
     def _staff(self, condition: ColumnElement[bool], tenant_id: str) -> list[Person]:
-        rows = db.session.scalars(
-            select(User).where(condition, User.tenant_id == tenant_id).order_by(User.name)
+        # the four fields a Person holds, not whole accounts with their tenant, organisation
+        # and provider joined in (a staff list's page asks for this on every visit)
+        rows = db.session.execute(
+            select(User.id, User.name, User.email, User.locale, Tenant.default_locale)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(condition, User.tenant_id == tenant_id)
+            .order_by(User.name)
         )
         return [
-            Person(str(row.id), row.name, row.email, row.locale or row.tenant.default_locale)
-            for row in rows
+            Person(str(user_id), name, email, locale or default_locale)
+            for user_id, name, email, locale, default_locale in rows
         ]
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:

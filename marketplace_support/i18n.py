@@ -113,12 +113,18 @@ def localiser() -> Localiser:
     """The :class:`Localiser` of the current language (Flask-Babel's ``get_locale()``, which
     ``force_locale`` changes), made once per request."""
     locale = get_locale() or _default_locale()
+    # the last one asked for, while the language stays the same object (a page's lazy
+    # strings ask again and again)
+    last: Localiser | None = g.get("_marketplace_support_localiser")
+    if last is not None and last.locale is locale:
+        return last
     made: dict[str, Localiser] = g.setdefault("_marketplace_support_localisers", {})
     key = str(locale)
     found = made.get(key)
     if found is None:
         domain: Domain = current_app.extensions["marketplace_support"].domain
         found = made[key] = Localiser(domain.get_translations(), locale)
+    g._marketplace_support_localiser = found
     return found
 
 

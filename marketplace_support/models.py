@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression
 
 from .clock import now
 from .filetypes import KINDS
@@ -239,6 +239,11 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    #: not a column: when the person reading a list last looked at the ticket (None: never),
+    #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
+    #: are news costs no statement of its own
+    reader_seen_at: Mapped[datetime | None] = query_expression()
 
 
 #: The statuses of work still to do, in one fixed order (see :func:`is_active`).

@@ -19,7 +19,7 @@ from flask_babel import get_locale
 from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import InstrumentedAttribute, load_only
+from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
 
 from . import access, attachments, pagination, rate_limits, sla, workflow
 from .changes import Change, commit
@@ -272,8 +272,12 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
 def mark_seen(ticket: Ticket, actor: Actor) -> None:
     """Note that ``actor`` looked at the ticket's page now: one statement that writes only
     when something changed since they last looked (the page shows the ticket, so the person
-    may see it). A database that refuses the write (locked, read-only) costs the person only
-    their "new activity" mark: the page they asked for is shown all the same."""
+    may see it); none where the ticket was read with when they last looked
+    (:func:`ticket_view`) and nothing changed since. A database that refuses the write
+    (locked, read-only) costs the person only their "new activity" mark: the page they asked
+    for is shown all the same."""
+    if ticket.reader_seen_at is not None and ticket.reader_seen_at >= ticket.updated_at:
+        return
     moment = now()
     table = cast(Table, Seen.__table__)
     session = support.session
@@ -295,17 +299,12 @@ def mark_seen(ticket: Ticket, actor: Actor) -> None:
 
 def unread(actor: Actor, listed: Sequence[Ticket]) -> set[int]:
     """The ids of the ``listed`` tickets with activity since ``actor`` last looked at them
-    (never looked at: all of it); one statement for a page."""
-    if not listed:
-        return set()
-    query = select(Seen.ticket_id, Seen.seen_at).where(
-        Seen.user_id == actor.user_id, Seen.ticket_id.in_([t.id for t in listed])
-    )
-    seen: dict[int, datetime] = {row[0]: row[1] for row in support.session.execute(query)}
+    (never looked at: all of it). The tickets come from a list's page, which loaded when
+    ``actor`` last looked at each (``_listed``)."""
 
     def news(ticket: Ticket) -> bool:
-        if ticket.id in seen:
-            return seen[ticket.id] < ticket.updated_at
+        if ticket.reader_seen_at is not None:
+            return ticket.reader_seen_at < ticket.updated_at
         # never looked at: news, except a customer's own ticket nothing happened to yet
         return ticket.requester_user_id != actor.user_id or ticket.updated_at > ticket.created_at
 
@@ -444,8 +443,11 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     Raises:
         TicketNotFound: also for a ticket the actor may not see.
     """
-    ticket = ticket_in_scope(tenant_id, actor, role, number)
     session = support.session
+    query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
+    ticket = session.scalars(query.options(_with_seen(actor))).one_or_none()
+    if ticket is None:
+        raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
     events = session.scalars(access.events(ticket, role)).all()
     files: dict[int | None, list[Attachment]] = {}
@@ -510,8 +512,21 @@ LIST_FIELDS: tuple[InstrumentedAttribute[Any], ...] = (
 _LIST_LOAD = load_only(*LIST_FIELDS, raiseload=True)
 
 
-def _listed(query: Select[Ticket]) -> Select[Ticket]:
-    return query.options(_LIST_LOAD)
+def _listed(query: Select[Ticket], actor: Actor) -> Select[Ticket]:
+    """``query`` loading the fields a list shows, and when ``actor`` last looked at each
+    ticket."""
+    return query.options(_LIST_LOAD, _with_seen(actor))
+
+
+def _with_seen(actor: Actor) -> Any:
+    """An option loading ``Ticket.reader_seen_at``: when ``actor`` last looked at each ticket
+    (a lookup of the seen table's key per row, in the statement that reads the tickets)."""
+    seen_at = (
+        select(Seen.seen_at)
+        .where(Seen.ticket_id == Ticket.id, Seen.user_id == actor.user_id)
+        .scalar_subquery()
+    )
+    return with_expression(Ticket.reader_seen_at, seen_at)
 
 
 @dataclass(frozen=True)
@@ -556,7 +571,7 @@ def customer_ticket_list(
         listed = listed.where(Ticket.order_id == service)
     page = pagination.newest_first(
         support.session,
-        _listed(listed),
+        _listed(listed, actor),
         (Ticket.updated_at, Ticket.id),
         size=_page_size(),
         cursor=cursor,
@@ -636,7 +651,7 @@ def staff_ticket_list(
         listed = listed.where(Ticket.next_due_at.is_not(None))
     page = pagination.newest_first(
         support.session,
-        _listed(listed),
+        _listed(listed, actor),
         keys,
         size=_page_size(),
         cursor=query.get("after"),

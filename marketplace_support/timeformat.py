@@ -5,8 +5,8 @@ Babel resolves the locale's patterns and looks up its data again for every times
 0.2 ms each: a list of 25 tickets shows 50). A :class:`DateTimeFormat` resolves them once for
 one locale and format, then writes each moment from two parts:
 
-- the date, which depends on the day alone: Babel writes each day once (kept in a small
-  cache of days per locale and format);
+- the date, which depends on the day alone: Babel writes each day once (kept by day in the
+  :class:`DateTimeFormat` of the locale, zone and format);
 - the time, from the locale's pattern, when it holds only hours, minutes, seconds and AM/PM
   (the numbers are written as Babel writes them, the AM/PM names are Babel's own); a pattern
   with anything else (a zone name, fractions of a second) is left to Babel.
@@ -76,12 +76,23 @@ def _time_writer(pattern: str, locale: Locale) -> Writer | None:
         else:
             return None
     template = str(dates.parse_pattern(pattern).format)
-    return lambda moment: template % {name: write(moment) for name, write in fields.items()}
+    # the time reads the same for every moment of one minute (of one second, where the
+    # pattern shows seconds): written once per minute of the day, at most 1,440 (86,400)
+    seconds = any(name.startswith("s") for name in fields)
+    written: dict[tuple[int, int, int], str] = {}
+
+    def write(moment: dt.datetime) -> str:
+        key = (moment.hour, moment.minute, moment.second if seconds else 0)
+        found = written.get(key)
+        if found is None:
+            found = written[key] = template % {name: w(moment) for name, w in fields.items()}
+        return found
+
+    return write
 
 
-@lru_cache(maxsize=4096)
-def _date(day: dt.date, format: Format, locale: Locale) -> str:
-    return dates.format_date(day, format, locale=locale)
+#: how many days' dates a :class:`DateTimeFormat` keeps written
+DAYS_KEPT = 4096
 
 
 class DateTimeFormat:
@@ -116,6 +127,8 @@ class DateTimeFormat:
         self._date_by_day = all(char in _DATE_FIELDS for char, _ in _fields(date_pattern))
         time_pattern = str(dates.get_time_format(self.time_format, locale=locale))
         self._time = _time_writer(time_pattern, locale)
+        # each day's date as Babel writes it, by day (a list's times share few days)
+        self._dates: dict[dt.date, str] = {}
 
     def __call__(self, value: dt.datetime) -> str:
         if value.tzinfo is None:
@@ -127,7 +140,15 @@ class DateTimeFormat:
         else:
             time = self._time(local)
         if self._date_by_day:
-            date = _date(local.date(), self.format, self.locale)
+            date = self._date(local.date())
         else:
             date = dates.format_date(local, self.format, locale=self.locale)
         return self._combined.replace("{0}", time).replace("{1}", date)
+
+    def _date(self, day: dt.date) -> str:
+        written = self._dates.get(day)
+        if written is None:
+            if len(self._dates) >= DAYS_KEPT:
+                self._dates.clear()
+            written = self._dates[day] = dates.format_date(day, self.format, locale=self.locale)
+        return written

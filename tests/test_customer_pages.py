@@ -411,9 +411,19 @@ ALLOW_SEEN = {
 }
 
 
-def test_a_ticket_page_is_shown_when_noting_it_as_seen_is_refused(app, client):
+def test_a_ticket_page_is_shown_when_noting_it_as_seen_is_refused(app, client, marketplace):
     login(client, "alice")
     number = open_ticket(client)
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():  # news for Alice: her next look is noted
+        actions.act(
+            tenant,
+            pete,
+            Role.PROVIDER,
+            number,
+            Action.REPLY,
+            {"body": "Which page?", "submission_key": "seen-refused-000000001"},
+        )
     with app.app_context():
         db = app.extensions["sqlalchemy"]
         dialect = db.engine.dialect.name

@@ -357,10 +357,11 @@ def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_querie
     login(client, "olive")
     many += [cost(CONSOLE), cost(f"{CONSOLE}?queue=escalated"), cost(f"{CONSOLE}tickets/1")]
     assert few == many
-    # inbox: page + counts + which of the page's tickets changed since the reader looked;
-    # console: + queue counts; ticket page: ticket, messages, events, files, whether the
-    # viewer watches it, and noting that they looked
-    assert few == [3, 3, 6, 4, 3, 6]
+    # inbox: page (with when the reader last looked at each of its tickets: which of them
+    # changed was a statement of its own, 3 and 4 before) + counts; console: + queue counts;
+    # ticket page: ticket, messages, events, files, whether the viewer watches it, and noting
+    # that they looked
+    assert few == [2, 2, 6, 3, 3, 6]
 
 
 def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):
@@ -494,3 +495,18 @@ def test_a_stale_filter_address_shows_the_list_with_its_form_and_the_reason(clie
     assert response.status_code == 400
     assert "Choose one of the statuses." in page and 'role="search"' in page
     assert listed(page) == [two_tickets[0]]  # the list as it starts
+
+
+def test_list_rows_put_their_times_in_the_words_of_the_persons_language(app, client, two_tickets):
+    app.config["TEST_LOCALE"] = "de"
+    login(client, "pete")
+    page = client.get(INBOX).get_data(as_text=True)
+    assert re.search(
+        r"<span>Zuletzt aktualisiert: <time datetime=\"[0-9T:-]+Z\">[^<]+</time></span>", page
+    )
+    assert re.search(
+        r'ms-badge--due">Fällig: <time datetime="[0-9T:-]+Z">[^<]+</time></span>', page
+    )
+    login(client, "alice")
+    page = client.get("/support/").get_data(as_text=True)
+    assert page.count("<span>Zuletzt aktualisiert: <time datetime=") == 2

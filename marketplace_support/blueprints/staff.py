@@ -5,6 +5,7 @@ do comes from ``access`` and the workflow table, not from here."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from functools import partial, update_wrapper
 from typing import Any
 
@@ -80,6 +81,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         "marketplace_support/staff/tickets.html",
         role=role,
         listing=listing,
+        list_url=partial(_list_url, listing.query),
         problem=problem,
         statuses=[s for s in Status if s in ALL_STATUSES],
         priorities=list(Priority),
@@ -88,6 +90,22 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         colleagues=tickets.colleagues(tenant_id, actor, role),
         api_tokens=api_tokens.offered(),
     ), status
+
+
+#: the list's filters in its addresses, in this order
+_LIST_KEYS = ("status", "priority", "category", "assignee", "q", "sort", "queue", "provider")
+
+
+def _list_url(query: dict[str, Any], changes: dict[str, Any]) -> str:
+    """``list_url`` in the list's template: the address of the list with the current filters
+    (``query``) and ``changes``; a page link (``after``) only where ``changes`` has one, so a
+    new filter starts again from the first page."""
+    params = {}
+    for key in (*_LIST_KEYS, "after"):
+        value = changes[key] if key in changes else query.get(key) if key != "after" else None
+        if value:
+            params[key] = value.value if isinstance(value, Enum) else value
+    return url_for(".tickets", **params)
 
 
 def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue:
