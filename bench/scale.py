@@ -148,6 +148,12 @@ def the_pages(app: Flask, busy: int) -> dict[str, Side]:
         "operator console, first page": Side(who[OPERATOR], "/my/support/operator/"),
         "operator console, all statuses": Side(who[OPERATOR], "/my/support/operator/?status=all"),
         "operator console, due first": Side(who[OPERATOR], "/my/support/operator/?sort=due"),
+        "operator console, search (a word of a demo ticket)": Side(
+            who[OPERATOR], "/my/support/operator/?status=all&q=slowly"
+        ),
+        "provider inbox, search (a word of the busy ticket)": Side(
+            who[PROVIDER], "/my/support/provider/?status=all&q=messages"
+        ),
         "operator scorecard, 30 days": Side(who[OPERATOR], "/my/support/operator/scorecard"),
         "provider scorecard, 30 days": Side(who[PROVIDER], "/my/support/provider/scorecard"),
         "customer ticket page (50 messages)": Side(who[CUSTOMER], f"/my/support/tickets/{busy}"),
