@@ -21,17 +21,20 @@ from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any, cast
 
+from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Index,
     Select,
     Table,
+    column,
     event,
     func,
     literal_column,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
@@ -39,6 +42,7 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from .models import Attachment, Message, Ticket
 from .schemas import typed_number
+from .state import support
 
 #: PostgreSQL's text search configurations a document is stemmed in
 LANGUAGES = ("simple", "english", "german", "french", "spanish", "dutch")
@@ -64,12 +68,11 @@ def _document(*columns: ColumnElement[str]) -> ColumnElement[Any]:
     """The text search document of ``columns`` in every language (PostgreSQL); the indexes
     are made of this expression, so the searches use them."""
     texts: list[ColumnElement[Any]] = []
-    for column in columns:
-        texts += (
-            [literal_column("' '"), func.coalesce(column, "")]
-            if texts
-            else [func.coalesce(column, "")]
-        )
+    for part in columns:
+        # constants, not parameters: a search's expression must be the index's own, also in a
+        # prepared statement's generic plan
+        present = func.coalesce(part, literal_column("''"))
+        texts += [literal_column("' '"), present] if texts else [present]
     joined = _joined(texts)
     return _joined([func.to_tsvector(_config(language), joined) for language in LANGUAGES])
 
@@ -197,3 +200,58 @@ def _dropping(fts: str) -> Callable[..., None]:
 for _model in (Ticket, Message):
     event.listen(_model.__table__, "after_create", _creating(_model.__tablename__))
     event.listen(_model.__table__, "before_drop", _dropping(_FTS[_model.__tablename__][0]))
+
+
+# -- where the words were found -----------------------------------------------------------------
+
+#: a snippet's words around what was found (PostgreSQL: ts_headline's; SQLite: snippet()'s)
+SNIPPET_WORDS = 16
+_START, _STOP = "\x01", "\x02"
+#: the text search configuration that parses a snippet, by the reader's language
+_HEADLINE_CONFIG = {"de": "german", "fr": "french", "es": "spanish", "nl": "dutch"}
+
+
+def snippets(
+    ticket_ids: Sequence[int], words: str, *, internal: bool, dialect: str, language: str
+) -> dict[int, Markup]:
+    """For each of ``ticket_ids`` whose conversation has ``words``: the latest such message's
+    words around them, the found words marked (``<mark>``), everything else escaped. One
+    statement for a page."""
+    if not ticket_ids:
+        return {}
+    if dialect == "postgresql":
+        config = _config(_HEADLINE_CONFIG.get(language[:2], "english"))
+        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS}, MinWords=6"
+        latest = select(func.max(Message.id)).where(
+            Message.ticket_id.in_(ticket_ids), _message_matches(words, dialect)
+        )
+        if not internal:
+            latest = latest.where(Message.internal.is_(False))
+        found = select(
+            Message.ticket_id, func.ts_headline(config, Message.body, _query(words), options)
+        ).where(Message.id.in_(latest.group_by(Message.ticket_id)))
+    else:
+        excerpt = func.snippet(
+            literal_column("support_message_fts"), 0, _START, _STOP, "…", SNIPPET_WORDS
+        )
+        fts = table("support_message_fts", column("rowid"))
+        found = (
+            select(Message.ticket_id, excerpt)
+            .select_from(fts)
+            .join(Message, Message.id == fts.c.rowid)
+            .where(
+                Message.ticket_id.in_(ticket_ids),
+                text("support_message_fts MATCH :fts_query").bindparams(fts_query=fts_query(words)),
+            )
+            .order_by(Message.id.desc())
+        )
+    if not internal:
+        found = found.where(Message.internal.is_(False))
+    marked: dict[int, Markup] = {}
+    for ticket_id, excerpt_text in support.session.execute(found):
+        marked.setdefault(ticket_id, _marked(excerpt_text))
+    return marked
+
+
+def _marked(excerpt: str) -> Markup:
+    return Markup(str(escape(excerpt)).replace(_START, "<mark>").replace(_STOP, "</mark>"))

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import get_locale
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,7 @@ from .schemas import (
     load,
 )
 from .search import matching as search_matching
+from .search import snippets as search_snippets
 from .state import support
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role, Status
@@ -537,6 +539,8 @@ class TicketList:
     shared_count: int
     #: the ids of the page's tickets with activity since the customer last looked
     unread: set[int] = field(default_factory=set)
+    #: where a search's words were found in each ticket's conversation (``search.snippets``)
+    snippets: dict[int, Markup] = field(default_factory=dict)
 
 
 def customer_ticket_list(
@@ -585,6 +589,7 @@ def customer_ticket_list(
             support.session.scalar(shared.with_only_columns(func.count()).order_by(None)) or 0
         ),
         unread=unread(actor, page.items),
+        snippets=_snippets(page.items, search, Role.CUSTOMER),
     )
 
 
@@ -618,6 +623,8 @@ class StaffList:
     by_queue: dict[str, int]
     #: the ids of the page's tickets with activity since the reader last looked
     unread: set[int] = field(default_factory=set)
+    #: where a search's words were found in each ticket's conversation (``search.snippets``)
+    snippets: dict[int, Markup] = field(default_factory=dict)
 
 
 def staff_ticket_list(
@@ -663,6 +670,7 @@ def staff_ticket_list(
         by_status=_counts_by_status(filtered.where(is_active())),
         by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
         unread=unread(actor, page.items),
+        snippets=_snippets(page.items, query.get("q"), role),
     )
 
 
@@ -693,6 +701,18 @@ def _filtered(
     if search:
         scope = scope.where(_matching(search, role))
     return scope
+
+
+def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[int, Markup]:
+    if not words:
+        return {}
+    return search_snippets(
+        [ticket.id for ticket in listed],
+        words,
+        internal=role is not Role.CUSTOMER,
+        dialect=_dialect(),
+        language=str(get_locale() or "en"),
+    )
 
 
 def _matching(words: str, role: Role) -> ColumnElement[bool]:

@@ -117,3 +117,31 @@ def test_a_word_nobody_wrote_finds_nothing(client, ticket):
 def test_what_a_person_types_is_only_words_to_the_search():
     assert fts_query('cert* OR "x" NEAR(a b) -- ;') == '"cert"* "OR"* "x"* "NEAR"* "a"* "b"*'
     assert fts_query("!!!") == '""'
+
+
+def test_a_list_shows_where_the_words_were_found_marked_and_escaped(
+    app, client, ticket, marketplace
+):
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(
+            tenant,
+            pete,
+            Role.PROVIDER,
+            ticket,
+            Action.REPLY,
+            {
+                "body": "The balancer & its <b>pool</b> restarted.",
+                "submission_key": "search-mark-0123456",
+            },
+        )
+    login(client, "alice")
+    page = client.get("/support/?" + urlencode({"q": "balancer"})).get_data(as_text=True)
+    snippet = re.search(r'<p class="ms-snippet">(.*?)</p>', page).group(1)
+    assert "<mark>balancer</mark> &amp;" in snippet and "<b>" not in snippet
+    login(client, "pete")  # staff: the note's words too
+    page = client.get("/support/provider/?" + urlencode({"q": "passphrase"})).get_data(as_text=True)
+    assert "<mark>passphrase</mark>" in page
+    login(client, "alice")  # never the note's words for the customer, not even in a snippet
+    page = client.get("/support/?" + urlencode({"q": "checkout passphrase"})).get_data(as_text=True)
+    assert "passphrase</mark>" not in page
