@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import IO, Any, cast
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, drafts, outbox, sweep
+from . import attachments, drafts, inbound, outbox, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -76,3 +77,52 @@ def run_sweep() -> None:
         f"escalated {len(report.escalated)}, reminded {len(report.reminded)}, "
         f"resolved {len(report.resolved)}, closed {len(report.closed)}"
     )
+
+
+#: sysexits.h: the mail server keeps the message and tries again later
+EX_TEMPFAIL = 75
+
+
+@support_cli.command("receive")
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    help="The envelope recipient (Postfix: ${original_recipient}); may be given again.",
+)
+@click.argument("message", type=click.File("rb"), default="-")
+def receive(recipients: tuple[str, ...], message: IO[bytes]) -> None:
+    """Take one answer by e-mail (an RFC 5322 message, from standard input or the file
+    MESSAGE): onto its ticket,
+    or into quarantine. For an MTA's pipe transport: exit 0 when it was taken or kept, 75
+    (try again later) when the database could not be reached."""
+    raw = message.read()
+    try:
+        outcome = inbound.receive(raw, recipients)
+    except Exception:
+        current_app.logger.exception("an answer by e-mail could not be taken in")
+        click.echo("temporary failure: the message was not taken; try again later", err=True)
+        raise SystemExit(EX_TEMPFAIL) from None
+    detail = f" ({outcome.reason.value})" if outcome.reason else ""
+    click.echo(f"{outcome.result.value}{detail}")
+
+
+@support_cli.command("receive-smtp")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8024, show_default=True, help="Port to listen on.")
+def receive_smtp(host: str, port: int) -> None:
+    """Run an LMTP server that takes answers by e-mail from the host's mail server (needs
+    the ``lmtp`` extra: aiosmtpd). Runs until stopped; several may run at once."""
+    from . import lmtp  # aiosmtpd is an extra
+
+    app = cast(Any, current_app)._get_current_object()
+    server = lmtp.server(app, host, port)
+    server.start()
+    click.echo(f"LMTP on {host}:{port}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import drafts, outbox, scorecard, sharing, tickets
+from .. import drafts, outbox, quarantine, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -49,6 +49,8 @@ def build_blueprint(role: Role) -> Blueprint:
     if role is Role.OPERATOR:
         bp.add_url_rule("/notifications", "notifications", _notifications)
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
+        bp.add_url_rule("/mail", "quarantine", _quarantine)
+        bp.add_url_rule("/mail/drop", "drop_mail", _drop_mail, methods=["POST"])
     return bp
 
 
@@ -165,3 +167,22 @@ def _send_again() -> ResponseReturnValue:
     ids = [number for number in numbers if number is not None]
     count = outbox.send_again(tenant_id, ids)
     return redirect(url_for(".notifications", sent_again=count), code=303)
+
+
+def _quarantine() -> ResponseReturnValue:
+    """The operator's view of mail sent to a reply address that did not get in."""
+    tenant_id, actor = acting()
+    return render_template(
+        "marketplace_support/staff/quarantine.html",
+        rows=quarantine.kept(tenant_id, actor),
+        dropped=request.args.get("dropped", type=int),
+        reasons=quarantine.REASONS,
+    )
+
+
+def _drop_mail() -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    numbers = (typed_number(value) for value in request.form.getlist("id"))
+    ids = [number for number in numbers if number is not None]
+    count = quarantine.drop(tenant_id, actor, ids)
+    return redirect(url_for(".quarantine", dropped=count), code=303)
