@@ -80,6 +80,8 @@ class _Refused(Exception):
     ) -> None:
         super().__init__(reason.value)
         self.reason, self.detail, self.row = reason, detail, row
+        #: our address it was sent to, once found
+        self.address: str | None = None
 
 
 def receive(raw: bytes, recipients: Sequence[str] = ()) -> Outcome:
@@ -90,6 +92,22 @@ def receive(raw: bytes, recipients: Sequence[str] = ()) -> Outcome:
     except _Refused as refused:
         support.session.rollback()
         return _quarantine(raw, key, refused)
+
+
+def receive_vouched(entry: InboundMail) -> Outcome:
+    """Take a quarantined message in again, its sender vouched for by the operator: every
+    check but the sender's is made again, now. Taken (or found on the ticket already): the
+    quarantine row is deleted. Refused: the row stays, with the reason of now."""
+    session = support.session
+    raw, key = bytes(entry.raw), entry.delivery_key
+    try:
+        outcome = _take(raw, [entry.address or ""], key, sender_vouched=True)
+    except _Refused as refused:
+        session.rollback()
+        return _quarantine(raw, key, refused)
+    session.delete(session.merge(entry))
+    session.commit()
+    return outcome
 
 
 def delivery_key(raw: bytes) -> str:
@@ -109,20 +127,30 @@ def _header(head: bytes, name: bytes) -> bytes:
     return b""
 
 
-def _take(raw: bytes, recipients: Sequence[str], key: str) -> Outcome:
+def _take(
+    raw: bytes, recipients: Sequence[str], key: str, *, sender_vouched: bool = False
+) -> Outcome:
     too_large = len(raw) > int(current_app.config["SUPPORT_INBOUND_MAX_SIZE"])
     message = _parse(raw, headers_only=too_large)
     if not too_large and mailtext.is_bounce(message):
         return _bounce(message)
     if mailtext.is_automatic(message):
         return Outcome(Result.AUTOMATIC)
-    row, kind = _notification(message, recipients)
-    if too_large:
-        raise _Refused(Quarantined.TOO_LARGE, f"{len(raw)} bytes", row)
-    if _address_key(_sender(message)) != _address_key(row.recipient):
-        raise _Refused(Quarantined.WRONG_SENDER, _sender(message), row)
-    actor, role = _acting(row)
-    return _post(row, kind, actor, role, message, key)
+    address = _our_address(message, recipients)
+    try:
+        row, kind = _notification(address)
+        if _stored_before(row, key):  # delivered again: it is on the ticket already
+            return Outcome(Result.DUPLICATE, ticket_number=_number(row))
+        if too_large:
+            raise _Refused(Quarantined.TOO_LARGE, f"{len(raw)} bytes", row)
+        sender = _sender(message)
+        if not sender_vouched and _address_key(sender) != _address_key(row.recipient):
+            raise _Refused(Quarantined.WRONG_SENDER, sender, row)
+        actor, role = _acting(row)
+        return _post(row, kind, actor, role, message, key)
+    except _Refused as refused:
+        refused.address = address
+        raise
 
 
 def _parse(raw: bytes, *, headers_only: bool) -> EmailMessage:
@@ -138,14 +166,20 @@ def _parse(raw: bytes, *, headers_only: bool) -> EmailMessage:
     return message
 
 
-def _notification(message: EmailMessage, recipients: Sequence[str]) -> tuple[OutboxMessage, Kind]:
-    """The notification answered and how (reply or note), from our address among the
-    recipients.
+def _our_address(message: EmailMessage, recipients: Sequence[str]) -> str:
+    """The first of our addresses among the recipients.
 
-    Raises: _Refused (no address of ours; forged; expired; a notification we do not have)."""
+    Raises: _Refused (NO_ADDRESS)."""
     address = next((a for a in _recipients(message, recipients) if replies.is_ours(a)), None)
     if address is None:
         raise _Refused(Quarantined.NO_ADDRESS)
+    return address
+
+
+def _notification(address: str) -> tuple[OutboxMessage, Kind]:
+    """The notification answered at our ``address``, and how (reply or note).
+
+    Raises: _Refused (forged; expired; a notification we do not have)."""
     try:
         found = replies.read(address)
     except replies.ExpiredAddress as expired:
@@ -264,11 +298,7 @@ def _post(
     row: OutboxMessage, kind: Kind, actor: Actor, role: Role, message: EmailMessage, key: str
 ) -> Outcome:
     """Hand the answer to the pages' use-case; what it refuses goes to quarantine."""
-    ticket = support.session.get(Ticket, row.ticket_id)
-    assert ticket is not None
-    number = ticket.number
-    if _stored_before(ticket, key):
-        return Outcome(Result.DUPLICATE, ticket_number=number)
+    number = _number(row)
     action = Action.NOTE if kind is Kind.NOTE else Action.REPLY
     form = {"submission_key": key, "body": mailtext.text_of(message)}
     try:
@@ -284,9 +314,17 @@ def _post(
     return Outcome(Result.ACCEPTED, ticket_number=number)
 
 
-def _stored_before(ticket: Ticket, key: str) -> bool:
-    query = select(Message.id).where(Message.ticket_id == ticket.id, Message.submission_key == key)
+def _stored_before(row: OutboxMessage, key: str) -> bool:
+    query = select(Message.id).where(
+        Message.ticket_id == row.ticket_id, Message.submission_key == key
+    )
     return support.session.scalars(query).first() is not None
+
+
+def _number(row: OutboxMessage) -> int:
+    ticket = support.session.get(Ticket, row.ticket_id)
+    assert ticket is not None
+    return ticket.number
 
 
 def _errors(errors: dict[str, Any]) -> str:
@@ -308,29 +346,46 @@ def _bounce(message: EmailMessage) -> Outcome:
 def _quarantine(raw: bytes, key: str, refused: _Refused) -> Outcome:
     """Keep the message for the operator, once however often it is delivered."""
     session = support.session
-    row = refused.row
     sender, subject, message_id = _summary(raw)
     entry = InboundMail(
-        tenant_id=row.tenant_id if row else None,
-        ticket_id=row.ticket_id if row else None,
-        outbox_id=row.id if row else None,
+        **_answered(refused.row),
+        address=_bounded(refused.address, 320),
         delivery_key=key,
         reason=refused.reason,
-        detail=(refused.detail or "")[:2000] or None,
-        sender=sender[:320] or None,
-        subject=subject[:250] or None,
-        message_id=message_id[:250] or None,
+        detail=_bounded(refused.detail, 2000),
+        sender=_bounded(sender, 320),
+        subject=_bounded(subject, 250),
+        message_id=_bounded(message_id, 250),
         size=len(raw),
         raw=raw[:RAW_KEPT],
     )
     session.add(entry)
     try:
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # kept before: it keeps the reason of now
         session.rollback()
         query = select(InboundMail).where(InboundMail.delivery_key == key)
         entry = session.scalars(query).one()
+        entry.reason, entry.detail = refused.reason, _bounded(refused.detail, 2000)
+        session.commit()
     return Outcome(Result.QUARANTINED, reason=entry.reason, quarantine_id=entry.id)
+
+
+def _answered(row: OutboxMessage | None) -> dict[str, Any]:
+    """What the notification answered says of a quarantined message: its tenant, ticket and
+    recipient (nothing when the address was not ours, or forged)."""
+    if row is None:
+        return {}
+    return {
+        "tenant_id": row.tenant_id,
+        "ticket_id": row.ticket_id,
+        "outbox_id": row.id,
+        "sent_to": row.recipient,
+    }
+
+
+def _bounded(text: str | None, length: int) -> str | None:
+    return (text or "")[:length] or None
 
 
 def _summary(raw: bytes) -> tuple[str, str, str]:

@@ -544,8 +544,11 @@ class InboundMail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("support_ticket.id"))
-    #: the notification whose reply address it was sent to
+    #: the notification whose reply address it was sent to, that address, and the address
+    #: the notification went to (the person the reply address was made for)
     outbox_id: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(320))
+    sent_to: Mapped[str | None] = mapped_column(String(320))
     delivery_key: Mapped[str] = mapped_column(String(64))
     reason: Mapped[Quarantined] = mapped_column(_enum(Quarantined, 20))
     #: what was wrong, in words (the workflow's reason, the files refused)

@@ -2,8 +2,11 @@
 
 ``inbound`` keeps each message it did not take here, with the reason. The operator reads the
 list of their tenant (sender, subject, reason, the ticket it answered) and drops what they
-have dealt with. Nothing here puts a message on a ticket: to take one in, the person writes
-again from the address the notification went to, or on the ticket page.
+have dealt with. A message that came from another address than the one the notification went
+to can be accepted, when the operator knows it is from that person: it is then taken in as if
+it had come from there, every other check made again (``inbound.receive_vouched``). No other
+reason can be overruled: a forged or expired address, lost access, the workflow's refusal and
+refused files are decisions of the rules, not of the sender.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete
 
-from . import access
+from . import access, inbound
 from .host import Actor
 from .i18n import lazy_gettext
 from .models import InboundMail, Quarantined
@@ -35,6 +38,22 @@ REASONS = {
 }
 
 
+#: the reasons the operator may overrule
+ACCEPTABLE = frozenset({Quarantined.WRONG_SENDER})
+
+
+def acceptable(entry: InboundMail) -> bool:
+    """Whether the operator may accept ``entry``: its reason may be overruled, and the whole
+    message was kept."""
+    return entry.reason in ACCEPTABLE and len(entry.raw) == entry.size
+
+
+def reason_named(value: str) -> str | None:
+    """The words of the reason called ``value`` (from an address bar), or None."""
+    known = {reason.value: reason for reason in Quarantined}
+    return REASONS[known[value]] if value in known else None
+
+
 def kept(tenant_id: str, actor: Actor, limit: int = 100) -> list[InboundMail]:
     """The newest mail of a tenant that did not get in, for its operators (nobody else
     sees any)."""
@@ -52,3 +71,13 @@ def drop(tenant_id: str, actor: Actor, ids: Sequence[int]) -> int:
     )
     support.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def accept(tenant_id: str, actor: Actor, entry_id: int) -> inbound.Outcome | None:
+    """Take kept mail of the operator's tenant in, its sender vouched for; None when there is
+    no such mail or it cannot be accepted."""
+    query = access.quarantined_mail(tenant_id, actor).where(InboundMail.id == entry_id)
+    entry = support.session.scalars(query).one_or_none()
+    if entry is None or not acceptable(entry):
+        return None
+    return inbound.receive_vouched(entry)

@@ -28,6 +28,7 @@ from marketplace_support.workflow import Action, Role, Status
 from .conftest import host_app, login
 from .helpers import open_ticket
 from .mailserver import MailServer, free_port, html_of, text_of
+from .test_hostile_input import csrf_token
 from .test_notifications import act, deliver
 
 MAIL = Path(__file__).parent / "mail"
@@ -515,3 +516,78 @@ def test_reply_settings_that_cannot_work_stop_init_app(database_url, marketplace
         host_app(database_url, marketplace, **config),
     ):
         pass
+
+
+def quarantine_page(client) -> tuple[str, str]:
+    page = client.get("/support/operator/mail").get_data(as_text=True)
+    return page, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_the_operator_accepts_an_answer_from_another_address_of_the_same_person(
+    app, client, smtp, marketplace
+):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    raw = fixture("plain_signature.eml", TO=address, FROM="alice@home.example", NUMBER="1")
+    assert receive_by_pipe(app, raw).output.strip() == "quarantined (wrong_sender)"
+    [kept] = quarantined(app)
+    login(client, "otto")  # another tenant's operator cannot take it in
+    token = csrf_token(app, client)
+    client.post("/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id})
+    assert len(quarantined(app)) == 1
+    login(client, "olive")
+    page, token = quarantine_page(client)
+    assert "An answer to the e-mail sent to alice@example.com" in page
+    assert "Accept: it is from alice@example.com" in page
+    response = client.post(
+        "/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id}
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"The message was put on ticket #{number}." in page
+    assert quarantined(app) == []
+    status, messages = ticket_state(app, number)
+    assert (messages[-1].body, messages[-1].author_user_id) == (
+        "It works again, thank you.",
+        "alice",
+    )
+    assert status is Status.OPEN
+    deliver(app)
+    told = [m for m in smtp.to("tickets@nimbus.example") if "works again" in text_of(m)]
+    assert len(told) == 1
+    # the mail server delivers it again: it is on the ticket already
+    assert receive_by_pipe(app, raw).output.strip() == "duplicate"
+    assert quarantined(app) == []
+
+
+def test_accepting_checks_everything_but_the_sender_again(app, client, smtp, marketplace):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    raw = fixture("plain_signature.eml", TO=address, FROM="alice@home.example", NUMBER="1")
+    receive_by_pipe(app, raw)
+    act(app, marketplace, "olive", Role.OPERATOR, number, Action.CLOSE)
+    _, before = ticket_state(app, number)
+    login(client, "olive")
+    _, token = quarantine_page(client)
+    [kept] = quarantined(app)
+    response = client.post(
+        "/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id}
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The message could not be accepted: The ticket does not take this message now." in page
+    assert [row.reason for row in quarantined(app)] == [Quarantined.REFUSED]
+    assert "Accept: it is from" not in page  # the workflow's refusal cannot be overruled
+    assert len(ticket_state(app, number)[1]) == len(before)
+
+
+def test_only_a_wrong_sender_can_be_accepted(app, client, smtp, marketplace):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    _, before = ticket_state(app, number)
+    app.config["SUPPORT_INBOUND_MAX_SIZE"] = 1000
+    raw = fixture("gmail_attachments.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    receive_by_pipe(app, raw)
+    [kept] = quarantined(app)
+    login(client, "olive")
+    page, token = quarantine_page(client)
+    assert "Accept: it is from" not in page
+    client.post("/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id})
+    assert [row.reason for row in quarantined(app)] == [Quarantined.TOO_LARGE]
+    assert len(ticket_state(app, number)[1]) == len(before)

@@ -51,6 +51,7 @@ def build_blueprint(role: Role) -> Blueprint:
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
         bp.add_url_rule("/mail", "quarantine", _quarantine)
         bp.add_url_rule("/mail/drop", "drop_mail", _drop_mail, methods=["POST"])
+        bp.add_url_rule("/mail/accept", "accept_mail", _accept_mail, methods=["POST"])
     return bp
 
 
@@ -176,7 +177,10 @@ def _quarantine() -> ResponseReturnValue:
         "marketplace_support/staff/quarantine.html",
         rows=quarantine.kept(tenant_id, actor),
         dropped=request.args.get("dropped", type=int),
+        accepted=request.args.get("accepted", type=int),
+        refused=quarantine.reason_named(request.args.get("refused", "")),
         reasons=quarantine.REASONS,
+        acceptable=quarantine.acceptable,
     )
 
 
@@ -186,3 +190,14 @@ def _drop_mail() -> ResponseReturnValue:
     ids = [number for number in numbers if number is not None]
     count = quarantine.drop(tenant_id, actor, ids)
     return redirect(url_for(".quarantine", dropped=count), code=303)
+
+
+def _accept_mail() -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    entry_id = typed_number(request.form.get("accept", ""))
+    outcome = None if entry_id is None else quarantine.accept(tenant_id, actor, entry_id)
+    if outcome is None:
+        return redirect(url_for(".quarantine"), code=303)
+    if outcome.reason is not None:
+        return redirect(url_for(".quarantine", refused=outcome.reason.value), code=303)
+    return redirect(url_for(".quarantine", accepted=outcome.ticket_number), code=303)

@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(length=64), nullable=True),
         sa.Column("ticket_id", sa.Integer(), nullable=True),
         sa.Column("outbox_id", sa.Integer(), nullable=True),
+        sa.Column("address", sa.String(length=320), nullable=True),
+        sa.Column("sent_to", sa.String(length=320), nullable=True),
         sa.Column("delivery_key", sa.String(length=64), nullable=False),
         sa.Column(
             "reason",
