@@ -29,7 +29,7 @@ from .conftest import host_app, login
 from .helpers import open_ticket
 from .mailserver import MailServer, free_port, html_of, text_of
 from .test_hostile_input import csrf_token
-from .test_notifications import act, deliver
+from .test_notifications import act, deliver, watch
 
 MAIL = Path(__file__).parent / "mail"
 #: the new text of outlook_fr_cp1252.eml (Windows-1252's dash and apostrophe)
@@ -591,3 +591,53 @@ def test_only_a_wrong_sender_can_be_accepted(app, client, smtp, marketplace):
     client.post("/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id})
     assert [row.reason for row in quarantined(app)] == [Quarantined.TOO_LARGE]
     assert len(ticket_state(app, number)[1]) == len(before)
+
+
+def test_a_staff_watcher_answers_an_internal_note_with_a_note_until_the_ticket_moves_away(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    watch(app, marketplace, "pat", Role.PROVIDER, number)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Reboot tonight?")
+    deliver(app)
+    [note_mail] = smtp.to("pat@example.com")
+    assert reply_address(note_mail).startswith("note+")  # a note is answered with a note
+    raw = fixture("plain_signature.eml", TO=reply_address(note_mail), FROM="pat@example.com")
+    assert receive_by_pipe(app, raw).output.strip() == "accepted"
+    answer = ticket_state(app, number)[1][-1]
+    assert (answer.author_user_id, answer.internal) == ("pat", True)
+    act(
+        app,
+        marketplace,
+        "olive",
+        Role.OPERATOR,
+        number,
+        Action.REROUTE,
+        route_to="p-post",
+        reason="Mail, not hosting.",
+    )
+    _, before = ticket_state(app, number)
+    again = raw.replace(b"plain-1@", b"plain-2@")
+    assert_quarantined(app, number, before, receive_by_pipe(app, again), Quarantined.LOST_ACCESS)
+
+
+def test_answers_by_e_mail_count_against_the_rate_limits(database_url, marketplace, tmp_path, smtp):
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        SUPPORT_REPLY_DOMAIN=DOMAIN,
+        RATELIMIT_ENABLED=True,
+        SUPPORT_LIMIT_REPLIES="1 per hour",
+    ) as app:
+        number, address = waiting_ticket(app, app.test_client(), smtp, marketplace)
+        first = fixture("plain_signature.eml", TO=address, FROM="alice@example.com")
+        second = first.replace(b"plain-1@", b"plain-2@").replace(b"It works", b"Still works")
+        assert receive_by_pipe(app, first).output.strip() == "accepted"
+        _, before = ticket_state(app, number)
+        result = receive_by_pipe(app, second)
+        assert_quarantined(app, number, before, result, Quarantined.TOO_MANY)
