@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from . import access, inbound
 from .host import Actor
 from .i18n import lazy_gettext
-from .models import InboundMail, Quarantined
+from .models import InboundMail, Quarantined, Ticket
 from .state import support
 
 #: each reason as the operator reads it
@@ -58,6 +58,18 @@ def kept(tenant_id: str, actor: Actor, limit: int = 100) -> list[InboundMail]:
     """The newest mail of a tenant that did not get in, for its operators (nobody else
     sees any)."""
     return list(support.session.scalars(access.quarantined_mail(tenant_id, actor).limit(limit)))
+
+
+def ticket_numbers(tenant_id: str, entries: Sequence[InboundMail]) -> dict[int, int]:
+    """The numbers of the tickets ``entries`` answered (by ticket id), in one statement, for
+    links from the list (the operator sees every ticket of their tenant)."""
+    ids = {entry.ticket_id for entry in entries if entry.ticket_id is not None}
+    if not ids:
+        return {}
+    query = select(Ticket.id, Ticket.number).where(
+        Ticket.tenant_id == tenant_id, Ticket.id.in_(sorted(ids))
+    )
+    return {ticket_id: number for ticket_id, number in support.session.execute(query)}
 
 
 def drop(tenant_id: str, actor: Actor, ids: Sequence[int]) -> int:

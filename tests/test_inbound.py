@@ -537,6 +537,7 @@ def test_the_operator_accepts_an_answer_from_another_address_of_the_same_person(
     login(client, "olive")
     page, token = quarantine_page(client)
     assert "An answer to the e-mail sent to alice@example.com" in page
+    assert f'href="/support/operator/tickets/{number}"' in page
     assert "Accept: it is from alice@example.com" in page
     response = client.post(
         "/support/operator/mail/accept", data={"csrf_token": token, "accept": kept.id}
@@ -641,3 +642,20 @@ def test_answers_by_e_mail_count_against_the_rate_limits(database_url, marketpla
         _, before = ticket_state(app, number)
         result = receive_by_pipe(app, second)
         assert_quarantined(app, number, before, result, Quarantined.TOO_MANY)
+
+
+def test_the_quarantine_page_costs_the_same_statements_for_one_row_or_many(
+    app, client, smtp, marketplace, count_queries
+):
+    _, address = waiting_ticket(app, client, smtp, marketplace)
+    raw = fixture("plain_signature.eml", TO=address, FROM="mallory@example.com")
+    receive_by_pipe(app, raw)
+    login(client, "olive")
+    with count_queries() as one:
+        assert client.get("/support/operator/mail").status_code == 200
+    for position in range(2, 6):
+        receive_by_pipe(app, raw.replace(b"plain-1@", f"plain-{position}@".encode()))
+    with count_queries() as five:
+        page = client.get("/support/operator/mail").get_data(as_text=True)
+    assert page.count('name="accept"') == 5
+    assert five.count == one.count

@@ -173,9 +173,11 @@ def _send_again() -> ResponseReturnValue:
 def _quarantine() -> ResponseReturnValue:
     """The operator's view of mail sent to a reply address that did not get in."""
     tenant_id, actor = acting()
+    rows = quarantine.kept(tenant_id, actor)
     return render_template(
         "marketplace_support/staff/quarantine.html",
-        rows=quarantine.kept(tenant_id, actor),
+        rows=rows,
+        numbers=quarantine.ticket_numbers(tenant_id, rows),
         dropped=request.args.get("dropped", type=int),
         accepted=request.args.get("accepted", type=int),
         refused=quarantine.reason_named(request.args.get("refused", "")),
