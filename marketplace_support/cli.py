@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import imaplib
 import time
+from collections import Counter
 from datetime import timedelta
 from typing import IO, Any, cast
 
@@ -10,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, drafts, inbound, outbox, sweep
+from . import attachments, drafts, imap, inbound, outbox, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -126,3 +128,68 @@ def receive_smtp(host: str, port: int) -> None:
         pass
     finally:
         server.stop()
+
+
+@support_cli.command("receive-imap")
+@click.option("--host", required=True, help="The IMAP server.")
+@click.option("--port", type=int, default=None, help="Default: 993 with tls, else 143.")
+@click.option("--user", required=True, help="The mailbox's login.")
+@click.option(
+    "--password",
+    envvar="IMAP_PASSWORD",
+    required=True,
+    help="The mailbox's password; better given in the environment as IMAP_PASSWORD.",
+)
+@click.option("--mailbox", default="INBOX", show_default=True, help="The folder to read.")
+@click.option(
+    "--security",
+    type=click.Choice([choice.value for choice in imap.Security]),
+    default=imap.Security.TLS.value,
+    show_default=True,
+    help="tls (port 993), starttls, or none (only for a server on the same machine).",
+)
+@click.option("--loop", is_flag=True, help="Keep polling until stopped (for a service).")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
+@click.option("--batch", default=100, show_default=True, help="Messages per pass.")
+def receive_imap(
+    host: str,
+    port: int | None,
+    user: str,
+    password: str,
+    mailbox: str,
+    security: str,
+    loop: bool,
+    interval: float,
+    batch: int,
+) -> None:
+    """Take the answers by e-mail waiting in an IMAP mailbox (hosted mail): onto their
+    tickets, or into quarantine; each is deleted from the mailbox once taken. Once from cron,
+    or with --loop as a service; several may poll one mailbox. Exit 75 when a pass could not
+    finish (the server or the database could not be reached): what it left waits."""
+    chosen = imap.Security(security)
+    box = imap.Mailbox(
+        host, port or (993 if chosen is imap.Security.TLS else 143), user, password, mailbox, chosen
+    )
+    while True:
+        finished = imap_pass(box, batch)
+        if not loop:
+            if not finished:
+                raise SystemExit(EX_TEMPFAIL)
+            return
+        time.sleep(interval)
+
+
+def imap_pass(box: imap.Mailbox, batch: int) -> bool:
+    """One pass in an app context of its own; whether it finished (else it says why)."""
+    try:
+        with current_app.app_context():
+            report = imap.poll(box, batch)
+    except (OSError, imap.MailboxError, imaplib.IMAP4.error) as problem:
+        click.echo(f"the mailbox could not be read ({problem}); trying again later", err=True)
+        return False
+    counts = Counter(outcome.result.value for outcome in report.outcomes)
+    if counts:
+        click.echo(", ".join(f"{result} {count}" for result, count in sorted(counts.items())))
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}; the rest waits", err=True)
+    return report.stopped is None

@@ -1,12 +1,17 @@
 """Answers by e-mail: real messages (tests/mail/, shaped like Thunderbird's, Outlook's,
 Gmail's and Apple Mail's) sent to the reply address of a notification that went out over
-SMTP, taken in through ``flask support receive`` and through the running LMTP server; what
-must not get in lands in quarantine and never on the ticket."""
+SMTP, taken in through ``flask support receive``, the running LMTP server and a real IMAP
+mailbox; what must not get in lands in quarantine and never on the ticket."""
 
 from __future__ import annotations
 
+import imaplib
 import re
 import smtplib
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -659,3 +664,91 @@ def test_the_quarantine_page_costs_the_same_statements_for_one_row_or_many(
         page = client.get("/support/operator/mail").get_data(as_text=True)
     assert page.count('name="accept"') == 5
     assert five.count == one.count
+
+
+# -- IMAP: a real server on loopback (pymap, in-memory mailboxes) ---------------------------
+
+USER, PASSWORD = "support", "secret"
+
+
+@pytest.fixture
+def imap_server():
+    """A real IMAP server (pymap's in-memory backend) with one mailbox, for this test."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "pymap"), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-tls", "dict"]
+    command += ["--demo-user", USER, "--demo-password", PASSWORD]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def deliver_to_mailbox(port: int, *messages: bytes) -> None:
+    with imaplib.IMAP4("127.0.0.1", port) as connection:
+        connection.login(USER, PASSWORD)
+        for raw in messages:
+            assert connection.append("INBOX", None, None, raw)[0] == "OK"
+
+
+def mailbox_size(port: int) -> int:
+    with imaplib.IMAP4("127.0.0.1", port) as connection:
+        connection.login(USER, PASSWORD)
+        return int(connection.select("INBOX")[1][0])
+
+
+def poll(app, port: int, password: str = PASSWORD):
+    arguments = ["support", "receive-imap", "--host", "127.0.0.1", "--port", str(port)]
+    arguments += ["--user", USER, "--security", "none"]
+    return app.test_cli_runner().invoke(args=arguments, env={"IMAP_PASSWORD": password})
+
+
+def test_answers_waiting_in_an_imap_mailbox_are_taken_in_and_deleted(
+    app, client, smtp, marketplace, imap_server
+):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    answer = fixture("outlook_fr_cp1252.eml", TO=address, FROM="alice@example.com")
+    forged = fixture("plain_signature.eml", TO=f"reply+1.AAAA.BBBB@{DOMAIN}", FROM="x@y.example")
+    away = fixture("out_of_office.eml", TO=address, FROM="alice@example.com")
+    deliver_to_mailbox(imap_server, answer, forged, away)
+    result = poll(app, imap_server)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "accepted 1, automatic 1, quarantined 1"
+    status, messages = ticket_state(app, number)
+    assert messages[-1].body == OUTLOOK_TEXT and status is Status.OPEN
+    assert [row.reason for row in quarantined(app)] == [Quarantined.FORGED]
+    assert mailbox_size(imap_server) == 0
+    # the same answer again (two pollers, or a copy): stored once
+    deliver_to_mailbox(imap_server, answer)
+    assert poll(app, imap_server).output.strip() == "duplicate 1"
+    assert len(ticket_state(app, number)[1]) == len(messages)
+
+
+def test_a_pass_that_cannot_reach_the_database_leaves_the_mail_in_the_mailbox(
+    marketplace, imap_server
+):
+    raw = fixture("plain_signature.eml", TO=f"reply+1.AAAA.BBBB@{DOMAIN}", FROM="a@b.example")
+    deliver_to_mailbox(imap_server, raw, raw.replace(b"plain-1@", b"plain-2@"))
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    with host_app(unreachable, marketplace, SUPPORT_REPLY_DOMAIN=DOMAIN) as app:
+        result = poll(app, imap_server)
+    assert result.exit_code == 75
+    assert "the rest waits" in result.output
+    assert mailbox_size(imap_server) == 2
+
+
+def test_a_wrong_password_or_no_server_exits_75(app, imap_server):
+    result = poll(app, imap_server, password="wrong")
+    assert result.exit_code == 75 and "could not be read" in result.output
+    assert poll(app, free_port()).exit_code == 75
