@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, drafts, imap, inbound, outbox, sweep
+from . import attachments, drafts, imap, inbound, outbox, quarantine, sweep
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -33,6 +33,14 @@ def clean_attachments(older_than: int) -> None:
     removed = attachments.remove_orphans(timedelta(minutes=older_than), now())
     click.echo(f"Removed {drafts_removed} kept file(s) of refused forms.")
     click.echo(f"Removed {removed} stored file(s) that no attachment refers to.")
+
+
+@support_cli.command("clean-mail")
+def clean_mail() -> None:
+    """Remove mail that did not get in (the quarantine) once it is older than
+    ``SUPPORT_QUARANTINE_DAYS``. Safe to run from cron at any time."""
+    removed = quarantine.remove_old(now())
+    click.echo(f"Removed {removed} kept message(s) older than the quarantine keeps them.")
 
 
 @support_cli.command("deliver")

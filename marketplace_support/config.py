@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_REPLY_DOMAIN": None,
     "SUPPORT_REPLY_MAX_AGE_DAYS": 90,
     "SUPPORT_INBOUND_MAX_SIZE": 25_000_000,
+    # days mail that did not get in is kept (``flask support clean-mail``)
+    "SUPPORT_QUARANTINE_DAYS": 30,
     # where rate limit counts are kept (a limits storage URI; Redis for several processes)
     # and options for it (Redis: socket timeouts of 1 s unless given here)
     "SUPPORT_RATELIMIT_STORAGE_URI": "memory://",
@@ -125,13 +127,15 @@ def _check_replies(config: Mapping[str, Any]) -> None:
             f'SUPPORT_REPLY_DOMAIN must be a domain name such as "support.example", or None; '
             f"got {domain!r}"
         )
-    days = config["SUPPORT_REPLY_MAX_AGE_DAYS"]
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise RuntimeError(
-            f"SUPPORT_REPLY_MAX_AGE_DAYS must be a whole number of days; got {days!r}"
-        )
+    for key in ("SUPPORT_REPLY_MAX_AGE_DAYS", "SUPPORT_QUARANTINE_DAYS"):
+        _check_days(key, config[key])
     if domain is not None and not config.get("SECRET_KEY"):
         raise RuntimeError("SUPPORT_REPLY_DOMAIN needs SECRET_KEY: reply addresses are signed")
+
+
+def _check_days(key: str, days: object) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise RuntimeError(f"{key} must be a whole number of days; got {days!r}")
 
 
 def _check_limits(key: str, value: object) -> None:

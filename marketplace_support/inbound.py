@@ -112,9 +112,12 @@ def receive_vouched(entry: InboundMail) -> Outcome:
 
 def delivery_key(raw: bytes) -> str:
     """The same for the same message delivered again: its Message-ID and its body (the
-    headers above differ between deliveries: Received, Delivered-To)."""
+    headers above differ between deliveries: Received, Delivered-To); the whole message
+    when it has no Message-ID."""
     head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
     message_id = _header(head, b"message-id")
+    if not message_id:  # nothing says two deliveries are one message but all of it
+        body = raw
     digest = hashlib.sha256(message_id + b"\0" + hashlib.sha256(body).digest()).hexdigest()
     return f"mail-{digest[:59]}"
 

@@ -539,6 +539,8 @@ class InboundMail(Base):
         # the same message delivered again (an MTA's retry) is kept once
         UniqueConstraint("delivery_key"),
         Index(None, "tenant_id", "id"),
+        # removing what is older than SUPPORT_QUARANTINE_DAYS
+        Index(None, "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,9 @@ refused files are decisions of the rules, not of the sender.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from . import access, inbound
@@ -70,6 +72,19 @@ def ticket_numbers(tenant_id: str, entries: Sequence[InboundMail]) -> dict[int, 
         Ticket.tenant_id == tenant_id, Ticket.id.in_(sorted(ids))
     )
     return {ticket_id: number for ticket_id, number in support.session.execute(query)}
+
+
+def remove_old(now: datetime) -> int:
+    """Delete the mail kept longer than ``SUPPORT_QUARANTINE_DAYS`` (every tenant's, and
+    the mail of no tenant); returns how many."""
+    days = int(current_app.config["SUPPORT_QUARANTINE_DAYS"])
+    result = support.session.execute(
+        delete(InboundMail)
+        .where(InboundMail.received_at < now - timedelta(days=days))
+        .execution_options(synchronize_session=False)
+    )
+    support.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def drop(tenant_id: str, actor: Actor, ids: Sequence[int]) -> int:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -752,3 +753,14 @@ def test_a_wrong_password_or_no_server_exits_75(app, imap_server):
     result = poll(app, imap_server, password="wrong")
     assert result.exit_code == 75 and "could not be read" in result.output
     assert poll(app, free_port()).exit_code == 75
+
+
+def test_clean_mail_removes_what_the_quarantine_kept_too_long(app):
+    receive_by_pipe(app, b"\x00 unreadable, kept for a month")
+    later = clock.now() + timedelta(days=29)
+    with clock.frozen_at(later):
+        receive_by_pipe(app, b"\x00 unreadable, kept a day")
+    with clock.frozen_at(later + timedelta(days=2)):
+        result = app.test_cli_runner().invoke(args=["support", "clean-mail"])
+    assert result.exit_code == 0 and "Removed 1 kept message" in result.output
+    assert [bytes(row.raw) for row in quarantined(app)] == [b"\x00 unreadable, kept a day"]

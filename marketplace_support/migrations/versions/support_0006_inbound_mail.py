@@ -67,10 +67,14 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_support_inbound_mail_tenant_id_id"), ["tenant_id", "id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_support_inbound_mail_received_at"), ["received_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("support_inbound_mail", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_inbound_mail_received_at"))
         batch_op.drop_index(batch_op.f("ix_support_inbound_mail_tenant_id_id"))
     op.drop_table("support_inbound_mail")
