@@ -764,3 +764,22 @@ def test_clean_mail_removes_what_the_quarantine_kept_too_long(app):
         result = app.test_cli_runner().invoke(args=["support", "clean-mail"])
     assert result.exit_code == 0 and "Removed 1 kept message" in result.output
     assert [bytes(row.raw) for row in quarantined(app)] == [b"\x00 unreadable, kept a day"]
+
+
+def test_the_lmtp_server_refuses_a_message_over_twice_the_limit_during_the_transfer(app):
+    app.config["SUPPORT_INBOUND_MAX_SIZE"] = 600
+    server = lmtp_server(app, "127.0.0.1", free_port())
+    server.start()
+    try:
+        raw = fixture("gmail_attachments.eml", TO=f"reply+1.A.B@{DOMAIN}", FROM="a@b.example")
+        assert len(raw) > 1200
+        with (
+            smtplib.LMTP("127.0.0.1", server.port) as connection,
+            # at MAIL FROM when the client says the size (SIZE), else after the data
+            pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused,
+        ):
+            connection.sendmail("a@b.example", [f"reply+1.A.B@{DOMAIN}"], raw)
+        assert refused.value.smtp_code == 552
+    finally:
+        server.stop()
+    assert quarantined(app) == []
