@@ -63,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # before the extensions read the mail settings: with MAIL_PORT 0 the system picks
         # the catcher's port, and the catcher sets MAIL_PORT to it
         mailcatcher.start(app)
+        # e-mails can be answered from the catcher's pages (see mailcatcher.py)
+        app.config.setdefault("SUPPORT_REPLY_DOMAIN", "replies.marketplace.example")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

@@ -36,6 +36,7 @@ from .models import (
     Delivery,
     Event,
     EventKind,
+    InboundMail,
     Message,
     OutboxMessage,
     Share,
@@ -200,4 +201,16 @@ def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage
             ),
         )
         .order_by(OutboxMessage.id.desc())
+    )
+
+
+def quarantined_mail(tenant_id: str, actor: Actor) -> Select[InboundMail]:
+    """The mail that did not get onto a ticket of a tenant (operators only), newest first.
+    Mail whose tenant is unknown (a forged address) belongs to no tenant's list."""
+    if not actor.is_operator:
+        return select(InboundMail).where(false())
+    return (
+        select(InboundMail)
+        .where(InboundMail.tenant_id == tenant_id)
+        .order_by(InboundMail.id.desc())
     )

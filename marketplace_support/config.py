@@ -6,6 +6,8 @@ The README's configuration table documents exactly these keys.
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -54,6 +56,13 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SMTP_TIMEOUT": 10,
     "SUPPORT_DELIVERY_ATTEMPTS": 30,
     "SUPPORT_DELIVERY_CLAIM_SECONDS": 120,
+    # replies by e-mail (``replies``, ``inbound``): the domain answers are received on (None:
+    # off), how long a reply address stays good, and the largest message taken in
+    "SUPPORT_REPLY_DOMAIN": None,
+    "SUPPORT_REPLY_MAX_AGE_DAYS": 90,
+    "SUPPORT_INBOUND_MAX_SIZE": 25_000_000,
+    # days mail that did not get in is kept (``flask support clean-mail``)
+    "SUPPORT_QUARANTINE_DAYS": 30,
     # where rate limit counts are kept (a limits storage URI; Redis for several processes)
     # and options for it (Redis: socket timeouts of 1 s unless given here)
     "SUPPORT_RATELIMIT_STORAGE_URI": "memory://",
@@ -81,6 +90,7 @@ def apply_defaults(app: Flask) -> None:
         app.config.setdefault(key, value)
     _check_page_size(app.config["SUPPORT_PAGE_SIZE"])
     _check_presigned(app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"])
+    _check_replies(app.config)
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
@@ -128,6 +138,30 @@ def _check_presigned(value: object) -> None:
             "SUPPORT_ATTACHMENT_PRESIGNED_SECONDS must be None or a whole number of seconds "
             f"from 1 to {PRESIGNED_SECONDS_MAX}; got {value!r}"
         )
+
+
+#: a domain name: labels of letters, digits and hyphens, with at least one dot
+_DOMAIN = re.compile(
+    r"(?=.{4,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def _check_replies(config: Mapping[str, Any]) -> None:
+    domain = config["SUPPORT_REPLY_DOMAIN"]
+    if domain is not None and not (isinstance(domain, str) and _DOMAIN.fullmatch(domain)):
+        raise RuntimeError(
+            f'SUPPORT_REPLY_DOMAIN must be a domain name such as "support.example", or None; '
+            f"got {domain!r}"
+        )
+    for key in ("SUPPORT_REPLY_MAX_AGE_DAYS", "SUPPORT_QUARANTINE_DAYS"):
+        _check_days(key, config[key])
+    if domain is not None and not config.get("SECRET_KEY"):
+        raise RuntimeError("SUPPORT_REPLY_DOMAIN needs SECRET_KEY: reply addresses are signed")
+
+
+def _check_days(key: str, days: object) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise RuntimeError(f"{key} must be a whole number of days; got {days!r}")
 
 
 def _check_limits(key: str, value: object) -> None:

@@ -17,11 +17,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
+from . import replies
 from .i18n import localiser
 from .models import OutboxMessage
 from .notifications import Notification, one_line
 from .priorities import Priority
+from .replies import Kind
 from .state import support
+from .workflow import Role
 
 
 class PermanentFailure(Exception):
@@ -50,6 +53,7 @@ def compose(row: OutboxMessage) -> Message:
     if not address:
         raise PermanentFailure("no sender: set SUPPORT_MAIL_SENDER or MAIL_DEFAULT_SENDER")
     payload = dict(row.payload)
+    answer_at = _answer_addresses(row)
     with force_locale(row.locale):
         # the marketplace's own name, as it words it for the reader's language
         sender_name = one_line(support.plain_text(row.tenant_id, "operator_name"))
@@ -66,6 +70,8 @@ def compose(row: OutboxMessage) -> Message:
             "priority_label": lambda value: Priority(value).label,
             "footer": support.plain_text(row.tenant_id, "email_footer"),
             "locale": row.locale,
+            "reply_by_mail": Kind.REPLY in answer_at,
+            "note_address": answer_at.get(Kind.NOTE),
         }
         # rendered without the app's context processors: a host's may need a request, and
         # workers have none. The text part is not HTML: its strings are not escaped.
@@ -89,7 +95,34 @@ def compose(row: OutboxMessage) -> Message:
     # the same id at every try: a mail sent twice (a worker died before it could mark it
     # sent) is one message to mailboxes that file by Message-ID
     message.msgId = f"<support-{row.tenant_id}-{row.id}@{domain}>"
+    _thread(message, row, domain, answer_at)
     return message
+
+
+def _answer_addresses(row: OutboxMessage) -> dict[Kind, str]:
+    """The addresses this e-mail may be answered at (none when replies by e-mail are off,
+    or for a reader who may not answer): an internal note is answered with a note, and
+    staff are offered the note address beside the reply."""
+    reply_as = row.payload.get("reply_as")
+    if not reply_as or row.ticket_id is None or replies.domain() is None:
+        return {}
+    kinds = (
+        [Kind.REPLY, Kind.NOTE] if replies.offers_notes(Role(reply_as["role"])) else [Kind.REPLY]
+    )
+    return {kind: address for kind in kinds if (address := replies.make(kind, row.id))}
+
+
+def _thread(message: Message, row: OutboxMessage, domain: str, answer_at: dict[Kind, str]) -> None:
+    """Headers that keep a ticket's e-mails in one thread, and where answers go."""
+    headers = message.extra_headers
+    assert headers is not None
+    if row.ticket_id is not None:
+        thread = replies.thread_id(row.tenant_id, row.ticket_id, domain)
+        headers.update({"In-Reply-To": thread, "References": thread})
+    if answer_at:
+        # an internal note's e-mail is answered with a note: never to the customer
+        first = Kind.NOTE if row.notification == Notification.INTERNAL_NOTE else Kind.REPLY
+        message.reply_to = answer_at.get(first, answer_at[Kind.REPLY])
 
 
 def _sender_address() -> str:

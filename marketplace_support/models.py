@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -552,3 +553,63 @@ class IdempotencyKey(Base):
     status: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class Quarantined(enum.StrEnum):
+    """Why a message sent to one of our reply addresses did not get in (``inbound``)."""
+
+    #: it could not be read as an e-mail, or carries no text
+    UNREADABLE = "unreadable"
+    #: none of its recipients is one of our addresses
+    NO_ADDRESS = "no_address"
+    #: the address's signature is wrong: made up, altered, or signed with a retired key
+    FORGED = "forged"
+    #: the address is older than ``SUPPORT_REPLY_MAX_AGE_DAYS``
+    EXPIRED = "expired"
+    #: ``From`` is not the person the address was made for
+    WRONG_SENDER = "wrong_sender"
+    #: the person may no longer see the ticket (re-routed, no longer shared, no longer staff)
+    LOST_ACCESS = "lost_access"
+    #: the workflow does not let them write on the ticket now (closed, taken over)
+    REFUSED = "refused"
+    #: larger than ``SUPPORT_INBOUND_MAX_SIZE``
+    TOO_LARGE = "too_large"
+    #: a file of a type, size or number the marketplace does not take, or a text too long
+    INVALID = "invalid"
+    #: the person sent more messages than the rate limits allow
+    TOO_MANY = "too_many"
+
+
+class InboundMail(Base):
+    """A message sent to one of our reply addresses that did not get onto a ticket, kept for
+    the operator with the reason (never shown on a ticket). ``tenant_id`` is None where the
+    address does not say (forged, unreadable): no operator's page lists those."""
+
+    __tablename__ = "support_inbound_mail"
+    __table_args__ = (
+        # the same message delivered again (an MTA's retry) is kept once
+        UniqueConstraint("delivery_key"),
+        Index(None, "tenant_id", "id"),
+        # removing what is older than SUPPORT_QUARANTINE_DAYS
+        Index(None, "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("support_ticket.id"))
+    #: the notification whose reply address it was sent to, that address, and the address
+    #: the notification went to (the person the reply address was made for)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(320))
+    sent_to: Mapped[str | None] = mapped_column(String(320))
+    delivery_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[Quarantined] = mapped_column(_enum(Quarantined, 20))
+    #: what was wrong, in words (the workflow's reason, the files refused)
+    detail: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(250))
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    size: Mapped[int] = mapped_column(Integer)
+    #: the message as it came, up to ``inbound.RAW_KEPT`` bytes
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -282,6 +282,16 @@ class Told:
     lost_watchers: list[Watcher]
 
 
+class Via(enum.StrEnum):
+    """Where a recipient's address comes from; an answer by e-mail is accepted only while it
+    still comes from there (``inbound``)."""
+
+    REQUESTER = "requester"
+    WATCHER = "watcher"
+    PROVIDER = "provider"
+    OPERATOR = "operator"
+
+
 @dataclass(frozen=True)
 class Recipient:
     email: str
@@ -291,6 +301,8 @@ class Recipient:
     role: Role
     #: who they are to the access rules
     actor: Actor
+    #: how the ticket names them (what an answer by e-mail is checked against, see ``inbound``)
+    via: Via
 
 
 def tell(
@@ -399,6 +411,7 @@ def _members(
                     customer_id=ticket.customer_id,
                     organisation_id=ticket.organisation_id,
                 ),
+                Via.REQUESTER,
             )
         yield from (_as_recipient(w) for w in watchers if w.role is Role.CUSTOMER)
         return
@@ -430,18 +443,20 @@ def _provider_addresses(tenant_id: str, provider_id: str | None) -> Iterable[Rec
         user_id=f"provider:{provider.id}", name=provider.name, provider_ids=frozenset({provider.id})
     )
     for email in provider.notification_emails:
-        yield Recipient(email, provider.name, provider.locale, Role.PROVIDER, actor)
+        yield Recipient(email, provider.name, provider.locale, Role.PROVIDER, actor, Via.PROVIDER)
 
 
 def _operator_addresses(ticket: Ticket) -> Iterable[Recipient]:
     contact = support.host.operator_contact(ticket.tenant_id)
     actor = Actor(user_id="operator", name="operator", is_operator=True)
     for email in contact.emails:
-        yield Recipient(email, None, contact.locale, Role.OPERATOR, actor)
+        yield Recipient(email, None, contact.locale, Role.OPERATOR, actor, Via.OPERATOR)
 
 
 def _as_recipient(watcher: Watcher) -> Recipient:
-    return Recipient(watcher.email or "", watcher.name, watcher.locale, watcher.role, watcher.actor)
+    return Recipient(
+        watcher.email or "", watcher.name, watcher.locale, watcher.role, watcher.actor, Via.WATCHER
+    )
 
 
 def _who_sees(ticket: Ticket, candidates: Iterable[Recipient]) -> set[Recipient]:
@@ -486,9 +501,27 @@ def _outbox_row(
         "recipient": email[:320],
         "recipient_name": one_line(recipient.name)[:200] if recipient.name else None,
         "locale": normalise_locale(recipient.locale),
-        "payload": _payload(ticket, rows, recipient, row, notification),
+        "payload": {
+            **_payload(ticket, rows, recipient, row, notification),
+            "reply_as": _reply_as(recipient, notification),
+        },
         "status": Delivery.PENDING if valid else Delivery.FAILED,
         "last_error": None if valid else f"not an e-mail address: {email!r}"[:1000],
+    }
+
+
+def _reply_as(recipient: Recipient, notification: Notification) -> dict[str, Any] | None:
+    """Who an answer to this e-mail comes from, if it may be answered (``inbound`` checks
+    that they still are, when it comes): None for the handler a ticket was taken from."""
+    if notification is Notification.MOVED_AWAY:
+        return None
+    return {
+        "role": recipient.role.value,
+        "via": recipient.via.value,
+        "user_id": recipient.actor.user_id,
+        "provider_id": next(iter(sorted(recipient.actor.provider_ids)), None)
+        if recipient.via is Via.PROVIDER
+        else None,
     }
 
 

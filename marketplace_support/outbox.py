@@ -23,6 +23,7 @@ for a minute, so a sick mail server never holds the web workers.
 
 from __future__ import annotations
 
+import re
 import secrets
 import smtplib
 import time
@@ -253,6 +254,33 @@ def troubled(tenant_id: str, actor: Actor, limit: int = 100) -> list[OutboxMessa
     operators (nobody else sees any)."""
     query = access.troubled_notifications(tenant_id, actor).limit(limit)
     return list(support.session.scalars(query))
+
+
+#: the Message-ID every try of a row goes out with (``mailer.compose``)
+_OUR_MESSAGE_ID = re.compile(r"<support-(?P<tenant>.+)-(?P<id>[0-9]{1,9})@[^<>@]+>")
+
+
+def mark_bounced(message_id: str, reason: str) -> int | None:
+    """Mark the notification that went out as ``message_id`` failed, with the bounce's
+    reason (the operator's list of notifications that did not go out shows it); the row's
+    id, or None when the id is not one of our notifications'."""
+    match = _OUR_MESSAGE_ID.fullmatch(message_id.strip())
+    if match is None:
+        return None
+    session = support.session
+    row = session.get(OutboxMessage, int(match["id"]))
+    if row is None or row.tenant_id != match["tenant"]:
+        return None
+    error = f"bounced: {reason}"[:1000]
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id)
+        .values(status=Delivery.FAILED, last_error=error, claim=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    _announce_failure(row, error)
+    return row.id
 
 
 def send_again(tenant_id: str, ids: Sequence[int]) -> int:

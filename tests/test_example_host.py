@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from example_host import create_app
 from example_host.models import TenantText, User, db
+from marketplace_support.models import Message as SupportMessage
+from marketplace_support.models import Ticket
 
 from .conftest import empty_database
 from .helpers import translated
@@ -187,6 +189,47 @@ def test_the_demo_shows_the_emails_it_sent(tmp_path):
         assert "Message-ID" in message and "<iframe" in message
         html = client.get(f"/dev/mail/{first}/html")
         assert "sandbox" in html.headers["Content-Security-Policy"]
+    finally:
+        app.extensions["mail_catcher"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_demo_answers_an_e_mail_through_lmtp_and_the_answer_lands_on_the_ticket(tmp_path):
+    app = app_with_mail_catcher(tmp_path)
+    try:
+        assert app.test_cli_runner().invoke(args=["demo", "reset"]).exit_code == 0
+        client = app.test_client(use_cookies=True)
+        token = csrf_token_of(client.get("/dev/mail/").get_data(as_text=True))
+        client.post("/dev/mail/deliver", data={"csrf_token": token})
+        page = client.get("/dev/mail/").get_data(as_text=True)
+        # the e-mail that asks Anna for her answer
+        found = re.search(
+            r'href="/dev/mail/(\d+)"[^>]*>\s*Your reply is needed on ticket #(\d+)', page
+        )
+        name, number = found.group(1), int(found.group(2))
+        message = client.get(f"/dev/mail/{name}").get_data(as_text=True)
+        assert "Send the answer" in message and "@replies.marketplace.example" in message
+        response = client.post(
+            f"/dev/mail/{name}/answer",
+            data={"csrf_token": csrf_token_of(message), "body": "Only the shop's start page."},
+        )
+        assert response.status_code == 303
+        shown = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "The desk's LMTP server took your answer: accepted." in shown
+        with app.app_context():
+            ticket = db.session.scalars(
+                select(Ticket).where(Ticket.tenant_id == "nordic", Ticket.number == number)
+            ).one()
+            last = db.session.scalars(
+                select(SupportMessage)
+                .where(SupportMessage.ticket_id == ticket.id)
+                .order_by(SupportMessage.id.desc())
+            ).first()
+            assert last.body == "Only the shop's start page."  # the quoted e-mail is cut
+            assert ticket.status.value == "open"
+        page = client.get("/dev/mail/").get_data(as_text=True)
+        assert f"The customer answered on #{number}" in page
     finally:
         app.extensions["mail_catcher"].stop()
         with app.app_context():

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import api_tokens, drafts, outbox, scorecard, sharing, tickets
+from .. import api_tokens, drafts, outbox, quarantine, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -52,6 +52,9 @@ def build_blueprint(role: Role) -> Blueprint:
     if role is Role.OPERATOR:
         bp.add_url_rule("/notifications", "notifications", _notifications)
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])
+        bp.add_url_rule("/mail", "quarantine", _quarantine)
+        bp.add_url_rule("/mail/drop", "drop_mail", _drop_mail, methods=["POST"])
+        bp.add_url_rule("/mail/accept", "accept_mail", _accept_mail, methods=["POST"])
     return bp
 
 
@@ -186,3 +189,38 @@ def _send_again() -> ResponseReturnValue:
     ids = [number for number in numbers if number is not None]
     count = outbox.send_again(tenant_id, ids)
     return redirect(url_for(".notifications", sent_again=count), code=303)
+
+
+def _quarantine() -> ResponseReturnValue:
+    """The operator's view of mail sent to a reply address that did not get in."""
+    tenant_id, actor = acting()
+    rows = quarantine.kept(tenant_id, actor)
+    return render_template(
+        "marketplace_support/staff/quarantine.html",
+        rows=rows,
+        numbers=quarantine.ticket_numbers(tenant_id, rows),
+        dropped=request.args.get("dropped", type=int),
+        accepted=request.args.get("accepted", type=int),
+        refused=quarantine.reason_named(request.args.get("refused", "")),
+        reasons=quarantine.REASONS,
+        acceptable=quarantine.acceptable,
+    )
+
+
+def _drop_mail() -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    numbers = (typed_number(value) for value in request.form.getlist("id"))
+    ids = [number for number in numbers if number is not None]
+    count = quarantine.drop(tenant_id, actor, ids)
+    return redirect(url_for(".quarantine", dropped=count), code=303)
+
+
+def _accept_mail() -> ResponseReturnValue:
+    tenant_id, actor = acting()
+    entry_id = typed_number(request.form.get("accept", ""))
+    outcome = None if entry_id is None else quarantine.accept(tenant_id, actor, entry_id)
+    if outcome is None:
+        return redirect(url_for(".quarantine"), code=303)
+    if outcome.reason is not None:
+        return redirect(url_for(".quarantine", refused=outcome.reason.value), code=303)
+    return redirect(url_for(".quarantine", accepted=outcome.ticket_number), code=303)
