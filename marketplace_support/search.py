@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
 from sqlalchemy.sql.elements import ColumnClause
@@ -96,37 +97,41 @@ Index(
 ).ddl_if(dialect="postgresql")
 
 
-def matching(words: str, *, internal: bool, dialect: str) -> ColumnElement[bool]:
-    """Tickets whose number is ``words``, whose subject holds them, or whose description,
-    conversation or files' names have them; ``internal``: internal notes and their files
-    count too (staff)."""
-    number = typed_number(words.lstrip("#"))
-    messages = select(Message.ticket_id).where(_message_matches(words, dialect))
+def matching(words: str, *, tenant_id: str, internal: bool, dialect: str) -> ColumnElement[bool]:
+    """Tickets of ``tenant_id`` whose number is ``words``, whose subject holds them, or whose
+    description, conversation or files' names have them; ``internal``: internal notes and
+    their files count too (staff).
+
+    One set of ids, each part read from an index (PostgreSQL: the text search indexes, and
+    trigram indexes for the parts of a subject or a file's name), so a list asks the few
+    tickets found for its page instead of testing each of the tenant's tickets."""
+    of_tenant = Ticket.tenant_id == tenant_id
+    messages = select(Message.ticket_id).where(
+        Message.tenant_id == tenant_id, _message_matches(words, dialect)
+    )
     files = select(Attachment.ticket_id).where(
-        Attachment.filename.icontains(words, autoescape=True)
+        Attachment.tenant_id == tenant_id, Attachment.filename.icontains(words, autoescape=True)
     )
     if not internal:
         messages = messages.where(Message.internal.is_(False))
         files = files.outerjoin(Message, Attachment.message_id == Message.id).where(
             or_(Attachment.message_id.is_(None), Message.internal.is_(False))
         )
-    found = [
-        Ticket.subject.icontains(words, autoescape=True),
-        _ticket_matches(words, dialect),
-        Ticket.id.in_(messages),
-        Ticket.id.in_(files),
+    parts = [
+        select(Ticket.id).where(of_tenant, Ticket.subject.icontains(words, autoescape=True)),
+        select(Ticket.id).where(of_tenant, _ticket_matches(words, dialect)),
+        messages,
+        files,
     ]
+    number = typed_number(words.lstrip("#"))
     if number is not None:
-        found.append(Ticket.number == number)
-    return or_(*found)
+        parts.append(select(Ticket.id).where(of_tenant, Ticket.number == number))
+    return Ticket.id.in_(union(*parts))
 
 
 def _ticket_matches(words: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        # a lookup of its own: the index finds the few tickets, instead of each ticket of the
-        # list being turned into a document to compare
-        found = select(Ticket.id).where(_document(*_TICKET_TEXT).op("@@")(_query(words)))
-        return Ticket.id.in_(found)
+        return _document(*_TICKET_TEXT).op("@@")(_query(words))
     return Ticket.id.in_(_fts_rows("support_ticket_fts", words))
 
 

@@ -568,7 +568,7 @@ def customer_ticket_list(
         "shared": shared,
     }[tab]
     if search:
-        listed = listed.where(_matching(search, Role.CUSTOMER))
+        listed = listed.where(_matching(search, tenant_id, Role.CUSTOMER))
     if service == NO_ORDER:
         listed = listed.where(Ticket.order_id.is_(None))
     elif service:
@@ -641,7 +641,7 @@ def staff_ticket_list(
     if errors:
         raise InvalidInput(errors)
     scope = access.tickets(tenant_id, actor, role)
-    filtered = _filtered(scope, actor, role, query)
+    filtered = _filtered(scope, tenant_id, actor, role, query)
     status = query["status"]
     if status == "active":
         listed = filtered.where(is_active())
@@ -675,7 +675,7 @@ def staff_ticket_list(
 
 
 def _filtered(
-    scope: Select[Ticket], actor: Actor, role: Role, query: dict[str, Any]
+    scope: Select[Ticket], tenant_id: str, actor: Actor, role: Role, query: dict[str, Any]
 ) -> Select[Ticket]:
     if query.get("priority") is not None:
         scope = scope.where(Ticket.priority == query["priority"])
@@ -699,7 +699,7 @@ def _filtered(
             scope = scope.where(Ticket.provider_id == provider)
     search = query.get("q")
     if search:
-        scope = scope.where(_matching(search, role))
+        scope = scope.where(_matching(search, tenant_id, role))
     return scope
 
 
@@ -715,10 +715,12 @@ def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[i
     )
 
 
-def _matching(words: str, role: Role) -> ColumnElement[bool]:
+def _matching(words: str, tenant_id: str, role: Role) -> ColumnElement[bool]:
     """The tickets ``words`` finds for a person of ``role`` (``search.py``): internal notes
     count for staff only."""
-    return search_matching(words, internal=role is not Role.CUSTOMER, dialect=_dialect())
+    return search_matching(
+        words, tenant_id=tenant_id, internal=role is not Role.CUSTOMER, dialect=_dialect()
+    )
 
 
 def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:
