@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
 from sqlalchemy.sql.elements import ColumnClause
 
-from .models import Attachment, Message, Ticket
+from .models import Attachment, Base, Message, Ticket
 from .schemas import typed_number
 from .state import support
 
@@ -95,6 +95,44 @@ Index(
     postgresql_using="gin",
     _table=cast(Table, Message.__table__),
 ).ddl_if(dialect="postgresql")
+
+
+# parts of a subject or of a file's name, typed anywhere in it (ILIKE '%...%'): trigram
+# indexes (the pg_trgm extension, created with them)
+Index(
+    "ix_support_ticket_subject_trgm",
+    Ticket.__table__.c.subject,
+    postgresql_using="gin",
+    postgresql_ops={"subject": "gin_trgm_ops"},
+    _table=cast(Table, Ticket.__table__),
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_support_attachment_filename_trgm",
+    Attachment.__table__.c.filename,
+    postgresql_using="gin",
+    postgresql_ops={"filename": "gin_trgm_ops"},
+    _table=cast(Table, Attachment.__table__),
+).ddl_if(dialect="postgresql")
+
+
+#: the indexes only PostgreSQL builds (SQLite searches its FTS5 tables): Alembic's comparison
+#: on another database leaves them out
+POSTGRESQL_ONLY_INDEXES = frozenset(
+    {
+        "ix_support_ticket_search",
+        "ix_support_message_search",
+        "ix_support_ticket_subject_trgm",
+        "ix_support_attachment_filename_trgm",
+    }
+)
+
+
+def _with_trigrams(target: object, connection: Connection, **kw: object) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+event.listen(Base.metadata, "before_create", _with_trigrams)
 
 
 def matching(words: str, *, tenant_id: str, internal: bool, dialect: str) -> ColumnElement[bool]:

@@ -227,3 +227,6 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
         )
     assert "ix_support_message_search" in plan, plan
     assert "ix_support_ticket_search" in plan, plan
+    # a part of a subject (ILIKE '%...%'): the trigram index (a file's name has one too; with
+    # three files here, reading them is cheaper)
+    assert "ix_support_ticket_subject_trgm" in plan, plan
