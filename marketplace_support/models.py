@@ -159,6 +159,9 @@ class Ticket(Base):
         # "due first", for a provider and for the operator
         Index("ix_support_ticket_provider_due", "tenant_id", "provider_id", "next_due_at", "id"),
         Index("ix_support_ticket_tenant_due", "tenant_id", "next_due_at", "id"),
+        # the scorecard: the tickets opened in a period, the operator's and a provider's
+        Index("ix_support_ticket_tenant_opened", "tenant_id", "created_at"),
+        Index("ix_support_ticket_provider_opened", "tenant_id", "provider_id", "created_at"),
         # the sweep: overdue first responses, long waits, old resolutions
         Index("ix_support_ticket_first_response_due", "first_response_due_at"),
         Index("ix_support_ticket_waiting_since", "waiting_since"),

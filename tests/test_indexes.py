@@ -230,3 +230,23 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
     # a part of a subject (ILIKE '%...%'): the trigram index (a file's name has one too; with
     # three files here, reading them is cheaper)
     assert "ix_support_ticket_subject_trgm" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("user", "url", "index"),
+    [
+        ("olive", "/support/operator/scorecard", "ix_support_ticket_tenant_opened"),
+        ("pete", "/support/provider/scorecard", "ix_support_ticket_provider_opened"),
+    ],
+)
+def test_a_scorecard_reads_the_tickets_of_its_period_from_an_index(
+    app, client, count_queries, user, url, index
+):
+    """Not every ticket of the tenant: a marketplace's history grows for years."""
+    login(client, "alice")
+    open_ticket(client)
+    login(client, user)
+    with count_queries() as counter:
+        assert client.get(url).status_code == 200
+    found = [plan for plan in plans(app, counter) if "support_ticket" in plan]
+    assert found and all(index in plan for plan in found), found

@@ -27,7 +27,10 @@ with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=SupportBase.metadata,
-        include_name=lambda name, type_, parent: type_ != "table" or name.startswith("support_"),
+        # ours, except SQLite's FTS5 tables of the search (made by search.py's DDL, not models)
+        include_name=lambda name, type_, parent: (
+            type_ != "table" or (name.startswith("support_") and "_fts" not in name)
+        ),
         # the scratch database is SQLite: the search's PostgreSQL indexes are not missing there
         include_object=lambda obj, name, type_, reflected, compare_to: (
             not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
