@@ -28,6 +28,7 @@ from sqlalchemy import (
     Index,
     Select,
     Table,
+    Text,
     column,
     event,
     func,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     text,
     union,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -49,6 +51,8 @@ from .state import support
 LANGUAGES = ("simple", "english", "german", "french", "spanish", "dutch")
 #: the words of a search that count (SQLite; PostgreSQL parses the search itself)
 WORDS_MAX = 10
+#: the fewest digits that find the tickets whose number holds them, not only the one it is
+NUMBER_PART_MIN = 3
 
 _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
     Ticket.__table__.c[name]
@@ -107,6 +111,13 @@ Index(
     _table=cast(Table, Ticket.__table__),
 ).ddl_if(dialect="postgresql")
 Index(
+    "ix_support_ticket_number_trgm",
+    sql_cast(Ticket.__table__.c.number, Text).label("number_text"),
+    postgresql_using="gin",
+    postgresql_ops={"number_text": "gin_trgm_ops"},
+    _table=cast(Table, Ticket.__table__),
+).ddl_if(dialect="postgresql")
+Index(
     "ix_support_attachment_filename_trgm",
     Attachment.__table__.c.filename,
     postgresql_using="gin",
@@ -122,6 +133,7 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
         "ix_support_ticket_search",
         "ix_support_message_search",
         "ix_support_ticket_subject_trgm",
+        "ix_support_ticket_number_trgm",
         "ix_support_attachment_filename_trgm",
     }
 )
@@ -161,10 +173,18 @@ def matching(words: str, *, tenant_id: str, internal: bool, dialect: str) -> Col
         messages,
         files,
     ]
-    number = typed_number(words.lstrip("#"))
+    digits = words.strip().lstrip("#")
+    number = typed_number(digits)
     if number is not None:
         parts.append(select(Ticket.id).where(of_tenant, Ticket.number == number))
+        if len(digits) >= NUMBER_PART_MIN:  # a part of a longer number ("4021" of #40213)
+            parts.append(select(Ticket.id).where(of_tenant, _number_text().contains(digits)))
     return Ticket.id.in_(union(*parts))
+
+
+def _number_text() -> ColumnElement[str]:
+    """A ticket's number as text (the trigram index's own expression on PostgreSQL)."""
+    return sql_cast(Ticket.__table__.c.number, Text)
 
 
 def _ticket_matches(words: str, dialect: str) -> ColumnElement[bool]:

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 import pytest
 
 from marketplace_support import actions, sharing
+from marketplace_support.models import TicketCounter
 from marketplace_support.search import fts_query
 from marketplace_support.workflow import Action, Role
 
 from .conftest import login
-from .helpers import new_ticket_form, png, ticket_fields
+from .helpers import new_ticket_form, open_ticket, png, ticket_fields
 
 #: where each person searches
 LISTS = {
@@ -145,3 +146,19 @@ def test_a_list_shows_where_the_words_were_found_marked_and_escaped(
     login(client, "alice")  # never the note's words for the customer, not even in a snippet
     page = client.get("/support/?" + urlencode({"q": "checkout passphrase"})).get_data(as_text=True)
     assert "passphrase</mark>" not in page
+
+
+def test_a_part_of_a_long_number_finds_its_ticket(app, client, marketplace):
+    """Numbers grow long in a busy marketplace: "4021" finds #40213; two digits find only the
+    ticket with that number."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        session.add(TicketCounter(tenant_id="t1", last_number=40212))
+        session.commit()
+    login(client, "alice")
+    long_one = open_ticket(client, subject="Invoice question")
+    assert long_one == 40213
+    assert found(client, "alice", "4021") == [long_one]
+    assert found(client, "alice", "#40213") == [long_one]
+    assert found(client, "alice", "13") == []  # too short to be a part: no ticket 13
+    assert found(client, "bob", "4021") == []  # not his
