@@ -155,7 +155,10 @@ _TOO_WIDE = """() => {
 
 
 def page_width_problems(page: Page, screen_width: int) -> str:
-    """Empty when the page fits ``screen_width``; else what is too wide, for the failure."""
+    """Empty when the page fits ``screen_width``; else what is too wide, for the failure.
+    Measured once the page's stylesheets have loaded (what a person sees: a page reached by a
+    form's redirect may be laid out before them)."""
+    page.wait_for_load_state("load")
     widths = page.evaluate(
         "() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})"
     )
