@@ -45,11 +45,11 @@ def search_workspace(page: Page, person: Staff, text: str) -> Locator:
     """Search the workspace's list for ``text`` (any status); the rows found."""
     page.goto(person.landing)
     filters = page.get_by_role("search", name="Filter tickets")
-    filters.get_by_label("Number or subject").fill(text)
+    filters.get_by_label("Number or words").fill(text)
     filters.get_by_label("Status").select_option(label="Any status")
     filters.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"[?&]q=[^&]+&status=all\b"))  # on the results
-    expect(page.get_by_label("Number or subject")).to_have_value(text)
+    expect(page.get_by_label("Number or words")).to_have_value(text)
     return page.locator(".ms-ticket-row")
 
 
