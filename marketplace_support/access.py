@@ -16,6 +16,7 @@ Internal notes and internal events are never part of what a customer sees.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -43,6 +44,8 @@ from .models import (
     Ticket,
 )
 from .workflow import Role
+
+T = TypeVar("T")
 
 
 class TicketNotFound(NotFound):
@@ -160,12 +163,26 @@ def reads_internal(role: Role) -> bool:
     return role in (Role.PROVIDER, Role.OPERATOR)
 
 
+def messages_readable_by(query: Select[T], role: Role) -> Select[T]:
+    """``query`` (of messages) kept to those ``role`` may read: no internal note for a
+    customer. Pages, e-mails and the search ask this one rule."""
+    return query if reads_internal(role) else query.where(Message.internal.is_(False))
+
+
+def files_readable_by(query: Select[T], role: Role) -> Select[T]:
+    """``query`` (of attachments) kept to those ``role`` may see: a customer never the files
+    of internal notes."""
+    if reads_internal(role):
+        return query
+    return query.outerjoin(Message, Attachment.message_id == Message.id).where(
+        or_(Attachment.message_id.is_(None), Message.internal.is_(False))
+    )
+
+
 def messages(ticket: Ticket, role: Role) -> Select[Message]:
     """The conversation of a ticket as ``role`` sees it, oldest first."""
     query = select(Message).where(Message.ticket_id == ticket.id)
-    if not reads_internal(role):
-        query = query.where(Message.internal.is_(False))
-    return query.order_by(Message.id)
+    return messages_readable_by(query, role).order_by(Message.id)
 
 
 def events(ticket: Ticket, role: Role) -> Select[Event]:
@@ -179,11 +196,7 @@ def events(ticket: Ticket, role: Role) -> Select[Event]:
 def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
     """The files of a ticket ``role`` may see: a customer never the files of internal notes."""
     query = select(Attachment).where(Attachment.ticket_id == ticket.id)
-    if not reads_internal(role):
-        query = query.outerjoin(Message, Attachment.message_id == Message.id).where(
-            or_(Attachment.message_id.is_(None), Message.internal.is_(False))
-        )
-    return query.order_by(Attachment.id)
+    return files_readable_by(query, role).order_by(Attachment.id)
 
 
 def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage]:

@@ -1,6 +1,6 @@
 """Finding tickets by what people wrote: the subject, the description, the conversation and the
 names of attached files, in the searcher's own scope (``access.py`` decides the tickets; this
-module decides which of their words count: internal notes and their files only for staff).
+module asks ``access`` which of their words count: internal notes and their files only for staff).
 
 Two engines behind one condition, :func:`matching`:
 
@@ -33,7 +33,6 @@ from sqlalchemy import (
     event,
     func,
     literal_column,
-    or_,
     select,
     table,
     text,
@@ -43,9 +42,11 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
 from sqlalchemy.sql.elements import ColumnClause
 
+from . import access
 from .models import Attachment, Base, Message, Ticket
 from .schemas import typed_number
 from .state import support
+from .workflow import Role
 
 #: PostgreSQL's text search configurations a document is stemmed in
 LANGUAGES = ("simple", "english", "german", "french", "spanish", "dutch")
@@ -147,26 +148,28 @@ def _with_trigrams(target: object, connection: Connection, **kw: object) -> None
 event.listen(Base.metadata, "before_create", _with_trigrams)
 
 
-def matching(words: str, *, tenant_id: str, internal: bool, dialect: str) -> ColumnElement[bool]:
+def matching(words: str, *, tenant_id: str, role: Role, dialect: str) -> ColumnElement[bool]:
     """Tickets of ``tenant_id`` whose number is ``words``, whose subject holds them, or whose
-    description, conversation or files' names have them; ``internal``: internal notes and
-    their files count too (staff).
+    description, conversation or files' names have them, as ``role`` may read them
+    (``access``: internal notes and their files count for staff only).
 
     One set of ids, each part read from an index (PostgreSQL: the text search indexes, and
     trigram indexes for the parts of a subject or a file's name), so a list asks the few
     tickets found for its page instead of testing each of the tenant's tickets."""
     of_tenant = Ticket.tenant_id == tenant_id
-    messages = select(Message.ticket_id).where(
-        Message.tenant_id == tenant_id, _message_matches(words, dialect)
+    messages = access.messages_readable_by(
+        select(Message.ticket_id).where(
+            Message.tenant_id == tenant_id, _message_matches(words, dialect)
+        ),
+        role,
     )
-    files = select(Attachment.ticket_id).where(
-        Attachment.tenant_id == tenant_id, Attachment.filename.icontains(words, autoescape=True)
+    files = access.files_readable_by(
+        select(Attachment.ticket_id).where(
+            Attachment.tenant_id == tenant_id,
+            Attachment.filename.icontains(words, autoescape=True),
+        ),
+        role,
     )
-    if not internal:
-        messages = messages.where(Message.internal.is_(False))
-        files = files.outerjoin(Message, Attachment.message_id == Message.id).where(
-            or_(Attachment.message_id.is_(None), Message.internal.is_(False))
-        )
     parts = [
         select(Ticket.id).where(of_tenant, Ticket.subject.icontains(words, autoescape=True)),
         select(Ticket.id).where(of_tenant, _ticket_matches(words, dialect)),
@@ -275,7 +278,7 @@ _HEADLINE_CONFIG = {"de": "german", "fr": "french", "es": "spanish", "nl": "dutc
 
 
 def snippets(
-    ticket_ids: Sequence[int], words: str, *, internal: bool, dialect: str, language: str
+    ticket_ids: Sequence[int], words: str, *, role: Role, dialect: str, language: str
 ) -> dict[int, Markup]:
     """For each of ``ticket_ids`` whose conversation has ``words``: the latest such message's
     words around them, the found words marked (``<mark>``), everything else escaped. One
@@ -288,8 +291,7 @@ def snippets(
         latest = select(func.max(Message.id)).where(
             Message.ticket_id.in_(ticket_ids), _message_matches(words, dialect)
         )
-        if not internal:
-            latest = latest.where(Message.internal.is_(False))
+        latest = access.messages_readable_by(latest, role)
         found = select(
             Message.ticket_id, func.ts_headline(config, Message.body, _query(words), options)
         ).where(Message.id.in_(latest.group_by(Message.ticket_id)))
@@ -308,8 +310,7 @@ def snippets(
             )
             .order_by(Message.id.desc())
         )
-    if not internal:
-        found = found.where(Message.internal.is_(False))
+    found = access.messages_readable_by(found, role)
     marked: dict[int, Markup] = {}
     for ticket_id, excerpt_text in support.session.execute(found):
         marked.setdefault(ticket_id, _marked(excerpt_text))

@@ -709,18 +709,15 @@ def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[i
     return search_snippets(
         [ticket.id for ticket in listed],
         words,
-        internal=role is not Role.CUSTOMER,
+        role=role,
         dialect=_dialect(),
         language=str(get_locale() or "en"),
     )
 
 
 def _matching(words: str, tenant_id: str, role: Role) -> ColumnElement[bool]:
-    """The tickets ``words`` finds for a person of ``role`` (``search.py``): internal notes
-    count for staff only."""
-    return search_matching(
-        words, tenant_id=tenant_id, internal=role is not Role.CUSTOMER, dialect=_dialect()
-    )
+    """The tickets ``words`` finds for a person of ``role`` (``search.py``)."""
+    return search_matching(words, tenant_id=tenant_id, role=role, dialect=_dialect())
 
 
 def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:

@@ -31,6 +31,7 @@ from hypothesis import settings
 from marketplace_support import MarketplaceSupport, Order, Provider, SupportBase
 
 from .host import FakeHost, Marketplace, add_login_route
+from .mailserver import MailServer, free_port
 
 SERVER_URL = os.environ.get("SUPPORT_TEST_DATABASE_URL")
 
@@ -113,6 +114,15 @@ def postgres_url() -> Iterator[str | None]:
         SupportBase.metadata.create_all(engine)
         engine.dispose()
         yield url
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailServer]:
+    """A real SMTP server on loopback (tests/mailserver.py), for the tests of e-mail."""
+    server = MailServer(free_port())
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

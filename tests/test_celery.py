@@ -31,14 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def smtp():
-    server = MailServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def queue(monkeypatch):
     """A broker queue of this test's own; emptied afterwards."""
     name = f"marketplace-support-tests-{uuid.uuid4().hex[:12]}"

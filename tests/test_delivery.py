@@ -15,15 +15,7 @@ from marketplace_support.models import Delivery, OutboxMessage
 
 from .conftest import host_app, login
 from .helpers import open_ticket
-from .mailserver import MailServer, SilentServer, free_port, text_of
-
-
-@pytest.fixture
-def smtp():
-    server = MailServer(free_port())
-    server.start()
-    yield server
-    server.stop()
+from .mailserver import SilentServer, text_of
 
 
 def mail_app(database_url, marketplace, tmp_path, port, **config):

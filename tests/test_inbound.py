@@ -44,14 +44,6 @@ DOMAIN = "support.example"
 
 
 @pytest.fixture
-def smtp():
-    server = MailServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(database_url, marketplace, tmp_path, smtp):
     with host_app(
         database_url,

@@ -31,15 +31,7 @@ from marketplace_support.workflow import Action, Role
 
 from .conftest import host_app, login
 from .helpers import add_information, form_inputs, open_ticket, ticket_fields
-from .mailserver import MailServer, free_port, html_of, text_of
-
-
-@pytest.fixture
-def smtp():
-    server = MailServer(free_port())
-    server.start()
-    yield server
-    server.stop()
+from .mailserver import html_of, text_of
 
 
 @pytest.fixture
