@@ -28,7 +28,8 @@ demo: $(BIN)/.installed
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 
 # axe-core from the npm registry, for the browser tests' accessibility checks (they are
-# skipped with that reason where npm is missing; CI has it)
+# skipped with that reason where npm is missing; .ci/run installs npm, and under CI=true a
+# missing axe-core fails them)
 $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/browser/axe --no-audit --no-fund --silent && touch $@; \
