@@ -108,10 +108,13 @@ def _shared_with(tenant_id: str, actor: Actor) -> ColumnElement[bool]:
         Share.tenant_id == tenant_id, Share.user_id == actor.user_id
     )
     if actor.organisation_id is not None:
+        # not their own: an organisation that shares everything would otherwise hand the
+        # outer query every ticket the customer opened, to be looked up and left out one by one
         shared_by_organisation = select(Ticket.id).where(
             Ticket.tenant_id == tenant_id,
             Ticket.organisation_id == actor.organisation_id,
             Ticket.shared_with_organisation.is_(True),
+            Ticket.requester_user_id != actor.user_id,
         )
         return Ticket.id.in_(union_all(ids, shared_by_organisation))
     return Ticket.id.in_(ids)

@@ -124,14 +124,14 @@ class Ticket(Base):
         ),
         # … and its two tab counts, read from the index alone
         Index("ix_support_ticket_requester_status", "tenant_id", "requester_user_id", "status"),
-        # "Shared with me": the tickets an organisation shares, most recent activity first
+        # "Shared with me": the tickets an organisation shares but the reader did not open,
+        # from the index alone (the customer's own are skipped in it, not looked up)
         Index(
             "ix_support_ticket_organisation_shared",
             "tenant_id",
             "organisation_id",
             "shared_with_organisation",
-            "updated_at",
-            "id",
+            "requester_user_id",
         ),
         # the provider inbox, by activity and by priority (its counts: below)
         Index(
