@@ -468,6 +468,34 @@ class TokenSchema(_FormSchema):
     )
 
 
+class WebhookSchema(_FormSchema):
+    """A new webhook endpoint: its URL, the events it wants (``webhooks.EventType``), and for
+    staff of several providers, whose it is."""
+
+    def __init__(self, events: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        choose = lazy_gettext("Choose the events to send.")
+        event_field = self.fields["events"]
+        assert isinstance(event_field, fields.List)
+        event_field.inner.validators = [validate.OneOf(list(events), error=choose)]
+
+    url = _text(
+        lazy_gettext("Enter the URL to send events to."),
+        2000,
+        lazy_gettext("The URL can be at most {max} characters long."),
+    )
+    events = fields.List(
+        _String(),
+        required=True,
+        validate=validate.Length(min=1, error=lazy_gettext("Choose the events to send.")),
+        error_messages={
+            "required": lazy_gettext("Choose the events to send."),
+            "invalid": lazy_gettext("Choose the events to send."),
+        },
+    )
+    provider_id = _String(load_default=None, allow_none=True)
+
+
 class ApiMessageSchema(_FormSchema):
     """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
 

@@ -154,22 +154,21 @@ class _PinnedHTTP(http.client.HTTPConnection):
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
     addresses: tuple[str, ...] = ()
+    tls: ssl.SSLContext = ssl.create_default_context()
 
     def connect(self) -> None:
         raw = _open(self.addresses, self.port, self.timeout)
         # the certificate is checked against the URL's name (SNI too)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
 
 def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
-    connection: http.client.HTTPConnection
+    connection: _PinnedHTTP | _PinnedHTTPS
     if target.scheme == "https":
-        connection = _PinnedHTTPS(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        connection = _PinnedHTTPS(target.host, target.port, timeout=timeout)
     else:
         connection = _PinnedHTTP(target.host, target.port, timeout=timeout)
-    connection.addresses = target.addresses  # type: ignore[attr-defined]
+    connection.addresses = target.addresses
     return connection
 
 
