@@ -59,8 +59,11 @@ class Report:
         return len(self.sent) + len(self.retrying) + len(self.failed)
 
 
-def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[OutboxMessage]]:
-    """Take up to ``limit`` due rows for this worker; no other worker gets them meanwhile."""
+def claim(
+    limit: int, only: Sequence[int] | None = None, *, webhooks: bool = False
+) -> tuple[str, list[OutboxMessage]]:
+    """Take up to ``limit`` due rows (``webhooks``: webhook rows only) for this worker; no
+    other worker gets them meanwhile."""
     session = support.session
     moment = clock.now()
     stale = moment - timedelta(seconds=int(current_app.config["SUPPORT_DELIVERY_CLAIM_SECONDS"]))
@@ -71,6 +74,8 @@ def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[Outb
     candidates = select(OutboxMessage.id).where(due, _may_go(moment))
     if only is not None:
         candidates = candidates.where(OutboxMessage.id.in_(list(only)))
+    if webhooks:
+        candidates = candidates.where(OutboxMessage.endpoint_id.is_not(None))
     candidates = (
         candidates.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
@@ -136,8 +141,12 @@ def deliver(
     report = Report()
     deadline = None if budget is None else time.monotonic() + budget
     hooks = [row for row in claimed if row.endpoint_id is not None]
-    if hooks:
-        _deliver_webhooks(hooks, token, report, deadline)
+    hooks_token = token
+    while hooks and _deliver_webhooks(hooks, hooks_token, report, deadline):
+        # the next events of their tickets waited for the ones just sent: they go now
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        hooks_token, hooks = claim(limit, only, webhooks=True)
     rows = [row for row in claimed if row.endpoint_id is None]
     if not rows:
         return report
@@ -162,8 +171,10 @@ def deliver(
 
 def _deliver_webhooks(
     rows: Sequence[OutboxMessage], token: str, report: Report, deadline: float | None
-) -> None:
-    """Post the webhook rows (``webhook_delivery``), recording each outcome as it comes."""
+) -> bool:
+    """Post the webhook rows (``webhook_delivery``), recording each outcome as it comes;
+    whether any went."""
+    went = False
     claim_seconds = float(current_app.config["SUPPORT_DELIVERY_CLAIM_SECONDS"])
     # past half the claim's life another worker could take the rows: stop well before
     stop_at = time.monotonic() + claim_seconds / 2
@@ -180,10 +191,12 @@ def _deliver_webhooks(
         if outcome.ok:
             _finish(row, token, Delivery.SENT, response_status=outcome.status)
             report.sent.append(row.id)
+            went = True
         elif outcome.permanent:
             _record_failure(row, token, outcome.error or "", report)
         else:
             _record_retry(row, token, outcome.error or "", report, outcome.status)
+    return went
 
 
 class ServerUnavailable(Exception):
