@@ -496,6 +496,38 @@ class WebhookSchema(_FormSchema):
     provider_id = _String(load_default=None, allow_none=True)
 
 
+class WebhookSwitchSchema(_FormSchema):
+    """An endpoint enabled or disabled (the JSON API's PATCH)."""
+
+    enabled = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Send true or false."),
+            "invalid": lazy_gettext("Send true or false."),
+        },
+    )
+
+
+class SendAgainSchema(_FormSchema):
+    """The deliveries of an endpoint to send again (the JSON API)."""
+
+    deliveries = fields.List(
+        fields.Integer(
+            strict=True,
+            validate=validate.Range(
+                min=1, max=INTEGER_MAX, error=lazy_gettext("Send delivery ids (whole numbers).")
+            ),
+            error_messages={"invalid": lazy_gettext("Send delivery ids (whole numbers).")},
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=100, error=lazy_gettext("Send 1 to 100 delivery ids.")),
+        error_messages={
+            "required": lazy_gettext("Send 1 to 100 delivery ids."),
+            "invalid": lazy_gettext("Send 1 to 100 delivery ids."),
+        },
+    )
+
+
 class ApiMessageSchema(_FormSchema):
     """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
 

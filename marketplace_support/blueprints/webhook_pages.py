@@ -14,8 +14,8 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask.typing import ResponseReturnValue
 
 from .. import webhooks
-from ..models import INTEGER_MAX
 from ..i18n import gettext
+from ..models import INTEGER_MAX
 from ..schemas import InvalidInput
 from ..webhooks import EndpointNotFound, EventType, Registered
 from ..workflow import Role
