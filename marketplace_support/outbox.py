@@ -141,15 +141,40 @@ def deliver(
     report = Report()
     deadline = None if budget is None else time.monotonic() + budget
     hooks = [row for row in claimed if row.endpoint_id is not None]
-    hooks_token = token
-    while hooks and _deliver_webhooks(hooks, hooks_token, report, deadline):
-        # the next events of their tickets waited for the ones just sent: they go now
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        hooks_token, hooks = claim(limit, only, webhooks=True)
+    if hooks:
+        _webhooks(hooks, token, report, deadline, limit, only)
     rows = [row for row in claimed if row.endpoint_id is None]
-    if not rows:
-        return report
+    if rows:
+        _mails(rows, token, report, deadline, budget)
+    return report
+
+
+def _webhooks(
+    hooks: list[OutboxMessage],
+    token: str,
+    report: Report,
+    deadline: float | None,
+    limit: int,
+    only: Sequence[int] | None,
+) -> None:
+    """Post the claimed webhook rows, then those that waited for them (the next events of
+    their tickets to their endpoints), while any go and there is time."""
+    while hooks and _deliver_webhooks(hooks, token, report, deadline):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        token, hooks = claim(limit, only, webhooks=True)
+
+
+def _mails(
+    rows: list[OutboxMessage],
+    token: str,
+    report: Report,
+    deadline: float | None,
+    budget: float | None,
+) -> None:
+    """Send the claimed e-mails over one connection.
+
+    Raises: ServerUnavailable (recorded on the rows)."""
     timeout = float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
     if budget is not None:
         timeout = min(timeout, budget)
@@ -157,7 +182,7 @@ def deliver(
         for position, row in enumerate(rows):
             if deadline is not None and time.monotonic() >= deadline:
                 _release(rows[position:], token)
-                break
+                return
             if not _renew(row, token):
                 continue  # another worker took it over (this one was too slow)
             try:
@@ -166,7 +191,6 @@ def deliver(
                 for waiting in rows[position:]:
                     _record_retry(waiting, token, down.problem, report)
                 raise
-    return report
 
 
 def _deliver_webhooks(

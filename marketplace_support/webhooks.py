@@ -246,14 +246,24 @@ def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[dict[str, 
     if not listening:
         return []
     seeing = _seeing(ticket, listening)
-    values = []
-    for row, event in typed:
-        for hook in listening:
-            if event is not None and event in events_of(hook) and _hears(hook, row, seeing):
-                values.append(_outbox_row(ticket, row, event, hook))
-            if _moved_away_from(hook, row):
-                values.append(_outbox_row(ticket, row, EventType.REROUTED_AWAY, hook))
-    return values
+    return [
+        _outbox_row(ticket, row, told, hook)
+        for row, event in typed
+        for hook in listening
+        for told in _told(hook, row, event, seeing)
+    ]
+
+
+def _told(
+    hook: WebhookEndpoint, row: Message | Event, event: EventType | None, seeing: set[int]
+) -> list[EventType]:
+    """The events ``hook`` is sent of ``row``."""
+    told = []
+    if event is not None and event in events_of(hook) and _hears(hook, row, seeing):
+        told.append(event)
+    if _moved_away_from(hook, row):
+        told.append(EventType.REROUTED_AWAY)
+    return told
 
 
 def _event_type(row: Message | Event) -> EventType | None:
