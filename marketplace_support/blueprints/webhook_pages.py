@@ -141,4 +141,4 @@ def _send_again(role: Role, endpoint_id: int) -> ResponseReturnValue:
 
 
 def _not_found() -> ResponseReturnValue:
-    return error_page(gettext("There is no such webhook endpoint, or it is not yours."), 404)
+    return error_page(gettext("There is no such webhook endpoint, or it is not yours to see."), 404)
