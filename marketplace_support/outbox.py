@@ -16,6 +16,11 @@ When the mail server cannot be reached, the pass stops: every row it holds waits
 try, instead of each waiting for the server's timeout in turn. Failed rows are listed for the
 operator, who can send them again.
 
+Webhook rows (``endpoint_id`` set) go through the same claims to ``webhook_delivery``: each
+endpoint's in a thread of its own, in order per ticket (a row waits in the claim until the
+earlier rows of its ticket to its endpoint went), and an endpoint that failed pauses alone;
+the e-mails of the pass go after them.
+
 Delivery right after a response is bounded: it stops after ``SUPPORT_DELIVER_AFTER_REQUEST_
 SECONDS`` and, once the mail server failed to answer, a process leaves delivery to the workers
 for a minute, so a sick mail server never holds the web workers.
