@@ -93,7 +93,10 @@ def post_all(
     as soon as it is known. Rows not tried by ``stop_at`` (``time.monotonic``) come back
     untried."""
     app = cast(Flask, cast(Any, current_app)._get_current_object())
-    timeout = float(app.config["SUPPORT_WEBHOOK_TIMEOUT"])
+    # no request may outlast the pass's time (after a response, a few seconds)
+    timeout = max(
+        0.1, min(float(app.config["SUPPORT_WEBHOOK_TIMEOUT"]), stop_at - time.monotonic())
+    )
     queues: dict[int, list[tuple[int, str, bytes, dict[str, str]]]] = {}
     for row in rows:
         endpoint = endpoints.get(row.endpoint_id or 0)

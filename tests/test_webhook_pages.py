@@ -104,7 +104,7 @@ def test_the_operator_sees_every_provider_s_endpoint_and_a_provider_not_another_
         register(app, marketplace, "quinn", Role.PROVIDER, somewhere.url + "/post")
     login(client, "olive")
     listing = client.get("/support/operator/webhooks").text
-    assert "p-nimbus" in listing and "p-post" in listing
+    assert "Nimbus Hosting" in listing and "Post &amp; Co" in listing
     nimbus = re.search(r'href="/support/operator/webhooks/(\d+)">[^<]*/nimbus<', listing)
     assert nimbus is not None
     login(client, "quinn")

@@ -17,6 +17,7 @@ from .. import webhooks
 from ..i18n import gettext
 from ..models import INTEGER_MAX
 from ..schemas import InvalidInput
+from ..state import support
 from ..webhooks import EndpointNotFound, EventType, Registered
 from ..workflow import Role
 from .area import acting, error_page
@@ -60,6 +61,7 @@ def _page(
         event_types=list(EventType),
         event_label=lambda value: EventType(value).label,
         providers=sorted(actor.provider_ids) if role is Role.PROVIDER else [],
+        provider_names={p.id: p.name for p in support.host.providers(tenant_id)},
         registered=registered,
         errors=errors or {},
         values=values if values is not None else _FRESH,
