@@ -168,6 +168,9 @@ def _post_one(
         return Outcome(row_id, endpoint_id, error=refused.message, permanent=True)
     except (OSError, http.client.HTTPException) as problem:
         return Outcome(row_id, endpoint_id, error=f"{type(problem).__name__}: {problem}"[:1000])
+    except Exception as broken:  # the request cannot be made at all: it never will be
+        error = f"{type(broken).__name__}: {broken}"[:1000]
+        return Outcome(row_id, endpoint_id, error=error, permanent=True)
     if 200 <= answer.status < 300:
         return Outcome(row_id, endpoint_id, status=answer.status)
     error = f"HTTP {answer.status}: {answer.body[:500]}".strip()

@@ -91,6 +91,9 @@ def check(url: str) -> Target:
 
 def _parse(url: str) -> SplitResult:
     allowed = ("https", "http") if current_app.config["SUPPORT_WEBHOOK_ALLOW_HTTP"] else ("https",)
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        # what a request line cannot carry (IDN hosts: write their xn-- form)
+        raise UnsafeUrl(gettext("This is not a URL."))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError on a port that is not one)

@@ -50,6 +50,8 @@ def test_a_provider_registers_an_endpoint_and_sees_its_secret_once(app, client):
         ("", "Enter the URL to send events to."),
         ("ftp://example.org/", "The URL must start with https:// or http://."),
         ("https://169.254.169.254/", "public addresses only"),
+        ("https://helpdesk.example/a b\r\nHost: evil", "This is not a URL."),
+        ("https://user:secret@helpdesk.example/", "may not carry a user name or password"),
     ],
 )
 def test_a_refused_endpoint_says_why_in_the_user_s_language(app, client, url, message):
