@@ -91,8 +91,7 @@ def check(url: str) -> Target:
 
 def _parse(url: str) -> SplitResult:
     allowed = ("https", "http") if current_app.config["SUPPORT_WEBHOOK_ALLOW_HTTP"] else ("https",)
-    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
-        # what a request line cannot carry (IDN hosts: write their xn-- form)
+    if not _writable(url):
         raise UnsafeUrl(gettext("This is not a URL."))
     try:
         parts = urlsplit(url)
@@ -112,6 +111,12 @@ def _parse(url: str) -> SplitResult:
     if parts.fragment:
         raise UnsafeUrl(gettext("The URL may not have a #fragment."))
     return parts
+
+
+def _writable(url: str) -> bool:
+    """Whether a request line can carry ``url``: ASCII (IDN hosts in their xn-- form), no
+    white space or control characters."""
+    return url.isascii() and not any(c.isspace() or not c.isprintable() for c in url)
 
 
 def is_public(address: str) -> bool:
