@@ -452,6 +452,10 @@ def test_the_document_describes_every_route_of_the_api(client):
         f"{API}/tickets/{{number}}",
         f"{API}/tickets/{{number}}/messages",
         f"{API}/tickets/{{number}}/actions/{{action}}",
+        f"{API}/webhooks",
+        f"{API}/webhooks/{{endpoint_id}}",
+        f"{API}/webhooks/{{endpoint_id}}/deliveries",
+        f"{API}/webhooks/{{endpoint_id}}/send-again",
     }
 
 

@@ -30,7 +30,7 @@ from ...schemas import ApiMessageSchema, InvalidInput, ListQuerySchema, load
 from ...state import per_request, support
 from ...workflow import Action, NotAllowed, Role, rule_for
 from ..paths import ID
-from . import schemas
+from . import schemas, webhooks
 from .problems import database_error, http_error, problem
 
 #: The languages the API answers in: ours, picked by ``Accept-Language``.
@@ -98,6 +98,7 @@ def build_blueprint(api: Api) -> Blueprint:
             }
         ],
     )(_changing_doc(bp, schemas.ActionFieldsSchema, 200)(_post_action))
+    webhooks.add_routes(bp)
     return bp
 
 
