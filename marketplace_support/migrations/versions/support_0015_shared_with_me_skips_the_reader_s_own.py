@@ -2,8 +2,8 @@
 shared tickets: an organisation that shares all its tickets no longer hands the count every
 ticket the reader opened, each looked up in the table and left out.
 
-Revision ID: support_0016
-Revises: support_0011
+Revision ID: support_0015
+Revises: support_0012
 Create Date: 2026-11-30 11:30:00.000000
 
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "support_0016"
-down_revision: str | Sequence[str] | None = "support_0011"
+revision: str = "support_0015"
+down_revision: str | Sequence[str] | None = "support_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
