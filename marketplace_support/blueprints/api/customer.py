@@ -36,21 +36,21 @@ from . import customer_schemas as my
 from .callers import Area, caller, csrf_token
 
 #: The area of each route of this module (the others are staff's).
+_CUSTOMERS = (
+    "my_orders",
+    "my_tickets",
+    "my_open",
+    "my_ticket",
+    "my_messages",
+    "my_act",
+    "my_file",
+    "my_organisation",
+    "my_person",
+    "my_unshare",
+)
 AREAS: dict[str, Area] = {
-    f"marketplace_support_api.{endpoint}": area
-    for endpoint, area in (
-        ("me", "anyone"),
-        ("my_orders", "customer"),
-        ("my_tickets", "customer"),
-        ("my_open", "customer"),
-        ("my_ticket", "customer"),
-        ("my_messages", "customer"),
-        ("my_act", "customer"),
-        ("my_file", "customer"),
-        ("my_organisation", "customer"),
-        ("my_person", "customer"),
-        ("my_unshare", "customer"),
-    )
+    "marketplace_support_api.me": "anyone",
+    **{f"marketplace_support_api.{endpoint}": "customer" for endpoint in _CUSTOMERS},
 }
 
 #: The actions a row of the workflow table lets a customer take (the document's).
@@ -65,7 +65,9 @@ def add_routes(bp: Blueprint) -> None:
 
     def route(path: str, endpoint: str, method: str, **kwargs: Any) -> Callable[[Any], Any]:
         added = bp.route(path, endpoint=endpoint, methods=[method], **kwargs)
-        session = {"session": []} if method == "GET" else {"session": [], "csrf": []}
+        session: dict[str, list[str]] = {"session": []}
+        if method != "GET":
+            session["csrf"] = []
         security = [session, {"bearer": []}] if endpoint == "me" else [session]
         secured = bp.doc(security=security)
         return lambda view: added(secured(tag(view)))
@@ -157,7 +159,7 @@ def _tickets() -> dict[str, Any]:
     """The customer's tickets, latest activity first: the same lists (``state``: open,
     closed, shared), search, service filter and pages (``next``) as My Page."""
     who = caller()
-    params = request.args.to_dict()
+    params: dict[str, Any] = request.args.to_dict()
     search, errors = load(CustomerListQuerySchema(), params)
     if "after" in errors:
         raise InvalidCursor()
