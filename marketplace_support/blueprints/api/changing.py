@@ -89,7 +89,8 @@ def fields_and_files() -> tuple[dict[str, Any], list[Upload]]:
     Raises: InvalidInput: a body that is neither.
     """
     if request.mimetype == "multipart/form-data":
-        return request.form.to_dict(), uploads()
+        # a part's name can be missing from a hand-made body: never a field then
+        return {str(name): value for name, value in request.form.items()}, uploads()
     if not request.get_data():
         return {}, []
     body = request.get_json(silent=True)
@@ -107,7 +108,8 @@ def _call() -> Any:
     for file in request.files.getlist(FILES_FIELD):
         files.append([file.filename, hashlib.sha256(file.stream.read()).hexdigest()])
         file.stream.seek(0)
-    return {"fields": request.form.to_dict(flat=False), "files": files}
+    fields = sorted([str(name), value] for name, values in request.form.lists() for value in values)
+    return {"fields": fields, "files": files}
 
 
 def call_key() -> str | None:
