@@ -265,6 +265,26 @@ def test_reply_resolve_reopen_and_a_refused_action_with_its_reason(app, client):
     assert_problem(client.post(f"{base}/actions/explode", headers=headers), 404, "not-found")
 
 
+def test_an_emergency_is_reported_with_its_explanation_where_the_marketplace_takes_them(
+    client, marketplace
+):
+    headers = signed_in(client, "alice")
+    number = client.post(f"{API}/my/tickets", json=NEW, headers=headers).get_json()["ticket"][
+        "number"
+    ]
+    url = f"{API}/my/tickets/{number}/actions/raise_emergency"
+    body = {"explanation": "Everything is down since 9:00."}
+    assert_problem(client.post(url, json=body, headers=headers), 409, "not-allowed")
+    marketplace.flags["t1"] = Flags(emergencies_allowed=True)
+    missing = client.post(url, json={}, headers=headers)
+    assert assert_problem(missing, 422, "invalid-input")["errors"] == {
+        "explanation": ["Tell us what is down and since when."]
+    }
+    raised = client.post(url, json=body, headers=headers)
+    assert raised.status_code == 200
+    assert raised.get_json()["ticket"]["emergency"] is not None
+
+
 def test_sharing_through_the_api_is_decided_by_the_sharing_rules(app):
     client = app.test_client()  # pytest-flask's keeps its last request's context: one person
     headers = signed_in(client, "alice")
