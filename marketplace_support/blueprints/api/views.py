@@ -1,5 +1,6 @@
-"""The API's routes: who calls (the token), in which language, and what each route reads or
-changes through the use-cases the pages use."""
+"""The API's blueprint and the staff's routes (``/tickets``): what each reads or changes through
+the use-cases the pages use, and every refusal as problem+json. Who calls is ``callers``'s;
+the customer's routes are ``customer``'s, the downloads ``files``'s."""
 
 from __future__ import annotations
 
@@ -115,9 +116,9 @@ def _private(response: Response) -> Response:
 def _ticket_list() -> dict[str, Any]:
     """The caller's tickets: the same filters, orders and pages as their list in the Support
     inbox or console (``next``: the address of the next page)."""
-    bearer = callers.caller()
+    who = callers.caller()
     params: dict[str, Any] = request.args.to_dict()
-    listing = tickets.staff_ticket_list(bearer.tenant_id, bearer.actor, bearer.role, params)
+    listing = tickets.staff_ticket_list(who.tenant_id, who.actor, who.role, params)
     cursor = listing.page.next_cursor
     return {
         "tickets": [
@@ -132,8 +133,8 @@ def _ticket_list() -> dict[str, Any]:
 def _ticket(number: int) -> dict[str, Any]:
     """One ticket with its conversation (internal notes too), history, files (their
     details; the files themselves are on the ticket's page) and response targets."""
-    bearer = callers.caller()
-    view = tickets.ticket_view(bearer.tenant_id, bearer.actor, bearer.role, number)
+    who = callers.caller()
+    view = tickets.ticket_view(who.tenant_id, who.actor, who.role, number)
     ticket = view.ticket
     files = sorted((f for fs in view.files.values() for f in fs), key=lambda f: f.id)
     return {
