@@ -10,19 +10,21 @@ import re
 
 import pytest
 
-from marketplace_support import Flags
+from marketplace_support import Flags, clock
 from marketplace_support.models import Attachment, IdempotencyKey, Message, Ticket
-from marketplace_support.workflow import Role
+from marketplace_support.workflow import RULES, Action, Role, rule_for
 
 from .conftest import host_app, login
 from .helpers import add_information, open_ticket, png, row_counts, translated
 from .test_api import API, assert_problem, auth, counted, token
 from .test_permissions import (
     ACTING,
+    FORMS,
     OWNERSHIPS,
     TARGETS,
     Ownership,
     desk,  # noqa: F401 (a fixture)
+    state_for,
 )
 from .test_query_counts import statements_for
 
@@ -82,6 +84,42 @@ def test_a_ticket_answers_through_the_api_as_on_the_page_with_the_same_login(
     missing = client.get(f"{API}{PATH[role]}/999")
     assert assert_problem(called, 404, "not-found") == assert_problem(missing, 404, "not-found")
     assert assert_problem(files, 404, "not-found") == missing.get_json()
+
+
+CUSTOMER_ACTIONS = [
+    pytest.param(rule, id=f"{rule.action}[{min(rule.roles)}]")
+    for rule in RULES
+    if rule.action not in (Action.REPLY, Action.NOTE)
+    if Role.CUSTOMER in rule.roles or rule_for(rule.action, Role.CUSTOMER) is None
+]
+
+
+@pytest.mark.slow  # one app for each row of the table
+@pytest.mark.parametrize("rule", CUSTOMER_ACTIONS)
+def test_a_customers_action_through_the_api_is_allowed_exactly_as_the_table_says(
+    desk,  # noqa: F811
+    client,
+    rule,
+):
+    where = TARGETS[Ownership.OWN]
+    state = state_for(rule, rule.roles, desk.target(*where, "alice").provider_id, clock.now())
+    desk.put(*where, state)
+    form = FORMS[rule.action](desk.target(*where, "alice"))
+    body = {key: value for key, value in form.items() if key != "submission_key"}
+    headers = signed_in(client, "alice")
+    before = desk.snapshot()
+
+    response = client.post(
+        f"{API}/my/tickets/{where[1]}/actions/{rule.action}", json=body, headers=headers
+    )
+
+    if Role.CUSTOMER in rule.roles:
+        assert response.status_code == 200, response.get_data(as_text=True)
+        changed = response.get_json()["ticket"]
+        assert rule.target is None or changed["status"] == rule.target.value
+    else:
+        assert_problem(response, 409, "not-allowed")
+        assert desk.snapshot() == before
 
 
 @pytest.mark.parametrize("user_id", ["alice", "amy", "bob", "carol", "mia"])
