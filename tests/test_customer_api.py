@@ -26,7 +26,6 @@ from .test_permissions import (
     desk,  # noqa: F401 (a fixture)
     state_for,
 )
-from .test_query_counts import statements_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NEW = {
@@ -532,33 +531,3 @@ def test_opening_tickets_is_rate_limited_as_on_my_page(database_url, marketplace
         assert_problem(refused, 429, "rate-limited")
         assert int(refused.headers["Retry-After"]) > 0
         assert counted(app, Ticket) == 2
-
-
-# -- costs -------------------------------------------------------------------------------------
-
-
-def test_the_list_costs_what_my_page_costs_for_one_and_for_many_tickets(client, count_queries):
-    login(client, "alice")
-    open_ticket(client)
-    one = statements_for(client, count_queries, f"{API}/my/tickets")
-    for _ in range(11):
-        open_ticket(client)
-    many = statements_for(client, count_queries, f"{API}/my/tickets")
-    page = statements_for(client, count_queries, "/support/")
-    # the page (with when the customer last looked at each), the counts of own tickets, the
-    # count of shared ones
-    assert one == many == page == 3
-
-
-def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, count_queries):
-    login(client, "alice")
-    number = open_ticket(client)
-    few = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
-    for i in range(12):
-        add_information(client, number, f"Update {i}")
-    many = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
-    add_information(client, number, "One more")
-    page = statements_for(client, count_queries, f"/support/tickets/{number}")
-    # the ticket (with when they last looked), messages, events, files, shares, watching, and
-    # noting that they looked
-    assert few == many == page == 7
