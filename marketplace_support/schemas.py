@@ -528,15 +528,32 @@ class SendAgainSchema(_FormSchema):
     )
 
 
-class ApiMessageSchema(_FormSchema):
-    """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
+class ApiReplySchema(_FormSchema):
+    """A customer's message (a reply, or information they add), sent to the JSON API."""
 
     body = _text(
         lazy_gettext("Write your message."),
         TEXT_MAX,
         lazy_gettext("This text can be at most {max} characters long."),
     )
+
+
+class ApiMessageSchema(ApiReplySchema):
+    """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
+
     internal = fields.Boolean(
         load_default=False,
         error_messages={"invalid": lazy_gettext("Send true or false.")},
+    )
+
+
+class ApiSharingSchema(_FormSchema):
+    """Whether everyone of the customer's organisation sees a ticket, sent to the JSON API."""
+
+    shared = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Send true or false."),
+            "invalid": lazy_gettext("Send true or false."),
+        },
     )

@@ -150,7 +150,8 @@ class ActionFieldsSchema(Schema):
     take_over, hand_back and confirm_emergency; ``assignee`` (a user id, or "none") for
     assign; ``reason`` for escalate and downgrade_emergency; ``route_to`` (a provider id, or
     "operator") and ``reason`` for reroute; ``priority`` for change_priority;
-    ``duplicate_of`` (a ticket number) for mark_duplicate."""
+    ``duplicate_of`` (a ticket number) for mark_duplicate; ``explanation`` for
+    raise_emergency (customers)."""
 
     class Meta:
         unknown = RAISE
@@ -160,6 +161,7 @@ class ActionFieldsSchema(Schema):
     route_to = fields.String()
     priority = _choice(Priority)
     duplicate_of = fields.Integer()
+    explanation = fields.String()
 
 
 class ProblemSchema(Schema):

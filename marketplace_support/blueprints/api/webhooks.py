@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -19,6 +19,7 @@ from ...webhook_delivery import webhook_id
 from ...webhooks import EndpointNotFound, EventType
 from ...workflow import Role
 from ..paths import ID
+from . import callers
 from .problems import problem
 
 
@@ -135,8 +136,8 @@ def _body(bp: Blueprint, schema: Schema) -> Any:
 
 
 def _caller() -> tuple[str, Any, Role]:
-    bearer = g.marketplace_support_bearer
-    return bearer.tenant_id, bearer.actor, bearer.role
+    who = callers.caller()
+    return who.tenant_id, who.actor, who.role
 
 
 def _json() -> dict[str, Any]:
