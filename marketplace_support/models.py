@@ -559,7 +559,8 @@ class IdempotencyKey(Base):
 
 
 class Quarantined(enum.StrEnum):
-    """Why a message sent to one of our reply addresses did not get in (``inbound``)."""
+    """Why a message sent to one of our reply addresses, or to a tenant's support address,
+    did not get in (``inbound``)."""
 
     #: it could not be read as an e-mail, or carries no text
     UNREADABLE = "unreadable"
@@ -581,6 +582,10 @@ class Quarantined(enum.StrEnum):
     INVALID = "invalid"
     #: the person sent more messages than the rate limits allow
     TOO_MANY = "too_many"
+    #: sent to a support address by someone the host does not know as a customer of its tenant
+    UNKNOWN_SENDER = "unknown_sender"
+    #: sent to the support address of a tenant that does not open tickets from e-mail
+    TICKETS_OFF = "tickets_off"
 
 
 class InboundMail(Base):

@@ -62,9 +62,12 @@ def open_ticket(
     actor: Actor,
     form: Mapping[str, Any],
     uploads: Sequence[attachments.Upload] = (),
+    *,
+    by_email: bool = False,
 ) -> Opened:
     """Open a ticket from My Page → Support, routed to the order's provider or the operator,
-    with the files the customer attached.
+    with the files the customer attached. ``by_email``: from an e-mail to the tenant's
+    support address (``inbound``), where no problem area can be chosen, so none is asked.
 
     The order is checked with the host: it must be the customer's own, active, and in this
     tenant. A second submission of the same form (same ``submission_key``) returns the
@@ -83,7 +86,7 @@ def open_ticket(
             return Opened(existing, created=False)
 
     flags = support.flags(tenant_id)
-    asked = _checked_form(tenant_id, actor, form, uploads)
+    asked = _checked_form(tenant_id, actor, form, uploads, ask_category=not by_email)
     rate_limits.spend(
         tenant_id,
         actor,
@@ -119,11 +122,16 @@ class _Asked:
 
 
 def _checked_form(
-    tenant_id: str, actor: Actor, form: Mapping[str, Any], uploads: Sequence[attachments.Upload]
+    tenant_id: str,
+    actor: Actor,
+    form: Mapping[str, Any],
+    uploads: Sequence[attachments.Upload],
+    *,
+    ask_category: bool,
 ) -> _Asked:
     """Raises: InvalidInput, with every field's errors at once."""
     flags = support.flags(tenant_id)
-    categories = support.categories(tenant_id)
+    categories = support.categories(tenant_id) if ask_category else ()
     data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
     order: Order | None = None
     if "order" in data:
