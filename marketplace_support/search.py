@@ -13,8 +13,8 @@ Two engines behind one condition, :func:`matching`:
 
 A ticket number ("12", "#12") and any part of the subject are found as before.
 
-Words typed wrong (PostgreSQL): a subject or a message with a word like the ones typed
-(``pg_trgm``'s word similarity of at least 0.6, from trigram indexes: "conection" finds
+Words typed wrong (PostgreSQL): a subject, description or message with a word like the ones
+typed (``pg_trgm``'s word similarity of at least 0.6, from trigram indexes: "conection" finds
 "connection", "Rechnug" finds "Rechnung") is found too, ranked below what has the words
 themselves. SQLite has no trigram matching in its default build: there, a word also finds the
 words it begins, nothing more.
@@ -82,6 +82,7 @@ _WEIGHT = {
     "file": 0.5,
     #: a word like the ones typed: its similarity (0.6 to 1) times this
     "similar_subject": 0.5,
+    "similar_description": 0.25,
     "similar_message": 0.25,
 }
 
@@ -90,6 +91,8 @@ _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
     for name in ("subject", "issue_about", "expected_outcome", "current_scenario")
 )
 _MESSAGE_BODY: ColumnElement[str] = Message.__table__.c.body
+#: what the issue is about: the description's one text every ticket has
+_ISSUE_ABOUT: ColumnElement[str] = Ticket.__table__.c.issue_about
 
 
 def _config(language: str) -> ColumnClause[object]:
@@ -149,6 +152,13 @@ Index(
     _table=cast(Table, Ticket.__table__),
 ).ddl_if(dialect="postgresql")
 Index(
+    "ix_support_ticket_issue_about_trgm",
+    Ticket.__table__.c.issue_about,
+    postgresql_using="gin",
+    postgresql_ops={"issue_about": "gin_trgm_ops"},
+    _table=cast(Table, Ticket.__table__),
+).ddl_if(dialect="postgresql")
+Index(
     "ix_support_message_body_trgm",
     Message.__table__.c.body,
     postgresql_using="gin",
@@ -172,6 +182,7 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
         "ix_support_message_search",
         "ix_support_ticket_subject_trgm",
         "ix_support_ticket_number_trgm",
+        "ix_support_ticket_issue_about_trgm",
         "ix_support_message_body_trgm",
         "ix_support_attachment_filename_trgm",
     }
@@ -293,18 +304,26 @@ def _message_part(words: str, tenant_id: str, role: Role, dialect: str) -> _Part
 
 
 def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
-    """PostgreSQL: the tickets whose subject or conversation has words like ``words``
+    """PostgreSQL: the tickets whose subject, description ("what is it about") or
+    conversation has words like ``words``
     (``pg_trgm``'s ``<%``: a word similarity of at least ``pg_trgm.word_similarity_threshold``,
     0.6 unless the database says otherwise), from the trigram indexes."""
     typed = literal(words, Text)
     subject = select(Ticket.id.label("ticket_id")).where(
         Ticket.tenant_id == tenant_id, typed.op("<%")(Ticket.subject)
     )
+    description = select(Ticket.id.label("ticket_id")).where(
+        Ticket.tenant_id == tenant_id, typed.op("<%")(_ISSUE_ABOUT)
+    )
     message = select(Message.ticket_id.label("ticket_id")).where(
         Message.tenant_id == tenant_id, typed.op("<%")(_MESSAGE_BODY)
     )
     return [
         (subject, func.word_similarity(typed, Ticket.subject) * _weight("similar_subject")),
+        (
+            description,
+            func.word_similarity(typed, _ISSUE_ABOUT) * _weight("similar_description"),
+        ),
         (
             access.messages_readable_by(message, role),
             func.word_similarity(typed, _MESSAGE_BODY) * _weight("similar_message"),

@@ -248,6 +248,7 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
     for index in (
         "ix_support_message_body_trgm",
         "ix_support_ticket_subject_trgm",
+        "ix_support_ticket_issue_about_trgm",
         "ix_support_message_search",
         "ix_support_ticket_search",
     ):

@@ -263,10 +263,13 @@ def test_a_misspelt_word_finds_its_ticket_on_postgresql(app, client, marketplace
     noted = open_ticket(client, subject="Backup", issue_about="Nightly backup failed.")
     reply(app, marketplace, "pete", noted, "The connection secret rotates tonight.", internal=True)
     exact = open_ticket(client, subject="No conection", issue_about="Typed like this.")
+    described = open_ticket(client, subject="Mail", issue_about="Die Verbindung bricht ab.")
     if not database_url.startswith("postgresql"):
         assert found(client, "alice", "Rechnug") == []
         assert found(client, "alice", "conection") == [exact]
+        assert found(client, "alice", "Verbindng") == []
         return
+    assert found(client, "alice", "Verbindng") == [described]
     assert found(client, "alice", "Rechnug") == [invoice]
     assert found(client, "bob", "Rechnug") == []  # not his
     assert found(client, "alice", "conection") == [exact, network]  # the exact word first

@@ -1,5 +1,6 @@
-"""Search finds words typed wrong in the conversation ("conection" finds "connection") from a
-trigram index of the messages on PostgreSQL (``search.py``); SQLite has no such matching.
+"""Search finds words typed wrong in descriptions and the conversation ("conection" finds
+"connection") from trigram indexes of what each ticket is about and of the messages on
+PostgreSQL (``search.py``); SQLite has no such matching.
 
 Revision ID: support_0014
 Revises: support_0011
@@ -24,6 +25,10 @@ def upgrade() -> None:
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute(
+        "CREATE INDEX ix_support_ticket_issue_about_trgm ON support_ticket"
+        " USING gin (issue_about gin_trgm_ops)"
+    )
+    op.execute(
         "CREATE INDEX ix_support_message_body_trgm ON support_message USING gin (body gin_trgm_ops)"
     )
 
@@ -33,3 +38,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP INDEX ix_support_message_body_trgm")
+    op.execute("DROP INDEX ix_support_ticket_issue_about_trgm")
