@@ -276,3 +276,11 @@ def test_a_misspelt_word_finds_its_ticket_on_postgresql(app, client, marketplace
     first, *rest = found(client, "pete", "conection")  # staff: the note's words too
     assert first == exact and sorted(rest) == sorted([network, noted])
     assert found(client, "olive", "kangaroo") == []
+
+
+@pytest.mark.parametrize("url", ["/support/?q=router", "/support/operator/?status=all&q=router"])
+def test_an_order_that_is_not_offered_is_refused_in_words(client, url):
+    login(client, "olive" if "operator" in url else "alice")
+    response = client.get(f"{url}&sort=bogus")
+    assert response.status_code == 400
+    assert "Choose an order." in response.get_data(as_text=True)
