@@ -27,6 +27,7 @@ from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
+from .idempotency import Receipt
 from .models import Attachment, Event, EventKind, Message, Seen, Ticket, is_active
 from .numbering import next_number
 from .routing import route_new_ticket
@@ -65,6 +66,7 @@ def open_ticket(
     uploads: Sequence[attachments.Upload] = (),
     *,
     by_email: bool = False,
+    receipt: Receipt | None = None,
 ) -> Opened:
     """Open a ticket from My Page → Support, routed to the order's provider or the operator,
     with the files the customer attached. ``by_email``: from an e-mail to the tenant's
@@ -72,7 +74,8 @@ def open_ticket(
 
     The order is checked with the host: it must be the customer's own, active, and in this
     tenant. A second submission of the same form (same ``submission_key``) returns the
-    ticket the first one created and stores nothing.
+    ticket the first one created and stores nothing. An API call hands its ``receipt``: its
+    key and answer are written with the ticket.
 
     Raises:
         InvalidInput: errors per field (files under ``attachments``); nothing was written or
@@ -96,7 +99,9 @@ def open_ticket(
     moment = now()
     ticket = _new_ticket(tenant_id, actor, asked, moment)
     sla.start(ticket, moment)
-    change = Change(ticket, actor, Role.CUSTOMER, moment, flags, files=asked.files, new=True)
+    change = Change(
+        ticket, actor, Role.CUSTOMER, moment, flags, files=asked.files, new=True, receipt=receipt
+    )
     change.event(EventKind.OPENED)
     change.event(
         EventKind.ROUTED,
