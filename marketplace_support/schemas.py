@@ -325,6 +325,11 @@ class CustomerListQuerySchema(Schema):
             max=128, error=lazy_gettext("Choose one of your active services.")
         ),
     )
+    # none given: best match while searching, else latest activity
+    sort = _String(
+        load_default=None,
+        validate=validate.OneOf(["relevance", "activity"], error=lazy_gettext("Choose an order.")),
+    )
     # a page link: read (strictly) by pagination.decode, which refuses what we did not make
     after = _String(
         load_default=None,
@@ -387,10 +392,15 @@ class ListQuerySchema(Schema):
             max=100, error=lazy_gettext("A search can be at most {max} characters long.")
         ),
     )
+    # none given: best match while searching, else latest activity (``staff_ticket_list``)
     sort = _String(
-        load_default="activity",
+        load_default=None,
+        metadata={
+            "description": "relevance (best match first; the default with q), activity (the "
+            "default without q), priority, or due"
+        },
         validate=validate.OneOf(
-            ["activity", "priority", "due"], error=lazy_gettext("Choose an order.")
+            ["relevance", "activity", "priority", "due"], error=lazy_gettext("Choose an order.")
         ),
     )
     queue = _String(load_default="all")
