@@ -3,7 +3,7 @@
 PostgreSQL (``search.py``); SQLite has no such matching.
 
 Revision ID: support_0014
-Revises: support_0015
+Revises: support_0013
 Create Date: 2026-11-30 11:20:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "support_0014"
-down_revision: str | Sequence[str] | None = "support_0015"
+down_revision: str | Sequence[str] | None = "support_0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
