@@ -498,12 +498,10 @@ class WebhookSchema(_FormSchema):
 
 def _true_or_false() -> fields.Boolean:
     """A required ``true`` or ``false`` of a JSON body."""
+    message = lazy_gettext("Send true or false.")
     return fields.Boolean(
         required=True,
-        error_messages={
-            "required": lazy_gettext("Send true or false."),
-            "invalid": lazy_gettext("Send true or false."),
-        },
+        error_messages={"required": message, "invalid": message, "null": message},
     )
 
 
