@@ -200,6 +200,14 @@ def test_provider_staff_never_see_the_notifications_nor_send_them_again(
     ):
         body = assert_problem(response, 403, "not-your-area")
         assert "operator" in body["detail"]
+    in_german = client.get(
+        f"{API}/notifications", headers=auth(secret, **{"Accept-Language": "de"})
+    )
+    assert assert_problem(in_german, 403, "not-your-area")["detail"] == translated(
+        "de",
+        "Only the marketplace's operator staff may do this, with their login or a token made "
+        "in the Support console.",
+    )
     headers = signed_in(client, user_id)  # with their login too, as on the console's pages
     assert client.get("/support/operator/notifications").status_code == 403
     assert_problem(client.get(f"{API}/notifications"), 403, "not-your-area")
