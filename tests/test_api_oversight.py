@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.numbers import format_percent
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from marketplace_support import Flags
 from marketplace_support.blueprints import business_duration
-from marketplace_support.models import Delivery, OutboxMessage, Watcher
+from marketplace_support.models import Delivery, IdempotencyKey, OutboxMessage, Watcher
 from marketplace_support.workflow import RULES, Action, Role
 
-from .conftest import host_app, login
+from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, row_counts, translated
-from .test_api import API, assert_problem, auth, counted, token
+from .test_api import _TEXT, _VALUE, API, _rows, assert_problem, auth, counted, token
 from .test_customer_api import signed_in
 from .test_permissions import (
     ACTING,
@@ -495,3 +499,70 @@ def test_a_reroute_to_no_provider_is_422_with_the_field(app, client, marketplace
     problem = assert_problem(refused, 422, "invalid-input")
     assert "route_to" in problem["errors"]
     assert problem["title"] == translated("es", "What was sent was refused")
+
+
+@pytest.mark.skipif(SERVER_URL is None, reason="two calls at the same moment: PostgreSQL's locks")
+def test_two_send_agains_with_the_same_key_at_the_same_moment_answer_alike(
+    app, client, marketplace, smtp
+):
+    failed = _failed_notification(app, client, smtp)
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    secret = token(app, marketplace, "olive", Role.OPERATOR)
+    headers = auth(secret, **{"Idempotency-Key": "resend-at-once"})
+    start = threading.Barrier(2)
+
+    def call(_: int):
+        caller = app.test_client()
+        start.wait()
+        return caller.post(
+            f"{API}/notifications/send-again", json={"notifications": [failed.id]}, headers=headers
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(call, range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.get_json() == second.get_json() == {"sent_again": 1}
+    assert counted(app, IdempotencyKey) == 1
+    assert counted(app, OutboxMessage, OutboxMessage.status == Delivery.PENDING) == 1
+
+
+@pytest.mark.parametrize("user_id", ["pete", "olive"])
+def test_no_input_makes_the_new_routes_fail_and_a_refusal_changes_nothing(
+    app, client, marketplace, smtp, user_id
+):
+    """The scorecard's period, send-again's and watching's bodies and keys, generated: never a
+    5xx, always JSON, and a refusal leaves every row as it was."""
+    _failed_notification(app, client, smtp)
+    role = Role.OPERATOR if user_id == "olive" else Role.PROVIDER
+    secret = token(app, marketplace, user_id, role)
+
+    @settings(
+        max_examples=examples(40),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        kind=st.sampled_from(["scorecard", "notifications", "send-again", "watching"]),
+        query=st.dictionaries(st.sampled_from(["from", "to", "x"]), _TEXT, max_size=3),
+        body=st.one_of(
+            _VALUE, st.dictionaries(st.sampled_from(["notifications", "watching"]), _VALUE)
+        ),
+        number=st.sampled_from([1, 2, 999]),
+        key=st.one_of(st.none(), st.sampled_from(["k1", "k2", " "])),
+    )
+    def call(kind, query, body, number, key):
+        headers = auth(secret, **({"Idempotency-Key": key} if key else {}))
+        before = _rows(app)
+        if kind in ("scorecard", "notifications"):
+            response = client.get(f"{API}/{kind}", query_string=query, headers=headers)
+        elif kind == "send-again":
+            response = client.post(f"{API}/notifications/send-again", json=body, headers=headers)
+        else:
+            response = client.put(f"{API}/tickets/{number}/watching", json=body, headers=headers)
+        assert response.status_code < 500, response.get_data(as_text=True)
+        assert response.is_json or response.mimetype == "application/problem+json"
+        if response.status_code >= 400:
+            assert _rows(app) == before
+
+    call()
