@@ -18,15 +18,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import attachments, notifications, webhooks
+from . import attachments, notifications, outbox, webhooks
 from .host import Actor, Flags
 from .idempotency import Receipt
-from .models import Attachment, Event, EventKind, Message, OutboxMessage, Ticket
-from .outbox import deliver_soon
+from .models import Attachment, Event, EventKind, Message, Ticket
 from .signals import Announcement
 from .state import support
 from .workflow import Role, Status
@@ -224,15 +222,9 @@ def _write(
     for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
         session.delete(watcher)
     session.flush()
-    outbox = [{"endpoint_id": None, **row} for row in told.outbox]
-    outbox += webhooks.rows_for(ticket, change.rows)
-    outbox_ids: tuple[int, ...] = ()
-    if outbox:
-        # one statement for all of them, e-mails and webhooks (the ORM would send one per
-        # row on SQLite, which cannot return the ids of several rows in order); the ids are
-        # for delivery right after the response, in any order
-        table = cast(Table, OutboxMessage.__table__)
-        outbox_ids = tuple(session.scalars(table.insert().returning(table.c.id), outbox))
+    emails = [{"endpoint_id": None, **row} for row in told.outbox]
+    # one statement for all of them, e-mails and webhooks, the endpoints picked by it
+    outbox_ids = outbox.write(emails, webhooks.rows_for(ticket, change.rows))
     return told, outbox_ids
 
 
@@ -240,4 +232,4 @@ def _announce(committed: Committed) -> None:
     app = cast(Any, current_app)._get_current_object()
     for announcement in committed.announcements:
         announcement.send(app)
-    deliver_soon(committed.outbox_ids)
+    outbox.deliver_soon(committed.outbox_ids)

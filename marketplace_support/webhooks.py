@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import enum
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, delete, literal, select, update
 from werkzeug.exceptions import NotFound
 
 from . import access, outbox, ticket_json
@@ -233,37 +233,31 @@ def send_again(
 # -- the events of a change -----------------------------------------------------------------
 
 
-def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[dict[str, Any]]:
-    """The outbox rows (``support_outbox`` values) that tell the endpoints of the tenant of
-    ``rows`` (written and flushed by a change), each what its party may see now."""
-    query = select(WebhookEndpoint).where(
-        WebhookEndpoint.tenant_id == ticket.tenant_id, WebhookEndpoint.enabled.is_(True)
-    )
-    endpoints = list(support.session.scalars(query))
-    typed = [(row, _event_type(row)) for row in rows]
-    wanted = {event for _, event in typed if event is not None}
-    listening = [e for e in endpoints if wanted.intersection(events_of(e))]
-    if not listening:
-        return []
-    seeing = _seeing(ticket, listening)
-    return [
-        _outbox_row(ticket, row, told, hook)
-        for row, event in typed
-        for hook in listening
-        for told in _told(hook, row, event, seeing)
-    ]
-
-
-def _told(
-    hook: WebhookEndpoint, row: Message | Event, event: EventType | None, seeing: set[int]
-) -> list[EventType]:
-    """The events ``hook`` is sent of ``row``."""
-    told = []
-    if event is not None and event in events_of(hook) and _hears(hook, row, seeing):
-        told.append(event)
-    if _moved_away_from(hook, row):
-        told.append(EventType.REROUTED_AWAY)
-    return told
+def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[Select[Any]]:
+    """The outbox rows (``support_outbox`` columns, :data:`outbox.COLUMNS`) that tell the
+    endpoints of the tenant of ``rows`` (written and flushed by a change) what each may see
+    now, as SELECTs on ``support_webhook_endpoint``: one for each row and event it may be,
+    the payload bound. The database picks the endpoints in the INSERT that writes the
+    change's e-mails (``outbox.write``): the webhooks cost a change no statement of their
+    own, and a tenant without endpoints gets no row. What an endpoint hears is what its
+    party sees (``access.endpoint_sees``); an internal note reaches only the endpoints of the
+    party that wrote it; a provider's endpoint hears of a ticket re-routed away from it
+    only that it went."""
+    selects = []
+    for row in rows:
+        event = _event_type(row)
+        if event is not None:
+            hears = [access.endpoint_sees(ticket.id)]
+            if isinstance(row, Message) and row.internal:
+                hears.append(WebhookEndpoint.role == row.author_role)
+            selects.append(_endpoints_told(ticket, row, event, hears))
+        if isinstance(row, Event) and row.kind is EventKind.REROUTED and row.from_provider_id:
+            away = [
+                WebhookEndpoint.role == Role.PROVIDER,
+                WebhookEndpoint.provider_id == row.from_provider_id,
+            ]
+            selects.append(_endpoints_told(ticket, row, EventType.REROUTED_AWAY, away))
+    return selects
 
 
 def _event_type(row: Message | Event) -> EventType | None:
@@ -272,51 +266,34 @@ def _event_type(row: Message | Event) -> EventType | None:
     return _OF_KIND.get(row.kind)
 
 
-def _seeing(ticket: Ticket, endpoints: Iterable[WebhookEndpoint]) -> set[int]:
-    """The ids of the endpoints whose party sees ``ticket`` now, in one statement."""
-    listed = list(endpoints)
-    query = access.who_sees(ticket, [access.endpoint_party(e) for e in listed])
-    return {listed[int(position)].id for position in support.session.scalars(query)}
-
-
-def _hears(hook: WebhookEndpoint, row: Message | Event, seeing: set[int]) -> bool:
-    """Whether ``hook`` is told of ``row``: its party sees the ticket, and an internal note
-    only reaches the party that wrote it."""
-    if hook.id not in seeing:
-        return False
-    if isinstance(row, Message) and row.internal:
-        return row.author_role is hook.role
-    return True
-
-
-def _moved_away_from(hook: WebhookEndpoint, row: Message | Event) -> bool:
-    return (
-        isinstance(row, Event)
-        and row.kind is EventKind.REROUTED
-        and hook.role is Role.PROVIDER
-        and row.from_provider_id is not None
-        and row.from_provider_id == hook.provider_id
-        and EventType.REROUTED_AWAY in events_of(hook)
-    )
-
-
-def _outbox_row(
-    ticket: Ticket, row: Message | Event, event: EventType, hook: WebhookEndpoint
-) -> dict[str, Any]:
+def _endpoints_told(
+    ticket: Ticket, row: Message | Event, event: EventType, hears: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """The outbox rows of ``event`` (of ``row``) for the enabled endpoints of the tenant that
+    want it and meet ``hears``."""
     kind = "message" if isinstance(row, Message) else "event"
-    return {
-        "tenant_id": ticket.tenant_id,
-        "ticket_id": ticket.id,
-        "endpoint_id": hook.id,
-        "event_key": f"{kind}:{row.id}",
-        "notification": event.value,
-        "recipient": f"webhook:{hook.id}",
-        "recipient_name": None,
-        "locale": "en",
-        "payload": payload(ticket, row, event),
-        "status": Delivery.PENDING,
-        "last_error": None,
-    }
+    value = outbox.bound
+    wants = (literal(" ") + WebhookEndpoint.events + literal(" ")).contains(
+        f" {event.value} ", autoescape=True
+    )
+    return select(
+        value("tenant_id", ticket.tenant_id),
+        value("ticket_id", ticket.id),
+        WebhookEndpoint.id.label("endpoint_id"),
+        value("event_key", f"{kind}:{row.id}"),
+        value("notification", event.value),
+        (literal("webhook:") + cast(WebhookEndpoint.id, String)).label("recipient"),
+        value("recipient_name", None),
+        value("locale", "en"),
+        value("payload", payload(ticket, row, event)),
+        value("status", Delivery.PENDING),
+        value("last_error", None),
+    ).where(
+        WebhookEndpoint.tenant_id == ticket.tenant_id,
+        WebhookEndpoint.enabled.is_(True),
+        wants,
+        *hears,
+    )
 
 
 def payload(ticket: Ticket, row: Message | Event, event: EventType) -> dict[str, Any]:
