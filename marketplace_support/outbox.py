@@ -56,8 +56,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from . import access, clock, signals, webhook_delivery
+from . import access, clock, idempotency, signals, webhook_delivery
 from .host import Actor
+from .idempotency import Receipt
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
 from .models import Delivery, OutboxMessage, WebhookEndpoint
 from .state import EXTENSION_KEY, support
@@ -453,9 +454,10 @@ def mark_bounced(message_id: str, reason: str) -> int | None:
     return row.id
 
 
-def send_again(tenant_id: str, ids: Sequence[int]) -> int:
+def send_again(tenant_id: str, ids: Sequence[int], *, receipt: Receipt | None = None) -> int:
     """Put failed notifications of a tenant back in line, to be tried at once (the operator's
-    "send again"); returns how many."""
+    "send again"); returns how many. An API call's ``receipt`` is kept with it
+    (``idempotency.commit``): the same call again sends nothing more."""
     result = support.session.execute(
         update(OutboxMessage)
         .where(
@@ -466,9 +468,10 @@ def send_again(tenant_id: str, ids: Sequence[int]) -> int:
         .values(status=Delivery.PENDING, attempts=0, next_attempt_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    support.session.commit()
+    count = int(getattr(result, "rowcount", 0) or 0)
+    idempotency.commit(receipt, count)
     deliver_soon(ids)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return count
 
 
 def deliver_soon(ids: Sequence[int]) -> None:

@@ -26,10 +26,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, cast, delete, literal, select, update
 from werkzeug.exceptions import NotFound
 
-from . import access, outbox, ticket_json
+from . import access, idempotency, outbox, ticket_json
 from .clock import now
 from .host import Actor
 from .i18n import gettext, lazy_gettext
+from .idempotency import Receipt
 from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, WebhookEndpoint
 from .schemas import InvalidInput, WebhookSchema, load
 from .state import support
@@ -98,9 +99,19 @@ def events_of(endpoint: WebhookEndpoint) -> tuple[EventType, ...]:
 
 
 @use_case
-def register(tenant_id: str, actor: Actor, role: Role, form: Mapping[str, Any]) -> Registered:
+def register(
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    form: Mapping[str, Any],
+    *,
+    receipt: Receipt | None = None,
+) -> Registered:
     """A new endpoint of ``actor``'s party in the area of ``role``: the operator's, or (for
-    provider staff) their provider's (``provider_id`` when they work for several).
+    provider staff) their provider's (``provider_id`` when they work for several). An API
+    call hands its ``receipt``: its key and answer (with the secret) are written with the
+    endpoint; when a first call with the same key won a race, nothing is written and the
+    answer is that call's (``receipt.answered``).
 
     Raises:
         InvalidInput: errors per field (url: also one that webhooks may not reach, checked
@@ -129,8 +140,10 @@ def register(tenant_id: str, actor: Actor, role: Role, form: Mapping[str, Any]) 
         failures=0,
     )
     support.session.add(endpoint)
-    support.session.commit()
-    return Registered(endpoint, secret)
+    support.session.flush()  # the answer holds its id
+    registered = Registered(endpoint, secret)
+    idempotency.commit(receipt, registered)
+    return registered
 
 
 def _provider_of(
@@ -209,9 +222,16 @@ def deliveries(
 
 @use_case
 def send_again(
-    tenant_id: str, actor: Actor, role: Role, endpoint_id: int, delivery_ids: Sequence[int]
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    endpoint_id: int,
+    delivery_ids: Sequence[int],
+    *,
+    receipt: Receipt | None = None,
 ) -> int:
-    """Put failed deliveries of an endpoint back in line, to be tried at once; how many.
+    """Put failed deliveries of an endpoint back in line, to be tried at once; how many. An
+    API call's ``receipt`` is kept with it (see :func:`register`).
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
@@ -222,12 +242,13 @@ def send_again(
     )
     ids = list(support.session.scalars(query))
     if not ids:
+        idempotency.commit(receipt, 0)
         return 0
     # the endpoint is tried at once again, whatever its last failures said
     support.session.execute(
         update(WebhookEndpoint).where(WebhookEndpoint.id == found.id).values(retry_at=None)
     )
-    return outbox.send_again(tenant_id, ids)
+    return outbox.send_again(tenant_id, ids, receipt=receipt)
 
 
 # -- the events of a change -----------------------------------------------------------------

@@ -28,9 +28,10 @@ API_PREFIX = "/api/v1"
 _DESCRIPTION = """\
 The support desk's tickets for a service provider's staff and the marketplace operator's
 staff, with the same rules as the support pages. Create a token in the Support inbox or the
-Support console (API tokens) and send it as `Authorization: Bearer <token>`. Calls that change
-a ticket accept an `Idempotency-Key` header: the same key with the same body answers what the
-first call answered and changes nothing; with another body, 422. Errors are
+Support console (API tokens) and send it as `Authorization: Bearer <token>`. Every POST (a
+message, an action, a webhook endpoint, sending again) accepts an `Idempotency-Key` header:
+the same key with the same body answers what the first call answered and changes nothing;
+with another body, 422. Errors are
 `application/problem+json` (RFC 9457) in the language of `Accept-Language`."""
 
 

@@ -17,7 +17,7 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ... import actions, api_tokens, idempotency, tickets
+from ... import actions, api_tokens, tickets
 from ...access import TicketNotFound
 from ...api_tokens import Bearer, Scope, TokenRefused
 from ...changes import Change
@@ -30,7 +30,7 @@ from ...schemas import ApiMessageSchema, InvalidInput, ListQuerySchema, load
 from ...state import per_request, support
 from ...workflow import Action, NotAllowed, Role, rule_for
 from ..paths import ID
-from . import schemas, webhooks
+from . import keys, schemas, webhooks
 from .problems import database_error, http_error, problem
 
 #: The languages the API answers in: ours, picked by ``Accept-Language``.
@@ -111,15 +111,8 @@ def _document(api: Api) -> Response:
 
 
 def _changing_doc(bp: Blueprint, body: type, status: int) -> Callable[[Any], Any]:
-    key = {
-        "in": "header",
-        "name": "Idempotency-Key",
-        "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-        "description": "the same key and body again: the first answer, nothing changed",
-    }
     documented = bp.doc(
-        parameters=[key],
+        parameters=[keys.HEADER],
         requestBody={
             "required": body is ApiMessageSchema,
             "content": {"application/json": {"schema": body}},
@@ -293,23 +286,13 @@ def _json_body() -> dict[str, Any]:
 def _change(number: int, action: Action, form: dict[str, Any], status: int) -> Response:
     """Fire ``action`` through ``actions.act``; with an ``Idempotency-Key`` once only."""
     bearer = _bearer()
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not idempotency.is_key(key):
-        raise InvalidInput(
-            {"Idempotency-Key": [gettext("Send 1 to 255 visible ASCII characters.")]}
+
+    def run(receipt: Receipt) -> None:
+        actions.act(
+            bearer.tenant_id, bearer.actor, bearer.role, number, action, form, receipt=receipt
         )
-    fingerprint = idempotency.fingerprint(
-        request.method, request.path, request.get_json(silent=True)
-    )
-    user_id = bearer.actor.user_id
-    if key is not None:
-        earlier = idempotency.answered_before(bearer.tenant_id, user_id, key, fingerprint)
-        if earlier is not None:
-            return _answer(earlier, replayed=True)
-    receipt = Receipt(bearer.tenant_id, user_id, key, fingerprint, partial(_answered, status))
-    actions.act(bearer.tenant_id, bearer.actor, bearer.role, number, action, form, receipt=receipt)
-    assert receipt.answered is not None
-    return _answer(receipt.answered, replayed=False)
+
+    return keys.once(partial(_answered, status), run)
 
 
 def _answered(status: int, change: Change) -> Answer:
@@ -322,15 +305,6 @@ def _answered(status: int, change: Change) -> Answer:
         }
     )
     return Answer(status, body)
-
-
-def _answer(answer: Answer, *, replayed: bool) -> Response:
-    response = current_app.response_class(
-        json.dumps(answer.body), status=answer.status, mimetype="application/json"
-    )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 # -- refusals ------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from marshmallow import Schema, fields
 
 from ... import webhooks
 from ...i18n import gettext
+from ...idempotency import Answer, Receipt
 from ...models import OutboxMessage, WebhookEndpoint
 from ...schemas import InvalidInput, SendAgainSchema, WebhookSwitchSchema, load
 from ...webhook_delivery import webhook_id
 from ...webhooks import EndpointNotFound, EventType
 from ...workflow import Role
 from ..paths import ID
+from . import keys
 from .problems import problem
 
 
@@ -113,7 +115,7 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, EndpointListSchema)(_list)
     )
     bp.route("/webhooks", endpoint="register_webhook", methods=["POST"])(
-        _body(bp, NewEndpointSchema())(bp.response(201, RegisteredSchema)(_register))
+        _body(bp, NewEndpointSchema(), keyed=True)(bp.response(201, RegisteredSchema)(_register))
     )
     bp.route(one, endpoint="webhook", methods=["GET"])(bp.response(200, EndpointSchema)(_read))
     bp.route(one, endpoint="switch_webhook", methods=["PATCH"])(
@@ -124,13 +126,15 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, DeliveryListSchema)(_deliveries)
     )
     bp.route(f"{one}/send-again", endpoint="webhook_send_again", methods=["POST"])(
-        _body(bp, ResendSchema())(bp.response(200, SentAgainSchema)(_send_again))
+        _body(bp, ResendSchema(), keyed=True)(bp.response(200, SentAgainSchema)(_send_again))
     )
 
 
-def _body(bp: Blueprint, schema: Schema) -> Any:
+def _body(bp: Blueprint, schema: Schema, *, keyed: bool = False) -> Any:
+    """The route's body; ``keyed``: a POST, which takes an ``Idempotency-Key``."""
     return bp.doc(
-        requestBody={"required": True, "content": {"application/json": {"schema": schema}}}
+        parameters=[keys.HEADER] if keyed else [],
+        requestBody={"required": True, "content": {"application/json": {"schema": schema}}},
     )
 
 
@@ -152,11 +156,22 @@ def _list() -> dict[str, Any]:
     return {"endpoints": [_endpoint(e) for e in webhooks.endpoints_of(*_caller())]}
 
 
-def _register() -> dict[str, Any]:
-    """Register an endpoint; its URL is checked now (https, public addresses only)."""
+def _register() -> Response:
+    """Register an endpoint; its URL is checked now (https, public addresses only). The
+    same call again with its ``Idempotency-Key`` registers nothing more and answers what the
+    first answered, the secret too (for 24 hours, to the token's maker only)."""
     tenant_id, actor, role = _caller()
-    registered = webhooks.register(tenant_id, actor, role, _json())
-    return {**_endpoint(registered.endpoint), "secret": registered.secret}
+    form = _json()
+
+    def run(receipt: Receipt) -> None:
+        webhooks.register(tenant_id, actor, role, form, receipt=receipt)
+
+    return keys.once(_registered, run)
+
+
+def _registered(registered: webhooks.Registered) -> Answer:
+    body = {**_endpoint(registered.endpoint), "secret": registered.secret}
+    return Answer(201, RegisteredSchema().dump(body))
 
 
 def _read(endpoint_id: int) -> dict[str, Any]:
@@ -184,12 +199,21 @@ def _deliveries(endpoint_id: int) -> dict[str, Any]:
     return {"deliveries": [_delivery(row) for row in rows]}
 
 
-def _send_again(endpoint_id: int) -> dict[str, Any]:
-    """Send failed deliveries of the endpoint again, at once."""
+def _send_again(endpoint_id: int) -> Response:
+    """Send failed deliveries of the endpoint again, at once (with an ``Idempotency-Key``:
+    once, the same call again answers the first count)."""
     data, errors = load(SendAgainSchema(), _json())
     if errors:
         raise InvalidInput(errors)
-    return {"sent_again": webhooks.send_again(*_caller(), endpoint_id, data["deliveries"])}
+
+    def run(receipt: Receipt) -> None:
+        webhooks.send_again(*_caller(), endpoint_id, data["deliveries"], receipt=receipt)
+
+    return keys.once(_sent_again, run)
+
+
+def _sent_again(count: int) -> Answer:
+    return Answer(200, SentAgainSchema().dump({"sent_again": count}))
 
 
 def _endpoint(row: WebhookEndpoint) -> dict[str, Any]:
