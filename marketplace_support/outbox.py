@@ -274,7 +274,7 @@ def _deliver_webhooks(
         if not outcome.tried:
             _release([row], token)
             continue
-        webhook_delivery.note_health(outcome)
+        webhook_delivery.note_health(outcome, row)
         if outcome.ok:
             _finish(row, token, Delivery.SENT, response_status=outcome.status)
             report.sent.append(row.id)

@@ -20,10 +20,20 @@ import enum
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, delete, literal, select, update
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    delete,
+    literal,
+    select,
+    update,
+)
 from werkzeug.exceptions import NotFound
 
 from . import access, idempotency, outbox, ticket_json
@@ -31,7 +41,16 @@ from .clock import now
 from .host import Actor
 from .i18n import gettext, lazy_gettext
 from .idempotency import Receipt
-from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, WebhookEndpoint
+from .models import (
+    Delivery,
+    Event,
+    EventKind,
+    Message,
+    OutboxMessage,
+    Ticket,
+    WebhookEndpoint,
+    WebhookTry,
+)
 from .schemas import InvalidInput, WebhookSchema, load
 from .state import support
 from .transaction import use_case
@@ -195,19 +214,29 @@ def set_enabled(
 
 @use_case
 def remove(tenant_id: str, actor: Actor, role: Role, endpoint_id: int) -> None:
-    """Delete an endpoint with its deliveries (sent or waiting).
+    """Delete an endpoint with its deliveries (sent or waiting) and their tries.
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
+    support.session.execute(delete(WebhookTry).where(WebhookTry.endpoint_id == found.id))
     support.session.execute(delete(OutboxMessage).where(OutboxMessage.endpoint_id == found.id))
     support.session.delete(found)
     support.session.commit()
 
 
+@dataclass(frozen=True)
+class Logged:
+    """A delivery in an endpoint's log, with every try of it still kept, oldest first."""
+
+    delivery: OutboxMessage
+    tries: list[WebhookTry]
+
+
 def deliveries(
     tenant_id: str, actor: Actor, role: Role, endpoint_id: int, limit: int = LOG_SIZE
-) -> list[OutboxMessage]:
-    """The newest deliveries of an endpoint: its log.
+) -> list[Logged]:
+    """The newest deliveries of an endpoint with their tries: its log (three statements:
+    the endpoint, the deliveries, their tries).
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
@@ -217,7 +246,23 @@ def deliveries(
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     )
-    return list(support.session.scalars(query))
+    rows = list(support.session.scalars(query))
+    tries: dict[int, list[WebhookTry]] = {row.id: [] for row in rows}
+    if rows:
+        kept = select(WebhookTry).where(WebhookTry.outbox_id.in_(list(tries)))
+        for tried in support.session.scalars(kept.order_by(WebhookTry.id)):
+            tries[tried.outbox_id].append(tried)
+    return [Logged(row, tries[row.id]) for row in rows]
+
+
+def forget_old_tries(moment: datetime) -> int:
+    """Remove the tries older than ``SUPPORT_WEBHOOK_LOG_DAYS`` at ``moment`` (every
+    tenant's); how many."""
+    days = int(current_app.config["SUPPORT_WEBHOOK_LOG_DAYS"])
+    statement = delete(WebhookTry).where(WebhookTry.tried_at < moment - timedelta(days=days))
+    removed = support.session.execute(statement)
+    support.session.commit()
+    return int(getattr(removed, "rowcount", 0) or 0)
 
 
 @use_case

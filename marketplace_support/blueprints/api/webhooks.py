@@ -14,7 +14,7 @@ from marshmallow import Schema, fields
 from ... import webhooks
 from ...i18n import gettext
 from ...idempotency import Answer, Receipt
-from ...models import OutboxMessage, WebhookEndpoint
+from ...models import WebhookEndpoint
 from ...schemas import InvalidInput, SendAgainSchema, WebhookSwitchSchema, load
 from ...webhook_delivery import webhook_id
 from ...webhooks import EndpointNotFound, EventType
@@ -80,8 +80,22 @@ class EndpointListSchema(Schema):
     endpoints = fields.List(fields.Nested(EndpointSchema), required=True)
 
 
+class TrySchema(Schema):
+    """One try to post a delivery."""
+
+    attempt = fields.Integer(
+        required=True, metadata={"description": "which try: 1, 2, ... (anew after send again)"}
+    )
+    tried_at = fields.DateTime(required=True)
+    duration_ms = fields.Integer(required=True, metadata={"description": "how long it took"})
+    response_status = fields.Integer(
+        allow_none=True, metadata={"description": "the endpoint's answer; null: none came"}
+    )
+    error = fields.String(allow_none=True, metadata={"description": "null: a 2xx answer"})
+
+
 class DeliverySchema(Schema):
-    """One event to the endpoint, with its last try."""
+    """One event to the endpoint, with its last try and every try still kept."""
 
     id = fields.Integer(required=True)
     webhook_id = fields.String(required=True, metadata={"description": "the webhook-id header"})
@@ -97,6 +111,11 @@ class DeliverySchema(Schema):
     next_attempt_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
+    tries = fields.List(
+        fields.Nested(TrySchema),
+        required=True,
+        metadata={"description": "oldest first; kept SUPPORT_WEBHOOK_LOG_DAYS days"},
+    )
 
 
 class DeliveryListSchema(Schema):
@@ -194,9 +213,9 @@ def _delete(endpoint_id: int) -> Response:
 
 
 def _deliveries(endpoint_id: int) -> dict[str, Any]:
-    """The endpoint's newest deliveries, with their last try."""
-    rows = webhooks.deliveries(*_caller(), endpoint_id)
-    return {"deliveries": [_delivery(row) for row in rows]}
+    """The endpoint's newest deliveries, with their last try and every try still kept."""
+    logged = webhooks.deliveries(*_caller(), endpoint_id)
+    return {"deliveries": [_delivery(entry) for entry in logged]}
 
 
 def _send_again(endpoint_id: int) -> Response:
@@ -233,7 +252,8 @@ def _endpoint(row: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def _delivery(row: OutboxMessage) -> dict[str, Any]:
+def _delivery(entry: webhooks.Logged) -> dict[str, Any]:
+    row = entry.delivery
     return {
         "id": row.id,
         "webhook_id": webhook_id(row),
@@ -247,6 +267,16 @@ def _delivery(row: OutboxMessage) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at,
         "sent_at": row.sent_at,
         "created_at": row.created_at,
+        "tries": [
+            {
+                "attempt": tried.attempt,
+                "tried_at": tried.tried_at,
+                "duration_ms": tried.duration_ms,
+                "response_status": tried.response_status,
+                "error": tried.error,
+            }
+            for tried in entry.tries
+        ],
     }
 
 
