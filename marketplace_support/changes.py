@@ -54,6 +54,9 @@ class Change:
     new: bool = False
     #: an API call's key and answer, kept with the change (``idempotency``)
     receipt: Receipt | None = None
+    #: False: no webhook endpoint of the tenant listened when the ticket was locked, so a
+    #: change that e-mails no one writes no outbox statement (``webhooks.listening``)
+    webhooks_listening: bool = True
 
     @property
     def person(self) -> Actor:
@@ -223,8 +226,12 @@ def _write(
         session.delete(watcher)
     session.flush()
     emails = [{"endpoint_id": None, **row} for row in told.outbox]
-    # one statement for all of them, e-mails and webhooks, the endpoints picked by it
-    outbox_ids = outbox.write(emails, webhooks.rows_for(ticket, change.rows))
+    # one statement for all of them, e-mails and webhooks, the endpoints picked by it; with
+    # e-mails it asks for endpoints anyway (one registered since the ticket was read hears)
+    hooks = webhooks.rows_for(ticket, change.rows)
+    if not emails and not change.webhooks_listening:
+        hooks = []
+    outbox_ids = outbox.write(emails, hooks)
     return told, outbox_ids
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     cast,
     delete,
+    exists,
     literal,
     select,
     update,
@@ -297,6 +298,17 @@ def send_again(
 
 
 # -- the events of a change -----------------------------------------------------------------
+
+
+def listening(tenant_id: str) -> ColumnElement[bool]:
+    """Whether ``tenant_id`` has an enabled endpoint: read with the ticket a change locks
+    (``tickets.ticket_to_change``), so a change that e-mails no one writes no outbox
+    statement at all where nothing listens."""
+    return (
+        exists()
+        .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.enabled.is_(True))
+        .label("webhooks_listening")
+    )
 
 
 def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[Select[Any]]:

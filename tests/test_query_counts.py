@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import webhooks
+from marketplace_support import actions, webhooks
 from marketplace_support.models import OutboxMessage
-from marketplace_support.workflow import Role
+from marketplace_support.workflow import Action, Role
 
 from .conftest import login
 from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
@@ -103,3 +103,27 @@ def test_opening_a_ticket_costs_seven_statements_and_one_for_its_emails_and_webh
     outbox = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(outbox) == 1 and counter.statements[-1] == outbox[0]
     assert told == ([1, 2] if endpoints else [])
+
+
+@pytest.mark.parametrize("endpoints", [False, True], ids=["no endpoints", "endpoints"])
+def test_a_change_that_e_mails_no_one_costs_no_statement_for_webhooks_without_endpoints(
+    app, client, count_queries, marketplace, endpoints
+):
+    """Starting work on a ticket e-mails no one: the ticket (locked, with whether any endpoint
+    of the marketplace listens), the event, the ticket's new state, who watches it; the
+    webhooks' INSERT only where an endpoint listens (it is their rows)."""
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    app.config["SUPPORT_WEBHOOK_ALLOW_PRIVATE"] = True
+    if endpoints:
+        tenant_id, olive = marketplace.actors["olive"]
+        form = {"url": "https://127.0.0.1:9/hook", "events": ["ticket.status_changed"]}
+        with app.test_request_context():
+            webhooks.register(tenant_id, olive, Role.OPERATOR, form)
+    login(client, "alice")
+    number = open_ticket(client)
+    tenant_id, pete = marketplace.actors["pete"]
+    with count_queries() as counter, app.test_request_context():
+        actions.act(tenant_id, pete, Role.PROVIDER, number, Action.START, {})
+    inserts = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
+    assert len(inserts) == (1 if endpoints else 0)
+    assert counter.count == (5 if endpoints else 4)  # main, before webhooks: 4
