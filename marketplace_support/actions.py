@@ -275,17 +275,9 @@ def act(
     if actor is not None:
         rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))
     change = Change(
-        ticket,
-        actor,
-        role,
-        moment,
-        flags,
-        data=data,
-        files=files,
-        key=key,
-        receipt=receipt,
-        webhooks_listening=listening,
+        ticket, actor, role, moment, flags, data=data, files=files, key=key, receipt=receipt
     )
+    change.webhooks_listening = listening
     calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:
