@@ -2,15 +2,17 @@
 that party sees, as signed HTTP POSTs (Standard Webhooks).
 
 Staff register an endpoint (a URL, the events it wants; a secret shown once), enable, disable
-or delete it, and read its delivery log; the operator sees every endpoint of the marketplace
-with its delivery health. What an endpoint sees is what its party sees on the pages
+or delete it, and read its delivery log (its newest deliveries, each with every try kept for
+``SUPPORT_WEBHOOK_LOG_DAYS``); the operator sees every endpoint of the marketplace with its
+delivery health. What an endpoint sees is what its party sees on the pages
 (``access``): a provider's endpoint hears only of the tickets routed to that provider, and
 of a ticket re-routed away only that it went; an internal note reaches only the endpoints of
 the party that wrote it.
 
-:func:`rows_for` turns the rows of a change into outbox rows, in the change's transaction
-(``changes.commit`` writes them with the change's e-mails, in one statement); the outbox's
-workers post them (``webhook_delivery``).
+:func:`rows_for` turns the rows of a change into SELECTs of outbox rows from the endpoints
+that may hear of them; ``changes.commit`` writes them in the change's transaction, in the
+INSERT of its e-mails (no statement of their own); the outbox's workers post them
+(``webhook_delivery``), and every try goes into the endpoint's log (``WebhookTry``).
 """
 
 from __future__ import annotations
