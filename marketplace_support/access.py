@@ -110,10 +110,13 @@ def _shared_with(tenant_id: str, actor: Actor) -> ColumnElement[bool]:
         Share.tenant_id == tenant_id, Share.user_id == actor.user_id
     )
     if actor.organisation_id is not None:
+        # not their own: an organisation that shares everything would otherwise hand the
+        # outer query every ticket the customer opened, to be looked up and left out one by one
         shared_by_organisation = select(Ticket.id).where(
             Ticket.tenant_id == tenant_id,
             Ticket.organisation_id == actor.organisation_id,
             Ticket.shared_with_organisation.is_(True),
+            Ticket.requester_user_id != actor.user_id,
         )
         return Ticket.id.in_(union_all(ids, shared_by_organisation))
     return Ticket.id.in_(ids)
@@ -201,10 +204,10 @@ def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
     return files_readable_by(query, role).order_by(Attachment.id)
 
 
-def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage]:
-    """The notifications of a tenant that failed or wait for another try (operators only),
-    newest first."""
-    if not actor.is_operator:
+def troubled_notifications(tenant_id: str, actor: Actor, role: Role) -> Select[OutboxMessage]:
+    """The notifications of a tenant that failed or wait for another try (operator staff
+    acting as the operator only), newest first."""
+    if role is not Role.OPERATOR or not actor.is_operator:
         return select(OutboxMessage).where(false())
     return (
         select(OutboxMessage)

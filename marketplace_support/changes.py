@@ -218,7 +218,7 @@ def _write(
         file.message_id = messages[0].id if messages else None
     session.add_all(files)
     if change.receipt is not None:
-        kept = change.receipt.row(change, change.moment)
+        kept = change.receipt.keep(change, change.moment)
         if kept is not None:
             session.add(kept)
     told = notifications.tell(ticket, change.rows, change.actor, new=change.new)

@@ -1,6 +1,6 @@
 """``Idempotency-Key``: an API call that changes something (a ticket, a webhook endpoint, the
-deliveries to send again), sent again with the same key, gets the first call's answer and
-changes nothing.
+deliveries or notifications to send again), sent again with the same key, gets the first
+call's answer and changes nothing.
 
 The key is kept per person and tenant, with a hash of the call (method, path, body) and the
 answer, in the same transaction as the change (``changes.commit`` for a ticket's,
@@ -60,10 +60,11 @@ class Receipt:
     #: the answer, once the change was written
     answered: Answer | None = None
 
-    def row(self, made: Any, moment: datetime) -> IdempotencyKey | None:
-        """Work out the answer from ``made`` (a ``changes.Change``, its rows flushed, or what
-        another use-case made); the row that keeps it with the change (None without a key)."""
-        self.answered = self.answer(made)
+    def keep(self, done: Any, moment: datetime) -> IdempotencyKey | None:
+        """Work out the answer to what a use-case did (``done``, handed to :attr:`answer`: a
+        ``changes.Change``, its rows flushed, or what another use-case made); the row that
+        keeps it, to be added in the use-case's transaction (None without a key)."""
+        self.answered = self.answer(done)
         if self.key is None:
             return None
         return IdempotencyKey(
@@ -121,16 +122,17 @@ def answered_before(tenant_id: str, user_id: str, key: str, fingerprint: str) ->
     return Answer(found.status, found.response)
 
 
-def commit(receipt: Receipt | None, made: Any) -> None:
-    """Commit a use-case's work (``made``: what it answers from) with the receipt's key. When
-    a first call with the same key committed meanwhile, this one's work is rolled back and
-    the first call's answer becomes this one's (``receipt.answered``).
+def commit(receipt: Receipt | None, done: Any) -> bool:
+    """Commit a use-case's work (``done``: what it answers from, :meth:`Receipt.keep`) with
+    the receipt's key; whether it was. When a first call with the same key committed
+    meanwhile, this one's work is rolled back (False) and the first call's answer becomes
+    this one's (``receipt.answered``).
 
     Raises: IntegrityError, when that is not why the database refused; KeyReused.
     """
     session = support.session
     if receipt is not None:
-        kept = receipt.row(made, now())
+        kept = receipt.keep(done, now())
         if kept is not None:
             session.add(kept)
     try:
@@ -139,6 +141,8 @@ def commit(receipt: Receipt | None, made: Any) -> None:
         session.rollback()
         if receipt is None or receipt.take_earlier() is None:
             raise
+        return False
+    return True
 
 
 def forget_old(moment: datetime) -> int:

@@ -62,7 +62,8 @@ def test_list_pages_read_from_an_index_in_their_order(app, client, count_queries
         own, shared = counts
         assert "ix_support_ticket_requester_status" in own, own
         assert shared.startswith("SEARCH support_ticket USING INTEGER PRIMARY KEY"), shared
-        assert "ix_support_ticket_organisation_shared" in shared, shared
+        # the organisation's shared tickets from the index alone, the reader's own left out in it
+        assert "COVERING INDEX ix_support_ticket_organisation_shared" in shared, shared
         return
     for count in counts:  # staff counts only the unresolved tickets' entries
         assert "_active (" in count and "status=?" in count, count
@@ -230,6 +231,29 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
     # a part of a subject (ILIKE '%...%'): the trigram index (a file's name has one too; with
     # three files here, reading them is cheaper)
     assert "ix_support_ticket_subject_trgm" in plan, plan
+    # a word typed wrong: words like it in the subjects and the conversation, from their
+    # trigram indexes (the list sorted by best match, as a search is by default)
+    sent.clear()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/support/operator/?status=all&q=certificats").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    [listed] = [(s, p) for s, p in sent if "word_similarity" in s]
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(f"EXPLAIN (COSTS OFF) {listed[0]}", listed[1])
+        )
+    for index in (
+        "ix_support_message_body_trgm",
+        "ix_support_ticket_subject_trgm",
+        "ix_support_ticket_issue_about_trgm",
+        "ix_support_message_search",
+        "ix_support_ticket_search",
+    ):
+        assert index in plan, plan
 
 
 @pytest.mark.parametrize(

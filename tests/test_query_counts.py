@@ -12,6 +12,8 @@ from marketplace_support.workflow import Action, Role
 from .conftest import login
 from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
 
+API = "/support/api/v1"
+
 
 def statements_for(client, count_queries, url):
     with count_queries() as counter:
@@ -127,3 +129,69 @@ def test_a_change_that_e_mails_no_one_costs_no_statement_for_webhooks_without_en
     inserts = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(inserts) == (1 if endpoints else 0)
     assert counter.count == (5 if endpoints else 4)  # main, before webhooks: 4
+
+
+# -- the customer's API (``/my/...``) costs what My Page costs ---------------------------------
+
+
+def test_the_list_costs_what_my_page_costs_for_one_and_for_many_tickets(client, count_queries):
+    login(client, "alice")
+    open_ticket(client)
+    one = statements_for(client, count_queries, f"{API}/my/tickets")
+    for _ in range(11):
+        open_ticket(client)
+    many = statements_for(client, count_queries, f"{API}/my/tickets")
+    page = statements_for(client, count_queries, "/support/")
+    # the page (with when the customer last looked at each), the counts of own tickets, the
+    # count of shared ones
+    assert one == many == page == 3
+
+
+def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, count_queries):
+    login(client, "alice")
+    number = open_ticket(client)
+    few = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
+    for i in range(12):
+        add_information(client, number, f"Update {i}")
+    many = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
+    add_information(client, number, "One more")
+    page = statements_for(client, count_queries, f"/support/tickets/{number}")
+    # the ticket (with when they last looked), messages, events, files, shares, watching, and
+    # noting that they looked
+    assert few == many == page == 7
+
+
+# -- the scorecard and the operator's notifications through the API --------------------------
+
+
+def test_the_scorecard_costs_what_its_page_costs_however_many_tickets(client, count_queries):
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/scorecard")
+    login(client, "alice")
+    for order in ("o-hosting", "o-mail", "none") * 3:
+        open_ticket(client, order=order)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/scorecard")
+    page = statements_for(client, count_queries, "/support/operator/scorecard")
+    # the totals and one median each for the first response and the resolution
+    assert one == many == page == 3
+
+
+def test_the_notifications_that_did_not_go_out_cost_one_statement_however_many(
+    app, client, count_queries
+):
+    app.extensions["mail"].default_sender = None  # every notification fails, with the reason
+    login(client, "alice")
+    open_ticket(client)
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/notifications")
+    login(client, "alice")
+    for _ in range(6):
+        open_ticket(client)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/notifications")
+    assert len(client.get(f"{API}/notifications").get_json()["notifications"]) == 14
+    page = statements_for(client, count_queries, "/support/operator/notifications")
+    assert one == many == page == 1

@@ -8,6 +8,7 @@ from . import test_webhooks
 from .conftest import login
 from .helpers import open_ticket
 from .test_api import assert_problem, auth, token
+from .test_customer_api import signed_in
 from .test_webhooks import deliver
 from .webhook_receiver import receiver
 
@@ -138,6 +139,20 @@ def test_registering_again_with_the_same_key_answers_the_first_endpoint_and_its_
     )
     assert theirs.status_code == 201 and theirs.json["id"] != first.json["id"]
     assert theirs.json["secret"] != first.json["secret"]
+
+
+def test_staff_register_with_their_session_once_per_key(app, client):
+    """The same Idempotency-Key with the session (and its CSRF token) as with a token: one
+    endpoint, the first answer again, the key kept per person."""
+    headers = {**signed_in(client, "pete"), "Idempotency-Key": "session-register-1"}
+    body = {"url": "https://127.0.0.1:9/hooks", "events": ["ticket.opened"]}
+    first = client.post(API, json=body, headers=headers)
+    again = client.post(API, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert [e["id"] for e in client.get(API).json["endpoints"]] == [first.json["id"]]
+    other = client.post(API, json={**body, "events": ["ticket.routed"]}, headers=headers)
+    assert_problem(other, 422, "idempotency-key-reused")
 
 
 def test_a_registration_refused_with_a_key_leaves_the_key_free(app, client, marketplace):

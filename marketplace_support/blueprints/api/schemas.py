@@ -110,6 +110,16 @@ class TargetsSchema(Schema):
     paused = fields.Boolean(required=True)
 
 
+class PersonNameSchema(Schema):
+    user_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ProviderSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class TicketSchema(TicketSummarySchema):
     """A ticket with its conversation (internal notes included), history, files and targets,
     and the actions the caller may take on it now."""
@@ -135,6 +145,22 @@ class TicketSchema(TicketSummarySchema):
     actions = fields.List(
         _choice(Action), required=True, metadata={"description": "what the caller may do now"}
     )
+    assignable = fields.List(
+        fields.Nested(PersonNameSchema),
+        required=True,
+        metadata={"description": "who ``assign`` may name now (empty when it may not)"},
+    )
+    reroute_to = fields.List(
+        fields.Nested(ProviderSchema),
+        required=True,
+        metadata={
+            "description": 'the providers ``reroute`` may name now, besides "operator" '
+            "(empty when it may not)"
+        },
+    )
+    watching = fields.Boolean(
+        required=True, metadata={"description": "whether the caller watches the ticket"}
+    )
 
 
 class ChangedSchema(Schema):
@@ -150,7 +176,8 @@ class ActionFieldsSchema(Schema):
     take_over, hand_back and confirm_emergency; ``assignee`` (a user id, or "none") for
     assign; ``reason`` for escalate and downgrade_emergency; ``route_to`` (a provider id, or
     "operator") and ``reason`` for reroute; ``priority`` for change_priority;
-    ``duplicate_of`` (a ticket number) for mark_duplicate."""
+    ``duplicate_of`` (a ticket number) for mark_duplicate; ``explanation`` for
+    raise_emergency (customers)."""
 
     class Meta:
         unknown = RAISE
@@ -160,6 +187,7 @@ class ActionFieldsSchema(Schema):
     route_to = fields.String()
     priority = _choice(Priority)
     duplicate_of = fields.Integer()
+    explanation = fields.String()
 
 
 class ProblemSchema(Schema):

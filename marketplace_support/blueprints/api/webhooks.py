@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -20,7 +20,7 @@ from ...webhook_delivery import webhook_id
 from ...webhooks import EndpointNotFound, EventType
 from ...workflow import Role
 from ..paths import ID
-from . import keys
+from . import callers, changing
 from .problems import problem
 
 
@@ -134,7 +134,7 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, EndpointListSchema)(_list)
     )
     bp.route("/webhooks", endpoint="register_webhook", methods=["POST"])(
-        _body(bp, NewEndpointSchema(), keyed=True)(bp.response(201, RegisteredSchema)(_register))
+        changing.documented(bp, NewEndpointSchema, 201, RegisteredSchema)(_register)
     )
     bp.route(one, endpoint="webhook", methods=["GET"])(bp.response(200, EndpointSchema)(_read))
     bp.route(one, endpoint="switch_webhook", methods=["PATCH"])(
@@ -145,21 +145,21 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, DeliveryListSchema)(_deliveries)
     )
     bp.route(f"{one}/send-again", endpoint="webhook_send_again", methods=["POST"])(
-        _body(bp, ResendSchema(), keyed=True)(bp.response(200, SentAgainSchema)(_send_again))
+        changing.documented(bp, ResendSchema, 200, SentAgainSchema)(_send_again)
     )
 
 
-def _body(bp: Blueprint, schema: Schema, *, keyed: bool = False) -> Any:
-    """The route's body; ``keyed``: a POST, which takes an ``Idempotency-Key``."""
+def _body(bp: Blueprint, schema: Schema) -> Any:
+    """The route's JSON body (a POST's: ``changing.documented``, with its
+    ``Idempotency-Key``)."""
     return bp.doc(
-        parameters=[keys.HEADER] if keyed else [],
         requestBody={"required": True, "content": {"application/json": {"schema": schema}}},
     )
 
 
 def _caller() -> tuple[str, Any, Role]:
-    bearer = g.marketplace_support_bearer
-    return bearer.tenant_id, bearer.actor, bearer.role
+    who = callers.caller()
+    return who.tenant_id, who.actor, who.role
 
 
 def _json() -> dict[str, Any]:
@@ -178,14 +178,14 @@ def _list() -> dict[str, Any]:
 def _register() -> Response:
     """Register an endpoint; its URL is checked now (https, public addresses only). The
     same call again with its ``Idempotency-Key`` registers nothing more and answers what the
-    first answered, the secret too (for 24 hours, to the token's maker only)."""
+    first answered, the secret too (for 24 hours, to the person who sent it only)."""
     tenant_id, actor, role = _caller()
     form = _json()
 
-    def run(receipt: Receipt) -> None:
-        webhooks.register(tenant_id, actor, role, form, receipt=receipt)
+    def run(receipt: Receipt) -> webhooks.Registered:
+        return webhooks.register(tenant_id, actor, role, form, receipt=receipt)
 
-    return keys.once(_registered, run)
+    return changing.keyed(run, _registered, _registered)
 
 
 def _registered(registered: webhooks.Registered) -> Answer:
@@ -225,10 +225,10 @@ def _send_again(endpoint_id: int) -> Response:
     if errors:
         raise InvalidInput(errors)
 
-    def run(receipt: Receipt) -> None:
-        webhooks.send_again(*_caller(), endpoint_id, data["deliveries"], receipt=receipt)
+    def run(receipt: Receipt) -> int:
+        return webhooks.send_again(*_caller(), endpoint_id, data["deliveries"], receipt=receipt)
 
-    return keys.once(_sent_again, run)
+    return changing.keyed(run, _sent_again, _sent_again)
 
 
 def _sent_again(count: int) -> Answer:
