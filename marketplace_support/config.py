@@ -61,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_WEBHOOK_TIMEOUT": 5,
     "SUPPORT_WEBHOOK_ALLOW_HTTP": False,
     "SUPPORT_WEBHOOK_ALLOW_PRIVATE": False,
+    # days every try of a webhook is kept in its endpoint's log (``flask support sweep``)
+    "SUPPORT_WEBHOOK_LOG_DAYS": 30,
     # replies by e-mail (``replies``, ``inbound``): the domain answers are received on (None:
     # off), how long a reply address stays good, and the largest message taken in
     "SUPPORT_REPLY_DOMAIN": None,
@@ -99,6 +101,7 @@ def apply_defaults(app: Flask) -> None:
     _check_page_size(app.config["SUPPORT_PAGE_SIZE"])
     _check_presigned(app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"])
     _check_replies(app.config)
+    _check_days("SUPPORT_WEBHOOK_LOG_DAYS", app.config["SUPPORT_WEBHOOK_LOG_DAYS"])
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)

@@ -16,6 +16,9 @@ When the mail server cannot be reached, the pass stops: every row it holds waits
 try, instead of each waiting for the server's timeout in turn. Failed rows are listed for the
 operator, who can send them again.
 
+A change writes its rows with :func:`write`, in one statement: its e-mails, and its webhooks
+as ``INSERT … SELECT`` from the endpoints that may hear of it (``webhooks.rows_for``).
+
 Webhook rows (``endpoint_id`` set) go through the same claims to ``webhook_delivery``: each
 endpoint's in a thread of its own, in order per ticket (a row waits in the claim until the
 earlier rows of its ticket to its endpoint went), and an endpoint that failed pauses alone;
@@ -38,11 +41,22 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import Flask, Response, after_this_request, current_app, has_request_context
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased
 
-from . import access, clock, signals, webhook_delivery
+from . import access, clock, idempotency, signals, webhook_delivery
 from .host import Actor
 from .idempotency import Receipt
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
@@ -55,6 +69,48 @@ from .workflow import Role
 _MAX_WAIT = timedelta(hours=1)
 #: after the mail server failed to answer, how long a web process leaves delivery to workers
 _COOL_DOWN_SECONDS = 60.0
+
+
+#: The columns a change writes of each of its outbox rows, e-mails and webhooks alike.
+COLUMNS = (
+    "tenant_id",
+    "ticket_id",
+    "endpoint_id",
+    "event_key",
+    "notification",
+    "recipient",
+    "recipient_name",
+    "locale",
+    "payload",
+    "status",
+    "last_error",
+)
+
+
+def bound(column: str, value: Any) -> ColumnElement[Any]:
+    """``value`` as a bound parameter of ``support_outbox.<column>``'s type, named for it."""
+    table = cast(Table, OutboxMessage.__table__)
+    return literal(value, table.c[column].type).label(column)
+
+
+def write(rows: Sequence[dict[str, Any]], selects: Sequence[Select[Any]]) -> tuple[int, ...]:
+    """Write a change's outbox rows in one statement: ``rows`` (values of :data:`COLUMNS`)
+    and the rows the SELECTs give (``webhooks.rows_for``: as many as there are endpoints to
+    tell), in this order. Nothing is sent when there is neither; the rows' ids (for delivery
+    right after the response)."""
+    if not rows and not selects:
+        return ()
+    given = [select(*(bound(name, row[name]) for name in COLUMNS)) for row in rows]
+    parts = [
+        part.add_columns(literal(position, Integer).label("position"))
+        for position, part in enumerate([*given, *selects])
+    ]
+    union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    # in the order given: the events of a ticket go to an endpoint in the order of their ids
+    source = select(*(union.c[name] for name in COLUMNS)).order_by(union.c.position)
+    table = cast(Table, OutboxMessage.__table__)
+    statement = table.insert().from_select(COLUMNS, source).returning(table.c.id)
+    return tuple(support.session.scalars(statement))
 
 
 @dataclass
@@ -220,7 +276,7 @@ def _deliver_webhooks(
         if not outcome.tried:
             _release([row], token)
             continue
-        webhook_delivery.note_health(outcome)
+        webhook_delivery.note_health(outcome, row)
         if outcome.ok:
             _finish(row, token, Delivery.SENT, response_status=outcome.status)
             report.sent.append(row.id)
@@ -396,15 +452,7 @@ def send_troubled_again(
         )
     )
     count = _put_back(tenant_id, listed)
-    kept = receipt.keep(count, clock.now()) if receipt is not None else None
-    if kept is not None:
-        session.add(kept)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if receipt is None or receipt.take_earlier() is None:
-            raise
+    if not idempotency.commit(receipt, count):
         return 0
     deliver_soon(listed)
     return count
@@ -437,11 +485,13 @@ def mark_bounced(message_id: str, reason: str) -> int | None:
     return row.id
 
 
-def send_again(tenant_id: str, ids: Sequence[int]) -> int:
+def send_again(tenant_id: str, ids: Sequence[int], *, receipt: Receipt | None = None) -> int:
     """Put failed notifications of a tenant back in line, to be tried at once (an endpoint's
-    failed webhooks: ``webhooks.send_again``); returns how many."""
+    failed webhooks: ``webhooks.send_again``); returns how many. An API call's ``receipt`` is
+    kept with it (``idempotency.commit``): the same call again sends nothing more."""
     count = _put_back(tenant_id, ids)
-    support.session.commit()
+    if not idempotency.commit(receipt, count):
+        return 0
     deliver_soon(ids)
     return count
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
 
-from . import access, attachments, pagination, rate_limits, sla, workflow
+from . import access, attachments, pagination, rate_limits, sla, webhooks, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
@@ -274,6 +274,29 @@ def _in_scope_or_none(
     if for_update:  # the row as it is now, held until the change commits
         query = query.with_for_update().execution_options(populate_existing=True)
     return support.session.scalars(query).one_or_none()
+
+
+def ticket_to_change(
+    tenant_id: str, actor: Actor | None, role: Role, number: int
+) -> tuple[Ticket, bool]:
+    """Ticket ``number`` if ``actor`` may see it as ``role``, locked for a change (as
+    :func:`ticket_in_scope` with ``for_update``), and whether any webhook endpoint of the
+    tenant listens (``webhooks.listening``), in the same statement.
+
+    Raises: TicketNotFound, also for a ticket that exists for someone else.
+    """
+    query = (
+        access.tickets(tenant_id, actor, role)
+        .where(Ticket.number == number)
+        .add_columns(webhooks.listening(tenant_id))
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    )
+    found = support.session.execute(query).one_or_none()
+    if found is None:
+        raise access.TicketNotFound()
+    ticket, listening = found
+    return ticket, bool(listening)
 
 
 def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:

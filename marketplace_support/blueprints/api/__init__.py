@@ -37,9 +37,9 @@ Staff create a token in the Support inbox or the Support console (API tokens) an
 the session's cookie that changes something (POST, PUT, DELETE) sends the session's CSRF token
 in an `X-CSRFToken` header: `GET /me` gives it.
 
-Calls that add to a ticket, and sending notifications again, accept an `Idempotency-Key`
-header: the same key with the same body answers what the first call answered and changes
-nothing; with another body, 422. Files go up
+Every POST (a new ticket, a message, an action, a webhook endpoint, sending webhooks or
+notifications again) accepts an `Idempotency-Key` header: the same key with the same body
+answers what the first call answered and changes nothing; with another body, 422. Files go up
 as `multipart/form-data` (the files under `attachments`) and come down from `.../files/{id}`.
 Errors are `application/problem+json` (RFC 9457), in the language of `Accept-Language` for a
 token's call, in the language the marketplace shows its pages in for a session's."""
