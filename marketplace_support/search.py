@@ -1,6 +1,7 @@
-"""Finding tickets by what people wrote: the subject, the description, the conversation and the
-names of attached files, in the searcher's own scope (``access.py`` decides the tickets; this
-module asks ``access`` which of their words count: internal notes and their files only for staff).
+"""Finding tickets by what people wrote: the subject, the description, the answers to the
+request type's questions, the conversation and the names of attached files, in the searcher's
+own scope (``access.py`` decides the tickets; this module asks ``access`` which of their words
+count: internal notes and their files only for staff).
 
 Two engines behind one condition, :func:`matching`:
 
@@ -43,7 +44,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector
 from sqlalchemy.sql.elements import ColumnClause
 
 from . import access
-from .models import Attachment, Base, Message, Ticket
+from .models import Attachment, Base, Message, Ticket, TicketAnswer
 from .schemas import typed_number
 from .state import support
 from .workflow import Role
@@ -60,6 +61,7 @@ _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
     for name in ("subject", "issue_about", "expected_outcome", "current_scenario")
 )
 _MESSAGE_BODY: ColumnElement[str] = Message.__table__.c.body
+_ANSWER_TEXT: ColumnElement[str] = TicketAnswer.__table__.c.text
 
 
 def _config(language: str) -> ColumnClause[object]:
@@ -101,6 +103,13 @@ Index(
     _table=cast(Table, Message.__table__),
 ).ddl_if(dialect="postgresql")
 
+Index(
+    "ix_support_ticket_answer_search",
+    _document(_ANSWER_TEXT),
+    postgresql_using="gin",
+    _table=cast(Table, TicketAnswer.__table__),
+).ddl_if(dialect="postgresql")
+
 
 # parts of a subject or of a file's name, typed anywhere in it (ILIKE '%...%'): trigram
 # indexes (the pg_trgm extension, created with them)
@@ -133,6 +142,7 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
     {
         "ix_support_ticket_search",
         "ix_support_message_search",
+        "ix_support_ticket_answer_search",
         "ix_support_ticket_subject_trgm",
         "ix_support_ticket_number_trgm",
         "ix_support_attachment_filename_trgm",
@@ -173,6 +183,10 @@ def matching(words: str, *, tenant_id: str, role: Role, dialect: str) -> ColumnE
     parts = [
         select(Ticket.id).where(of_tenant, Ticket.subject.icontains(words, autoescape=True)),
         select(Ticket.id).where(of_tenant, _ticket_matches(words, dialect)),
+        # the answers to a request type's questions: whoever sees the ticket reads them
+        select(TicketAnswer.ticket_id).where(
+            TicketAnswer.tenant_id == tenant_id, _answer_matches(words, dialect)
+        ),
         messages,
         files,
     ]
@@ -202,6 +216,12 @@ def _message_matches(words: str, dialect: str) -> ColumnElement[bool]:
     return Message.id.in_(_fts_rows("support_message_fts", words))
 
 
+def _answer_matches(words: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return _document(_ANSWER_TEXT).op("@@")(_query(words))
+    return TicketAnswer.id.in_(_fts_rows("support_ticket_answer_fts", words))
+
+
 def _fts_rows(table: str, words: str) -> Select[tuple[int]]:
     return (
         select(literal_column("rowid"))
@@ -225,6 +245,7 @@ _FTS = {
         ("subject", "issue_about", "expected_outcome", "current_scenario"),
     ),
     "support_message": ("support_message_fts", ("body",)),
+    "support_ticket_answer": ("support_ticket_answer_fts", ("text",)),
 }
 
 
@@ -263,7 +284,7 @@ def _dropping(fts: str) -> Callable[..., None]:
     return drop
 
 
-for _model in (Ticket, Message):
+for _model in (Ticket, Message, TicketAnswer):
     event.listen(_model.__table__, "after_create", _creating(_model.__tablename__))
     event.listen(_model.__table__, "before_drop", _dropping(_FTS[_model.__tablename__][0]))
 

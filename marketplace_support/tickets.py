@@ -20,14 +20,14 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
+from sqlalchemy.orm import InstrumentedAttribute, load_only, selectinload, with_expression
 
-from . import access, attachments, pagination, rate_limits, sla, workflow
+from . import access, attachments, pagination, rate_limits, request_types, sla, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
-from .models import Attachment, Event, EventKind, Message, Seen, Ticket, is_active
+from .models import Attachment, Event, EventKind, Message, Seen, Ticket, TicketAnswer, is_active
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import (
@@ -116,6 +116,8 @@ class _Asked:
     category: Category | None
     files: list[attachments.Checked]
     shared: bool
+    #: the answers to the problem area's own questions, by key
+    answers: dict[str, Any]
 
 
 def _checked_form(
@@ -124,7 +126,14 @@ def _checked_form(
     """Raises: InvalidInput, with every field's errors at once."""
     flags = support.flags(tenant_id)
     categories = support.categories(tenant_id)
-    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
+    asked = request_types.answer_fields(form)
+    general = {name: value for name, value in form.items() if name not in asked}
+    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), general)
+    category = next((c for c in categories if c.key == data.get("category")), None)
+    answers, answer_errors = load(request_types.answers_schema(category), asked)
+    errors.update(answer_errors)
+    if not (category and category.fields) and not data.get("issue_about"):
+        errors.setdefault("issue_about", [lazy_gettext("Tell us what the issue is about.")])
     order: Order | None = None
     if "order" in data:
         order, order_error = _checked_order(
@@ -143,16 +152,17 @@ def _checked_form(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
-    category = next((c for c in categories if c.key == data["category"]), None)
     shared = flags.share_with_organisation_by_default and actor.organisation_id is not None
-    return _Asked(data, order, category, files, shared)
+    return _Asked(data, order, category, files, shared, answers)
 
 
 def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -> Ticket:
     """The ticket a checked form describes, routed, with the next number of the tenant."""
     data, order, category = asked.data, asked.order, asked.category
     route = route_new_ticket(order, category)
+    answers = request_types.answer_rows(tenant_id, category, asked.answers) if category else []
     return Ticket(
+        answers=answers,
         tenant_id=tenant_id,
         number=next_number(support.session, tenant_id),
         subject=data["subject"],
@@ -447,7 +457,8 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     """
     session = support.session
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    ticket = session.scalars(query.options(_with_seen(actor))).one_or_none()
+    query = query.options(_with_seen(actor), selectinload(Ticket.answers))
+    ticket = session.scalars(query).one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
@@ -681,6 +692,8 @@ def _filtered(
         scope = scope.where(Ticket.priority == query["priority"])
     if query.get("category"):
         scope = scope.where(Ticket.category_key == query["category"])
+    if query.get("answer"):
+        scope = scope.where(_answered(tenant_id, query["answer"]))
     assignee = query.get("assignee")
     if assignee == "me":
         scope = scope.where(Ticket.assignee_user_id == actor.user_id)
@@ -701,6 +714,18 @@ def _filtered(
     if search:
         scope = scope.where(_matching(search, tenant_id, role))
     return scope
+
+
+def _answered(tenant_id: str, answer: str) -> ColumnElement[bool]:
+    """The tickets whose question ``answer`` names ("<field>:<choice>") had that choice: one
+    set of ids read from the answers' index (``ix_support_ticket_answer_choice``)."""
+    key, choice = answer.split(":", 1)
+    chose = select(TicketAnswer.ticket_id).where(
+        TicketAnswer.tenant_id == tenant_id,
+        TicketAnswer.key == key,
+        TicketAnswer.choice == choice,
+    )
+    return Ticket.id.in_(chose)
 
 
 def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[int, Markup]:
