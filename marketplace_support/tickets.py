@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import InstrumentedAttribute, load_only, selectinload, with_expression
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, load_only, with_expression
 
 from . import access, attachments, pagination, rate_limits, request_types, sla, workflow
 from .changes import Change, commit
@@ -228,6 +228,14 @@ class NewTicketForm:
     categories: tuple[Category, ...]
     without_order_allowed: bool
     follow_up_of: Ticket | None
+
+    @property
+    def sections(self) -> list[tuple[str | None, list[Category]]]:
+        """The problem areas by section, in the host's order: those of no section first."""
+        grouped: dict[str | None, list[Category]] = {None: []}
+        for category in self.categories:
+            grouped.setdefault(category.section, []).append(category)
+        return [(section, areas) for section, areas in grouped.items() if areas]
 
 
 def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> NewTicketForm:
@@ -457,8 +465,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     """
     session = support.session
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    query = query.options(_with_seen(actor), selectinload(Ticket.answers))
-    ticket = session.scalars(query).one_or_none()
+    # the answers come joined to the ticket's row: no statement of their own
+    query = query.options(_with_seen(actor), joinedload(Ticket.answers))
+    ticket = session.scalars(query).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
