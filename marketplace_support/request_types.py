@@ -154,24 +154,16 @@ def _yes_no(definition: RequestField, **options: Any) -> fields.Field[Any]:
 
 
 def _email(definition: RequestField, **options: Any) -> fields.Field[Any]:
-    return fields.Email(
-        validate=validate.Length(max=max_length(definition), error=_TOO_LONG),
-        error_messages={"invalid": lazy_gettext("Enter an e-mail address, like name@example.com.")},
-        **options,
-    )
+    invalid = lazy_gettext("Enter an e-mail address, like name@example.com.")
+    length = validate.Length(max=max_length(definition), error=_TOO_LONG)
+    return _String(validate=[length, validate.Email(error=invalid)], **options)
 
 
 def _link(definition: RequestField, **options: Any) -> fields.Field[Any]:
-    return fields.Url(
-        schemes={"http", "https"},
-        validate=validate.Length(max=max_length(definition), error=_TOO_LONG),
-        error_messages={
-            "invalid": lazy_gettext(
-                "Enter a link that starts with https://, like https://example.com/page."
-            )
-        },
-        **options,
-    )
+    invalid = lazy_gettext("Enter a link that starts with https://, like https://example.com/page.")
+    length = validate.Length(max=max_length(definition), error=_TOO_LONG)
+    address = validate.URL(schemes={"http", "https"}, require_tld=True, error=invalid)
+    return _String(validate=[length, address], **options)
 
 
 #: the marshmallow field of each kind
@@ -193,11 +185,14 @@ def answers_schema(category: Category | None, *, prefix: str = FORM_PREFIX) -> S
     prefixed as a form sends them; loaded data is keyed by the fields' own keys."""
     built: dict[str, fields.Field[Any]] = {}
     for definition in category.fields if category else ():
-        options: dict[str, Any] = {"attribute": definition.key, "data_key": prefix + definition.key}
-        if definition.required:
-            options.update(required=True, error_messages={"required": _FILL_IN, "null": _FILL_IN})
-        built[definition.key] = FIELD_CLASSES[definition.kind](definition, **options)
-        built[definition.key].error_messages.setdefault("required", _FILL_IN)
+        made = FIELD_CLASSES[definition.kind](
+            definition,
+            attribute=definition.key,
+            data_key=prefix + definition.key,
+            required=definition.required,
+        )
+        made.error_messages.update(required=_FILL_IN, null=_FILL_IN)
+        built[definition.key] = made
     return _FormSchema.from_dict(built, name="AnswersSchema")()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from marketplace_support import Category, FieldChoice, FieldKind, RequestField
+
 from .conftest import login
 from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
 
@@ -79,3 +81,65 @@ def test_opening_a_ticket_costs_seven_statements_and_one_for_its_emails(app, cli
     assert counter.count == (6 if dialect == "postgresql" else 7)
     outbox = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(outbox) == 1 and counter.statements[-1] == outbox[0]
+
+
+def twenty_questions() -> Category:
+    """A problem area of 20 questions: ten short texts and ten choices."""
+    texts = [
+        RequestField(f"text_{i}", FieldKind.SHORT_TEXT, {"en": f"Text {i}"}, required=True)
+        for i in range(10)
+    ]
+    choices = [
+        RequestField(
+            f"choice_{i}",
+            FieldKind.CHOICE,
+            {"en": f"Choice {i}"},
+            required=True,
+            choices=(FieldChoice("yes_one", {"en": "Yes"}), FieldChoice("no_one", {"en": "No"})),
+        )
+        for i in range(10)
+    ]
+    return Category("twenty", "Twenty questions", fields=(*texts, *choices))
+
+
+def test_lists_and_ticket_pages_cost_the_same_with_0_and_20_answered_questions(
+    client, marketplace, count_queries
+):
+    area = twenty_questions()
+    marketplace.categories["t1"] = [area, Category("technical", "Technical")]
+    login(client, "alice")
+    plain = open_ticket(client, category="technical")
+    answered = {
+        f"answer-{f.key}": "yes_one" if f.kind is FieldKind.CHOICE else "A" for f in area.fields
+    }
+    asked = open_ticket(client, category="twenty", issue_about=None, **answered)
+
+    def costs(number: int) -> list[int]:
+        login(client, "alice")
+        customer = statements_for(client, count_queries, f"/support/tickets/{number}")
+        login(client, "pete")
+        provider = [
+            statements_for(client, count_queries, url)
+            for url in (
+                "/support/provider/",
+                "/support/provider/?answer=choice_3:yes_one",
+                f"/support/provider/tickets/{number}",
+            )
+        ]
+        login(client, "olive")
+        operator = [
+            statements_for(client, count_queries, url)
+            for url in (
+                "/support/operator/",
+                "/support/operator/?answer=choice_3:yes_one",
+                f"/support/operator/tickets/{number}",
+            )
+        ]
+        return [customer, *provider, *operator]
+
+    none, twenty = costs(plain), costs(asked)
+    assert none == twenty
+    # customer page as above; inbox and its filtered list: page + counts; the console's: +
+    # queue counts; the staff ticket page: the ticket with its answers joined, messages,
+    # events, files, watching, noting the look
+    assert none[1] == none[2] and none[4] == none[5]
