@@ -92,50 +92,75 @@ def _question() -> RequestField:
         raise Refused(str(error)) from error
 
 
+def _add_area(tenant_id: str) -> tuple[str, str]:
+    labels = _texts("label")
+    key = request.form.get("key", "").strip() or _slug(labels.get("en", ""))
+    if "en" not in labels:
+        raise Refused("Give the problem area an English name.")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key):
+        raise Refused("A key is lowercase letters, digits and _, starting with a letter.")
+    if db.session.get(RequestType, (tenant_id, key)) is not None:
+        raise Refused(f"There is a problem area “{key}” already.")
+    last = db.session.scalar(
+        select(func.max(RequestType.position)).where(RequestType.tenant_id == tenant_id)
+    )
+    db.session.add(
+        RequestType(
+            tenant_id=tenant_id, key=key, position=(last or 0) + 1, labels=labels, fields=[]
+        )
+    )
+    return f"Added the problem area “{labels['en']}”.", key
+
+
+def _save_area(row: RequestType) -> str:
+    labels = _texts("label")
+    if "en" not in labels:
+        raise Refused("Give the problem area an English name.")
+    row.labels = labels
+    row.section = request.form.get("section", "").strip()[:100] or None
+    row.operator_only = request.form.get("operator_only") == "1"
+    return "Saved the problem area."
+
+
+def _add_question(row: RequestType) -> str:
+    question = _question()
+    if any(f["key"] == question.key for f in row.fields):
+        raise Refused(f"This problem area asks a question “{question.key}” already.")
+    Category(row.key, "", fields=(*map(field_from_json, row.fields), question))
+    row.fields = [*row.fields, field_to_json(question)]
+    return f"Added the question “{question.label['en']}”."
+
+
+def _remove_question(row: RequestType) -> str:
+    key = request.form.get("question", "")
+    row.fields = [f for f in row.fields if f["key"] != key]
+    return "Removed the question. Tickets opened before keep it, with their answers."
+
+
+#: what the forms of an area's page do (``do``)
+_AREA_CHANGES = {
+    "area": _save_area,
+    "add_question": _add_question,
+    "remove_question": _remove_question,
+}
+
+
 def _change(tenant_id: str, row: RequestType | None) -> tuple[str, str]:
     """Apply the page's form to the tenant's request types; returns what was done, and the
     area to show next."""
     what = request.form.get("do", "")
     if what == "add_area":
-        labels = _texts("label")
-        key = request.form.get("key", "").strip() or _slug(labels.get("en", ""))
-        if "en" not in labels:
-            raise Refused("Give the problem area an English name.")
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key):
-            raise Refused("A key is lowercase letters, digits and _, starting with a letter.")
-        if db.session.get(RequestType, (tenant_id, key)) is not None:
-            raise Refused(f"There is a problem area “{key}” already.")
-        last = db.session.scalar(
-            select(func.max(RequestType.position)).where(RequestType.tenant_id == tenant_id)
-        )
-        db.session.add(
-            RequestType(
-                tenant_id=tenant_id, key=key, position=(last or 0) + 1, labels=labels, fields=[]
-            )
-        )
-        return f"Added the problem area “{labels['en']}”.", key
-    if row is None:
-        abort(404)
-    if what == "area":
-        labels = _texts("label")
-        if "en" not in labels:
-            raise Refused("Give the problem area an English name.")
-        row.labels = labels
-        row.section = request.form.get("section", "").strip()[:100] or None
-        row.operator_only = request.form.get("operator_only") == "1"
-        return "Saved the problem area.", row.key
-    if what == "add_question":
-        question = _question()
-        if any(f["key"] == question.key for f in row.fields):
-            raise Refused(f"This problem area asks a question “{question.key}” already.")
-        Category(row.key, "", fields=(*map(field_from_json, row.fields), question))
-        row.fields = [*row.fields, field_to_json(question)]
-        return f"Added the question “{question.label['en']}”.", row.key
-    if what == "remove_question":
-        key = request.form.get("question", "")
-        row.fields = [f for f in row.fields if f["key"] != key]
-        return "Removed the question. Tickets opened before keep it, with their answers.", row.key
-    abort(400)
+        return _add_area(tenant_id)
+    if row is None or what not in _AREA_CHANGES:
+        abort(404 if row is None else 400)
+    return _AREA_CHANGES[what](row), row.key
+
+
+def _operator_tenant() -> str:
+    account = current_account()
+    if account is None or not account.is_operator:
+        abort(403)
+    return account.tenant_id
 
 
 @bp.route("/admin/request-types", methods=["GET", "POST"])
@@ -143,10 +168,7 @@ def _change(tenant_id: str, row: RequestType | None) -> tuple[str, str]:
 def request_types() -> ResponseReturnValue:
     """The operator's request types: problem areas, their sections, and the questions each
     asks on the new-ticket form."""
-    account = current_account()
-    if account is None or not account.is_operator:
-        abort(403)
-    tenant_id = account.tenant_id
+    tenant_id = _operator_tenant()
     area = request.values.get("area")
     row = db.session.get(RequestType, (tenant_id, area)) if area else None
     if area and row is None:

@@ -96,63 +96,67 @@ def categories(tenant_id: str, locale: str) -> list[Category]:
     ]
 
 
+# -- the demo's ----------------------------------------------------------------------------------
+
+ROUTER_LIGHTS = RequestField(
+    "router_lights",
+    FieldKind.CHOICE,
+    {
+        "en": "Router lights",
+        "de": "Router-Lämpchen",
+        "fr": "Voyants du routeur",
+        "es": "Luces del router",
+        "nl": "Lampjes van de router",
+    },
+    help={"en": "Look at the front of the router.", "de": "Vorne am Router."},
+    required=True,
+    choices=(
+        FieldChoice("all_off", {"en": "All off", "de": "Alle aus", "fr": "Tous éteints"}),
+        FieldChoice(
+            "power_only", {"en": "Power only", "de": "Nur Strom", "fr": "Alimentation seule"}
+        ),
+        FieldChoice(
+            "blinking_red", {"en": "Blinking red", "de": "Blinkt rot", "fr": "Rouge clignotant"}
+        ),
+        FieldChoice("all_green", {"en": "All green", "de": "Alle grün", "fr": "Tous verts"}),
+    ),
+)
+ADDRESS = RequestField(
+    "address",
+    FieldKind.SHORT_TEXT,
+    {"en": "Address of the connection", "de": "Adresse des Anschlusses", "fr": "Adresse"},
+    help={"en": "Street, number and town, as on the order."},
+    required=True,
+)
+SINCE = RequestField("since", FieldKind.DATE, {"en": "Since when?", "de": "Seit wann?"})
+INVOICE_NUMBER = RequestField(
+    "invoice_number",
+    FieldKind.SHORT_TEXT,
+    {"en": "Invoice number", "de": "Rechnungsnummer", "fr": "Numéro de facture"},
+    help={"en": "At the top right of the invoice, like R-2026-0042."},
+    required=True,
+    max_length=40,
+)
+AMOUNT = RequestField(
+    "amount",
+    FieldKind.NUMBER,
+    {"en": "Amount in question (€)", "de": "Betrag (€)"},
+    min_value=Decimal(0),
+    max_value=Decimal(1_000_000),
+)
+MAILBOX = RequestField(
+    "mailbox",
+    FieldKind.EMAIL,
+    {"en": "Affected mailbox", "de": "Betroffenes Postfach", "fr": "Boîte concernée"},
+    required=True,
+)
+OTHERS_AFFECTED = RequestField(
+    "others_affected", FieldKind.YES_NO, {"en": "Are other mailboxes affected too?"}
+)
+
+
 def demo_request_types(tenant_id: str) -> Sequence[RequestType]:
     """The demo marketplace's request types (seed 004's sections and types)."""
-    lights = RequestField(
-        "router_lights",
-        FieldKind.CHOICE,
-        {
-            "en": "Router lights",
-            "de": "Router-Lämpchen",
-            "fr": "Voyants du routeur",
-            "es": "Luces del router",
-            "nl": "Lampjes van de router",
-        },
-        help={"en": "Look at the front of the router.", "de": "Vorne am Router."},
-        required=True,
-        choices=(
-            FieldChoice("all_off", {"en": "All off", "de": "Alle aus", "fr": "Tous éteints"}),
-            FieldChoice(
-                "power_only", {"en": "Power only", "de": "Nur Strom", "fr": "Alimentation seule"}
-            ),
-            FieldChoice(
-                "blinking_red", {"en": "Blinking red", "de": "Blinkt rot", "fr": "Rouge clignotant"}
-            ),
-            FieldChoice("all_green", {"en": "All green", "de": "Alle grün", "fr": "Tous verts"}),
-        ),
-    )
-    address = RequestField(
-        "address",
-        FieldKind.SHORT_TEXT,
-        {"en": "Address of the connection", "de": "Adresse des Anschlusses", "fr": "Adresse"},
-        help={"en": "Street, number and town, as on the order."},
-        required=True,
-    )
-    since = RequestField("since", FieldKind.DATE, {"en": "Since when?", "de": "Seit wann?"})
-    invoice = RequestField(
-        "invoice_number",
-        FieldKind.SHORT_TEXT,
-        {"en": "Invoice number", "de": "Rechnungsnummer", "fr": "Numéro de facture"},
-        help={"en": "At the top right of the invoice, like R-2026-0042."},
-        required=True,
-        max_length=40,
-    )
-    amount = RequestField(
-        "amount",
-        FieldKind.NUMBER,
-        {"en": "Amount in question (€)", "de": "Betrag (€)"},
-        min_value=Decimal(0),
-        max_value=Decimal(1_000_000),
-    )
-    mailbox = RequestField(
-        "mailbox",
-        FieldKind.EMAIL,
-        {"en": "Affected mailbox", "de": "Betroffenes Postfach", "fr": "Boîte concernée"},
-        required=True,
-    )
-    others = RequestField(
-        "others_affected", FieldKind.YES_NO, {"en": "Are other mailboxes affected too?"}
-    )
 
     def area(
         key: str, labels: dict[str, str], position: int, *fields: RequestField, **extra: Any
@@ -171,17 +175,17 @@ def demo_request_types(tenant_id: str) -> Sequence[RequestType]:
             "no_connection",
             {"en": "No connection", "de": "Keine Verbindung", "fr": "Pas de connexion"},
             1,
-            address,
-            lights,
-            since,
+            ADDRESS,
+            ROUTER_LIGHTS,
+            SINCE,
             section="Internet and mail",
         ),
         area(
             "mail",
             {"en": "Mail", "de": "E-Mail", "fr": "Messagerie"},
             2,
-            mailbox,
-            others,
+            MAILBOX,
+            OTHERS_AFFECTED,
             section="Internet and mail",
         ),
         area(
@@ -192,8 +196,8 @@ def demo_request_types(tenant_id: str) -> Sequence[RequestType]:
             "billing",
             {"en": "Billing", "de": "Rechnung", "fr": "Facturation"},
             5,
-            invoice,
-            amount,
+            INVOICE_NUMBER,
+            AMOUNT,
             section="Account and billing",
             operator_only=True,
         ),

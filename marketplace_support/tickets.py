@@ -125,15 +125,7 @@ def _checked_form(
 ) -> _Asked:
     """Raises: InvalidInput, with every field's errors at once."""
     flags = support.flags(tenant_id)
-    categories = support.categories(tenant_id)
-    asked = request_types.answer_fields(form)
-    general = {name: value for name, value in form.items() if name not in asked}
-    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), general)
-    category = next((c for c in categories if c.key == data.get("category")), None)
-    answers, answer_errors = load(request_types.answers_schema(category), asked)
-    errors.update(answer_errors)
-    if not (category and category.fields) and not data.get("issue_about"):
-        errors.setdefault("issue_about", [lazy_gettext("Tell us what the issue is about.")])
+    data, category, answers, errors = _described(tenant_id, form)
     order: Order | None = None
     if "order" in data:
         order, order_error = _checked_order(
@@ -154,6 +146,24 @@ def _checked_form(
         raise InvalidInput(errors)
     shared = flags.share_with_organisation_by_default and actor.organisation_id is not None
     return _Asked(data, order, category, files, shared, answers)
+
+
+def _described(
+    tenant_id: str, form: Mapping[str, Any]
+) -> tuple[dict[str, Any], Category | None, dict[str, Any], dict[str, Any]]:
+    """The form's fields, its problem area, the answers to the area's own questions (or, for
+    an area without any, the guided ones: what the issue is about is needed), and the errors
+    of all of them."""
+    categories = support.categories(tenant_id)
+    asked = request_types.answer_fields(form)
+    general = {name: value for name, value in form.items() if name not in asked}
+    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), general)
+    category = next((c for c in categories if c.key == data.get("category")), None)
+    answers, answer_errors = load(request_types.answers_schema(category), asked)
+    errors.update(answer_errors)
+    if not (category and category.fields) and not data.get("issue_about"):
+        errors.setdefault("issue_about", [lazy_gettext("Tell us what the issue is about.")])
+    return data, category, answers, errors
 
 
 def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -> Ticket:
