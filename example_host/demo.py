@@ -222,6 +222,9 @@ def _tickets(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
         "",
         answers={"invoice_number": "R-2026-1031", "amount": "1240.50"},
     )
+    _act(people["anna"], invoice, Action.RESOLVE)
+    _escalated_and_urgent(people, orders)
+    # last, so the numbers of the tickets above stay as the browser tests know them
     _open(
         anna,
         "nordic",
@@ -234,8 +237,6 @@ def _tickets(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
         "",
         answers={"address": "Esplanadi 12, Helsinki", "router_lights": "blinking_red"},
     )
-    _act(people["anna"], invoice, Action.RESOLVE)
-    _escalated_and_urgent(people, orders)
 
 
 def _escalated_and_urgent(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
