@@ -163,7 +163,7 @@ def test_the_filter_by_an_answer_reads_the_answers_index(app, client, count_quer
     login(client, "pete")
     with count_queries() as counter:
         assert client.get("/support/provider/?answer=lights:red").status_code == 200
-    page, *counts = plans(app, counter)
+    page, *_counts = plans(app, counter)
     assert "ix_support_ticket_answer_choice" in page, page
     assert "ix_support_ticket_provider_activity" in page and "TEMP B-TREE" not in page, page
 
