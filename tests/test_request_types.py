@@ -3,6 +3,7 @@ stored with the question as it was asked, shown and sent to staff, searchable an
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import replace
 from datetime import date
@@ -17,7 +18,15 @@ from marketplace_support.mailer import compose
 from marketplace_support.models import Ticket, TicketAnswer
 
 from .conftest import examples, login
-from .helpers import new_ticket_form, open_ticket, row_counts, submit_ticket, ticket_fields
+from .helpers import (
+    hidden_inputs,
+    new_ticket_form,
+    open_ticket,
+    png,
+    row_counts,
+    submit_ticket,
+    ticket_fields,
+)
 
 ROUTER_LIGHTS = RequestField(
     "router_lights",
@@ -323,6 +332,13 @@ def test_the_api_shows_the_answers_with_their_questions(app, client, marketplace
     }
     assert lights["value"] == "blinking_red"
     assert lights["choices"]["blinking_red"] == {"en": "Blinking red", "de": "Blinkt rot"}
+    login(client, "alice")
+    green = open_ticket(client, **no_connection(**{"answer-router_lights": "all_green"}))
+    listed = client.get(
+        f"{API}/tickets?answer=router_lights:all_green",
+        headers={"Authorization": f"Bearer {secret}"},
+    ).get_json()
+    assert [t["number"] for t in listed["tickets"]] == [green]
 
 
 def test_the_provider_s_e_mail_carries_the_answers(app, client, marketplace):
@@ -512,3 +528,31 @@ def test_generated_request_types_store_valid_answers_exactly_and_refuse_the_rest
         stored = {row.key: row.value for row in rows}
         session.remove()
     assert stored == expected
+
+
+def test_files_chosen_before_the_area_or_a_refusal_go_with_the_ticket(app, client, marketplace):
+    request_types(marketplace)
+    login(client, "alice")
+    chosen = {
+        **new_ticket_form(client),
+        "category": "no_connection",
+        "choose_area": "1",
+        "attachments": [(io.BytesIO(png()), "router.png")],
+    }
+    shown = client.post("/support/new", data=chosen, content_type="multipart/form-data")
+    assert shown.status_code == 200
+    page = shown.get_data(as_text=True)
+    assert "Kept from your last try, sent with the form:" in page and "router.png" in page
+    refused = client.post(
+        "/support/new",
+        data={**hidden_inputs(page), **ticket_fields(**no_connection(**{"answer-address": None}))},
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "router.png" in page
+    assert 'value="blinking_red" checked' in page  # the choice made stays made
+    sent = client.post(
+        "/support/new", data={**hidden_inputs(page), **ticket_fields(**no_connection())}
+    )
+    assert sent.status_code == 303
+    assert "router.png" in client.get(sent.headers["Location"]).get_data(as_text=True)
