@@ -250,6 +250,10 @@ class Ticket(Base):
         order_by="TicketAnswer.position", lazy="select"
     )
 
+    #: not a column: the choice of the request type's question a staff list is sorted by
+    #: (``tickets.staff_ticket_list``), loaded with the list's page
+    sorted_choice: Mapped[str | None] = query_expression()
+
     #: not a column: when the person reading a list last looked at the ticket (None: never),
     #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
     #: are news costs no statement of its own

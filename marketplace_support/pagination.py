@@ -10,12 +10,12 @@ sort key, each value must be one its column can hold) before the database sees i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Select, TypeDecorator, tuple_
+from sqlalchemy import DateTime, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import INTEGER_MAX
@@ -27,6 +27,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 #: One value: its kind (a moment or a whole number) and ASCII digits; nothing else.
 _PART = re.compile(r"([ti])(-?[0-9]{1,20})\Z")
+#: A key (a choice of a request type's question): lowercase letters, digits and _.
+_KEY = re.compile(r"s([a-z][a-z0-9_]{0,62})\Z")
 
 
 class InvalidCursor(ValueError):
@@ -42,13 +44,20 @@ class Page(Generic[T]):
 def _encode_value(value: Any) -> str:
     if isinstance(value, datetime):
         return f"t{(value - _EPOCH) // _MICROSECOND}"
-    if isinstance(value, Priority):
+    if isinstance(value, Priority):  # a str too: sorted by its rank
         return f"i{value.rank}"
+    if isinstance(value, str):
+        return f"s{value}"
     return f"i{int(value)}"
 
 
 def _decode_value(part: str, kind: str) -> Any:
     """Raises: ValueError, OverflowError (a moment beyond the calendar)."""
+    if kind == "s":
+        key = _KEY.match(part)
+        if key is None:
+            raise ValueError(part)
+        return key.group(1)
     match = _PART.match(part)
     if match is None or match.group(1) != kind:
         raise ValueError(part)
@@ -61,11 +70,14 @@ def _decode_value(part: str, kind: str) -> Any:
 
 
 def kind_of(key: InstrumentedAttribute[Any]) -> str:
-    """The kind of value a sort key holds in a cursor: "t" a moment, "i" a whole number."""
+    """The kind of value a sort key holds in a cursor: "t" a moment, "s" a key (text), "i" a
+    whole number."""
     column_type = key.type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
-    return "t" if isinstance(column_type, DateTime) else "i"
+    if isinstance(column_type, DateTime):
+        return "t"
+    return "s" if isinstance(column_type, String) else "i"
 
 
 def encode(values: Sequence[Any]) -> str:
@@ -95,9 +107,12 @@ def newest_first(
     cursor: str | None,
     *,
     ascending: bool = False,
+    values_of: Callable[[T], Sequence[Any]] | None = None,
 ) -> Page[T]:
     """One page of ``query`` sorted by ``keys`` (all descending, or all ``ascending``), after
     ``cursor``. The keys must not be NULL for the rows listed; the last must be unique (the id).
+    ``values_of`` gives a row's values of the keys where they are not its own attributes (a
+    joined table's columns).
 
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
@@ -113,5 +128,7 @@ def newest_first(
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        next_cursor = encode([getattr(rows[-1], key.key) for key in keys])
+        last = rows[-1]
+        found = values_of(last) if values_of else [getattr(last, key.key) for key in keys]
+        next_cursor = encode(found)
     return Page(rows, next_cursor)

@@ -396,10 +396,12 @@ class ListQuerySchema(Schema):
             max=100, error=lazy_gettext("A search can be at most {max} characters long.")
         ),
     )
+    # or "answer:<field key>": by the choice made for a request type's question
     sort = _String(
         load_default="activity",
-        validate=validate.OneOf(
-            ["activity", "priority", "due"], error=lazy_gettext("Choose an order.")
+        validate=validate.Regexp(
+            r"(activity|priority|due|answer:[a-z][a-z0-9_]{0,62})\Z",
+            error=lazy_gettext("Choose an order."),
         ),
     )
     queue = _String(load_default="all")

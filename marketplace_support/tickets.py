@@ -679,20 +679,9 @@ def staff_ticket_list(
         listed = filtered
     else:
         listed = filtered.where(Ticket.status == Status(status))
-    keys: tuple[InstrumentedAttribute[Any], ...] = (Ticket.updated_at, Ticket.id)
-    if query["sort"] == "priority":
-        keys = (Ticket.priority, Ticket.updated_at, Ticket.id)
-    ascending = query["sort"] == "due"
-    if ascending:  # only tickets whose clocks run have a due time
-        keys = (Ticket.next_due_at, Ticket.id)
-        listed = listed.where(Ticket.next_due_at.is_not(None))
+    listed, order = _ordered(_listed(listed, actor), tenant_id, query["sort"])
     page = pagination.newest_first(
-        support.session,
-        _listed(listed, actor),
-        keys,
-        size=_page_size(),
-        cursor=query.get("after"),
-        ascending=ascending,
+        support.session, listed, size=_page_size(), cursor=query.get("after"), **order
     )
     return StaffList(
         page=page,
@@ -702,6 +691,41 @@ def staff_ticket_list(
         unread=unread(actor, page.items),
         snippets=_snippets(page.items, query.get("q"), role),
     )
+
+
+def _ordered(
+    listed: Select[Ticket], tenant_id: str, sort: str
+) -> tuple[Select[Ticket], dict[str, Any]]:
+    """A staff list in the order ``sort`` names, and how to page it (``pagination``)."""
+    if sort == "priority":
+        return listed, {"keys": (Ticket.priority, Ticket.updated_at, Ticket.id)}
+    if sort == "due":  # only tickets whose clocks run have a due time
+        listed = listed.where(Ticket.next_due_at.is_not(None))
+        return listed, {"keys": (Ticket.next_due_at, Ticket.id), "ascending": True}
+    if sort.startswith("answer:"):
+        return _by_answer(listed, tenant_id, sort.split(":", 1)[1])
+    return listed, {"keys": (Ticket.updated_at, Ticket.id)}
+
+
+def _by_answer(
+    listed: Select[Ticket], tenant_id: str, key: str
+) -> tuple[Select[Ticket], dict[str, Any]]:
+    """The tickets whose request type asked the "one choice" question ``key``, grouped by the
+    choice made (its key's order), read in order from the answers' index."""
+    answered = listed.join(
+        TicketAnswer,
+        and_(
+            TicketAnswer.tenant_id == tenant_id,
+            TicketAnswer.key == key,
+            TicketAnswer.choice.is_not(None),
+            TicketAnswer.ticket_id == Ticket.id,
+        ),
+    ).options(with_expression(Ticket.sorted_choice, TicketAnswer.choice))
+    return answered, {
+        "keys": (TicketAnswer.choice, TicketAnswer.ticket_id),
+        "ascending": True,
+        "values_of": lambda ticket: (ticket.sorted_choice, ticket.id),
+    }
 
 
 def _filtered(

@@ -166,6 +166,14 @@ def test_the_filter_by_an_answer_reads_the_answers_index(app, client, count_quer
     page, *_counts = plans(app, counter)
     assert "ix_support_ticket_answer_choice" in page, page
     assert "ix_support_ticket_provider_activity" in page and "TEMP B-TREE" not in page, page
+    # sorted by the answer: read in the answers' index order, no sort of its own
+    first = client.get("/support/provider/?sort=answer:lights").get_data(as_text=True)
+    after = first.split("after=")[1].split('"')[0].replace("&amp;", "&")
+    with count_queries() as counter:
+        url = f"/support/provider/?sort=answer:lights&after={after}"
+        assert client.get(url).status_code == 200
+    page, *_counts = plans(app, counter)
+    assert "ix_support_ticket_answer_choice" in page and "TEMP B-TREE" not in page, page
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,7 @@ def test_lists_and_ticket_pages_cost_the_same_with_0_and_20_answered_questions(
                 "/support/provider/",
                 "/support/provider/?answer=choice_3:yes_one",
                 f"/support/provider/tickets/{number}",
+                "/support/provider/?sort=answer:choice_3",
             )
         ]
         login(client, "olive")
@@ -139,7 +140,7 @@ def test_lists_and_ticket_pages_cost_the_same_with_0_and_20_answered_questions(
 
     none, twenty = costs(plain), costs(asked)
     assert none == twenty
-    # customer page as above; inbox and its filtered list: page + counts; the console's: +
-    # queue counts; the staff ticket page: the ticket with its answers joined, messages,
-    # events, files, watching, noting the look
-    assert none[1] == none[2] and none[4] == none[5]
+    # customer page as above; inbox, filtered or sorted by an answer: page + counts; the
+    # console's: + queue counts; the staff ticket page: the ticket with its answers joined,
+    # messages, events, files, watching, noting the look
+    assert none[1] == none[2] == none[4] and none[5] == none[6]

@@ -556,3 +556,43 @@ def test_files_chosen_before_the_area_or_a_refusal_go_with_the_ticket(app, clien
     )
     assert sent.status_code == 303
     assert "router.png" in client.get(sent.headers["Location"]).get_data(as_text=True)
+
+
+def test_staff_sort_their_list_by_a_choice_page_by_page(app, client, marketplace):
+    """Sorted by a question, the list holds the tickets that answered it, grouped by the choice
+    made (its key's order), each with its answer; page links go on where the page ended."""
+    request_types(marketplace)
+    login(client, "alice")
+    made = {}
+    for lights in (
+        "all_green",
+        "blinking_red",
+        "all_off",
+        "blinking_red",
+        "power_only",
+        "all_off",
+        "all_green",
+    ):
+        number = open_ticket(client, **no_connection(**{"answer-router_lights": lights}))
+        made[number] = lights
+    open_ticket(client, category="other")  # asked no such question: not in this order
+    login(client, "pete")
+    url = "/support/provider/?status=all&sort=answer:router_lights"
+    listed, pages = [], 0
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        assert (
+            '<option value="answer:router_lights" selected>By answer: Router lights</option>'
+            in page
+        )
+        listed += [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', page)]
+        more = re.search(r'href="([^"]*after=[^"]+)"', page)
+        url = more.group(1).replace("&amp;", "&") if more else None
+        pages += 1
+    assert pages == 2  # five a page
+    assert listed == sorted(made, key=lambda n: (made[n], n))
+    assert "Router lights: Blinking red" in client.get(
+        "/support/provider/?status=all&sort=answer:router_lights"
+    ).get_data(as_text=True)
+    refused = client.get("/support/provider/?sort=answer:Not-A-Key")
+    assert refused.status_code == 400
