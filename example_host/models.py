@@ -122,8 +122,8 @@ class User(Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     tenant: Mapped[Tenant] = relationship(lazy="joined")
-    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
-    provider: Mapped[Provider | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship()
+    provider: Mapped[Provider | None] = relationship()
 
     # what Flask-Login asks of a user
     is_authenticated = True

@@ -42,6 +42,7 @@ from .models import (
     OutboxMessage,
     Share,
     Ticket,
+    WebhookEndpoint,
 )
 from .workflow import Role
 
@@ -108,10 +109,13 @@ def _shared_with(tenant_id: str, actor: Actor) -> ColumnElement[bool]:
         Share.tenant_id == tenant_id, Share.user_id == actor.user_id
     )
     if actor.organisation_id is not None:
+        # not their own: an organisation that shares everything would otherwise hand the
+        # outer query every ticket the customer opened, to be looked up and left out one by one
         shared_by_organisation = select(Ticket.id).where(
             Ticket.tenant_id == tenant_id,
             Ticket.organisation_id == actor.organisation_id,
             Ticket.shared_with_organisation.is_(True),
+            Ticket.requester_user_id != actor.user_id,
         )
         return Ticket.id.in_(union_all(ids, shared_by_organisation))
     return Ticket.id.in_(ids)
@@ -208,12 +212,39 @@ def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage
         select(OutboxMessage)
         .where(
             OutboxMessage.tenant_id == tenant_id,
+            OutboxMessage.endpoint_id.is_(None),  # webhooks have their log per endpoint
             or_(
                 OutboxMessage.status == Delivery.FAILED,
                 and_(OutboxMessage.status == Delivery.PENDING, OutboxMessage.attempts > 0),
             ),
         )
         .order_by(OutboxMessage.id.desc())
+    )
+
+
+def webhook_endpoints(tenant_id: str, actor: Actor, role: Role) -> Select[WebhookEndpoint]:
+    """The webhook endpoints ``actor`` sees and manages as ``role``, oldest first: provider
+    staff those of their providers; operator staff every endpoint of the tenant (theirs and
+    every provider's, with its delivery health)."""
+    query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id)
+    if role is Role.OPERATOR and actor.is_operator:
+        return query.order_by(WebhookEndpoint.id)
+    if role is Role.PROVIDER and actor.provider_ids:
+        return query.where(
+            WebhookEndpoint.role == Role.PROVIDER,
+            WebhookEndpoint.provider_id.in_(sorted(actor.provider_ids)),
+        ).order_by(WebhookEndpoint.id)
+    return query.where(false())
+
+
+def endpoint_party(endpoint: WebhookEndpoint) -> tuple[Actor, Role]:
+    """Who an endpoint stands for to the access rules: its provider's staff, or the
+    operator's; what it hears of a ticket is what they see."""
+    if endpoint.role is Role.OPERATOR:
+        return Actor(user_id="operator", name="operator", is_operator=True), Role.OPERATOR
+    party = frozenset({endpoint.provider_id or ""})
+    return Actor(user_id=f"provider:{endpoint.provider_id}", name="", provider_ids=party), (
+        Role.PROVIDER
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import attachments, notifications
+from . import attachments, notifications, webhooks
 from .host import Actor, Flags
 from .idempotency import Receipt
 from .models import Attachment, Event, EventKind, Message, OutboxMessage, Ticket
@@ -225,13 +225,15 @@ def _write(
     for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
         session.delete(watcher)
     session.flush()
+    outbox = [{"endpoint_id": None, **row} for row in told.outbox]
+    outbox += webhooks.rows_for(ticket, change.rows)
     outbox_ids: tuple[int, ...] = ()
-    if told.outbox:
-        # one statement for all of them (the ORM would send one per row on SQLite, which
-        # cannot return the ids of several rows in order); the ids are for delivery right
-        # after the response, in any order
+    if outbox:
+        # one statement for all of them, e-mails and webhooks (the ORM would send one per
+        # row on SQLite, which cannot return the ids of several rows in order); the ids are
+        # for delivery right after the response, in any order
         table = cast(Table, OutboxMessage.__table__)
-        outbox_ids = tuple(session.scalars(table.insert().returning(table.c.id), told.outbox))
+        outbox_ids = tuple(session.scalars(table.insert().returning(table.c.id), outbox))
     return told, outbox_ids
 
 

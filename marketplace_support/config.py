@@ -56,6 +56,11 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_SMTP_TIMEOUT": 10,
     "SUPPORT_DELIVERY_ATTEMPTS": 30,
     "SUPPORT_DELIVERY_CLAIM_SECONDS": 120,
+    # webhooks (``webhooks``): seconds an endpoint has to answer; plain http and private,
+    # loopback or link-local addresses only where the host allows them (development)
+    "SUPPORT_WEBHOOK_TIMEOUT": 5,
+    "SUPPORT_WEBHOOK_ALLOW_HTTP": False,
+    "SUPPORT_WEBHOOK_ALLOW_PRIVATE": False,
     # replies by e-mail (``replies``, ``inbound``): the domain answers are received on (None:
     # off), how long a reply address stays good, and the largest message taken in
     "SUPPORT_REPLY_DOMAIN": None,

@@ -124,14 +124,14 @@ class Ticket(Base):
         ),
         # … and its two tab counts, read from the index alone
         Index("ix_support_ticket_requester_status", "tenant_id", "requester_user_id", "status"),
-        # "Shared with me": the tickets an organisation shares, most recent activity first
+        # "Shared with me": the tickets an organisation shares but the reader did not open,
+        # from the index alone (the customer's own are skipped in it, not looked up)
         Index(
             "ix_support_ticket_organisation_shared",
             "tenant_id",
             "organisation_id",
             "shared_with_organisation",
-            "updated_at",
-            "id",
+            "requester_user_id",
         ),
         # the provider inbox, by activity and by priority (its counts: below)
         Index(
@@ -528,11 +528,17 @@ class OutboxMessage(Base):
         # the workers' claim: due rows, oldest first
         Index(None, "status", "next_attempt_at", "id"),
         Index(None, "tenant_id", "status", "id"),
+        # a webhook waits for the earlier ones of its ticket to its endpoint; the log of one
+        Index(None, "endpoint_id", "ticket_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("support_ticket.id"))
+    #: the webhook endpoint it goes to (``webhooks``); None: an e-mail
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_webhook_endpoint.id", ondelete="CASCADE")
+    )
     event_key: Mapped[str] = mapped_column(String(64))
     notification: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(320))
@@ -546,8 +552,38 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: a webhook's last answer: the HTTP status the endpoint gave (None: none, or an e-mail)
+    response_status: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class WebhookEndpoint(Base):
+    """A URL where a provider's (or the operator's) own system hears of changes to the
+    tickets that party sees (``webhooks``). ``secret`` signs each delivery (Standard
+    Webhooks); it is shown once, and kept because every delivery is signed with it."""
+
+    __tablename__ = "support_webhook_endpoint"
+    __table_args__ = (Index(None, "tenant_id", "role", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    #: whose it is: a provider's (``provider_id``) or the marketplace operator's
+    role: Mapped[Role] = mapped_column(_enum(Role, 16))
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(String(2000))
+    #: the events it wants, space-separated (``webhooks.EventType``)
+    events: Mapped[str] = mapped_column(String(300))
+    secret: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: failures in a row; while it fails, nothing goes to it before ``retry_at``
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Base):

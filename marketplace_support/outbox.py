@@ -16,6 +16,11 @@ When the mail server cannot be reached, the pass stops: every row it holds waits
 try, instead of each waiting for the server's timeout in turn. Failed rows are listed for the
 operator, who can send them again.
 
+Webhook rows (``endpoint_id`` set) go through the same claims to ``webhook_delivery``: each
+endpoint's in a thread of its own, in order per ticket (a row waits in the claim until the
+earlier rows of its ticket to its endpoint went), and an endpoint that failed pauses alone;
+the e-mails of the pass go after them.
+
 Delivery right after a response is bounded: it stops after ``SUPPORT_DELIVER_AFTER_REQUEST_
 SECONDS`` and, once the mail server failed to answer, a process leaves delivery to the workers
 for a minute, so a sick mail server never holds the web workers.
@@ -33,12 +38,13 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import Flask, Response, after_this_request, current_app, has_request_context
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
-from . import access, clock, signals
+from . import access, clock, signals, webhook_delivery
 from .host import Actor
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
-from .models import Delivery, OutboxMessage
+from .models import Delivery, OutboxMessage, WebhookEndpoint
 from .state import EXTENSION_KEY, support
 
 #: the longest wait between two tries
@@ -58,8 +64,11 @@ class Report:
         return len(self.sent) + len(self.retrying) + len(self.failed)
 
 
-def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[OutboxMessage]]:
-    """Take up to ``limit`` due rows for this worker; no other worker gets them meanwhile."""
+def claim(
+    limit: int, only: Sequence[int] | None = None, *, webhooks: bool = False
+) -> tuple[str, list[OutboxMessage]]:
+    """Take up to ``limit`` due rows (``webhooks``: webhook rows only) for this worker; no
+    other worker gets them meanwhile."""
     session = support.session
     moment = clock.now()
     stale = moment - timedelta(seconds=int(current_app.config["SUPPORT_DELIVERY_CLAIM_SECONDS"]))
@@ -67,9 +76,11 @@ def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[Outb
         and_(OutboxMessage.status == Delivery.PENDING, OutboxMessage.next_attempt_at <= moment),
         and_(OutboxMessage.status == Delivery.SENDING, OutboxMessage.claimed_at < stale),
     )
-    candidates = select(OutboxMessage.id).where(due)
+    candidates = select(OutboxMessage.id).where(due, _may_go(moment))
     if only is not None:
         candidates = candidates.where(OutboxMessage.id.in_(list(only)))
+    if webhooks:
+        candidates = candidates.where(OutboxMessage.endpoint_id.is_not(None))
     candidates = (
         candidates.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
@@ -98,6 +109,27 @@ def claim(limit: int, only: Sequence[int] | None = None) -> tuple[str, list[Outb
     return token, rows
 
 
+def _may_go(moment: datetime) -> ColumnElement[bool]:
+    """An e-mail may always go; a webhook only to an enabled endpoint that is not pausing
+    after failures, and only once the earlier webhooks of its ticket to that endpoint went
+    (or failed for good): events of a ticket reach an endpoint in order."""
+    earlier = aliased(OutboxMessage)
+    waits = exists().where(
+        earlier.endpoint_id == OutboxMessage.endpoint_id,
+        earlier.ticket_id == OutboxMessage.ticket_id,
+        earlier.id < OutboxMessage.id,
+        earlier.status.in_([Delivery.PENDING, Delivery.SENDING]),
+    )
+    ready = select(WebhookEndpoint.id).where(
+        WebhookEndpoint.enabled.is_(True),
+        or_(WebhookEndpoint.retry_at.is_(None), WebhookEndpoint.retry_at <= moment),
+    )
+    return or_(
+        OutboxMessage.endpoint_id.is_(None),
+        and_(OutboxMessage.endpoint_id.in_(ready), ~waits),
+    )
+
+
 def deliver(
     limit: int = 100, only: Sequence[int] | None = None, *, budget: float | None = None
 ) -> Report:
@@ -110,19 +142,52 @@ def deliver(
         ServerUnavailable: after recording it on the rows, when the mail server could not be
             reached (callers that deliver after a response use it to pause).
     """
-    token, rows = claim(limit, only)
+    token, claimed = claim(limit, only)
     report = Report()
-    if not rows:
-        return report
-    timeout = float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
     deadline = None if budget is None else time.monotonic() + budget
+    hooks = [row for row in claimed if row.endpoint_id is not None]
+    if hooks:
+        _webhooks(hooks, token, report, deadline, limit, only)
+    rows = [row for row in claimed if row.endpoint_id is None]
+    if rows:
+        _mails(rows, token, report, deadline, budget)
+    return report
+
+
+def _webhooks(
+    hooks: list[OutboxMessage],
+    token: str,
+    report: Report,
+    deadline: float | None,
+    limit: int,
+    only: Sequence[int] | None,
+) -> None:
+    """Post the claimed webhook rows, then those that waited for them (the next events of
+    their tickets to their endpoints), while any go and there is time."""
+    while hooks and _deliver_webhooks(hooks, token, report, deadline):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        token, hooks = claim(limit, only, webhooks=True)
+
+
+def _mails(
+    rows: list[OutboxMessage],
+    token: str,
+    report: Report,
+    deadline: float | None,
+    budget: float | None,
+) -> None:
+    """Send the claimed e-mails over one connection.
+
+    Raises: ServerUnavailable (recorded on the rows)."""
+    timeout = float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
     if budget is not None:
         timeout = min(timeout, budget)
     with Mailer(timeout=timeout) as mailer:
         for position, row in enumerate(rows):
             if deadline is not None and time.monotonic() >= deadline:
                 _release(rows[position:], token)
-                break
+                return
             if not _renew(row, token):
                 continue  # another worker took it over (this one was too slow)
             try:
@@ -131,7 +196,36 @@ def deliver(
                 for waiting in rows[position:]:
                     _record_retry(waiting, token, down.problem, report)
                 raise
-    return report
+
+
+def _deliver_webhooks(
+    rows: Sequence[OutboxMessage], token: str, report: Report, deadline: float | None
+) -> bool:
+    """Post the webhook rows (``webhook_delivery``), recording each outcome as it comes;
+    whether any went."""
+    went = False
+    claim_seconds = float(current_app.config["SUPPORT_DELIVERY_CLAIM_SECONDS"])
+    # past half the claim's life another worker could take the rows: stop well before
+    stop_at = time.monotonic() + claim_seconds / 2
+    if deadline is not None:
+        stop_at = min(stop_at, deadline)
+    by_id = {row.id: row for row in rows}
+    endpoints = webhook_delivery.endpoints_for(rows)
+    for outcome in webhook_delivery.post_all(rows, endpoints, stop_at):
+        row = by_id[outcome.row_id]
+        if not outcome.tried:
+            _release([row], token)
+            continue
+        webhook_delivery.note_health(outcome)
+        if outcome.ok:
+            _finish(row, token, Delivery.SENT, response_status=outcome.status)
+            report.sent.append(row.id)
+            went = True
+        elif outcome.permanent:
+            _record_failure(row, token, outcome.error or "", report)
+        else:
+            _record_retry(row, token, outcome.error or "", report, outcome.status)
+    return went
 
 
 class ServerUnavailable(Exception):
@@ -163,19 +257,35 @@ def _send_one(mailer: Mailer, row: OutboxMessage, token: str, report: Report) ->
         report.sent.append(row.id)
 
 
-def _record_failure(row: OutboxMessage, token: str, error: str, report: Report) -> None:
-    _finish(row, token, Delivery.FAILED, error=error)
+def _record_failure(
+    row: OutboxMessage, token: str, error: str, report: Report, response_status: int | None = None
+) -> None:
+    _finish(row, token, Delivery.FAILED, error=error, response_status=response_status)
     report.failed.append(row.id)
     _announce_failure(row, error)
 
 
-def _record_retry(row: OutboxMessage, token: str, problem: Exception, report: Report) -> None:
+def _record_retry(
+    row: OutboxMessage,
+    token: str,
+    problem: Exception | str,
+    report: Report,
+    response_status: int | None = None,
+) -> None:
     attempts_allowed = int(current_app.config["SUPPORT_DELIVERY_ATTEMPTS"])
+    error = problem if isinstance(problem, str) else _describe(problem)
     if row.attempts >= attempts_allowed:
-        _record_failure(row, token, _describe(problem), report)
+        _record_failure(row, token, error, report, response_status)
         return
     wait = min(timedelta(minutes=2 ** (row.attempts - 1)), _MAX_WAIT)
-    _finish(row, token, Delivery.PENDING, error=_describe(problem), next_at=clock.now() + wait)
+    _finish(
+        row,
+        token,
+        Delivery.PENDING,
+        error=error,
+        next_at=clock.now() + wait,
+        response_status=response_status,
+    )
     report.retrying.append(row.id)
 
 
@@ -217,9 +327,12 @@ def _finish(
     *,
     error: str | None = None,
     next_at: datetime | None = None,
+    response_status: int | None = None,
 ) -> None:
     """Record the outcome, only if this worker still holds the claim."""
     values: dict[str, object] = {"status": status, "last_error": error, "claim": None}
+    if response_status is not None:
+        values["response_status"] = response_status
     if status is Delivery.SENT:
         values["sent_at"] = clock.now()
     if next_at is not None:

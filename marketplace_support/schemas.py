@@ -479,15 +479,92 @@ class TokenSchema(_FormSchema):
     )
 
 
-class ApiMessageSchema(_FormSchema):
-    """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
+class WebhookSchema(_FormSchema):
+    """A new webhook endpoint: its URL, the events it wants (``webhooks.EventType``), and for
+    staff of several providers, whose it is."""
+
+    def __init__(self, events: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        choose = lazy_gettext("Choose the events to send.")
+        event_field = self.fields["events"]
+        assert isinstance(event_field, fields.List)
+        event_field.inner.validators = [validate.OneOf(list(events), error=choose)]
+
+    url = _text(
+        lazy_gettext("Enter the URL to send events to."),
+        2000,
+        lazy_gettext("The URL can be at most {max} characters long."),
+    )
+    events = fields.List(
+        _String(),
+        required=True,
+        validate=validate.Length(min=1, error=lazy_gettext("Choose the events to send.")),
+        error_messages={
+            "required": lazy_gettext("Choose the events to send."),
+            "invalid": lazy_gettext("Choose the events to send."),
+        },
+    )
+    provider_id = _String(load_default=None, allow_none=True)
+
+
+class WebhookSwitchSchema(_FormSchema):
+    """An endpoint enabled or disabled (the JSON API's PATCH)."""
+
+    enabled = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Send true or false."),
+            "invalid": lazy_gettext("Send true or false."),
+        },
+    )
+
+
+class SendAgainSchema(_FormSchema):
+    """The deliveries of an endpoint to send again (the JSON API)."""
+
+    deliveries = fields.List(
+        fields.Integer(
+            strict=True,
+            validate=validate.Range(
+                min=1, max=INTEGER_MAX, error=lazy_gettext("Send delivery ids (whole numbers).")
+            ),
+            error_messages={"invalid": lazy_gettext("Send delivery ids (whole numbers).")},
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=100, error=lazy_gettext("Send 1 to 100 delivery ids.")),
+        error_messages={
+            "required": lazy_gettext("Send 1 to 100 delivery ids."),
+            "invalid": lazy_gettext("Send 1 to 100 delivery ids."),
+        },
+    )
+
+
+class ApiReplySchema(_FormSchema):
+    """A customer's message (a reply, or information they add), sent to the JSON API."""
 
     body = _text(
         lazy_gettext("Write your message."),
         TEXT_MAX,
         lazy_gettext("This text can be at most {max} characters long."),
     )
+
+
+class ApiMessageSchema(ApiReplySchema):
+    """A reply to the customer or an internal note (``internal``), sent to the JSON API."""
+
     internal = fields.Boolean(
         load_default=False,
         error_messages={"invalid": lazy_gettext("Send true or false.")},
+    )
+
+
+class ApiSharingSchema(_FormSchema):
+    """Whether everyone of the customer's organisation sees a ticket, sent to the JSON API."""
+
+    shared = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": lazy_gettext("Send true or false."),
+            "invalid": lazy_gettext("Send true or false."),
+        },
     )

@@ -27,6 +27,7 @@ from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
+from .idempotency import Receipt
 from .models import Attachment, Event, EventKind, Message, Seen, Ticket, TicketAnswer, is_active
 from .numbering import next_number
 from .routing import route_new_ticket
@@ -62,13 +63,16 @@ def open_ticket(
     actor: Actor,
     form: Mapping[str, Any],
     uploads: Sequence[attachments.Upload] = (),
+    *,
+    receipt: Receipt | None = None,
 ) -> Opened:
     """Open a ticket from My Page → Support, routed to the order's provider or the operator,
     with the files the customer attached.
 
     The order is checked with the host: it must be the customer's own, active, and in this
     tenant. A second submission of the same form (same ``submission_key``) returns the
-    ticket the first one created and stores nothing.
+    ticket the first one created and stores nothing. An API call hands its ``receipt``: its
+    key and answer are written with the ticket.
 
     Raises:
         InvalidInput: errors per field (files under ``attachments``); nothing was written or
@@ -92,7 +96,9 @@ def open_ticket(
     moment = now()
     ticket = _new_ticket(tenant_id, actor, asked, moment)
     sla.start(ticket, moment)
-    change = Change(ticket, actor, Role.CUSTOMER, moment, flags, files=asked.files, new=True)
+    change = Change(
+        ticket, actor, Role.CUSTOMER, moment, flags, files=asked.files, new=True, receipt=receipt
+    )
     change.event(EventKind.OPENED)
     change.event(
         EventKind.ROUTED,

@@ -46,6 +46,9 @@ def worker_app() -> Celery:
             MAIL_PORT=int(os.environ["SUPPORT_TEST_CELERY_SMTP_PORT"]),
             MAIL_SUPPRESS_SEND=False,
             SUPPORT_DELIVERY_CLAIM_SECONDS=2,
+            # the webhook receivers of the tests listen on loopback, over http
+            SUPPORT_WEBHOOK_ALLOW_HTTP=True,
+            SUPPORT_WEBHOOK_ALLOW_PRIVATE=True,
             SUPPORT_SMTP_TIMEOUT=30,
         )
     )

@@ -1,6 +1,7 @@
 """schemathesis against the API's own OpenAPI document: requests generated from the document, as
-provider staff and as the operator (each with their token), on a desk with tickets of both;
-no answer is a server error, and every answer matches what the document says of it."""
+provider staff and as the operator (each with their token, then with their session and its
+CSRF token) and as a customer (with their session), on a desk with tickets of both; no answer
+is a server error, and every answer matches what the document says of it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,19 @@ def check_every_operation(app, headers: dict[str, str]) -> int:
 @pytest.mark.parametrize(("user_id", "role"), [("pete", Role.PROVIDER), ("olive", Role.OPERATOR)])
 def test_every_answer_is_documented_and_none_is_a_server_error(app, desk, user_id, role):
     assert check_every_operation(app, desk(user_id, role)) >= 4
+
+
+@pytest.mark.parametrize("user_id", ["alice", "pete", "olive"])
+def test_every_answer_to_a_session_is_documented_and_none_is_a_server_error(
+    app, desk, marketplace, user_id
+):
+    """A customer (whose routes are ``/my/...``) and staff, each with the host's session: the
+    cookie and the session's CSRF token, as a page's script sends them."""
+    browser = app.test_client()
+    login(browser, user_id)
+    me = browser.get("/support/api/v1/me")
+    assert me.status_code == 200
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    headers = {"Cookie": f"session={cookie.value}", "X-CSRFToken": me.get_json()["csrf_token"]}
+    assert check_every_operation(app, headers) >= 14

@@ -7,6 +7,8 @@ from marketplace_support import Category, FieldChoice, FieldKind, RequestField
 from .conftest import login
 from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
 
+API = "/support/api/v1"
+
 
 def statements_for(client, count_queries, url):
     with count_queries() as counter:
@@ -66,10 +68,11 @@ def test_new_ticket_form_reads_nothing_from_the_database(client, count_queries):
     assert statements_for(client, count_queries, "/support/new") == 0
 
 
-def test_opening_a_ticket_costs_seven_statements_and_one_for_its_emails(app, client, count_queries):
-    """The form's key looked up, the number, the ticket, its two events, who may be told, and
-    the e-mails (the customer's and the provider's) in one INSERT; nothing is read again after
-    the commit. (Delivery, after the response, is left out here.)"""
+def test_opening_a_ticket_costs_eight_statements_and_one_for_its_emails(app, client, count_queries):
+    """The form's key looked up, the number, the ticket, its two events, who may be told, the
+    webhook endpoints that may hear of it (none here), and the e-mails (the customer's and the
+    provider's) in one INSERT; nothing is read again after the commit. (Delivery, after the
+    response, is left out here.)"""
     app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
     login(client, "alice")
     data = {**new_ticket_form(client), **ticket_fields()}
@@ -78,7 +81,7 @@ def test_opening_a_ticket_costs_seven_statements_and_one_for_its_emails(app, cli
     with app.app_context():
         dialect = app.extensions["sqlalchemy"].engine.dialect.name
     # PostgreSQL gets both events in one INSERT too; SQLite cannot return their ids in order
-    assert counter.count == (6 if dialect == "postgresql" else 7)
+    assert counter.count == (7 if dialect == "postgresql" else 8)
     outbox = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(outbox) == 1 and counter.statements[-1] == outbox[0]
 
@@ -144,3 +147,33 @@ def test_lists_and_ticket_pages_cost_the_same_with_0_and_20_answered_questions(
     # console's: + queue counts; the staff ticket page: the ticket with its answers joined,
     # messages, events, files, watching, noting the look
     assert none[1] == none[2] == none[4] and none[5] == none[6]
+
+
+# -- the customer's API (``/my/...``) costs what My Page costs ---------------------------------
+
+
+def test_the_list_costs_what_my_page_costs_for_one_and_for_many_tickets(client, count_queries):
+    login(client, "alice")
+    open_ticket(client)
+    one = statements_for(client, count_queries, f"{API}/my/tickets")
+    for _ in range(11):
+        open_ticket(client)
+    many = statements_for(client, count_queries, f"{API}/my/tickets")
+    page = statements_for(client, count_queries, "/support/")
+    # the page (with when the customer last looked at each), the counts of own tickets, the
+    # count of shared ones
+    assert one == many == page == 3
+
+
+def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, count_queries):
+    login(client, "alice")
+    number = open_ticket(client)
+    few = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
+    for i in range(12):
+        add_information(client, number, f"Update {i}")
+    many = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
+    add_information(client, number, "One more")
+    page = statements_for(client, count_queries, f"/support/tickets/{number}")
+    # the ticket (with when they last looked), messages, events, files, shares, watching, and
+    # noting that they looked
+    assert few == many == page == 7

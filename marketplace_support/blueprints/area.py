@@ -14,7 +14,7 @@ from ..rate_limits import LimitReached
 from ..state import support
 from ..workflow import Role
 
-_NOT_YOURS = {
+NOT_YOURS = {
     Role.CUSTOMER: lazy_gettext("Support on My Page is for customers of the marketplace."),
     Role.PROVIDER: lazy_gettext("The support inbox is for the staff of service providers."),
     Role.OPERATOR: lazy_gettext("The support console is for the marketplace's operator team."),
@@ -83,7 +83,7 @@ def require_area(role: Role) -> ResponseReturnValue | None:
     if actor is None:
         return support.host.unauthenticated()
     if not access.may_use(actor, role):
-        return error_page(str(_NOT_YOURS[role]), 403, back=False)
+        return error_page(str(NOT_YOURS[role]), 403, back=False)
     return None
 
 

@@ -20,7 +20,7 @@ from ..priorities import Priority
 from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
-from . import tokens
+from . import tokens, webhook_pages
 from .area import acting, error_page, require_area
 from .files import send, uploads
 from .forms import perform, watch
@@ -49,6 +49,7 @@ def build_blueprint(role: Role) -> Blueprint:
         methods=["POST"],
     )
     tokens.add_pages(bp, role)
+    webhook_pages.add_pages(bp, role)
     if role is Role.OPERATOR:
         bp.add_url_rule("/notifications", "notifications", _notifications)
         bp.add_url_rule("/notifications/send-again", "send_again", _send_again, methods=["POST"])

@@ -1,12 +1,13 @@
-"""The JSON API under ``<SUPPORT_URL_PREFIX>/api/v1``, for provider and operator staff, built
-with flask-smorest on marshmallow schemas; its OpenAPI 3.1 document is served at
-``/api/v1/openapi.json``.
+"""The JSON API under ``<SUPPORT_URL_PREFIX>/api/v1``, for provider and operator staff and for
+the host's customer-facing apps, built with flask-smorest on marshmallow schemas; its OpenAPI
+3.1 document is served at ``/api/v1/openapi.json``.
 
-Calls carry ``Authorization: Bearer <token>`` (``api_tokens``): no cookies, so no CSRF
-check. Each call acts as the token's maker, in the tenant and the area it was made in, asked of
-the host again at every call; it goes through the same use-cases and access layer as the pages
-(``tickets``, ``actions``), so nothing is decided here. Refusals are problem+json
-(``problems``) in the caller's language.
+Staff call ``/tickets/...`` with ``Authorization: Bearer <token>`` (``api_tokens``) or with
+the host's session; customers call ``/my/...`` with the host's session only
+(``callers``). A session's call that changes something carries the session's CSRF token in
+``X-CSRFToken``; a token's call carries no cookie and needs none. Every call goes through the
+same use-cases and access layer as the pages (``tickets``, ``actions``, ``sharing``), so
+nothing is decided here. Refusals are problem+json (``problems``) in the caller's language.
 """
 
 from __future__ import annotations
@@ -26,17 +27,28 @@ from .views import build_blueprint
 API_PREFIX = "/api/v1"
 
 _DESCRIPTION = """\
-The support desk's tickets for a service provider's staff and the marketplace operator's
-staff, with the same rules as the support pages. Create a token in the Support inbox or the
-Support console (API tokens) and send it as `Authorization: Bearer <token>`. Calls that change
-a ticket accept an `Idempotency-Key` header: the same key with the same body answers what the
-first call answered and changes nothing; with another body, 422. Errors are
-`application/problem+json` (RFC 9457) in the language of `Accept-Language`."""
+The support desk's tickets, with the same rules as the support pages: for a service provider's
+staff and the marketplace operator's staff (`/tickets`), and for the marketplace's customers
+(`/my/...`, what My Page → Support shows).
+
+Staff create a token in the Support inbox or the Support console (API tokens) and send it as
+`Authorization: Bearer <token>`, or call from a page of the marketplace with their login
+(the session's cookie). Customers call with their login on the marketplace only. A call with
+the session's cookie that changes something (POST, PUT, DELETE) sends the session's CSRF token
+in an `X-CSRFToken` header: `GET /me` gives it.
+
+Calls that add to a ticket accept an `Idempotency-Key` header: the same key with the same body
+answers what the first call answered and changes nothing; with another body, 422. Files go up
+as `multipart/form-data` (the files under `attachments`) and come down from `.../files/{id}`.
+Errors are `application/problem+json` (RFC 9457), in the language of `Accept-Language` for a
+token's call, in the language the marketplace shows its pages in for a session's."""
 
 
 _REFUSALS = (
-    "A refusal: 401 a token that is missing, unknown, revoked or expired, or whose maker is no "
-    "longer staff there; 403 a scope the token lacks; 404 a ticket that does not exist or is "
+    "A refusal: 401 a token that is unknown, revoked or expired, or whose maker is no "
+    "longer staff there, or no token and no one logged in; 403 a scope the token lacks, a "
+    "session's change without its CSRF token, or a route of another area (a token on a "
+    "customer's route, a customer on a staff route); 404 a ticket that does not exist or is "
     "not the caller's to see; 409 an action the workflow does not allow now (the reason in "
     "detail); 422 refused input (errors per field) or an Idempotency-Key used for another "
     "call; 429 too many messages in a short time (Retry-After)."
@@ -67,6 +79,32 @@ class SupportApi(Api):  # type: ignore[misc]
         """Lists page by keyset (``next``), not by flask-smorest's page numbers."""
 
 
+#: The security of a session's call that changes something: the cookie and the CSRF header.
+SESSION_CHANGE: dict[str, list[str]] = {"session": [], "csrf": []}
+
+
+def _security_schemes(api: Api, cookie: str) -> None:
+    schemes = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token (mst_...)"},
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": cookie,
+            "description": "the host's login session (a page or an app of the marketplace)",
+        },
+        "csrf": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRFToken",
+            "description": (
+                "the session's CSRF token (GET /me), with a session's POST, PUT and DELETE"
+            ),
+        },
+    }
+    for name, scheme in schemes.items():
+        api.spec.components.security_scheme(name, scheme)
+
+
 def init_api(app: Flask) -> None:
     """Mount the API on ``app``, beneath ``SUPPORT_URL_PREFIX``."""
     api = SupportApi(
@@ -76,18 +114,16 @@ def init_api(app: Flask) -> None:
             "version": "1",
             "openapi_version": "3.1.0",
             "info": {"description": _DESCRIPTION},
-            "security": [{"bearer": []}],
+            "security": [{"bearer": []}, SESSION_CHANGE],
         },
     )
     api.init_app(app)
-    api.spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "description": "an API token (mst_...)"}
-    )
+    _security_schemes(api, app.config.get("SESSION_COOKIE_NAME") or "session")
     prefix = app.config["SUPPORT_URL_PREFIX"].rstrip("/") + API_PREFIX
     blueprint = build_blueprint(api)
     api.register_blueprint(blueprint, url_prefix=prefix)
     csrf = app.extensions.get("csrf")
     if csrf is not None:
-        # Flask-WTF's CSRFProtect guards cookie sessions; API calls carry no cookie, only a
-        # token (and the API never asks the host for the session's person)
+        # the API checks a session's CSRF token itself (``callers``), in a header, and answers
+        # a refusal as problem+json; a token's call carries no cookie and needs none
         csrf.exempt(blueprint)

@@ -37,7 +37,10 @@ PROBLEMS = {
     problem.slug: problem
     for problem in (
         Problem("invalid-token", 401, lazy_gettext("The API token was not accepted")),
+        Problem("not-logged-in", 401, lazy_gettext("Not logged in")),
         Problem("insufficient-scope", 403, lazy_gettext("The API token may not do this")),
+        Problem("not-your-area", 403, lazy_gettext("Not available to this account")),
+        Problem("csrf-refused", 403, lazy_gettext("The CSRF token was not accepted")),
         Problem("not-found", 404, lazy_gettext("Not found")),
         Problem("not-allowed", 409, lazy_gettext("This action is not possible now")),
         Problem("invalid-input", 422, lazy_gettext("What was sent was refused")),

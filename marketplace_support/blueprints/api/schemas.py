@@ -9,8 +9,12 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields
 
 from ...host import FieldKind
-from ...models import Attachment, Event, Message, Ticket, TicketAnswer
+from ...models import Attachment, Ticket, TicketAnswer
 from ...priorities import Priority
+from ...ticket_json import event as event
+from ...ticket_json import message as message
+from ...ticket_json import person as person
+from ...ticket_json import summary as summary
 from ...workflow import Action, Handler, Role, Status
 
 
@@ -185,7 +189,8 @@ class ActionFieldsSchema(Schema):
     take_over, hand_back and confirm_emergency; ``assignee`` (a user id, or "none") for
     assign; ``reason`` for escalate and downgrade_emergency; ``route_to`` (a provider id, or
     "operator") and ``reason`` for reroute; ``priority`` for change_priority;
-    ``duplicate_of`` (a ticket number) for mark_duplicate."""
+    ``duplicate_of`` (a ticket number) for mark_duplicate; ``explanation`` for
+    raise_emergency (customers)."""
 
     class Meta:
         unknown = RAISE
@@ -195,6 +200,7 @@ class ActionFieldsSchema(Schema):
     route_to = fields.String()
     priority = _choice(Priority)
     duplicate_of = fields.Integer()
+    explanation = fields.String()
 
 
 class ProblemSchema(Schema):
@@ -212,55 +218,7 @@ class ProblemSchema(Schema):
     )
 
 
-# -- what the views answer, from the rows ---------------------------------------------------
-
-
-def person(user_id: str | None, name: str | None, role: Role | None) -> dict[str, Any]:
-    return {"user_id": user_id, "name": name, "role": role.value if role else None}
-
-
-def summary(ticket: Ticket) -> dict[str, Any]:
-    """The fields of a ticket a list loads (``tickets.LIST_FIELDS``) and no others."""
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "status": ticket.status.value,
-        "priority": ticket.priority.value,
-        "handler": ticket.handler.value,
-        "provider_name": ticket.provider_name,
-        "assignee_name": ticket.assignee_name,
-        "requester_name": ticket.requester_name,
-        "order_label": ticket.order_label,
-        "emergency": ticket.emergency.value if ticket.emergency else None,
-        "escalated": ticket.escalated_at is not None,
-        "next_due_at": ticket.next_due_at,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-    }
-
-
-def message(row: Message) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "author": person(row.author_user_id, row.author_name, row.author_role),
-        "body": row.body,
-        "internal": bool(row.internal),
-        "created_at": row.created_at,
-    }
-
-
-def event(row: Event) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "kind": row.kind.value,
-        "actor": person(row.actor_user_id, row.actor_name, row.actor_role),
-        "from_value": row.from_value,
-        "to_value": row.to_value,
-        "to_name": row.to_name,
-        "detail": row.detail,
-        "internal": bool(row.internal),
-        "created_at": row.created_at,
-    }
+# -- what the views answer, from the rows (the webhooks say the same: ``ticket_json``) -------
 
 
 def attachment(row: Attachment) -> dict[str, Any]:

@@ -4,7 +4,7 @@ of their words (PostgreSQL: a GIN index as ``search.py`` writes it; SQLite: an F
 by triggers).
 
 Revision ID: support_0013
-Revises: support_0011
+Revises: support_0015
 Create Date: 2026-11-30 11:08:21.959785
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "support_0013"
-down_revision: str | Sequence[str] | None = "support_0011"
+down_revision: str | Sequence[str] | None = "support_0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
