@@ -203,10 +203,10 @@ def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
     return files_readable_by(query, role).order_by(Attachment.id)
 
 
-def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage]:
-    """The notifications of a tenant that failed or wait for another try (operators only),
-    newest first."""
-    if not actor.is_operator:
+def troubled_notifications(tenant_id: str, actor: Actor, role: Role) -> Select[OutboxMessage]:
+    """The notifications of a tenant that failed or wait for another try (operator staff
+    acting as the operator only), newest first."""
+    if role is not Role.OPERATOR or not actor.is_operator:
         return select(OutboxMessage).where(false())
     return (
         select(OutboxMessage)

@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_REPLY_DOMAIN": None,
     "SUPPORT_REPLY_MAX_AGE_DAYS": 90,
     "SUPPORT_INBOUND_MAX_SIZE": 25_000_000,
+    # each tenant's support address, whose mail opens tickets (``HostAdapter``'s
+    # ``support_address_tenant``): {"help@shop.example": "tenant-id"}
+    "SUPPORT_INBOUND_ADDRESSES": {},
     # days mail that did not get in is kept (``flask support clean-mail``)
     "SUPPORT_QUARANTINE_DAYS": 30,
     # where rate limit counts are kept (a limits storage URI; Redis for several processes)
@@ -158,10 +161,22 @@ def _check_replies(config: Mapping[str, Any]) -> None:
             f'SUPPORT_REPLY_DOMAIN must be a domain name such as "support.example", or None; '
             f"got {domain!r}"
         )
+    _check_addresses(config["SUPPORT_INBOUND_ADDRESSES"])
     for key in ("SUPPORT_REPLY_MAX_AGE_DAYS", "SUPPORT_QUARANTINE_DAYS"):
         _check_days(key, config[key])
     if domain is not None and not config.get("SECRET_KEY"):
         raise RuntimeError("SUPPORT_REPLY_DOMAIN needs SECRET_KEY: reply addresses are signed")
+
+
+def _check_addresses(addresses: object) -> None:
+    if not isinstance(addresses, Mapping) or not all(
+        isinstance(address, str) and "@" in address and isinstance(tenant, str) and tenant
+        for address, tenant in addresses.items()
+    ):
+        raise RuntimeError(
+            "SUPPORT_INBOUND_ADDRESSES must map addresses to tenant ids, such as "
+            f'{{"help@shop.example": "shop"}}; got {addresses!r}'
+        )
 
 
 def _check_days(key: str, days: object) -> None:

@@ -1,5 +1,5 @@
-"""``Idempotency-Key``: an API call that changes a ticket, sent again with the same key, gets
-the first call's answer and changes nothing.
+"""``Idempotency-Key``: an API call that changes something (a ticket, the outbox), sent again
+with the same key, gets the first call's answer and changes nothing.
 
 The key is kept per person and tenant, with a hash of the call (method, path, body) and the
 answer, in the same transaction as the change (``changes.commit``): a call retried after a
@@ -60,7 +60,13 @@ class Receipt:
     def row(self, change: Any) -> IdempotencyKey | None:
         """Work out the answer to ``change`` (a ``changes.Change``, its rows flushed); the
         row that keeps it with the change (None without a key)."""
-        self.answered = self.answer(change)
+        return self.keep(change, change.moment)
+
+    def keep(self, done: Any, moment: datetime) -> IdempotencyKey | None:
+        """Work out the answer to what a use-case did (``done``, handed to :attr:`answer`);
+        the row that keeps it, to be added in the use-case's transaction (None without a
+        key)."""
+        self.answered = self.answer(done)
         if self.key is None:
             return None
         return IdempotencyKey(
@@ -70,7 +76,7 @@ class Receipt:
             fingerprint=self.fingerprint,
             status=self.answered.status,
             response=self.answered.body,
-            created_at=change.moment,
+            created_at=moment,
         )
 
     def take_earlier(self) -> Answer | None:

@@ -258,6 +258,9 @@ class Ticket(Base):
     #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
     #: are news costs no statement of its own
     reader_seen_at: Mapped[datetime | None] = query_expression()
+    #: not a column: how well the ticket matches the list's search (``search.ranked``), loaded
+    #: with a list's page sorted by best match, so the page link can name it
+    relevance: Mapped[int | None] = query_expression()
 
 
 #: The statuses of work still to do, in one fixed order (see :func:`is_active`).
@@ -630,7 +633,8 @@ class IdempotencyKey(Base):
 
 
 class Quarantined(enum.StrEnum):
-    """Why a message sent to one of our reply addresses did not get in (``inbound``)."""
+    """Why a message sent to one of our reply addresses, or to a tenant's support address,
+    did not get in (``inbound``)."""
 
     #: it could not be read as an e-mail, or carries no text
     UNREADABLE = "unreadable"
@@ -652,6 +656,10 @@ class Quarantined(enum.StrEnum):
     INVALID = "invalid"
     #: the person sent more messages than the rate limits allow
     TOO_MANY = "too_many"
+    #: sent to a support address by someone the host does not know as a customer of its tenant
+    UNKNOWN_SENDER = "unknown_sender"
+    #: sent to the support address of a tenant that does not open tickets from e-mail
+    TICKETS_OFF = "tickets_off"
 
 
 class InboundMail(Base):

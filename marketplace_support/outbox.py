@@ -39,13 +39,17 @@ from typing import Any, cast
 
 from flask import Flask, Response, after_this_request, current_app, has_request_context
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from . import access, clock, signals, webhook_delivery
 from .host import Actor
+from .idempotency import Receipt
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
 from .models import Delivery, OutboxMessage, WebhookEndpoint
 from .state import EXTENSION_KEY, support
+from .transaction import use_case
+from .workflow import Role
 
 #: the longest wait between two tries
 _MAX_WAIT = timedelta(hours=1)
@@ -362,11 +366,48 @@ def _describe(problem: Exception) -> str:
     return f"{type(problem).__name__}: {problem}"[:1000]
 
 
-def troubled(tenant_id: str, actor: Actor, limit: int = 100) -> list[OutboxMessage]:
+def troubled(tenant_id: str, actor: Actor, role: Role, limit: int = 100) -> list[OutboxMessage]:
     """The newest notifications of a tenant that failed or wait for another try, for its
     operators (nobody else sees any)."""
-    query = access.troubled_notifications(tenant_id, actor).limit(limit)
+    query = access.troubled_notifications(tenant_id, actor, role).limit(limit)
     return list(support.session.scalars(query))
+
+
+@use_case
+def send_troubled_again(
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    ids: Sequence[int],
+    receipt: Receipt | None = None,
+) -> int:
+    """The operator's "send again": put the notifications among ``ids`` that
+    :func:`troubled` lists for ``actor`` back in line, to be tried at once (the others are
+    left alone: nobody else may); how many. With ``receipt`` (an API call's
+    ``Idempotency-Key``) its answer is kept in the same transaction; when a call with the
+    same key at the same moment kept its own first, nothing is changed and the receipt holds
+    that call's answer.
+    """
+    session = support.session
+    query = access.troubled_notifications(tenant_id, actor, role)
+    listed = list(
+        session.scalars(
+            query.with_only_columns(OutboxMessage.id).where(OutboxMessage.id.in_(list(ids)))
+        )
+    )
+    count = _put_back(tenant_id, listed)
+    kept = receipt.keep(count, clock.now()) if receipt is not None else None
+    if kept is not None:
+        session.add(kept)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if receipt is None or receipt.take_earlier() is None:
+            raise
+        return 0
+    deliver_soon(listed)
+    return count
 
 
 #: the Message-ID every try of a row goes out with (``mailer.compose``)
@@ -397,8 +438,19 @@ def mark_bounced(message_id: str, reason: str) -> int | None:
 
 
 def send_again(tenant_id: str, ids: Sequence[int]) -> int:
-    """Put failed notifications of a tenant back in line, to be tried at once (the operator's
-    "send again"); returns how many."""
+    """Put failed notifications of a tenant back in line, to be tried at once (an endpoint's
+    failed webhooks: ``webhooks.send_again``); returns how many."""
+    count = _put_back(tenant_id, ids)
+    support.session.commit()
+    deliver_soon(ids)
+    return count
+
+
+def _put_back(tenant_id: str, ids: Sequence[int]) -> int:
+    """Make failed or waiting rows of a tenant due now, with their tries counted from 0
+    again; how many (not committed)."""
+    if not ids:
+        return 0
     result = support.session.execute(
         update(OutboxMessage)
         .where(
@@ -409,8 +461,6 @@ def send_again(tenant_id: str, ids: Sequence[int]) -> int:
         .values(status=Delivery.PENDING, attempts=0, next_attempt_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    support.session.commit()
-    deliver_soon(ids)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

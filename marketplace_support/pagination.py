@@ -1,5 +1,6 @@
 """Keyset pagination: lists sorted by a few columns, all descending (newest, most urgent
-first).
+first) or all ascending, or by a value the statement computes or joins (a search's relevance,
+an answer's choice: :class:`Computed`) and the id.
 
 A cursor names the sort values of the last row of the page before, so the next page is read
 from the index where the last one ended, however long the list. A cursor comes back in an
@@ -10,12 +11,12 @@ sort key, each value must be one its column can hold) before the database sees i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Select, String, TypeDecorator, tuple_
+from sqlalchemy import ColumnElement, DateTime, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import INTEGER_MAX
@@ -25,7 +26,8 @@ T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-#: One value: its kind (a moment or a whole number) and ASCII digits; nothing else.
+#: One value: its kind (a moment or a whole number) and ASCII digits; nothing else (a key
+#: is read by ``_KEY``).
 _PART = re.compile(r"([ti])(-?[0-9]{1,20})\Z")
 #: A key (a choice of a request type's question): lowercase letters, digits and _.
 _KEY = re.compile(r"s([a-z][a-z0-9_]{0,62})\Z")
@@ -69,10 +71,35 @@ def _decode_value(part: str, kind: str) -> Any:
     return number
 
 
-def kind_of(key: InstrumentedAttribute[Any]) -> str:
+@dataclass(frozen=True)
+class Computed:
+    """A sort key that is not a column of the rows listed: ``expression`` (a value the
+    statement computes, as a search's relevance, or a joined table's column, as the choice
+    of an answer; never NULL for the rows listed), loaded onto each row as its attribute
+    ``attribute`` (a ``query_expression`` the caller fills with ``with_expression``, or a
+    column of the row equal to it), so the page link can name the last row's value. Its kind
+    in a cursor follows the expression's type, as a column's does."""
+
+    expression: ColumnElement[Any]
+    attribute: str
+
+
+#: a sort key: a mapped column of the rows, or a :class:`Computed` one
+Key = InstrumentedAttribute[Any] | Computed
+
+
+def _sql(key: Key) -> ColumnElement[Any]:
+    return key.expression
+
+
+def _value(row: Any, key: Key) -> Any:
+    return getattr(row, key.attribute if isinstance(key, Computed) else key.key)
+
+
+def kind_of(key: Key) -> str:
     """The kind of value a sort key holds in a cursor: "t" a moment, "s" a key (text), "i" a
     whole number."""
-    column_type = key.type
+    column_type = _sql(key).type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
     if isinstance(column_type, DateTime):
@@ -102,33 +129,31 @@ def decode(cursor: str, kinds: Sequence[str]) -> list[Any]:
 def newest_first(
     session: Session,
     query: Select[T],
-    keys: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[Key],
     size: int,
     cursor: str | None,
     *,
     ascending: bool = False,
-    values_of: Callable[[T], Sequence[Any]] | None = None,
 ) -> Page[T]:
     """One page of ``query`` sorted by ``keys`` (all descending, or all ``ascending``), after
     ``cursor``. The keys must not be NULL for the rows listed; the last must be unique (the id).
-    ``values_of`` gives a row's values of the keys where they are not its own attributes (a
-    joined table's columns).
 
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
+    columns = [_sql(key) for key in keys]
     if cursor:
         values = decode(cursor, [kind_of(key) for key in keys])
         # a row-value comparison, so the database reads on from the index where it stopped
-        after = tuple_(*keys) > tuple_(*values) if ascending else tuple_(*keys) < tuple_(*values)
+        after = (
+            tuple_(*columns) > tuple_(*values) if ascending else tuple_(*columns) < tuple_(*values)
+        )
         query = query.where(after)
-    order = [key.asc() if ascending else key.desc() for key in keys]
+    order = [column.asc() if ascending else column.desc() for column in columns]
     ordered = query.order_by(*order).limit(size + 1)
     rows = list(session.scalars(ordered))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        last = rows[-1]
-        found = values_of(last) if values_of else [getattr(last, key.key) for key in keys]
-        next_cursor = encode(found)
+        next_cursor = encode([_value(rows[-1], key) for key in keys])
     return Page(rows, next_cursor)

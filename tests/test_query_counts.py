@@ -177,3 +177,39 @@ def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, co
     # the ticket (with when they last looked), messages, events, files, shares, watching, and
     # noting that they looked
     assert few == many == page == 7
+
+
+# -- the scorecard and the operator's notifications through the API --------------------------
+
+
+def test_the_scorecard_costs_what_its_page_costs_however_many_tickets(client, count_queries):
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/scorecard")
+    login(client, "alice")
+    for order in ("o-hosting", "o-mail", "none") * 3:
+        open_ticket(client, order=order)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/scorecard")
+    page = statements_for(client, count_queries, "/support/operator/scorecard")
+    # the totals and one median each for the first response and the resolution
+    assert one == many == page == 3
+
+
+def test_the_notifications_that_did_not_go_out_cost_one_statement_however_many(
+    app, client, count_queries
+):
+    app.extensions["mail"].default_sender = None  # every notification fails, with the reason
+    login(client, "alice")
+    open_ticket(client)
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/notifications")
+    login(client, "alice")
+    for _ in range(6):
+        open_ticket(client)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/notifications")
+    assert len(client.get(f"{API}/notifications").get_json()["notifications"]) == 14
+    page = statements_for(client, count_queries, "/support/operator/notifications")
+    assert one == many == page == 1

@@ -148,6 +148,16 @@ def answer(row: TicketAnswer) -> dict[str, Any]:
     }
 
 
+class PersonNameSchema(Schema):
+    user_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ProviderSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class TicketSchema(TicketSummarySchema):
     """A ticket with its conversation (internal notes included), history, files and targets,
     and the actions the caller may take on it now."""
@@ -173,6 +183,22 @@ class TicketSchema(TicketSummarySchema):
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
     actions = fields.List(
         _choice(Action), required=True, metadata={"description": "what the caller may do now"}
+    )
+    assignable = fields.List(
+        fields.Nested(PersonNameSchema),
+        required=True,
+        metadata={"description": "who ``assign`` may name now (empty when it may not)"},
+    )
+    reroute_to = fields.List(
+        fields.Nested(ProviderSchema),
+        required=True,
+        metadata={
+            "description": 'the providers ``reroute`` may name now, besides "operator" '
+            "(empty when it may not)"
+        },
+    )
+    watching = fields.Boolean(
+        required=True, metadata={"description": "whether the caller watches the ticket"}
     )
 
 

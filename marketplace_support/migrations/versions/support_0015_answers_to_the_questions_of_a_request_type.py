@@ -3,8 +3,8 @@ was asked (support_ticket_answer), an index for the lists' filter by a choice, a
 of their words (PostgreSQL: a GIN index as ``search.py`` writes it; SQLite: an FTS5 table kept
 by triggers).
 
-Revision ID: support_0013
-Revises: support_0015
+Revision ID: support_0015
+Revises: support_0014
 Create Date: 2026-11-30 11:08:21.959785
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "support_0013"
-down_revision: str | Sequence[str] | None = "support_0015"
+revision: str = "support_0015"
+down_revision: str | Sequence[str] | None = "support_0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
