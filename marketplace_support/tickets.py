@@ -279,6 +279,12 @@ def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> N
     )
 
 
+def problem_areas(tenant_id: str) -> tuple[Category, ...]:
+    """The problem areas a new ticket can be in, each with its own questions, in the host's
+    order."""
+    return support.categories(tenant_id)
+
+
 # -- one ticket -------------------------------------------------------------------------------
 
 
@@ -767,9 +773,9 @@ def _by_answer(
         ),
     ).options(with_expression(Ticket.sorted_choice, TicketAnswer.choice))
     keys = (
-        pagination.Computed(TicketAnswer.choice, "sorted_choice"),
+        pagination.Computed(TicketAnswer.choice.expression, "sorted_choice"),
         # the same as the ticket's id, named so the answers' index gives the order
-        pagination.Computed(TicketAnswer.ticket_id, "id"),
+        pagination.Computed(TicketAnswer.ticket_id.expression, "id"),
     )
     return answered, keys, True
 
