@@ -84,13 +84,19 @@ class _Number(fields.Field[Decimal]):
 
 
 class _Choices(fields.List[Any]):
-    """Several choices: a form sends one value per ticked box (one alone arrives as a string)."""
+    """Several choices: a form sends one value per ticked box (one alone arrives as a string).
+    Read in the order of ``keys`` (the question's), however they were sent; a box sent twice
+    is one choice."""
+
+    def __init__(self, inner: fields.Field[Any], keys: Sequence[str], **options: Any) -> None:
+        super().__init__(inner, **options)
+        self.keys = keys
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
         if isinstance(value, str):
             value = [value]
-        chosen = super()._deserialize(value, attr, data, **kwargs)
-        return list(dict.fromkeys(chosen))  # a box sent twice is one choice
+        chosen = set(super()._deserialize(value, attr, data, **kwargs))
+        return [key for key in self.keys if key in chosen]
 
 
 def _text(definition: RequestField, **options: Any) -> fields.Field[Any]:
@@ -138,6 +144,7 @@ def _choices(definition: RequestField, **options: Any) -> fields.Field[Any]:
     inner = _String(validate=validate.OneOf(keys, error=_CHOOSE))
     return _Choices(
         inner,
+        keys,
         validate=validate.Length(min=1, error=_CHOOSE),
         error_messages={"invalid": _CHOOSE},
         **options,

@@ -82,8 +82,16 @@ def add_routes(bp: Blueprint) -> None:
     route("/my/tickets", "my_tickets", "GET")(
         bp.response(200, my.MyTicketListSchema)(listed(_tickets))
     )
+    answers = bp.doc(
+        description="A problem area with questions of its own (GET /my/areas) takes their "
+        "answers as fields answer-<key> (several choices: a list of the choices' keys, or the "
+        "field repeated in a form) instead of issue_about, which the other areas need. A "
+        "missing, unknown or refused answer is a 422 naming its field."
+    )
     route("/my/tickets", "my_open", "POST")(
-        changing.documented(bp, my.NewTicketSchema, 201, my.MyChangedSchema, files=True)(_open)
+        changing.documented(bp, my.NewTicketSchema, 201, my.MyChangedSchema, files=True)(
+            answers(_open)
+        )
     )
     route(_TICKET, "my_ticket", "GET")(bp.response(200, my.MyTicketSchema)(_ticket))
     route(f"{_TICKET}/messages", "my_messages", "POST")(
