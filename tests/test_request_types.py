@@ -596,3 +596,50 @@ def test_staff_sort_their_list_by_a_choice_page_by_page(app, client, marketplace
     ).get_data(as_text=True)
     refused = client.get("/support/provider/?sort=answer:Not-A-Key")
     assert refused.status_code == 400
+
+
+def test_a_search_ranks_the_answers_and_pages_by_best_match_or_by_an_answer(
+    app, client, marketplace
+):
+    """Words found in an answer count for a ticket's relevance beside its subject; the best
+    match, and the order by a question's choice, page on through the API's links."""
+    from .test_api import API, token
+
+    request_types(marketplace)
+    login(client, "alice")
+    in_subject = open_ticket(
+        client,
+        **no_connection(**{"answer-address": "Elm Road 7", "answer-router_lights": "all_off"}),
+        subject="Elm Road offline",
+    )
+    in_answer = [
+        open_ticket(
+            client,
+            **no_connection(**{"answer-address": f"Elm Road {n}", "answer-router_lights": lights}),
+            subject=f"Offline {n}",
+        )
+        for n, lights in ((8, "blinking_red"), (9, "all_green"))
+    ]
+    open_ticket(client, **no_connection(**{"answer-address": "Oak Lane 3"}), subject="Oak")
+    headers = {"Authorization": f"Bearer {token(app, marketplace, 'pete', 'provider')}"}
+
+    def every_page(url):
+        numbers = []
+        while url:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            numbers += [t["number"] for t in answer.get_json()["tickets"]]
+            url = answer.get_json()["next"]
+        return numbers
+
+    app.config["SUPPORT_PAGE_SIZE"] = 1
+    best = every_page(f"{API}/tickets?q=Elm&status=all")
+    assert best[0] == in_subject  # its subject and its answer have the word
+    assert sorted(best) == sorted([in_subject, *in_answer])  # each once, Oak never
+    by_lights = every_page(f"{API}/tickets?q=Elm&status=all&sort=answer:router_lights")
+    # by the choice's key: all_green, all_off, blinking_red
+    assert by_lights == [in_answer[1], in_subject, in_answer[0]]
+    edited = client.get(
+        f"{API}/tickets?q=Elm&sort=answer:router_lights&after=sX.i1", headers=headers
+    )
+    assert edited.status_code == 400
