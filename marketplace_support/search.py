@@ -14,7 +14,7 @@ Two engines behind one condition, :func:`matching`:
 
 A ticket number ("12", "#12") and any part of the subject are found as before.
 
-Words typed wrong (PostgreSQL): a subject, description or message with a word like the ones
+Words typed wrong (PostgreSQL): a subject, description, answer or message with a word like the ones
 typed (``pg_trgm``'s word similarity of at least 0.6, from trigram indexes: "conection" finds
 "connection", "Rechnug" finds "Rechnung") is found too, ranked below what has the words
 themselves. SQLite has no trigram matching in its default build: there, a word also finds the
@@ -85,6 +85,7 @@ _WEIGHT = {
     "similar_subject": 0.5,
     "similar_description": 0.25,
     "similar_message": 0.25,
+    "similar_answer": 0.25,
 }
 
 _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
@@ -168,6 +169,13 @@ Index(
     _table=cast(Table, Ticket.__table__),
 ).ddl_if(dialect="postgresql")
 Index(
+    "ix_support_ticket_answer_text_trgm",
+    TicketAnswer.__table__.c.text,
+    postgresql_using="gin",
+    postgresql_ops={"text": "gin_trgm_ops"},
+    _table=cast(Table, TicketAnswer.__table__),
+).ddl_if(dialect="postgresql")
+Index(
     "ix_support_message_body_trgm",
     Message.__table__.c.body,
     postgresql_using="gin",
@@ -194,6 +202,7 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
         "ix_support_ticket_number_trgm",
         "ix_support_ticket_issue_about_trgm",
         "ix_support_message_body_trgm",
+        "ix_support_ticket_answer_text_trgm",
         "ix_support_attachment_filename_trgm",
     }
 )
@@ -333,8 +342,8 @@ def _message_part(words: str, tenant_id: str, role: Role, dialect: str) -> _Part
 
 
 def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
-    """PostgreSQL: the tickets whose subject, description ("what is it about") or
-    conversation has words like ``words``
+    """PostgreSQL: the tickets whose subject, description ("what is it about"), answers to
+    their request type's questions or conversation has words like ``words``
     (``pg_trgm``'s ``<%``: a word similarity of at least ``pg_trgm.word_similarity_threshold``,
     0.6 unless the database says otherwise), from the trigram indexes."""
     typed = literal(words, Text)
@@ -347,6 +356,9 @@ def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
     message = select(Message.ticket_id.label("ticket_id")).where(
         Message.tenant_id == tenant_id, typed.op("<%")(_MESSAGE_BODY)
     )
+    answer = select(TicketAnswer.ticket_id.label("ticket_id")).where(
+        TicketAnswer.tenant_id == tenant_id, typed.op("<%")(_ANSWER_TEXT)
+    )
     return [
         (subject, func.word_similarity(typed, Ticket.subject) * _weight("similar_subject")),
         (
@@ -357,6 +369,7 @@ def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
             access.messages_readable_by(message, role),
             func.word_similarity(typed, _MESSAGE_BODY) * _weight("similar_message"),
         ),
+        (answer, func.word_similarity(typed, _ANSWER_TEXT) * _weight("similar_answer")),
     ]
 
 

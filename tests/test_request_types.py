@@ -643,3 +643,21 @@ def test_a_search_ranks_the_answers_and_pages_by_best_match_or_by_an_answer(
         f"{API}/tickets?q=Elm&sort=answer:router_lights&after=sX.i1", headers=headers
     )
     assert edited.status_code == 400
+
+
+def test_a_misspelt_word_of_an_answer_finds_its_ticket_on_postgresql(
+    client, marketplace, database_url
+):
+    """PostgreSQL: an answer with a word like the one typed (trigrams) finds its ticket, below
+    one whose answer has the word itself; SQLite's search finds only the exact one."""
+    request_types(marketplace)
+    login(client, "alice")
+    exact = open_ticket(client, **no_connection(**{"answer-address": "Springfeld 4"}))
+    like = open_ticket(client, **no_connection(**{"answer-address": "Springfield 5"}))
+    open_ticket(client, **no_connection(**{"answer-address": "Oak Lane 3"}))
+    page = client.get("/support/?q=Springfeld").get_data(as_text=True)
+    listed = [int(n) for n in re.findall(r'href="/support/tickets/(\d+)"', page)]
+    if database_url.startswith("postgresql"):
+        assert listed == [exact, like]
+    else:
+        assert listed == [exact]

@@ -1,7 +1,7 @@
 """Request types: the answers to a problem area's own questions, each with the question as it
 was asked (support_ticket_answer), an index for the lists' filter by a choice, and the search
-of their words (PostgreSQL: a GIN index as ``search.py`` writes it; SQLite: an FTS5 table kept
-by triggers).
+of their words (PostgreSQL: a GIN index as ``search.py`` writes it, and a trigram index for
+words typed wrong; SQLite: an FTS5 table kept by triggers).
 
 Revision ID: support_0015
 Revises: support_0014
@@ -81,6 +81,10 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRESQL)
+        op.execute(
+            "CREATE INDEX ix_support_ticket_answer_text_trgm ON support_ticket_answer"
+            " USING gin (text gin_trgm_ops)"
+        )
         return
     for statement in SQLITE:
         op.execute(statement)
@@ -89,6 +93,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_support_ticket_answer_text_trgm")
         op.execute("DROP INDEX ix_support_ticket_answer_search")
     else:
         op.execute("DROP TABLE IF EXISTS support_ticket_answer_fts")
