@@ -73,9 +73,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     support.init_app(app)
 
-    from . import cli, paging, views
+    from . import cli, paging, request_type_page, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(request_type_page.bp)
     cli.register(app)
     paging.connect(app)
     return app

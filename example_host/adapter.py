@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from flask import current_app, g
+from flask_babel import get_locale
 from sqlalchemy import ColumnElement, func, select
 
 from marketplace_support import (
@@ -13,6 +14,7 @@ from marketplace_support import (
     WEEKDAYS_9_TO_17,
     Actor,
     BusinessHours,
+    Category,
     Contact,
     Flags,
     HostAdapter,
@@ -22,6 +24,7 @@ from marketplace_support import (
     Targets,
 )
 
+from . import request_types
 from .accounts import current_account
 from .ids import row_id
 from .models import Provider as ProviderRow
@@ -137,6 +140,11 @@ class ExampleHost(HostAdapter):
             priority: Targets(t.first_response / 2, t.resolution / 2)
             for priority, t in defaults.items()
         }
+
+    def categories(self, tenant_id: str) -> Sequence[Category]:
+        # the request types the operator edits (request_types.py); none yet: the module's
+        own = request_types.categories(tenant_id, str(get_locale() or "en"))
+        return own or super().categories(tenant_id)
 
     def site_url(self, tenant_id: str) -> str | None:
         return current_app.config.get("SITE_URL")

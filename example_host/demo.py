@@ -19,6 +19,7 @@ from marketplace_support.workflow import Action, Role
 
 from .adapter import actor_for
 from .models import Organisation, Provider, ServiceOrder, Tenant, TenantText, User, db
+from .request_types import demo_request_types
 
 DEMO_PASSWORD = "demo"
 
@@ -76,6 +77,7 @@ def _marketplaces() -> None:
     harbor = Tenant(id="harbor", name="Harbor Services", support_enabled=False)
     db.session.add_all([nordic, alpen, harbor])
     db.session.flush()  # the rows below refer to the tenants (no relationship orders them)
+    db.session.add_all(demo_request_types("nordic"))
     db.session.add_all(
         [
             TenantText(
@@ -218,9 +220,23 @@ def _tickets(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
         "The October invoice has our old VAT number.",
         "A corrected invoice.",
         "",
+        answers={"invoice_number": "R-2026-1031", "amount": "1240.50"},
     )
     _act(people["anna"], invoice, Action.RESOLVE)
     _escalated_and_urgent(people, orders)
+    # last, so the numbers of the tickets above stay as the browser tests know them
+    _open(
+        anna,
+        "nordic",
+        str(orders["hosting"].id),
+        "no_connection",
+        "high",
+        "Office is offline",
+        "",
+        "",
+        "",
+        answers={"address": "Esplanadi 12, Helsinki", "router_lights": "blinking_red"},
+    )
 
 
 def _escalated_and_urgent(people: dict[str, User], orders: dict[str, ServiceOrder]) -> None:
@@ -292,6 +308,7 @@ def _open(
     outcome: str,
     scenario: str,
     files: Sequence[Path] = (),
+    answers: dict[str, str] | None = None,
 ) -> Ticket:
     uploads = [attachments.Upload(path.name, io.BytesIO(path.read_bytes())) for path in files]
     return tickets.open_ticket(
@@ -306,6 +323,7 @@ def _open(
             "issue_about": about,
             "expected_outcome": outcome,
             "current_scenario": scenario,
+            **{f"answer-{key}": value for key, value in (answers or {}).items()},
         },
         uploads,
     ).ticket

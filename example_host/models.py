@@ -6,9 +6,10 @@ The support module never imports these; it learns what it needs through ``adapte
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -54,6 +55,24 @@ class TenantText(Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     locale: Mapped[str] = mapped_column(String(8), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+
+
+class RequestType(Model):
+    """A problem area of a marketplace and the questions it asks (the operator edits them on
+    the request types page; ``request_types.py`` turns a row into the module's ``Category``).
+
+    ``labels`` maps a language to the area's name; ``fields`` lists its questions as JSON
+    (``request_types.field_to_json``)."""
+
+    __tablename__ = "request_type"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    section: Mapped[str | None] = mapped_column(String(100))
+    operator_only: Mapped[bool] = mapped_column(default=False)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class Organisation(Model):

@@ -161,7 +161,8 @@ def commit(change: Change, earlier: Callable[[], Ticket | None] | None = None) -
     with attachments.storing(change.files, change.ticket.tenant_id, uploader) as stored:
         try:
             told, outbox_ids = _write(change, stored.rows)
-            _commit_keeping([change.ticket, *change.rows, *stored.rows])
+            answers = change.ticket.answers if change.new else []
+            _commit_keeping([change.ticket, *change.rows, *stored.rows, *answers])
         except IntegrityError:
             session.rollback()
             found = earlier() if earlier is not None else None

@@ -9,8 +9,12 @@ dataclass; ids are opaque strings.
 from __future__ import annotations
 
 import abc
+import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, current_app
@@ -107,13 +111,94 @@ DEFAULT_SLA_TARGETS: dict[str, dict[str, float]] = {
 }
 
 
+class FieldKind(enum.StrEnum):
+    """What a field of a request type asks for, and how its answer is read and shown."""
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    CHOICES = "choices"
+    YES_NO = "yes_no"
+    EMAIL = "email"
+    LINK = "link"
+
+
+#: what a field's or a choice's key may look like: it names the answer in forms, the API and
+#: the list's filter
+FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+
+
+def _check_key(key: str, what: str) -> None:
+    if not FIELD_KEY.match(key):
+        raise ValueError(f"{what} key {key!r}: lowercase letters, digits and _, 1-63 characters")
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One choice of a "one choice" or "several choices" field: its key (stored and filtered
+    by) and its label per language (``{"en": "All off", "de": "Alles aus"}``)."""
+
+    key: str
+    label: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        _check_key(self.key, "Choice")
+
+
+@dataclass(frozen=True)
+class RequestField:
+    """A question of a request type (see :attr:`Category.fields`).
+
+    ``label`` and ``help`` map a language ("en", "de", ...) to the text; a reader whose language
+    is missing gets English, else the first one given. Defaults: optional, no help text, no
+    limits. Limits by kind: ``max_length`` for short text (default 200), long text (10,000),
+    e-mail (320) and link (2,000); ``min_value``/``max_value`` for a number; ``min_date``/
+    ``max_date`` for a date; ``choices`` for one choice and several choices (at least one).
+    """
+
+    key: str
+    kind: FieldKind
+    label: Mapping[str, str]
+    help: Mapping[str, str] = field(default_factory=dict)
+    required: bool = False
+    choices: tuple[FieldChoice, ...] = ()
+    max_length: int | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    min_date: date | None = None
+    max_date: date | None = None
+
+    def __post_init__(self) -> None:
+        _check_key(self.key, "Field")
+        object.__setattr__(self, "kind", FieldKind(self.kind))
+        if not self.label:
+            raise ValueError(f"Field {self.key!r} needs a label in at least one language")
+        chooses = self.kind in (FieldKind.CHOICE, FieldKind.CHOICES)
+        if chooses != bool(self.choices):
+            raise ValueError(f"Field {self.key!r}: choices belong to choice fields, and only there")
+        if len({c.key for c in self.choices}) != len(self.choices):
+            raise ValueError(f"Field {self.key!r}: two choices have the same key")
+
+
 @dataclass(frozen=True)
 class Category:
-    """A problem area. ``operator_only`` sends its tickets to the operator, order or not."""
+    """A problem area (a request type). ``operator_only`` sends its tickets to the operator,
+    order or not. ``fields`` are the questions the form asks for it, in order; an area with
+    none asks the three guided questions of seed 000 (what is it about, the outcome expected,
+    what happens now). ``section`` groups areas on the form (a heading, in the reader's
+    language like ``label``); areas without one come first."""
 
     key: str
     label: str
     operator_only: bool = False
+    fields: tuple[RequestField, ...] = ()
+    section: str | None = None
+
+    def __post_init__(self) -> None:
+        if len({f.key for f in self.fields}) != len(self.fields):
+            raise ValueError(f"Problem area {self.key!r}: two fields have the same key")
 
 
 def _flag(default: Any, key: str) -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 
 from .clock import now
 from .filetypes import KINDS
@@ -244,6 +244,16 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: the answers to its request type's questions, in the order asked (``request_types``);
+    #: read where a ticket is shown or sent, never by the lists
+    answers: Mapped[list[TicketAnswer]] = relationship(
+        order_by="TicketAnswer.position", lazy="select"
+    )
+
+    #: not a column: the choice of the request type's question a staff list is sorted by
+    #: (``tickets.staff_ticket_list``), loaded with the list's page
+    sorted_choice: Mapped[str | None] = query_expression()
+
     #: not a column: when the person reading a list last looked at the ticket (None: never),
     #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
     #: are news costs no statement of its own
@@ -389,6 +399,31 @@ class Attachment(Base):
     def kind_label(self) -> str:
         kind = KINDS.get(self.kind)
         return kind.label if kind else self.content_type
+
+
+class TicketAnswer(Base):
+    """The answer to one question of a ticket's request type (``request_types``), with the
+    question as it was asked: its kind, its label in each language, the choices' labels.
+    ``choice`` repeats a "one choice" answer's key for the lists' filter (an index)."""
+
+    __tablename__ = "support_ticket_answer"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "key"),
+        Index("ix_support_ticket_answer_choice", "tenant_id", "key", "choice", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_ticket.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[dict[str, str]] = mapped_column(JSON)
+    choices: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    value: Mapped[Any] = mapped_column(JSON)
+    choice: Mapped[str | None] = mapped_column(String(64))
+    #: the words a search finds (``search``): the value, a choice's labels in every language
+    text: Mapped[str] = mapped_column(Text, default="")
 
 
 class Seen(Base):

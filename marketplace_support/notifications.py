@@ -29,9 +29,10 @@ from typing import Any
 
 from blinker import NamedSignal
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from . import access, signals
+from . import access, request_types, signals
 from .host import Actor
 from .i18n import lazy_gettext, normalise_locale
 from .models import Delivery, Event, EventKind, Message, Ticket, Watcher
@@ -556,7 +557,16 @@ def _payload(
         EventKind.HANDED_BACK,
     ):
         payload["body"] = ticket.issue_about
+        payload["answers"] = _answers(ticket, recipient.locale)
     return payload
+
+
+def _answers(ticket: Ticket, locale: str | None) -> list[list[str]]:
+    """The answers to the request type's questions (label, value), in the recipient's
+    language where the definition has it."""
+    language = normalise_locale(locale)
+    with force_locale(language):
+        return [[a.label, a.text] for a in request_types.shown(ticket.answers, language)]
 
 
 #: events that hand a ticket to someone new, whose e-mail carries what the customer wrote

@@ -1,6 +1,6 @@
 """Keyset pagination: lists sorted by a few columns, all descending (newest, most urgent
-first), or by a value the statement computes (a search's relevance, :class:`Computed`) and
-the id.
+first) or all ascending, or by a value the statement computes or joins (a search's relevance,
+an answer's choice: :class:`Computed`) and the id.
 
 A cursor names the sort values of the last row of the page before, so the next page is read
 from the index where the last one ended, however long the list. A cursor comes back in an
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, TypeDecorator, tuple_
+from sqlalchemy import ColumnElement, DateTime, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import INTEGER_MAX
@@ -26,8 +26,11 @@ T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-#: One value: its kind (a moment or a whole number) and ASCII digits; nothing else.
+#: One value: its kind (a moment or a whole number) and ASCII digits; nothing else (a key
+#: is read by ``_KEY``).
 _PART = re.compile(r"([ti])(-?[0-9]{1,20})\Z")
+#: A key (a choice of a request type's question): lowercase letters, digits and _.
+_KEY = re.compile(r"s([a-z][a-z0-9_]{0,62})\Z")
 
 
 class InvalidCursor(ValueError):
@@ -43,13 +46,20 @@ class Page(Generic[T]):
 def _encode_value(value: Any) -> str:
     if isinstance(value, datetime):
         return f"t{(value - _EPOCH) // _MICROSECOND}"
-    if isinstance(value, Priority):
+    if isinstance(value, Priority):  # a str too: sorted by its rank
         return f"i{value.rank}"
+    if isinstance(value, str):
+        return f"s{value}"
     return f"i{int(value)}"
 
 
 def _decode_value(part: str, kind: str) -> Any:
     """Raises: ValueError, OverflowError (a moment beyond the calendar)."""
+    if kind == "s":
+        key = _KEY.match(part)
+        if key is None:
+            raise ValueError(part)
+        return key.group(1)
     match = _PART.match(part)
     if match is None or match.group(1) != kind:
         raise ValueError(part)
@@ -63,22 +73,22 @@ def _decode_value(part: str, kind: str) -> Any:
 
 @dataclass(frozen=True)
 class Computed:
-    """A sort key the statement computes: ``expression`` (a whole number, never NULL for the
-    rows listed), loaded onto each row as its attribute ``attribute`` (a
-    ``query_expression`` the caller fills with ``with_expression``), so the page link can
-    name the last row's value."""
+    """A sort key that is not a column of the rows listed: ``expression`` (a value the
+    statement computes, as a search's relevance, or a joined table's column, as the choice
+    of an answer; never NULL for the rows listed), loaded onto each row as its attribute
+    ``attribute`` (a ``query_expression`` the caller fills with ``with_expression``, or a
+    column of the row equal to it), so the page link can name the last row's value. Its kind
+    in a cursor follows the expression's type, as a column's does."""
 
-    expression: ColumnElement[int]
+    expression: ColumnElement[Any]
     attribute: str
 
 
-#: a sort key: a mapped column, or a computed whole number
+#: a sort key: a mapped column of the rows, or a :class:`Computed` one
 Key = InstrumentedAttribute[Any] | Computed
 
 
 def _sql(key: Key) -> ColumnElement[Any]:
-    if isinstance(key, Computed):
-        return key.expression
     return key.expression
 
 
@@ -87,13 +97,14 @@ def _value(row: Any, key: Key) -> Any:
 
 
 def kind_of(key: Key) -> str:
-    """The kind of value a sort key holds in a cursor: "t" a moment, "i" a whole number."""
-    if isinstance(key, Computed):
-        return "i"
-    column_type = key.type
+    """The kind of value a sort key holds in a cursor: "t" a moment, "s" a key (text), "i" a
+    whole number."""
+    column_type = _sql(key).type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
-    return "t" if isinstance(column_type, DateTime) else "i"
+    if isinstance(column_type, DateTime):
+        return "t"
+    return "s" if isinstance(column_type, String) else "i"
 
 
 def encode(values: Sequence[Any]) -> str:

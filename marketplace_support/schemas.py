@@ -54,6 +54,9 @@ NO_ORDER = "none"
 SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
+#: A list's filter by the answer to a "one choice" question: "<field key>:<choice key>".
+ANSWER_FILTER = re.compile(r"([a-z][a-z0-9_]{0,62}):([a-z][a-z0-9_]{0,62})\Z")
+
 #: The random key each form carries, so that sending it twice creates one thing.
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 
@@ -190,10 +193,9 @@ class OpenTicketSchema(_FormSchema):
         load_default=Priority.MEDIUM,
         error_messages={"unknown": lazy_gettext("Choose one of the priorities.")},
     )
+    # asked where the problem area has no questions of its own (``tickets._checked_form``)
     issue_about = _text(
-        lazy_gettext("Tell us what the issue is about."),
-        TEXT_MAX,
-        lazy_gettext("This text can be at most {max} characters long."),
+        None, TEXT_MAX, lazy_gettext("This text can be at most {max} characters long.")
     )
     expected_outcome = _text(
         None, TEXT_MAX, lazy_gettext("This text can be at most {max} characters long.")
@@ -380,6 +382,13 @@ class ListQuerySchema(Schema):
         load_default=None,
         validate=validate.Length(max=128, error=lazy_gettext("Choose one of the people listed.")),
     )
+    # "<field key>:<choice key>": the tickets whose request type's question had that answer
+    answer = _String(
+        load_default=None,
+        validate=validate.Regexp(
+            ANSWER_FILTER, error=lazy_gettext("Choose one of the answers listed.")
+        ),
+    )
     provider = _String(
         load_default=None,
         validate=validate.Length(
@@ -397,10 +406,12 @@ class ListQuerySchema(Schema):
         load_default=None,
         metadata={
             "description": "relevance (best match first; the default with q), activity (the "
-            "default without q), priority, or due"
+            "default without q), priority, due, or answer:<key> (by the choice made for the "
+            "request type's one-choice question <key>)"
         },
-        validate=validate.OneOf(
-            ["relevance", "activity", "priority", "due"], error=lazy_gettext("Choose an order.")
+        validate=validate.Regexp(
+            r"(relevance|activity|priority|due|answer:[a-z][a-z0-9_]{0,62})\Z",
+            error=lazy_gettext("Choose an order."),
         ),
     )
     queue = _String(load_default="all")

@@ -1,6 +1,7 @@
-"""Finding tickets by what people wrote: the subject, the description, the conversation and the
-names of attached files, in the searcher's own scope (``access.py`` decides the tickets; this
-module asks ``access`` which of their words count: internal notes and their files only for staff).
+"""Finding tickets by what people wrote: the subject, the description, the answers to the
+request type's questions, the conversation and the names of attached files, in the searcher's
+own scope (``access.py`` decides the tickets; this module asks ``access`` which of their words
+count: internal notes and their files only for staff).
 
 Two engines behind one condition, :func:`matching`:
 
@@ -13,7 +14,7 @@ Two engines behind one condition, :func:`matching`:
 
 A ticket number ("12", "#12") and any part of the subject are found as before.
 
-Words typed wrong (PostgreSQL): a subject, description or message with a word like the ones
+Words typed wrong (PostgreSQL): a subject, description, answer or message with a word like the ones
 typed (``pg_trgm``'s word similarity of at least 0.6, from trigram indexes: "conection" finds
 "connection", "Rechnug" finds "Rechnung") is found too, ranked below what has the words
 themselves. SQLite has no trigram matching in its default build: there, a word also finds the
@@ -57,7 +58,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector
 from sqlalchemy.sql.elements import ColumnClause
 
 from . import access
-from .models import Attachment, Base, Message, Ticket
+from .models import Attachment, Base, Message, Ticket, TicketAnswer
 from .schemas import typed_number
 from .state import support
 from .workflow import Role
@@ -84,6 +85,7 @@ _WEIGHT = {
     "similar_subject": 0.5,
     "similar_description": 0.25,
     "similar_message": 0.25,
+    "similar_answer": 0.25,
 }
 
 _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
@@ -91,6 +93,7 @@ _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
     for name in ("subject", "issue_about", "expected_outcome", "current_scenario")
 )
 _MESSAGE_BODY: ColumnElement[str] = Message.__table__.c.body
+_ANSWER_TEXT: ColumnElement[str] = TicketAnswer.__table__.c.text
 #: what the issue is about: the description's one text every ticket has
 _ISSUE_ABOUT: ColumnElement[str] = Ticket.__table__.c.issue_about
 
@@ -134,6 +137,13 @@ Index(
     _table=cast(Table, Message.__table__),
 ).ddl_if(dialect="postgresql")
 
+Index(
+    "ix_support_ticket_answer_search",
+    _document(_ANSWER_TEXT),
+    postgresql_using="gin",
+    _table=cast(Table, TicketAnswer.__table__),
+).ddl_if(dialect="postgresql")
+
 
 # parts of a subject or of a file's name, typed anywhere in it (ILIKE '%...%'): trigram
 # indexes (the pg_trgm extension, created with them)
@@ -159,6 +169,13 @@ Index(
     _table=cast(Table, Ticket.__table__),
 ).ddl_if(dialect="postgresql")
 Index(
+    "ix_support_ticket_answer_text_trgm",
+    TicketAnswer.__table__.c.text,
+    postgresql_using="gin",
+    postgresql_ops={"text": "gin_trgm_ops"},
+    _table=cast(Table, TicketAnswer.__table__),
+).ddl_if(dialect="postgresql")
+Index(
     "ix_support_message_body_trgm",
     Message.__table__.c.body,
     postgresql_using="gin",
@@ -180,10 +197,12 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
     {
         "ix_support_ticket_search",
         "ix_support_message_search",
+        "ix_support_ticket_answer_search",
         "ix_support_ticket_subject_trgm",
         "ix_support_ticket_number_trgm",
         "ix_support_ticket_issue_about_trgm",
         "ix_support_message_body_trgm",
+        "ix_support_ticket_answer_text_trgm",
         "ix_support_attachment_filename_trgm",
     }
 )
@@ -257,6 +276,8 @@ def _parts(words: str, tenant_id: str, role: Role, dialect: str) -> list[_Part]:
             ),
             _weight("file"),
         ),
+        # the answers to a request type's questions: whoever sees the ticket reads them
+        _answer_part(words, tenant_id, dialect),
     ]
     digits = words.strip().lstrip("#")
     number = typed_number(digits)
@@ -288,6 +309,23 @@ def _ticket_part(words: str, tenant_id: str, dialect: str) -> _Part:
     return part.where(of_tenant), fts.c.score
 
 
+def _answer_part(words: str, tenant_id: str, dialect: str) -> _Part:
+    """The tickets whose answers to their request type's questions have the words, each
+    answer ranked by how well."""
+    of_tenant = TicketAnswer.tenant_id == tenant_id
+    if dialect == "postgresql":
+        document, query = _document(_ANSWER_TEXT), _query(words)
+        part = select(TicketAnswer.ticket_id.label("ticket_id")).where(
+            of_tenant, document.op("@@")(query)
+        )
+        return part, func.ts_rank(document, query)
+    fts = _fts_ranked("support_ticket_answer_fts", words)
+    part = select(TicketAnswer.ticket_id.label("ticket_id")).join(
+        fts, fts.c.rowid == TicketAnswer.id
+    )
+    return part.where(of_tenant), fts.c.score
+
+
 def _message_part(words: str, tenant_id: str, role: Role, dialect: str) -> _Part:
     """The tickets whose conversation (as ``role`` reads it) has the words, each message
     ranked by how well."""
@@ -304,8 +342,8 @@ def _message_part(words: str, tenant_id: str, role: Role, dialect: str) -> _Part
 
 
 def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
-    """PostgreSQL: the tickets whose subject, description ("what is it about") or
-    conversation has words like ``words``
+    """PostgreSQL: the tickets whose subject, description ("what is it about"), answers to
+    their request type's questions or conversation has words like ``words``
     (``pg_trgm``'s ``<%``: a word similarity of at least ``pg_trgm.word_similarity_threshold``,
     0.6 unless the database says otherwise), from the trigram indexes."""
     typed = literal(words, Text)
@@ -318,6 +356,9 @@ def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
     message = select(Message.ticket_id.label("ticket_id")).where(
         Message.tenant_id == tenant_id, typed.op("<%")(_MESSAGE_BODY)
     )
+    answer = select(TicketAnswer.ticket_id.label("ticket_id")).where(
+        TicketAnswer.tenant_id == tenant_id, typed.op("<%")(_ANSWER_TEXT)
+    )
     return [
         (subject, func.word_similarity(typed, Ticket.subject) * _weight("similar_subject")),
         (
@@ -328,6 +369,7 @@ def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
             access.messages_readable_by(message, role),
             func.word_similarity(typed, _MESSAGE_BODY) * _weight("similar_message"),
         ),
+        (answer, func.word_similarity(typed, _ANSWER_TEXT) * _weight("similar_answer")),
     ]
 
 
@@ -372,6 +414,7 @@ _FTS = {
         ("subject", "issue_about", "expected_outcome", "current_scenario"),
     ),
     "support_message": ("support_message_fts", ("body",)),
+    "support_ticket_answer": ("support_ticket_answer_fts", ("text",)),
 }
 
 
@@ -410,7 +453,7 @@ def _dropping(fts: str) -> Callable[..., None]:
     return drop
 
 
-for _model in (Ticket, Message):
+for _model in (Ticket, Message, TicketAnswer):
     event.listen(_model.__table__, "after_create", _creating(_model.__tablename__))
     event.listen(_model.__table__, "before_drop", _dropping(_FTS[_model.__tablename__][0]))
 

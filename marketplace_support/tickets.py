@@ -20,15 +20,15 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, Subquery, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, load_only, with_expression
 
-from . import access, attachments, pagination, rate_limits, sla, webhooks, workflow
+from . import access, attachments, pagination, rate_limits, request_types, sla, webhooks, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
 from .idempotency import Receipt
-from .models import Attachment, Event, EventKind, Message, Seen, Ticket, is_active
+from .models import Attachment, Event, EventKind, Message, Seen, Ticket, TicketAnswer, is_active
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import (
@@ -125,6 +125,8 @@ class _Asked:
     category: Category | None
     files: list[attachments.Checked]
     shared: bool
+    #: the answers to the problem area's own questions, by key
+    answers: dict[str, Any]
 
 
 def _checked_form(
@@ -137,8 +139,7 @@ def _checked_form(
 ) -> _Asked:
     """Raises: InvalidInput, with every field's errors at once."""
     flags = support.flags(tenant_id)
-    categories = support.categories(tenant_id) if ask_category else ()
-    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
+    data, category, answers, errors = _described(tenant_id, form, ask_category=ask_category)
     order: Order | None = None
     if "order" in data:
         order, order_error = _checked_order(
@@ -157,16 +158,35 @@ def _checked_form(
         errors["attachments"] = file_errors
     if errors:
         raise InvalidInput(errors)
-    category = next((c for c in categories if c.key == data["category"]), None)
     shared = flags.share_with_organisation_by_default and actor.organisation_id is not None
-    return _Asked(data, order, category, files, shared)
+    return _Asked(data, order, category, files, shared, answers)
+
+
+def _described(
+    tenant_id: str, form: Mapping[str, Any], *, ask_category: bool
+) -> tuple[dict[str, Any], Category | None, dict[str, Any], dict[str, Any]]:
+    """The form's fields, its problem area (none where ``ask_category`` is false), the answers
+    to the area's own questions (or, for an area without any, the guided ones: what the issue
+    is about is needed), and the errors of all of them."""
+    categories = support.categories(tenant_id) if ask_category else ()
+    asked = request_types.answer_fields(form)
+    general = {name: value for name, value in form.items() if name not in asked}
+    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), general)
+    category = next((c for c in categories if c.key == data.get("category")), None)
+    answers, answer_errors = load(request_types.answers_schema(category), asked)
+    errors.update(answer_errors)
+    if not (category and category.fields) and not data.get("issue_about"):
+        errors.setdefault("issue_about", [lazy_gettext("Tell us what the issue is about.")])
+    return data, category, answers, errors
 
 
 def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -> Ticket:
     """The ticket a checked form describes, routed, with the next number of the tenant."""
     data, order, category = asked.data, asked.order, asked.category
     route = route_new_ticket(order, category)
+    answers = request_types.answer_rows(tenant_id, category, asked.answers) if category else []
     return Ticket(
+        answers=answers,
         tenant_id=tenant_id,
         number=next_number(support.session, tenant_id),
         subject=data["subject"],
@@ -233,6 +253,14 @@ class NewTicketForm:
     without_order_allowed: bool
     follow_up_of: Ticket | None
 
+    @property
+    def sections(self) -> list[tuple[str | None, list[Category]]]:
+        """The problem areas by section, in the host's order: those of no section first."""
+        grouped: dict[str | None, list[Category]] = {None: []}
+        for category in self.categories:
+            grouped.setdefault(category.section, []).append(category)
+        return [(section, areas) for section, areas in grouped.items() if areas]
+
 
 def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> NewTicketForm:
     """The choices for a new ticket; ``follow_up_of`` names an earlier ticket of the customer.
@@ -249,6 +277,12 @@ def new_ticket_form(tenant_id: str, actor: Actor, follow_up_of: int | None) -> N
         without_order_allowed=support.flags(tenant_id).ticket_without_order,
         follow_up_of=earlier,
     )
+
+
+def problem_areas(tenant_id: str) -> tuple[Category, ...]:
+    """The problem areas a new ticket can be in, each with its own questions, in the host's
+    order."""
+    return support.categories(tenant_id)
 
 
 # -- one ticket -------------------------------------------------------------------------------
@@ -484,7 +518,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     """
     session = support.session
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    ticket = session.scalars(query.options(_with_seen(actor))).one_or_none()
+    # the answers come joined to the ticket's row: no statement of their own
+    query = query.options(_with_seen(actor), joinedload(Ticket.answers))
+    ticket = session.scalars(query).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
@@ -687,7 +723,7 @@ def staff_ticket_list(
     if query["sort"] is None or (query["sort"] == "relevance" and not words):
         query["sort"] = "relevance" if words else "activity"
     scope = access.tickets(tenant_id, actor, role)
-    filtered = _filtered(scope, actor, role, query)
+    filtered = _filtered(scope, tenant_id, actor, role, query)
     searched = filtered.where(_matching(words, tenant_id, role)) if words else filtered
     status = query["status"]
     if status == "all":
@@ -740,16 +776,42 @@ def _ordered(
     if sort == "due":  # only tickets whose clocks run have a due time
         listed = searched.where(Ticket.next_due_at.is_not(None))
         return listed, (Ticket.next_due_at, Ticket.id), True
+    if sort.startswith("answer:"):
+        return _by_answer(searched, tenant_id, sort.split(":", 1)[1])
     return searched, (Ticket.updated_at, Ticket.id), False
 
 
+def _by_answer(
+    listed: Select[Ticket], tenant_id: str, key: str
+) -> tuple[Select[Ticket], tuple[pagination.Key, ...], bool]:
+    """The tickets whose request type asked the "one choice" question ``key``, grouped by the
+    choice made (its key's order), read in order from the answers' index."""
+    answered = listed.join(
+        TicketAnswer,
+        and_(
+            TicketAnswer.tenant_id == tenant_id,
+            TicketAnswer.key == key,
+            TicketAnswer.choice.is_not(None),
+            TicketAnswer.ticket_id == Ticket.id,
+        ),
+    ).options(with_expression(Ticket.sorted_choice, TicketAnswer.choice))
+    keys = (
+        pagination.Computed(TicketAnswer.choice.expression, "sorted_choice"),
+        # the same as the ticket's id, named so the answers' index gives the order
+        pagination.Computed(TicketAnswer.ticket_id.expression, "id"),
+    )
+    return answered, keys, True
+
+
 def _filtered(
-    scope: Select[Ticket], actor: Actor, role: Role, query: dict[str, Any]
+    scope: Select[Ticket], tenant_id: str, actor: Actor, role: Role, query: dict[str, Any]
 ) -> Select[Ticket]:
     if query.get("priority") is not None:
         scope = scope.where(Ticket.priority == query["priority"])
     if query.get("category"):
         scope = scope.where(Ticket.category_key == query["category"])
+    if query.get("answer"):
+        scope = scope.where(_answered(tenant_id, query["answer"]))
     assignee = query.get("assignee")
     if assignee == "me":
         scope = scope.where(Ticket.assignee_user_id == actor.user_id)
@@ -767,6 +829,18 @@ def _filtered(
         elif provider:
             scope = scope.where(Ticket.provider_id == provider)
     return scope
+
+
+def _answered(tenant_id: str, answer: str) -> ColumnElement[bool]:
+    """The tickets whose question ``answer`` names ("<field>:<choice>") had that choice: one
+    set of ids read from the answers' index (``ix_support_ticket_answer_choice``)."""
+    key, choice = answer.split(":", 1)
+    chose = select(TicketAnswer.ticket_id).where(
+        TicketAnswer.tenant_id == tenant_id,
+        TicketAnswer.key == key,
+        TicketAnswer.choice == choice,
+    )
+    return Ticket.id.in_(chose)
 
 
 def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[int, Markup]:

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from marketplace_support import Flags, clock
+from marketplace_support import Category, FieldChoice, FieldKind, Flags, RequestField, clock
 from marketplace_support.models import Attachment, IdempotencyKey, Message, Ticket
 from marketplace_support.workflow import RULES, Action, Role, rule_for
 
@@ -26,6 +26,7 @@ from .test_permissions import (
     desk,  # noqa: F401 (a fixture)
     state_for,
 )
+from .test_request_types import BILLING, NO_CONNECTION, OTHER
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NEW = {
@@ -547,3 +548,121 @@ def test_opening_tickets_is_rate_limited_as_on_my_page(database_url, marketplace
         assert_problem(refused, 429, "rate-limited")
         assert int(refused.headers["Retry-After"]) > 0
         assert counted(app, Ticket) == 2
+
+
+# -- request types: a problem area's own questions through the API -----------------------------
+
+DEVICES = Category(
+    "devices",
+    "Devices",
+    fields=(
+        RequestField(
+            "affected",
+            FieldKind.CHOICES,
+            {"en": "Which devices?", "de": "Welche Geräte?"},
+            required=True,
+            choices=(
+                FieldChoice("laptop", {"en": "Laptop"}),
+                FieldChoice("phone", {"en": "Phone", "de": "Telefon"}),
+                FieldChoice("tv", {"en": "TV"}),
+            ),
+        ),
+    ),
+)
+NO_CONNECTION_NEW = {
+    "order": "o-hosting",
+    "subject": "Offline since this morning",
+    "category": "no_connection",
+    "answer-address": "Main street 1, Springfield",
+    "answer-router_lights": "blinking_red",
+}
+
+
+def test_an_app_reads_each_areas_questions_in_the_callers_language(app, client, marketplace):
+    marketplace.categories["t1"] = [NO_CONNECTION, BILLING, OTHER]
+    app.config["TEST_LOCALE"] = "de"  # the language the host picks for her pages
+    login(client, "alice")
+    answer = client.get(f"{API}/my/areas")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    areas = {area["key"]: area for area in answer.get_json()["areas"]}
+    assert list(areas) == ["no_connection", "billing", "other"]  # the host's order
+    assert areas["other"]["fields"] == []
+    assert areas["no_connection"]["section"] == "Internet"
+    address, lights, since = areas["no_connection"]["fields"]
+    assert (address["key"], address["kind"], address["label"], address["required"]) == (
+        "address",
+        "short_text",
+        "Adresse",
+        True,
+    )
+    assert address["max_length"] == 200
+    assert lights["choices"][:3] == [
+        {"key": "all_off", "label": "Alle aus"},
+        {"key": "power_only", "label": "Nur Strom"},
+        {"key": "blinking_red", "label": "Blinkt rot"},
+    ]
+    assert lights["help"] == "Look at the front of the router."  # English: no German given
+    assert (since["kind"], since["required"], since["label"]) == ("date", False, "Since when?")
+    invoice, amount = areas["billing"]["fields"]
+    assert invoice["max_length"] == 20
+    assert (amount["min_value"], amount["max_value"]) == ("0", "100000")
+
+
+def test_a_ticket_in_an_area_with_questions_opens_through_the_api_with_its_answers(
+    app, client, marketplace
+):
+    marketplace.categories["t1"] = [NO_CONNECTION, DEVICES, OTHER]
+    headers = signed_in(client, "alice")
+    opened = client.post(f"{API}/my/tickets", json=NO_CONNECTION_NEW, headers=headers)
+    assert opened.status_code == 201, opened.get_data(as_text=True)
+    number = opened.get_json()["ticket"]["number"]
+    read = client.get(f"{API}/my/tickets/{number}").get_json()
+    answers = {a["key"]: a["value"] for a in read["answers"]}
+    assert answers == {"address": "Main street 1, Springfield", "router_lights": "blinking_red"}
+    assert read["issue_about"] == ""
+    # several choices: a list in JSON, the field repeated in a form
+    as_json = {"order": "o-hosting", "subject": "No sound", "category": "devices"}
+    both = client.post(
+        f"{API}/my/tickets", json={**as_json, "answer-affected": ["tv", "phone"]}, headers=headers
+    )
+    assert both.status_code == 201, both.get_data(as_text=True)
+    in_form = client.post(
+        f"{API}/my/tickets",
+        data={**as_json, "answer-affected": ["laptop", "tv"]},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert in_form.status_code == 201, in_form.get_data(as_text=True)
+    # stored in the question's order of choices, however they were sent
+    for made, chosen in ((both, ["phone", "tv"]), (in_form, ["laptop", "tv"])):
+        ticket = client.get(f"{API}/my/tickets/{made.get_json()['ticket']['number']}")
+        assert [a["value"] for a in ticket.get_json()["answers"]] == [chosen]
+
+
+def test_a_missing_or_unknown_answer_is_refused_with_its_field_and_nothing_is_written(
+    app, client, marketplace
+):
+    marketplace.categories["t1"] = [NO_CONNECTION, OTHER]
+    headers = signed_in(client, "alice")
+    before = row_counts(app)
+    missing = {k: v for k, v in NO_CONNECTION_NEW.items() if k != "answer-address"}
+    refused = client.post(f"{API}/my/tickets", json=missing, headers=headers)
+    errors = assert_problem(refused, 422, "invalid-input")["errors"]
+    assert errors == {"answer-address": ["Fill in this field."]}
+    unknown = client.post(
+        f"{API}/my/tickets", json={**NO_CONNECTION_NEW, "answer-colour": "red"}, headers=headers
+    )
+    errors = assert_problem(unknown, 422, "invalid-input")["errors"]
+    assert errors == {"answer-colour": ["This field is not part of the form."]}
+    wrong_choice = client.post(
+        f"{API}/my/tickets",
+        json={**NO_CONNECTION_NEW, "answer-router_lights": "purple"},
+        headers=headers,
+    )
+    errors = assert_problem(wrong_choice, 422, "invalid-input")["errors"]
+    assert list(errors) == ["answer-router_lights"]
+    # an area without questions of its own still needs what the issue is about
+    guided = {"order": "o-hosting", "subject": "Something", "category": "other"}
+    needs_about = client.post(f"{API}/my/tickets", json=guided, headers=headers)
+    assert "issue_about" in assert_problem(needs_about, 422, "invalid-input")["errors"]
+    assert row_counts(app) == before

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace_support import SupportBase
+from marketplace_support import Category, FieldChoice, FieldKind, RequestField, SupportBase
 
 from .conftest import SERVER_URL, fresh_postgres_database, host_app, login
 from .helpers import open_ticket
@@ -135,6 +135,46 @@ def pg_count_plans(engine, ask):
             )
             for statement, parameters in sent
         ]
+
+
+def test_the_filter_by_an_answer_reads_the_answers_index(app, client, count_queries, marketplace):
+    """The lists' filter by the answer to a "one choice" question finds its tickets in the
+    index of the answers (tenant, question, choice) and pages them on the list's own index."""
+    marketplace.categories["t1"] = [
+        Category(
+            "no_connection",
+            "No connection",
+            fields=(
+                RequestField(
+                    "lights",
+                    FieldKind.CHOICE,
+                    {"en": "Lights"},
+                    required=True,
+                    choices=(
+                        FieldChoice("red", {"en": "Red"}),
+                        FieldChoice("green", {"en": "Green"}),
+                    ),
+                ),
+            ),
+        )
+    ]
+    login(client, "alice")
+    for colour in ("red", "green") * 4:
+        open_ticket(client, category="no_connection", issue_about=None, **{"answer-lights": colour})
+    login(client, "pete")
+    with count_queries() as counter:
+        assert client.get("/support/provider/?answer=lights:red").status_code == 200
+    page, *_counts = plans(app, counter)
+    assert "ix_support_ticket_answer_choice" in page, page
+    assert "ix_support_ticket_provider_activity" in page and "TEMP B-TREE" not in page, page
+    # sorted by the answer: read in the answers' index order, no sort of its own
+    first = client.get("/support/provider/?sort=answer:lights").get_data(as_text=True)
+    after = first.split("after=")[1].split('"')[0].replace("&amp;", "&")
+    with count_queries() as counter:
+        url = f"/support/provider/?sort=answer:lights&after={after}"
+        assert client.get(url).status_code == 200
+    page, *_counts = plans(app, counter)
+    assert "ix_support_ticket_answer_choice" in page and "TEMP B-TREE" not in page, page
 
 
 @pytest.mark.parametrize(

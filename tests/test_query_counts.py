@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import actions, webhooks
+from marketplace_support import Category, FieldChoice, FieldKind, RequestField, actions, webhooks
 from marketplace_support.models import OutboxMessage
 from marketplace_support.workflow import Action, Role
 
@@ -129,6 +129,69 @@ def test_a_change_that_e_mails_no_one_costs_no_statement_for_webhooks_without_en
     inserts = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(inserts) == (1 if endpoints else 0)
     assert counter.count == (5 if endpoints else 4)  # main, before webhooks: 4
+
+
+def twenty_questions() -> Category:
+    """A problem area of 20 questions: ten short texts and ten choices."""
+    texts = [
+        RequestField(f"text_{i}", FieldKind.SHORT_TEXT, {"en": f"Text {i}"}, required=True)
+        for i in range(10)
+    ]
+    choices = [
+        RequestField(
+            f"choice_{i}",
+            FieldKind.CHOICE,
+            {"en": f"Choice {i}"},
+            required=True,
+            choices=(FieldChoice("yes_one", {"en": "Yes"}), FieldChoice("no_one", {"en": "No"})),
+        )
+        for i in range(10)
+    ]
+    return Category("twenty", "Twenty questions", fields=(*texts, *choices))
+
+
+def test_lists_and_ticket_pages_cost_the_same_with_0_and_20_answered_questions(
+    client, marketplace, count_queries
+):
+    area = twenty_questions()
+    marketplace.categories["t1"] = [area, Category("technical", "Technical")]
+    login(client, "alice")
+    plain = open_ticket(client, category="technical")
+    answered = {
+        f"answer-{f.key}": "yes_one" if f.kind is FieldKind.CHOICE else "A" for f in area.fields
+    }
+    asked = open_ticket(client, category="twenty", issue_about=None, **answered)
+
+    def costs(number: int) -> list[int]:
+        login(client, "alice")
+        customer = statements_for(client, count_queries, f"/support/tickets/{number}")
+        login(client, "pete")
+        provider = [
+            statements_for(client, count_queries, url)
+            for url in (
+                "/support/provider/",
+                "/support/provider/?answer=choice_3:yes_one",
+                f"/support/provider/tickets/{number}",
+                "/support/provider/?sort=answer:choice_3",
+            )
+        ]
+        login(client, "olive")
+        operator = [
+            statements_for(client, count_queries, url)
+            for url in (
+                "/support/operator/",
+                "/support/operator/?answer=choice_3:yes_one",
+                f"/support/operator/tickets/{number}",
+            )
+        ]
+        return [customer, *provider, *operator]
+
+    none, twenty = costs(plain), costs(asked)
+    assert none == twenty
+    # customer page as above; inbox, filtered or sorted by an answer: page + counts; the
+    # console's: + queue counts; the staff ticket page: the ticket with its answers joined,
+    # messages, events, files, watching, noting the look
+    assert none[1] == none[2] == none[4] and none[5] == none[6]
 
 
 # -- the customer's API (``/my/...``) costs what My Page costs ---------------------------------

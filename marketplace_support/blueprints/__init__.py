@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
-from .. import layout
+from .. import layout, request_types
 from ..access import TicketNotFound
 from ..attachments import human_size
 from ..clock import now
@@ -274,6 +274,9 @@ def _template_helpers() -> dict[str, Any]:
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,
+        "ms_answers": lambda ticket: request_types.shown(ticket.answers, str(local.locale)),
+        "ms_in_language": lambda texts: request_types.in_language(texts, str(local.locale)),
+        "ms_max_length": request_types.max_length,
         "ms_upload_rules": files.upload_rules,
         "ms_size": human_size,
         "ms_duration": business_duration,

@@ -132,6 +132,9 @@ def _send_new_ticket(tenant_id: str, actor: Actor) -> ResponseReturnValue | _Ref
     form = form_data()
     key = form.get("submission_key", "")
     chosen = uploads()
+    if "choose_area" in request.form:  # without JavaScript: the chosen area's questions
+        drafts.keep(tenant_id, actor, key, chosen)
+        return _Refused({}, form, 200)
     try:
         with kept_files(tenant_id, actor, key) as kept_before:
             opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
@@ -169,8 +172,11 @@ def _new_ticket_form(
         priorities=list(Priority),
         values=values,
         errors=errors,
-        # a fresh form has kept nothing: only a refused one asks
-        kept=drafts.kept(tenant_id, actor, values.get("submission_key", "")) if errors else [],
+        # a fresh form has kept nothing: only one sent back (refused, or to show an area's
+        # questions) asks
+        kept=drafts.kept(tenant_id, actor, values.get("submission_key", ""))
+        if request.method == "POST"
+        else [],
     ), status
 
 

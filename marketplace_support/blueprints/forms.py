@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -13,6 +14,7 @@ from .. import actions, drafts, sharing
 from ..attachments import Upload
 from ..host import Actor
 from ..rate_limits import LimitReached
+from ..request_types import FORM_PREFIX
 from ..schemas import InvalidInput
 from ..workflow import Action, NotAllowed, Role
 from .area import acting, send_limit_headers
@@ -49,11 +51,15 @@ def perform(
     return change(number, page, run, notice=action.value, failed=failed or action.value)
 
 
-def form_data() -> dict[str, str]:
-    """The request's form fields, without the CSRF token (checked before every view) and the
-    fields of kept files (see :func:`kept_files`)."""
-    form = request.form.to_dict()
-    for name in ("csrf_token", "drop_draft", "kept_files"):
+def form_data() -> dict[str, Any]:
+    """The request's form fields, without the CSRF token (checked before every view), the
+    fields of kept files (see :func:`kept_files`) and the button that only shows a problem
+    area's questions; an answer of several choices (``request_types``) is a list."""
+    form: dict[str, Any] = request.form.to_dict()
+    for name, values in request.form.lists():
+        if name.startswith(FORM_PREFIX) and len(values) > 1:
+            form[name] = values
+    for name in ("csrf_token", "drop_draft", "kept_files", "choose_area"):
         form.pop(name, None)
     return form
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import api_tokens, drafts, outbox, quarantine, scorecard, sharing, tickets
+from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -90,6 +90,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         statuses=[s for s in Status if s in ALL_STATUSES],
         priorities=list(Priority),
         categories=support.categories(tenant_id),
+        answer_filters=request_types.filters(support.categories(tenant_id)),
         providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
         colleagues=tickets.colleagues(tenant_id, actor, role),
         api_tokens=api_tokens.offered(),
@@ -97,7 +98,17 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
 
 
 #: the list's filters in its addresses, in this order
-_LIST_KEYS = ("status", "priority", "category", "assignee", "q", "sort", "queue", "provider")
+_LIST_KEYS = (
+    "status",
+    "priority",
+    "category",
+    "answer",
+    "assignee",
+    "q",
+    "sort",
+    "queue",
+    "provider",
+)
 
 
 def _list_url(query: dict[str, Any], changes: dict[str, Any]) -> str:

@@ -91,8 +91,11 @@ def fields_and_files() -> tuple[dict[str, Any], list[Upload]]:
     Raises: InvalidInput: a body that is neither.
     """
     if request.mimetype == "multipart/form-data":
-        # a part's name can be missing from a hand-made body: never a field then
-        return {str(name): value for name, value in request.form.items()}, uploads()
+        # a part's name can be missing from a hand-made body: never a field then; a field sent
+        # several times (the boxes of several choices) is the list of its values
+        sent = request.form.lists()
+        fields = {str(name): values[0] if len(values) == 1 else values for name, values in sent}
+        return fields, uploads()
     if not request.get_data():
         return {}, []
     body = request.get_json(silent=True)

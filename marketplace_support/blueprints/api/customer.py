@@ -11,12 +11,14 @@ same use-cases as the customer's pages (``tickets``, ``actions``, ``sharing``) a
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
-from ... import access, sharing, tickets
+from ... import access, request_types, sharing, tickets
+from ...host import Category, RequestField
 from ...i18n import gettext
 from ...idempotency import Receipt
 from ...models import Ticket
@@ -38,6 +40,7 @@ from .callers import Area, caller, csrf_token
 #: The area of each route of this module (the others are staff's).
 _CUSTOMERS = (
     "my_orders",
+    "my_areas",
     "my_tickets",
     "my_open",
     "my_ticket",
@@ -74,12 +77,21 @@ def add_routes(bp: Blueprint) -> None:
 
     route("/me", "me", "GET")(bp.response(200, my.MeSchema)(_me))
     route("/my/orders", "my_orders", "GET")(bp.response(200, my.MyOrdersSchema)(_orders))
+    route("/my/areas", "my_areas", "GET")(bp.response(200, my.MyAreasSchema)(_areas))
     listed = bp.doc(parameters=[{"in": "query", "schema": CustomerListQuerySchema}])
     route("/my/tickets", "my_tickets", "GET")(
         bp.response(200, my.MyTicketListSchema)(listed(_tickets))
     )
+    answers = bp.doc(
+        description="A problem area with questions of its own (GET /my/areas) takes their "
+        "answers as fields answer-<key> (several choices: a list of the choices' keys, or the "
+        "field repeated in a form) instead of issue_about, which the other areas need. A "
+        "missing, unknown or refused answer is a 422 naming its field."
+    )
     route("/my/tickets", "my_open", "POST")(
-        changing.documented(bp, my.NewTicketSchema, 201, my.MyChangedSchema, files=True)(_open)
+        changing.documented(bp, my.NewTicketSchema, 201, my.MyChangedSchema, files=True)(
+            answers(_open)
+        )
     )
     route(_TICKET, "my_ticket", "GET")(bp.response(200, my.MyTicketSchema)(_ticket))
     route(f"{_TICKET}/messages", "my_messages", "POST")(
@@ -155,6 +167,43 @@ def _orders() -> dict[str, Any]:
     }
 
 
+def _areas() -> dict[str, Any]:
+    """The problem areas a new ticket can be in, each with the questions it asks (their
+    answers are sent as ``answer-<key>``), in the caller's language."""
+    who = caller()
+    return {"areas": [_area(c) for c in tickets.problem_areas(who.tenant_id)]}
+
+
+def _area(category: Category) -> dict[str, Any]:
+    return {
+        "key": category.key,
+        "label": str(category.label),
+        "section": str(category.section) if category.section else None,
+        "fields": [_question(definition) for definition in category.fields],
+    }
+
+
+def _question(definition: RequestField) -> dict[str, Any]:
+    def number(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "key": definition.key,
+        "kind": definition.kind,
+        "label": request_types.in_language(definition.label),
+        "help": request_types.in_language(definition.help),
+        "required": definition.required,
+        "choices": [
+            {"key": c.key, "label": request_types.in_language(c.label)} for c in definition.choices
+        ],
+        "max_length": request_types.max_length(definition),
+        "min_value": number(definition.min_value),
+        "max_value": number(definition.max_value),
+        "min_date": definition.min_date,
+        "max_date": definition.max_date,
+    }
+
+
 def _tickets() -> dict[str, Any]:
     """The customer's tickets, latest activity first (best match first while searching,
     unless ``sort=activity``): the same lists (``state``: open, closed, shared), search,
@@ -218,6 +267,7 @@ def _ticket(number: int) -> dict[str, Any]:
         "attachments": [schemas.attachment(file) for file in files],
         "actions": [action.value for action in view.actions],
         "sharing": _sharing(shares),
+        "answers": [schemas.answer(row) for row in ticket.answers],
     }
     tickets.mark_seen(ticket, who.actor)  # after reading: its commit expires the rows
     return answer
@@ -238,7 +288,10 @@ def _sharing(shares: sharing.Sharing) -> dict[str, Any]:
 
 def _open() -> Response:
     """Open a ticket about one of the customer's active orders (or none, where the marketplace
-    allows it), with files where the body is ``multipart/form-data``."""
+    allows it), with files where the body is ``multipart/form-data``. In a problem area with
+    questions of its own (``GET /my/areas``) their answers are fields ``answer-<key>`` (several
+    choices: a list of keys, or the field repeated in a form), and ``issue_about`` is not
+    needed."""
     who = caller()
     fields, files = changing.fields_and_files()
     if "submission_key" in fields:

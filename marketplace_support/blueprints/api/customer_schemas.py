@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
+from ...host import FieldKind
 from ...priorities import Priority
 from ...workflow import Role
 from .schemas import (
+    AnswerSchema,
     AttachmentSchema,
     EventSchema,
     MessageSchema,
@@ -78,6 +80,45 @@ class SharingSchema(Schema):
     watching = fields.Boolean(required=True)
 
 
+class FieldChoiceSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "in the caller's language"})
+
+
+class RequestFieldSchema(Schema):
+    """A question of a problem area: sent as the field ``answer-<key>`` of a new ticket."""
+
+    key = fields.String(required=True)
+    kind = _choice(FieldKind, required=True)
+    label = fields.String(required=True, metadata={"description": "in the caller's language"})
+    help = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    choices = fields.List(fields.Nested(FieldChoiceSchema), required=True)
+    max_length = fields.Integer(
+        allow_none=True, metadata={"description": "the longest text it takes (text kinds)"}
+    )
+    min_value = fields.String(allow_none=True, metadata={"description": "a number, as text"})
+    max_value = fields.String(allow_none=True, metadata={"description": "a number, as text"})
+    min_date = fields.Date(allow_none=True)
+    max_date = fields.Date(allow_none=True)
+
+
+class AreaSchema(Schema):
+    """A problem area and the questions it asks (none: the guided ``issue_about``,
+    ``expected_outcome`` and ``current_scenario``)."""
+
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    section = fields.String(allow_none=True, metadata={"description": "a heading grouping areas"})
+    questions = fields.List(
+        fields.Nested(RequestFieldSchema), required=True, attribute="fields", data_key="fields"
+    )
+
+
+class MyAreasSchema(Schema):
+    areas = fields.List(fields.Nested(AreaSchema), required=True)
+
+
 class MyTicketSchema(MyTicketSummarySchema):
     """A ticket as My Page shows it: the conversation without internal notes, the events the
     customer sees, the files, the response targets, what they may do now, its sharing."""
@@ -98,6 +139,11 @@ class MyTicketSchema(MyTicketSummarySchema):
     attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
     actions = fields.List(fields.String(), required=True)
     sharing = fields.Nested(SharingSchema, required=True)
+    answers = fields.List(
+        fields.Nested(AnswerSchema),
+        required=True,
+        metadata={"description": "the answers to its problem area's questions"},
+    )
 
 
 class MyChangedSchema(Schema):
@@ -139,7 +185,14 @@ class MyOrdersSchema(Schema):
 
 
 class NewTicketSchema(Schema):
-    """A new ticket, as the form on My Page sends it (``tickets.open_ticket`` checks it)."""
+    """A new ticket, as the form on My Page sends it (``tickets.open_ticket`` checks it). A
+    problem area with questions of its own (``GET /my/areas``) takes their answers as fields
+    ``answer-<key>`` (a list of choices' keys for several choices) instead of ``issue_about``,
+    which the other areas need."""
+
+    class Meta:
+        # the answers to the chosen area's questions: answer-<key>
+        unknown = INCLUDE
 
     order = fields.String(
         required=True, metadata={"description": 'an active order\'s id, or "none"'}
@@ -147,7 +200,9 @@ class NewTicketSchema(Schema):
     subject = fields.String(required=True)
     category = fields.String(metadata={"description": "a problem area's key"})
     priority = _choice(Priority)
-    issue_about = fields.String(required=True)
+    issue_about = fields.String(
+        metadata={"description": "needed unless the area asks questions of its own"}
+    )
     expected_outcome = fields.String()
     current_scenario = fields.String()
     follow_up_of = fields.Integer(metadata={"description": "an earlier ticket's number"})

@@ -8,7 +8,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields
 
-from ...models import Attachment, Ticket
+from ...host import FieldKind
+from ...models import Attachment, Ticket, TicketAnswer
 from ...priorities import Priority
 from ...ticket_json import event as event
 from ...ticket_json import message as message
@@ -110,6 +111,43 @@ class TargetsSchema(Schema):
     paused = fields.Boolean(required=True)
 
 
+class AnswerSchema(Schema):
+    """The answer to a question of the ticket's request type, with the question as it was
+    asked when the ticket was opened."""
+
+    key = fields.String(required=True)
+    kind = _choice(FieldKind, required=True)
+    label = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "the question, by language"},
+    )
+    value = fields.Raw(
+        required=True,
+        metadata={
+            "description": "text; a number or a day (YYYY-MM-DD) as text; a choice's key; a "
+            "list of choices' keys; true or false"
+        },
+    )
+    choices = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        allow_none=True,
+        metadata={"description": "each choice's label by language"},
+    )
+
+
+def answer(row: TicketAnswer) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "kind": row.kind,
+        "label": row.label,
+        "value": row.value,
+        "choices": row.choices,
+    }
+
+
 class PersonNameSchema(Schema):
     user_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -142,6 +180,7 @@ class TicketSchema(TicketSummarySchema):
     messages = fields.List(fields.Nested(MessageSchema), required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
     attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    answers = fields.List(fields.Nested(AnswerSchema), required=True)
     actions = fields.List(
         _choice(Action), required=True, metadata={"description": "what the caller may do now"}
     )

@@ -164,6 +164,7 @@ def _ticket(number: int) -> dict[str, Any]:
         "messages": [schemas.message(e.message) for e in view.timeline if e.message],
         "events": [schemas.event(e.event) for e in view.timeline if e.event],
         "attachments": [schemas.attachment(file) for file in files],
+        "answers": [schemas.answer(row) for row in ticket.answers],
         "actions": [action.value for action in view.actions],
         "assignable": [{"user_id": p.user_id, "name": p.name} for p in view.assignable],
         "reroute_to": [{"id": p.id, "name": p.name} for p in view.providers],

@@ -48,6 +48,23 @@ document.addEventListener("DOMContentLoaded", function () {
     window.setInterval(tell, 60000);
   }
 
+  // The new-ticket form shows the questions of the chosen problem area in place (without
+  // JavaScript, a button sends the form back with them); the others are disabled, so they
+  // are neither checked nor sent.
+  document.querySelectorAll("select[data-ms-area-select]").forEach(function (select) {
+    var form = select.form;
+    var button = form.querySelector("[data-ms-area-button]");
+    if (button) { button.hidden = true; }
+    select.addEventListener("change", function () {
+      var own = form.querySelector("fieldset[data-ms-area='" + CSS.escape(select.value) + "']");
+      form.querySelectorAll("fieldset[data-ms-area], fieldset[data-ms-area-default]").forEach(function (set) {
+        var shown = own ? set === own : set.hasAttribute("data-ms-area-default");
+        set.hidden = !shown;
+        set.disabled = !shown;
+      });
+    });
+  });
+
   // After a refused form, move focus to the summary of what to fix (screen readers read it).
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
@@ -58,7 +75,9 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form[data-ms-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       var first = null;
+      if (event.submitter && event.submitter.hasAttribute("formnovalidate")) { return; }
       form.querySelectorAll("[required]").forEach(function (field) {
+        if (field.matches(":disabled")) { return; }
         var empty = field.type === "radio"
           ? !form.querySelector("input[type=radio][name='" + field.name + "']:checked")
           : !String(field.value || "").trim();
