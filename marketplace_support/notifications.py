@@ -181,6 +181,7 @@ class Happening(enum.StrEnum):
     SHARED = "shared"
     UNSHARED = "unshared"
     REMINDED = "reminded"
+    SERVICE_CHOSEN = "service_chosen"
 
 
 def happening_of(row: Message | Event) -> Happening:
@@ -267,6 +268,8 @@ HEARD: dict[Happening, Heard] = {
     Happening.SHARED: Heard(signals.ticket_shared),
     Happening.UNSHARED: Heard(signals.ticket_unshared),
     Happening.REMINDED: Heard(signals.ticket_reminded, (Tell(_.CUSTOMER, Notification.REMINDER),)),
+    # the routing that follows (a REROUTED row by the module) tells the new handler
+    Happening.SERVICE_CHOSEN: Heard(signals.service_chosen),
 }
 del _
 
@@ -537,7 +540,10 @@ def _payload(
     taken from reads only where it went: what they saw before, and no link."""
     payload = _ticket_payload(ticket, recipient.role)
     if notification is Notification.MOVED_AWAY:
-        return {**payload, "link": None}
+        # moved by the module (the customer chose the service): why, for the wording
+        moved_by = row.actor_role if isinstance(row, Event) else None
+        reason = row.detail if isinstance(row, Event) and moved_by is Role.SYSTEM else None
+        return {**payload, "link": None, "reason": reason}
     if isinstance(row, Event):
         payload["actor"] = row.actor_name
         payload["reason"] = (

@@ -89,7 +89,10 @@ def add_routes(bp: Blueprint) -> None:
         "in": "path",
         "name": "action",
         "schema": {"type": "string", "enum": [a.value for a in _MY_ACTIONS]},
-        "description": "resolve, reopen, or report an emergency (``explanation``)",
+        "description": (
+            "resolve, reopen, report an emergency (``explanation``), or choose the service a "
+            "ticket opened without one is about (``order``: an id from ``/my/orders``)"
+        ),
     }
     route(f"{_TICKET}/actions/<action>", "my_act", "POST", parameters=[action])(
         changing.documented(
