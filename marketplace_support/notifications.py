@@ -541,14 +541,12 @@ def _payload(
     payload = _ticket_payload(ticket, recipient.role)
     if notification is Notification.MOVED_AWAY:
         # moved by the module (the customer chose the service): why, for the wording
-        moved_by = row.actor_role if isinstance(row, Event) else None
-        reason = row.detail if isinstance(row, Event) and moved_by is Role.SYSTEM else None
-        return {**payload, "link": None, "reason": reason}
+        routing = row.detail if isinstance(row, Event) and _routed_by_module(row) else None
+        return {**payload, "link": None, "routing": routing}
     if isinstance(row, Event):
         payload["actor"] = row.actor_name
-        payload["reason"] = (
-            ticket.escalation_reason if row.kind is EventKind.ESCALATED else row.detail
-        )
+        payload["reason"] = _reason(ticket, row)
+        payload["routing"] = row.detail if _routed_by_module(row) else None
     readable = [
         m
         for m in rows
@@ -563,6 +561,19 @@ def _payload(
     ):
         payload["body"] = ticket.issue_about
     return payload
+
+
+def _routed_by_module(row: Event) -> bool:
+    """A re-routing the module made (the customer chose the service): its detail is a
+    routing reason (``routing.Reason``), not an operator's words."""
+    return row.kind is EventKind.REROUTED and row.actor_role is Role.SYSTEM
+
+
+def _reason(ticket: Ticket, row: Event) -> str | None:
+    """The words of a person that go with an event: why it was escalated or re-routed."""
+    if row.kind is EventKind.ESCALATED:
+        return ticket.escalation_reason
+    return None if _routed_by_module(row) else row.detail
 
 
 #: events that hand a ticket to someone new, whose e-mail carries what the customer wrote

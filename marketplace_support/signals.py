@@ -59,7 +59,8 @@ ticket_unshared = _signals.signal("marketplace-support-ticket-unshared")
 ticket_reminded = _signals.signal("marketplace-support-ticket-reminded")
 #: A customer chose the service a ticket opened without one is about. (ticket, actor, event:
 #: to_value the order id, to_name its label); when this hands the ticket to the order's
-#: provider, ``ticket_rerouted`` follows (event: actor_role "system", detail "order_provider")
+#: provider, ``ticket_rerouted`` follows in the same change (event detail "order_provider",
+#: not an operator's reason)
 service_chosen = _signals.signal("marketplace-support-service-chosen")
 #: A notification could not be delivered and will not be tried again. (tenant_id,
 #: recipient, notification, error)

@@ -129,6 +129,11 @@ def test_the_customer_chooses_the_service_and_the_ticket_goes_to_its_provider(ap
         "operator",
     )
 
+    [news] = smtp.to("tickets@nimbus.example")
+    assert news["Subject"] == f"New ticket #{number}: Slow pages"
+    why = "Why it came to you: the customer opened it without a service, then chose Web hosting M."
+    assert why in text_of(news) and why in html_of(news)
+
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The ticket is now about Web hosting M. Nimbus Hosting will answer it here." in page
     assert "Alice chose the service: Web hosting M." in page
@@ -152,6 +157,7 @@ def test_the_provider_gets_one_email_and_the_ticket_in_its_inbox_and_leaves_the_
     [news] = smtp.to("help@post.example")  # Post & Co reads German
     assert news["Subject"] == f"Neues Ticket #{number}: Mail bounces"
     assert f"https://t1.example/support/provider/tickets/{number}" in text_of(news)
+    assert "order_provider" not in text_of(news) + html_of(news)
     [moved] = [m for m in smtp.to("ops@t1.example") if "moved" in m["Subject"]]
     assert "The customer chose the service ticket" in text_of(moved)
     assert "it went to Post & Co, who provides the service." in text_of(moved)

@@ -126,9 +126,7 @@ def state_for(
         (None, *Emergency),
     ):
         resolved_at = moment - timedelta(days=1) if status in DONE_STATUSES else None
-        state = State(
-            status, handler, provider_id, escalated_at, emergency, resolved_at, order_id
-        )
+        state = State(status, handler, provider_id, escalated_at, emergency, resolved_at, order_id)
         if all(conditions_hold(rule, state, role, moment) for role in roles):
             return state
     raise AssertionError(f"no ticket state satisfies the conditions of {rule.action}")
