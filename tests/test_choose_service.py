@@ -17,7 +17,7 @@ from marketplace_support.routing import Reason
 from marketplace_support.workflow import Action, Handler, Role
 
 from .conftest import host_app, login
-from .helpers import form_inputs, open_ticket, row_counts, tickets_in_db
+from .helpers import form_inputs, open_ticket, row_counts, tickets_in_db, translated
 from .mailserver import html_of, text_of
 from .test_api import API, assert_problem
 from .test_customer_api import csrf
@@ -158,6 +158,8 @@ def test_the_provider_gets_one_email_and_the_ticket_in_its_inbox_and_leaves_the_
     assert news["Subject"] == f"Neues Ticket #{number}: Mail bounces"
     assert f"https://t1.example/support/provider/tickets/{number}" in text_of(news)
     assert "order_provider" not in text_of(news) + html_of(news)
+    why = "Why it came to you: the customer opened it without a service, then chose %(service)s."
+    assert translated("de", why) % {"service": "Mail Basic"} in text_of(news)
     [moved] = [m for m in smtp.to("ops@t1.example") if "moved" in m["Subject"]]
     assert "The customer chose the service ticket" in text_of(moved)
     assert "it went to Post & Co, who provides the service." in text_of(moved)
