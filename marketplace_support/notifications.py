@@ -540,13 +540,11 @@ def _payload(
     taken from reads only where it went: what they saw before, and no link."""
     payload = _ticket_payload(ticket, recipient.role)
     if notification is Notification.MOVED_AWAY:
-        # moved by the module (the customer chose the service): why, for the wording
-        routing = row.detail if isinstance(row, Event) and _routed_by_module(row) else None
-        return {**payload, "link": None, "routing": routing}
+        return {**payload, "link": None, "routing": _routing(row)}
     if isinstance(row, Event):
         payload["actor"] = row.actor_name
         payload["reason"] = _reason(ticket, row)
-        payload["routing"] = row.detail if _routed_by_module(row) else None
+        payload["routing"] = _routing(row)
     readable = [
         m
         for m in rows
@@ -563,17 +561,19 @@ def _payload(
     return payload
 
 
-def _routed_by_module(row: Event) -> bool:
-    """A re-routing the module made (the customer chose the service): its detail is a
-    routing reason (``routing.Reason``), not an operator's words."""
-    return row.kind is EventKind.REROUTED and row.actor_role is Role.SYSTEM
+def _routing(row: Message | Event) -> str | None:
+    """Why the module itself re-routed the ticket (the customer chose the service): a
+    ``routing.Reason`` value, which the e-mail words; None for anything else."""
+    if isinstance(row, Event) and row.kind is EventKind.REROUTED and row.actor_role is Role.SYSTEM:
+        return row.detail
+    return None
 
 
 def _reason(ticket: Ticket, row: Event) -> str | None:
     """The words of a person that go with an event: why it was escalated or re-routed."""
     if row.kind is EventKind.ESCALATED:
         return ticket.escalation_reason
-    return None if _routed_by_module(row) else row.detail
+    return None if _routing(row) is not None else row.detail
 
 
 #: events that hand a ticket to someone new, whose e-mail carries what the customer wrote
