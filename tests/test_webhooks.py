@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from marketplace_support import clock, outbox, webhooks
+from marketplace_support import actions, clock, outbox, webhooks
 from marketplace_support.blueprints.api.schemas import MessageSchema, TicketSummarySchema
 from marketplace_support.models import Delivery, OutboxMessage, WebhookEndpoint
 from marketplace_support.schemas import InvalidInput
-from marketplace_support.workflow import Role
+from marketplace_support.workflow import Action, Role
 
 from .conftest import host_app, login
 from .helpers import open_ticket, ticket_page_form
@@ -360,3 +360,24 @@ def test_the_operator_sees_every_endpoint_and_providers_only_theirs(app, marketp
         "pete": [("provider", "p-nimbus")],
         "quinn": [("provider", "p-post")],
     }
+
+
+def test_the_provider_of_a_service_chosen_later_hears_the_ticket_routed_to_it(
+    app, client, marketplace
+):
+    with receiver() as post:
+        register(app, marketplace, "quinn", Role.PROVIDER, post.url)
+        login(client, "alice")
+        number = open_ticket(client, order="none")
+        deliver(app)
+        assert post.received == []
+        tenant_id, alice = marketplace.actors["alice"]
+        with app.test_request_context():
+            actions.act(
+                tenant_id, alice, Role.CUSTOMER, number, Action.CHOOSE_SERVICE, {"order": "o-mail"}
+            )
+        deliver(app)
+    assert post.types() == ["ticket.routed"]
+    routed = post.received[0].payload["data"]
+    assert routed["ticket"]["number"] == number
+    assert routed["event"]["detail"] == "order_provider"
