@@ -154,6 +154,15 @@ def the_pages(app: Flask, busy: int) -> dict[str, Side]:
         "provider inbox, search (a word of the busy ticket)": Side(
             who[PROVIDER], "/my/support/provider/?status=all&q=messages"
         ),
+        "operator console, search by latest activity": Side(
+            who[OPERATOR], "/my/support/operator/?status=all&q=slowly&sort=activity"
+        ),
+        "operator console, search typed wrong": Side(
+            who[OPERATOR], "/my/support/operator/?status=all&q=slowlly"
+        ),
+        "provider inbox, search typed wrong": Side(
+            who[PROVIDER], "/my/support/provider/?status=all&q=mesage"
+        ),
         "operator scorecard, 30 days": Side(who[OPERATOR], "/my/support/operator/scorecard"),
         "provider scorecard, 30 days": Side(who[PROVIDER], "/my/support/provider/scorecard"),
         "customer ticket page (50 messages)": Side(who[CUSTOMER], f"/my/support/tickets/{busy}"),

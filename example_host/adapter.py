@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from flask import current_app, g
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from marketplace_support import (
     ALWAYS,
@@ -45,6 +45,17 @@ class ExampleHost(HostAdapter):
         key = row_id(user_id)
         user = db.session.get(User, key) if key is not None else None
         return actor_for(user) if user is not None and user.tenant_id == tenant_id else None
+
+    def customer_by_email(self, tenant_id: str, email: str) -> Actor | None:
+        # an e-mail to the support address opens a ticket as the customer with that address
+        user = db.session.scalars(
+            select(User).where(
+                User.tenant_id == tenant_id,
+                func.lower(User.email) == email.strip().lower(),
+                User.organisation_id.is_not(None),
+            )
+        ).first()
+        return actor_for(user) if user is not None else None
 
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
         organisation = row_id(actor.customer_id or "")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    exists,
     false,
     literal,
     or_,
@@ -203,10 +204,10 @@ def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
     return files_readable_by(query, role).order_by(Attachment.id)
 
 
-def troubled_notifications(tenant_id: str, actor: Actor) -> Select[OutboxMessage]:
-    """The notifications of a tenant that failed or wait for another try (operators only),
-    newest first."""
-    if not actor.is_operator:
+def troubled_notifications(tenant_id: str, actor: Actor, role: Role) -> Select[OutboxMessage]:
+    """The notifications of a tenant that failed or wait for another try (operator staff
+    acting as the operator only), newest first."""
+    if role is not Role.OPERATOR or not actor.is_operator:
         return select(OutboxMessage).where(false())
     return (
         select(OutboxMessage)
@@ -245,6 +246,25 @@ def endpoint_party(endpoint: WebhookEndpoint) -> tuple[Actor, Role]:
     party = frozenset({endpoint.provider_id or ""})
     return Actor(user_id=f"provider:{endpoint.provider_id}", name="", provider_ids=party), (
         Role.PROVIDER
+    )
+
+
+def endpoint_sees(ticket_id: int) -> ColumnElement[bool]:
+    """The condition a webhook endpoint (a row of ``support_webhook_endpoint`` in the query)
+    meets when its party (:func:`endpoint_party`) sees ticket ``ticket_id`` now: :func:`visible`
+    of that party, written on the endpoint's columns, so the endpoints that hear of a change
+    are chosen in the statement that writes their rows. Operator endpoints see every ticket
+    of their tenant; a provider's those routed to its provider."""
+    return exists().where(
+        Ticket.id == ticket_id,
+        Ticket.tenant_id == WebhookEndpoint.tenant_id,
+        or_(
+            WebhookEndpoint.role == Role.OPERATOR,
+            and_(
+                WebhookEndpoint.role == Role.PROVIDER,
+                Ticket.provider_id == WebhookEndpoint.provider_id,
+            ),
+        ),
     )
 
 

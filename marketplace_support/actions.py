@@ -25,7 +25,7 @@ from .priorities import Priority
 from .routing import Route, route_new_ticket
 from .schemas import InvalidInput, load
 from .state import support
-from .tickets import assignable_people, checked_order, ticket_in_scope
+from .tickets import assignable_people, checked_order, ticket_to_change
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role
 
@@ -296,7 +296,7 @@ def act(
             files in a short time (see ``rate_limits``). Nothing is written.
     """
     assert (actor is None) == (role is Role.SYSTEM), "only the module acts as no one"
-    ticket = ticket_in_scope(tenant_id, actor, role, number, for_update=True)
+    ticket, listening = ticket_to_change(tenant_id, actor, role, number)
     effect = EFFECTS[action]
     data, errors = load(effect.schema(), form)
     key = data.get("submission_key")
@@ -312,6 +312,7 @@ def act(
     change = Change(
         ticket, actor, role, moment, flags, data=data, files=files, key=key, receipt=receipt
     )
+    change.webhooks_listening = listening
     calendar_before = sla.calendar(ticket)
     effect.apply(change)
     if rule.target is not None:

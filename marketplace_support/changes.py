@@ -18,15 +18,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import attachments, notifications, webhooks
+from . import attachments, notifications, outbox, webhooks
 from .host import Actor, Flags
 from .idempotency import Receipt
-from .models import Attachment, Event, EventKind, Message, OutboxMessage, Ticket
-from .outbox import deliver_soon
+from .models import Attachment, Event, EventKind, Message, Ticket
 from .signals import Announcement
 from .state import support
 from .workflow import Role, Status
@@ -56,6 +54,9 @@ class Change:
     new: bool = False
     #: an API call's key and answer, kept with the change (``idempotency``)
     receipt: Receipt | None = None
+    #: False: no webhook endpoint of the tenant listened when the ticket was locked, so a
+    #: change that e-mails no one writes no outbox statement (``webhooks.listening``)
+    webhooks_listening: bool = True
 
     @property
     def person(self) -> Actor:
@@ -217,22 +218,20 @@ def _write(
         file.message_id = messages[0].id if messages else None
     session.add_all(files)
     if change.receipt is not None:
-        kept = change.receipt.row(change)
+        kept = change.receipt.keep(change, change.moment)
         if kept is not None:
             session.add(kept)
     told = notifications.tell(ticket, change.rows, change.actor, new=change.new)
     for watcher in told.lost_watchers:  # losing sight of a ticket ends watching it
         session.delete(watcher)
     session.flush()
-    outbox = [{"endpoint_id": None, **row} for row in told.outbox]
-    outbox += webhooks.rows_for(ticket, change.rows)
-    outbox_ids: tuple[int, ...] = ()
-    if outbox:
-        # one statement for all of them, e-mails and webhooks (the ORM would send one per
-        # row on SQLite, which cannot return the ids of several rows in order); the ids are
-        # for delivery right after the response, in any order
-        table = cast(Table, OutboxMessage.__table__)
-        outbox_ids = tuple(session.scalars(table.insert().returning(table.c.id), outbox))
+    emails = [{"endpoint_id": None, **row} for row in told.outbox]
+    # one statement for all of them, e-mails and webhooks, the endpoints picked by it; with
+    # e-mails it asks for endpoints anyway (one registered since the ticket was read hears)
+    hooks = webhooks.rows_for(ticket, change.rows)
+    if not emails and not change.webhooks_listening:
+        hooks = []
+    outbox_ids = outbox.write(emails, hooks)
     return told, outbox_ids
 
 
@@ -240,4 +239,4 @@ def _announce(committed: Committed) -> None:
     app = cast(Any, current_app)._get_current_object()
     for announcement in committed.announcements:
         announcement.send(app)
-    deliver_soon(committed.outbox_ids)
+    outbox.deliver_soon(committed.outbox_ids)

@@ -12,7 +12,18 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import attachments, clock, drafts, idempotency, imap, inbound, outbox, quarantine, sweep
+from . import (
+    attachments,
+    clock,
+    drafts,
+    idempotency,
+    imap,
+    inbound,
+    outbox,
+    quarantine,
+    sweep,
+    webhooks,
+)
 from .clock import now
 
 support_cli = AppGroup("support", help="The marketplace support desk.")
@@ -81,14 +92,16 @@ def deliver_pass(batch: int) -> outbox.Report:
 @support_cli.command("sweep")
 def run_sweep() -> None:
     """Escalate missed first responses, remind customers, resolve and close old tickets;
-    forget the API's idempotency keys after a day. Run it from cron every minute; several
-    machines may run it at once."""
+    forget the API's idempotency keys after a day, and the tries of webhooks after
+    ``SUPPORT_WEBHOOK_LOG_DAYS``. Run it from cron every minute; several machines may run
+    it at once."""
     report = sweep.sweep()
     forgotten = idempotency.forget_old(clock.now())
+    tries = webhooks.forget_old_tries(clock.now())
     click.echo(
         f"escalated {len(report.escalated)}, reminded {len(report.reminded)}, "
         f"resolved {len(report.resolved)}, closed {len(report.closed)}, "
-        f"forgot {forgotten} idempotency keys"
+        f"forgot {forgotten} idempotency keys and {tries} webhook tries"
     )
 
 

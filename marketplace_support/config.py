@@ -61,11 +61,16 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_WEBHOOK_TIMEOUT": 5,
     "SUPPORT_WEBHOOK_ALLOW_HTTP": False,
     "SUPPORT_WEBHOOK_ALLOW_PRIVATE": False,
+    # days every try of a webhook is kept in its endpoint's log (``flask support sweep``)
+    "SUPPORT_WEBHOOK_LOG_DAYS": 30,
     # replies by e-mail (``replies``, ``inbound``): the domain answers are received on (None:
     # off), how long a reply address stays good, and the largest message taken in
     "SUPPORT_REPLY_DOMAIN": None,
     "SUPPORT_REPLY_MAX_AGE_DAYS": 90,
     "SUPPORT_INBOUND_MAX_SIZE": 25_000_000,
+    # each tenant's support address, whose mail opens tickets (``HostAdapter``'s
+    # ``support_address_tenant``): {"help@shop.example": "tenant-id"}
+    "SUPPORT_INBOUND_ADDRESSES": {},
     # days mail that did not get in is kept (``flask support clean-mail``)
     "SUPPORT_QUARANTINE_DAYS": 30,
     # where rate limit counts are kept (a limits storage URI; Redis for several processes)
@@ -96,6 +101,7 @@ def apply_defaults(app: Flask) -> None:
     _check_page_size(app.config["SUPPORT_PAGE_SIZE"])
     _check_presigned(app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"])
     _check_replies(app.config)
+    _check_days("SUPPORT_WEBHOOK_LOG_DAYS", app.config["SUPPORT_WEBHOOK_LOG_DAYS"])
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
@@ -158,10 +164,22 @@ def _check_replies(config: Mapping[str, Any]) -> None:
             f'SUPPORT_REPLY_DOMAIN must be a domain name such as "support.example", or None; '
             f"got {domain!r}"
         )
+    _check_addresses(config["SUPPORT_INBOUND_ADDRESSES"])
     for key in ("SUPPORT_REPLY_MAX_AGE_DAYS", "SUPPORT_QUARANTINE_DAYS"):
         _check_days(key, config[key])
     if domain is not None and not config.get("SECRET_KEY"):
         raise RuntimeError("SUPPORT_REPLY_DOMAIN needs SECRET_KEY: reply addresses are signed")
+
+
+def _check_addresses(addresses: object) -> None:
+    if not isinstance(addresses, Mapping) or not all(
+        isinstance(address, str) and "@" in address and isinstance(tenant, str) and tenant
+        for address, tenant in addresses.items()
+    ):
+        raise RuntimeError(
+            "SUPPORT_INBOUND_ADDRESSES must map addresses to tenant ids, such as "
+            f'{{"help@shop.example": "shop"}}; got {addresses!r}'
+        )
 
 
 def _check_days(key: str, days: object) -> None:

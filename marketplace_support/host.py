@@ -139,6 +139,9 @@ class Flags:
 
     support_enabled: bool = _flag(True, "SUPPORT_ENABLED")
     ticket_without_order: bool = _flag(True, "SUPPORT_TICKET_WITHOUT_ORDER")
+    #: a customer's e-mail to the tenant's support address opens a ticket for the operator
+    #: (not about a service: needs ``ticket_without_order`` too; see ``inbound``)
+    tickets_by_email: bool = _flag(False, "SUPPORT_TICKETS_BY_EMAIL")
     customer_may_resolve: bool = _flag(True, "SUPPORT_CUSTOMER_MAY_RESOLVE")
     reopen_days: int = _flag(14, "SUPPORT_REOPEN_DAYS")
     emergencies_allowed: bool = _flag(False, "SUPPORT_EMERGENCIES_ALLOWED")
@@ -238,6 +241,22 @@ class HostAdapter(abc.ABC):
         while its maker is still staff of that provider or of the operator. Default: None, and
         the module offers no API tokens (a host that answers it gets them)."""
         return None
+
+    def customer_by_email(self, tenant_id: str, email: str) -> Actor | None:
+        """The customer of ``tenant_id`` whose confirmed e-mail address is ``email`` (any
+        letter case), as :meth:`current_actor` would give them, or None: nobody, several
+        people, or someone who is not a customer. Asked for each e-mail to a support address
+        (:meth:`support_address_tenant`); only a customer it names can open a ticket by
+        e-mail. Default: None (no tickets by e-mail)."""
+        return None
+
+    def support_address_tenant(self, address: str) -> str | None:
+        """The tenant whose support address ``address`` is (``"help@shop.example"``), or None
+        when it is nobody's. Default: looked up (in lower case) in
+        ``SUPPORT_INBOUND_ADDRESSES``, a mapping of address to tenant id."""
+        configured = current_app.config["SUPPORT_INBOUND_ADDRESSES"]
+        addresses = {str(key).strip().lower(): str(value) for key, value in configured.items()}
+        return addresses.get(address.strip().lower())
 
     @abc.abstractmethod
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:

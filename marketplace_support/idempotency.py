@@ -1,9 +1,11 @@
-"""``Idempotency-Key``: an API call that changes a ticket, sent again with the same key, gets
-the first call's answer and changes nothing.
+"""``Idempotency-Key``: an API call that changes something (a ticket, a webhook endpoint, the
+deliveries or notifications to send again), sent again with the same key, gets the first
+call's answer and changes nothing.
 
 The key is kept per person and tenant, with a hash of the call (method, path, body) and the
-answer, in the same transaction as the change (``changes.commit``): a call retried after a
-crash, a timeout or a lost answer is safe whichever moment it failed at. The same key with
+answer, in the same transaction as the change (``changes.commit`` for a ticket's,
+:func:`commit` for the others): a call retried after a crash, a timeout or a lost answer is
+safe whichever moment it failed at. The same key with
 another call is refused. Keys are kept for :data:`KEEP`; ``flask support sweep`` removes
 them after.
 """
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.exc import IntegrityError
 
 from .clock import now
 from .models import IdempotencyKey
@@ -44,23 +47,24 @@ class Answer:
 
 @dataclass
 class Receipt:
-    """What an API call hands its change (``Change.receipt``): the caller's key (None: they
-    sent none), the hash of the call, and how to answer it from the change, worked out in the
-    change's transaction, when the new rows have their ids."""
+    """What an API call hands its use-case (``Change.receipt``, ``webhooks.register`` ...):
+    the caller's key (None: they sent none), the hash of the call, and how to answer it from
+    what the use-case made, worked out in its transaction, when the new rows have their ids."""
 
     tenant_id: str
     user_id: str
     key: str | None
     fingerprint: str
-    #: given the ``changes.Change`` (this module sits below it)
+    #: given what the use-case made (a ``changes.Change``: this module sits below it)
     answer: Callable[[Any], Answer]
     #: the answer, once the change was written
     answered: Answer | None = None
 
-    def row(self, change: Any) -> IdempotencyKey | None:
-        """Work out the answer to ``change`` (a ``changes.Change``, its rows flushed); the
-        row that keeps it with the change (None without a key)."""
-        self.answered = self.answer(change)
+    def keep(self, done: Any, moment: datetime) -> IdempotencyKey | None:
+        """Work out the answer to what a use-case did (``done``, handed to :attr:`answer`: a
+        ``changes.Change``, its rows flushed, or what another use-case made); the row that
+        keeps it, to be added in the use-case's transaction (None without a key)."""
+        self.answered = self.answer(done)
         if self.key is None:
             return None
         return IdempotencyKey(
@@ -70,7 +74,7 @@ class Receipt:
             fingerprint=self.fingerprint,
             status=self.answered.status,
             response=self.answered.body,
-            created_at=change.moment,
+            created_at=moment,
         )
 
     def take_earlier(self) -> Answer | None:
@@ -116,6 +120,29 @@ def answered_before(tenant_id: str, user_id: str, key: str, fingerprint: str) ->
     if found.fingerprint != fingerprint:
         raise KeyReused()
     return Answer(found.status, found.response)
+
+
+def commit(receipt: Receipt | None, done: Any) -> bool:
+    """Commit a use-case's work (``done``: what it answers from, :meth:`Receipt.keep`) with
+    the receipt's key; whether it was. When a first call with the same key committed
+    meanwhile, this one's work is rolled back (False) and the first call's answer becomes
+    this one's (``receipt.answered``).
+
+    Raises: IntegrityError, when that is not why the database refused; KeyReused.
+    """
+    session = support.session
+    if receipt is not None:
+        kept = receipt.keep(done, now())
+        if kept is not None:
+            session.add(kept)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if receipt is None or receipt.take_earlier() is None:
+            raise
+        return False
+    return True
 
 
 def forget_old(moment: datetime) -> int:

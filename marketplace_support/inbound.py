@@ -10,8 +10,17 @@ rate limits decide there, nothing here. Whatever is not taken is kept in quarant
 reason, for the operator, and never reaches a ticket. Automatic replies are dropped; a
 bounce marks the notification it reports on as failed.
 
+A message to none of our reply addresses but to a tenant's support address
+(``HostAdapter.support_address_tenant``: ``SUPPORT_INBOUND_ADDRESSES`` by default) opens a
+ticket for the operator, not about a service, where the tenant takes tickets by e-mail
+(``Flags.tickets_by_email`` and ``ticket_without_order``) and the host knows the sender as one
+of its customers (``HostAdapter.customer_by_email``): the page's use-case
+(``tickets.open_ticket``) with the subject, the text and the files, so the same checks, rate
+limits and confirmation e-mail apply.
+
 The same message delivered twice (an MTA's retry: same Message-ID and body) is stored once:
-its key is the message's ``submission_key`` on the ticket, or the quarantine row's unique key.
+its key is the message's (or the new ticket's) ``submission_key``, or the quarantine row's
+unique key.
 
 Raises whatever the database raises when it cannot be reached (callers answer "try again
 later": exit 75, LMTP 451); everything else ends in an :class:`Outcome`.
@@ -33,14 +42,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import actions, mailtext, outbox, replies
+from . import actions, mailtext, outbox, replies, tickets
 from .access import TicketNotFound
 from .host import Actor
 from .models import InboundMail, Message, OutboxMessage, Quarantined, Ticket, Watcher
 from .notifications import Via
 from .rate_limits import LimitReached
 from .replies import Kind
-from .schemas import InvalidInput
+from .schemas import NO_ORDER, SUBJECT_MAX, InvalidInput
 from .state import support
 from .workflow import Action, NotAllowed, Role
 
@@ -82,6 +91,8 @@ class _Refused(Exception):
         self.reason, self.detail, self.row = reason, detail, row
         #: our address it was sent to, once found
         self.address: str | None = None
+        #: the tenant of the support address it was sent to (the row's, for an answer)
+        self.tenant_id: str | None = None
 
 
 def receive(raw: bytes, recipients: Sequence[str] = ()) -> Outcome:
@@ -139,7 +150,10 @@ def _take(
         return _bounce(message)
     if mailtext.is_automatic(message):
         return Outcome(Result.AUTOMATIC)
-    address = _our_address(message, recipients)
+    found = _recipients(message, recipients)
+    address = next((a for a in found if replies.is_ours(a)), None)
+    if address is None:
+        return _open(message, found, key, too_large=too_large, size=len(raw))
     try:
         row, kind = _notification(address)
         if _stored_before(row, key):  # delivered again: it is on the ticket already
@@ -167,16 +181,6 @@ def _parse(raw: bytes, *, headers_only: bool) -> EmailMessage:
         raise _Refused(Quarantined.UNREADABLE, "no headers")
     assert isinstance(message, EmailMessage)
     return message
-
-
-def _our_address(message: EmailMessage, recipients: Sequence[str]) -> str:
-    """The first of our addresses among the recipients.
-
-    Raises: _Refused (NO_ADDRESS)."""
-    address = next((a for a in _recipients(message, recipients) if replies.is_ours(a)), None)
-    if address is None:
-        raise _Refused(Quarantined.NO_ADDRESS)
-    return address
 
 
 def _notification(address: str) -> tuple[OutboxMessage, Kind]:
@@ -317,6 +321,80 @@ def _post(
     return Outcome(Result.ACCEPTED, ticket_number=number)
 
 
+def _open(
+    message: EmailMessage, recipients: Sequence[str], key: str, *, too_large: bool, size: int
+) -> Outcome:
+    """A new ticket for the operator from an e-mail to a tenant's support address.
+
+    Raises: _Refused (no support address among the recipients; the tenant does not take
+    tickets by e-mail; a sender who is not its customer; too large; refused by the use-case).
+    """
+    address, tenant_id = _support_address(recipients)
+    try:
+        flags = support.flags(tenant_id)
+        if not (flags.support_enabled and flags.tickets_by_email and flags.ticket_without_order):
+            raise _Refused(Quarantined.TICKETS_OFF)
+        actor = _customer(tenant_id, message)
+        if too_large:
+            raise _Refused(Quarantined.TOO_LARGE, f"{size} bytes")
+        return _opened(tenant_id, actor, message, key)
+    except _Refused as refused:
+        refused.address, refused.tenant_id = address, tenant_id
+        raise
+
+
+def _support_address(recipients: Sequence[str]) -> tuple[str, str]:
+    """The first tenant's support address among the recipients, and its tenant.
+
+    Raises: _Refused (NO_ADDRESS)."""
+    for address in recipients:
+        tenant_id = support.host.support_address_tenant(address)
+        if tenant_id is not None:
+            return address, tenant_id
+    raise _Refused(Quarantined.NO_ADDRESS)
+
+
+def _customer(tenant_id: str, message: EmailMessage) -> Actor:
+    """The tenant's customer the message comes from, as the host knows them.
+
+    Raises: _Refused (UNKNOWN_SENDER)."""
+    sender = _sender(message)
+    actor = support.host.customer_by_email(tenant_id, sender) if sender else None
+    if actor is None or not actor.is_customer:
+        raise _Refused(Quarantined.UNKNOWN_SENDER, sender or None)
+    return actor
+
+
+def _opened(tenant_id: str, actor: Actor, message: EmailMessage, key: str) -> Outcome:
+    """Hand the message to the pages' use-case for a new ticket without a service."""
+    text = mailtext.text_of(message)
+    form = {
+        "submission_key": key,
+        "order": NO_ORDER,
+        "subject": _subject(message, text),
+        "issue_about": text,
+    }
+    try:
+        opened = tickets.open_ticket(
+            tenant_id, actor, form, mailtext.files_of(message), by_email=True
+        )
+    except InvalidInput as refused:
+        raise _Refused(Quarantined.INVALID, _errors(refused.errors)) from None
+    except LimitReached as limited:
+        raise _Refused(Quarantined.TOO_MANY, str(limited)) from None
+    result = Result.ACCEPTED if opened.created else Result.DUPLICATE
+    return Outcome(result, ticket_number=opened.ticket.number)
+
+
+def _subject(message: EmailMessage, text: str) -> str:
+    """The message's subject on one line, or else the text's first line; shortened to what
+    a ticket's subject holds (mail programs set no limit)."""
+    subject = " ".join(str(message.get("Subject", "")).split())
+    if not subject:
+        subject = next((" ".join(line.split()) for line in text.splitlines() if line.strip()), "")
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
+
+
 def _stored_before(row: OutboxMessage, key: str) -> bool:
     query = select(Message.id).where(
         Message.ticket_id == row.ticket_id, Message.submission_key == key
@@ -351,7 +429,7 @@ def _quarantine(raw: bytes, key: str, refused: _Refused) -> Outcome:
     session = support.session
     sender, subject, message_id = _summary(raw)
     entry = InboundMail(
-        **_answered(refused.row),
+        **(_answered(refused.row) or {"tenant_id": refused.tenant_id}),
         address=_bounded(refused.address, 320),
         delivery_key=key,
         reason=refused.reason,

@@ -248,6 +248,9 @@ class Ticket(Base):
     #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
     #: are news costs no statement of its own
     reader_seen_at: Mapped[datetime | None] = query_expression()
+    #: not a column: how well the ticket matches the list's search (``search.ranked``), loaded
+    #: with a list's page sorted by best match, so the page link can name it
+    relevance: Mapped[int | None] = query_expression()
 
 
 #: The statuses of work still to do, in one fixed order (see :func:`is_active`).
@@ -552,6 +555,37 @@ class WebhookEndpoint(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookTry(Base):
+    """One try to post a webhook (an outbox row) to its endpoint: when, which try of the row,
+    the HTTP status or the error, and how long it took. Every try is kept, for the endpoint's
+    delivery log, for ``SUPPORT_WEBHOOK_LOG_DAYS`` (``flask support sweep`` removes older
+    ones)."""
+
+    __tablename__ = "support_webhook_try"
+    __table_args__ = (
+        # the tries of the deliveries a log shows; removing those of a deleted endpoint
+        Index(None, "outbox_id", "id"),
+        Index(None, "endpoint_id"),
+        # removing what is older than SUPPORT_WEBHOOK_LOG_DAYS
+        Index(None, "tried_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("support_webhook_endpoint.id", ondelete="CASCADE")
+    )
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("support_outbox.id", ondelete="CASCADE"))
+    #: which try of the row it was (1, 2, ...; counted anew after "send again")
+    attempt: Mapped[int] = mapped_column(Integer)
+    tried_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    #: the endpoint's answer (None: none came)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    #: why it failed (None: a 2xx answer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class ApiToken(Base):
     """A key a provider's or the operator's staff member made for their own programs, which
     then act as them through the JSON API (``api_tokens.py``). Only the key's SHA-256 is kept;
@@ -596,7 +630,8 @@ class IdempotencyKey(Base):
 
 
 class Quarantined(enum.StrEnum):
-    """Why a message sent to one of our reply addresses did not get in (``inbound``)."""
+    """Why a message sent to one of our reply addresses, or to a tenant's support address,
+    did not get in (``inbound``)."""
 
     #: it could not be read as an e-mail, or carries no text
     UNREADABLE = "unreadable"
@@ -618,6 +653,10 @@ class Quarantined(enum.StrEnum):
     INVALID = "invalid"
     #: the person sent more messages than the rate limits allow
     TOO_MANY = "too_many"
+    #: sent to a support address by someone the host does not know as a customer of its tenant
+    UNKNOWN_SENDER = "unknown_sender"
+    #: sent to the support address of a tenant that does not open tickets from e-mail
+    TICKETS_OFF = "tickets_off"
 
 
 class InboundMail(Base):

@@ -16,6 +16,9 @@ When the mail server cannot be reached, the pass stops: every row it holds waits
 try, instead of each waiting for the server's timeout in turn. Failed rows are listed for the
 operator, who can send them again.
 
+A change writes its rows with :func:`write`, in one statement: its e-mails, and its webhooks
+as ``INSERT … SELECT`` from the endpoints that may hear of it (``webhooks.rows_for``).
+
 Webhook rows (``endpoint_id`` set) go through the same claims to ``webhook_delivery``: each
 endpoint's in a thread of its own, in order per ticket (a row waits in the claim until the
 earlier rows of its ticket to its endpoint went), and an endpoint that failed pauses alone;
@@ -38,19 +41,76 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import Flask, Response, after_this_request, current_app, has_request_context
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased
 
-from . import access, clock, signals, webhook_delivery
+from . import access, clock, idempotency, signals, webhook_delivery
 from .host import Actor
+from .idempotency import Receipt
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
 from .models import Delivery, OutboxMessage, WebhookEndpoint
 from .state import EXTENSION_KEY, support
+from .transaction import use_case
+from .workflow import Role
 
 #: the longest wait between two tries
 _MAX_WAIT = timedelta(hours=1)
 #: after the mail server failed to answer, how long a web process leaves delivery to workers
 _COOL_DOWN_SECONDS = 60.0
+
+
+#: The columns a change writes of each of its outbox rows, e-mails and webhooks alike.
+COLUMNS = (
+    "tenant_id",
+    "ticket_id",
+    "endpoint_id",
+    "event_key",
+    "notification",
+    "recipient",
+    "recipient_name",
+    "locale",
+    "payload",
+    "status",
+    "last_error",
+)
+
+
+def bound(column: str, value: Any) -> ColumnElement[Any]:
+    """``value`` as a bound parameter of ``support_outbox.<column>``'s type, named for it."""
+    table = cast(Table, OutboxMessage.__table__)
+    return literal(value, table.c[column].type).label(column)
+
+
+def write(rows: Sequence[dict[str, Any]], selects: Sequence[Select[Any]]) -> tuple[int, ...]:
+    """Write a change's outbox rows in one statement: ``rows`` (values of :data:`COLUMNS`)
+    and the rows the SELECTs give (``webhooks.rows_for``: as many as there are endpoints to
+    tell), in this order. Nothing is sent when there is neither; the rows' ids (for delivery
+    right after the response)."""
+    if not rows and not selects:
+        return ()
+    given = [select(*(bound(name, row[name]) for name in COLUMNS)) for row in rows]
+    parts = [
+        part.add_columns(literal(position, Integer).label("position"))
+        for position, part in enumerate([*given, *selects])
+    ]
+    union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    # in the order given: the events of a ticket go to an endpoint in the order of their ids
+    source = select(*(union.c[name] for name in COLUMNS)).order_by(union.c.position)
+    table = cast(Table, OutboxMessage.__table__)
+    statement = table.insert().from_select(COLUMNS, source).returning(table.c.id)
+    return tuple(support.session.scalars(statement))
 
 
 @dataclass
@@ -216,7 +276,7 @@ def _deliver_webhooks(
         if not outcome.tried:
             _release([row], token)
             continue
-        webhook_delivery.note_health(outcome)
+        webhook_delivery.note_health(outcome, row)
         if outcome.ok:
             _finish(row, token, Delivery.SENT, response_status=outcome.status)
             report.sent.append(row.id)
@@ -362,11 +422,40 @@ def _describe(problem: Exception) -> str:
     return f"{type(problem).__name__}: {problem}"[:1000]
 
 
-def troubled(tenant_id: str, actor: Actor, limit: int = 100) -> list[OutboxMessage]:
+def troubled(tenant_id: str, actor: Actor, role: Role, limit: int = 100) -> list[OutboxMessage]:
     """The newest notifications of a tenant that failed or wait for another try, for its
     operators (nobody else sees any)."""
-    query = access.troubled_notifications(tenant_id, actor).limit(limit)
+    query = access.troubled_notifications(tenant_id, actor, role).limit(limit)
     return list(support.session.scalars(query))
+
+
+@use_case
+def send_troubled_again(
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    ids: Sequence[int],
+    receipt: Receipt | None = None,
+) -> int:
+    """The operator's "send again": put the notifications among ``ids`` that
+    :func:`troubled` lists for ``actor`` back in line, to be tried at once (the others are
+    left alone: nobody else may); how many. With ``receipt`` (an API call's
+    ``Idempotency-Key``) its answer is kept in the same transaction; when a call with the
+    same key at the same moment kept its own first, nothing is changed and the receipt holds
+    that call's answer.
+    """
+    session = support.session
+    query = access.troubled_notifications(tenant_id, actor, role)
+    listed = list(
+        session.scalars(
+            query.with_only_columns(OutboxMessage.id).where(OutboxMessage.id.in_(list(ids)))
+        )
+    )
+    count = _put_back(tenant_id, listed)
+    if not idempotency.commit(receipt, count):
+        return 0
+    deliver_soon(listed)
+    return count
 
 
 #: the Message-ID every try of a row goes out with (``mailer.compose``)
@@ -396,9 +485,22 @@ def mark_bounced(message_id: str, reason: str) -> int | None:
     return row.id
 
 
-def send_again(tenant_id: str, ids: Sequence[int]) -> int:
-    """Put failed notifications of a tenant back in line, to be tried at once (the operator's
-    "send again"); returns how many."""
+def send_again(tenant_id: str, ids: Sequence[int], *, receipt: Receipt | None = None) -> int:
+    """Put failed notifications of a tenant back in line, to be tried at once (an endpoint's
+    failed webhooks: ``webhooks.send_again``); returns how many. An API call's ``receipt`` is
+    kept with it (``idempotency.commit``): the same call again sends nothing more."""
+    count = _put_back(tenant_id, ids)
+    if not idempotency.commit(receipt, count):
+        return 0
+    deliver_soon(ids)
+    return count
+
+
+def _put_back(tenant_id: str, ids: Sequence[int]) -> int:
+    """Make failed or waiting rows of a tenant due now, with their tries counted from 0
+    again; how many (not committed)."""
+    if not ids:
+        return 0
     result = support.session.execute(
         update(OutboxMessage)
         .where(
@@ -409,8 +511,6 @@ def send_again(tenant_id: str, ids: Sequence[int]) -> int:
         .values(status=Delivery.PENDING, attempts=0, next_attempt_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    support.session.commit()
-    deliver_soon(ids)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

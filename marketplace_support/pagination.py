@@ -1,5 +1,6 @@
 """Keyset pagination: lists sorted by a few columns, all descending (newest, most urgent
-first).
+first), or by a value the statement computes (a search's relevance, :class:`Computed`) and
+the id.
 
 A cursor names the sort values of the last row of the page before, so the next page is read
 from the index where the last one ended, however long the list. A cursor comes back in an
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Select, TypeDecorator, tuple_
+from sqlalchemy import ColumnElement, DateTime, Select, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .models import INTEGER_MAX
@@ -60,8 +61,35 @@ def _decode_value(part: str, kind: str) -> Any:
     return number
 
 
-def kind_of(key: InstrumentedAttribute[Any]) -> str:
+@dataclass(frozen=True)
+class Computed:
+    """A sort key the statement computes: ``expression`` (a whole number, never NULL for the
+    rows listed), loaded onto each row as its attribute ``attribute`` (a
+    ``query_expression`` the caller fills with ``with_expression``), so the page link can
+    name the last row's value."""
+
+    expression: ColumnElement[int]
+    attribute: str
+
+
+#: a sort key: a mapped column, or a computed whole number
+Key = InstrumentedAttribute[Any] | Computed
+
+
+def _sql(key: Key) -> ColumnElement[Any]:
+    if isinstance(key, Computed):
+        return key.expression
+    return key.expression
+
+
+def _value(row: Any, key: Key) -> Any:
+    return getattr(row, key.attribute if isinstance(key, Computed) else key.key)
+
+
+def kind_of(key: Key) -> str:
     """The kind of value a sort key holds in a cursor: "t" a moment, "i" a whole number."""
+    if isinstance(key, Computed):
+        return "i"
     column_type = key.type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
@@ -90,7 +118,7 @@ def decode(cursor: str, kinds: Sequence[str]) -> list[Any]:
 def newest_first(
     session: Session,
     query: Select[T],
-    keys: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[Key],
     size: int,
     cursor: str | None,
     *,
@@ -102,16 +130,19 @@ def newest_first(
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
+    columns = [_sql(key) for key in keys]
     if cursor:
         values = decode(cursor, [kind_of(key) for key in keys])
         # a row-value comparison, so the database reads on from the index where it stopped
-        after = tuple_(*keys) > tuple_(*values) if ascending else tuple_(*keys) < tuple_(*values)
+        after = (
+            tuple_(*columns) > tuple_(*values) if ascending else tuple_(*columns) < tuple_(*values)
+        )
         query = query.where(after)
-    order = [key.asc() if ascending else key.desc() for key in keys]
+    order = [column.asc() if ascending else column.desc() for column in columns]
     ordered = query.order_by(*order).limit(size + 1)
     rows = list(session.scalars(ordered))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
-        next_cursor = encode([getattr(rows[-1], key.key) for key in keys])
+        next_cursor = encode([_value(rows[-1], key) for key in keys])
     return Page(rows, next_cursor)

@@ -26,7 +26,9 @@ from .state import support
 #: each reason as the operator reads it
 REASONS = {
     Quarantined.UNREADABLE: lazy_gettext("It could not be read, or has no text."),
-    Quarantined.NO_ADDRESS: lazy_gettext("It was not sent to a reply address of a ticket."),
+    Quarantined.NO_ADDRESS: lazy_gettext(
+        "It was sent neither to a reply address of a ticket nor to a support address."
+    ),
     Quarantined.FORGED: lazy_gettext("The reply address is not one we made."),
     Quarantined.EXPIRED: lazy_gettext("The reply address has expired."),
     Quarantined.WRONG_SENDER: lazy_gettext(
@@ -37,6 +39,10 @@ REASONS = {
     Quarantined.TOO_LARGE: lazy_gettext("It is too large."),
     Quarantined.INVALID: lazy_gettext("Its text or files were refused."),
     Quarantined.TOO_MANY: lazy_gettext("The sender sent too many messages in a short time."),
+    Quarantined.UNKNOWN_SENDER: lazy_gettext(
+        "The sender's address is not one of a customer of this marketplace."
+    ),
+    Quarantined.TICKETS_OFF: lazy_gettext("This marketplace does not open tickets from e-mail."),
 }
 
 

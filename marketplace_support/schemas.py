@@ -338,6 +338,11 @@ class CustomerListQuerySchema(Schema):
             max=128, error=lazy_gettext("Choose one of your active services.")
         ),
     )
+    # none given: best match while searching, else latest activity
+    sort = _String(
+        load_default=None,
+        validate=validate.OneOf(["relevance", "activity"], error=lazy_gettext("Choose an order.")),
+    )
     # a page link: read (strictly) by pagination.decode, which refuses what we did not make
     after = _String(
         load_default=None,
@@ -400,10 +405,15 @@ class ListQuerySchema(Schema):
             max=100, error=lazy_gettext("A search can be at most {max} characters long.")
         ),
     )
+    # none given: best match while searching, else latest activity (``staff_ticket_list``)
     sort = _String(
-        load_default="activity",
+        load_default=None,
+        metadata={
+            "description": "relevance (best match first; the default with q), activity (the "
+            "default without q), priority, or due"
+        },
         validate=validate.OneOf(
-            ["activity", "priority", "due"], error=lazy_gettext("Choose an order.")
+            ["relevance", "activity", "priority", "due"], error=lazy_gettext("Choose an order.")
         ),
     )
     queue = _String(load_default="all")
@@ -509,35 +519,50 @@ class WebhookSchema(_FormSchema):
     provider_id = _String(load_default=None, allow_none=True)
 
 
+def _true_or_false() -> fields.Boolean:
+    """A required ``true`` or ``false`` of a JSON body."""
+    message = lazy_gettext("Send true or false.")
+    return fields.Boolean(
+        required=True,
+        error_messages={"required": message, "invalid": message, "null": message},
+    )
+
+
 class WebhookSwitchSchema(_FormSchema):
     """An endpoint enabled or disabled (the JSON API's PATCH)."""
 
-    enabled = fields.Boolean(
+    enabled = _true_or_false()
+
+
+def _ids(wrong: str, how_many: str) -> fields.List[int]:
+    """1 to 100 ids of rows (whole numbers); ``wrong`` and ``how_many`` say what to send."""
+    return fields.List(
+        fields.Integer(
+            strict=True,
+            validate=validate.Range(min=1, max=INTEGER_MAX, error=wrong),
+            error_messages={"invalid": wrong},
+        ),
         required=True,
-        error_messages={
-            "required": lazy_gettext("Send true or false."),
-            "invalid": lazy_gettext("Send true or false."),
-        },
+        validate=validate.Length(min=1, max=100, error=how_many),
+        error_messages={"required": how_many, "invalid": how_many},
     )
 
 
 class SendAgainSchema(_FormSchema):
     """The deliveries of an endpoint to send again (the JSON API)."""
 
-    deliveries = fields.List(
-        fields.Integer(
-            strict=True,
-            validate=validate.Range(
-                min=1, max=INTEGER_MAX, error=lazy_gettext("Send delivery ids (whole numbers).")
-            ),
-            error_messages={"invalid": lazy_gettext("Send delivery ids (whole numbers).")},
-        ),
-        required=True,
-        validate=validate.Length(min=1, max=100, error=lazy_gettext("Send 1 to 100 delivery ids.")),
-        error_messages={
-            "required": lazy_gettext("Send 1 to 100 delivery ids."),
-            "invalid": lazy_gettext("Send 1 to 100 delivery ids."),
-        },
+    deliveries = _ids(
+        lazy_gettext("Send delivery ids (whole numbers)."),
+        lazy_gettext("Send 1 to 100 delivery ids."),
+    )
+
+
+class NotificationsAgainSchema(_FormSchema):
+    """The notifications that did not go out to send again (the JSON API)."""
+
+    notifications = _ids(
+        lazy_gettext("Send notification ids (whole numbers)."),
+        lazy_gettext("Send 1 to 100 notification ids."),
     )
 
 
@@ -563,10 +588,10 @@ class ApiMessageSchema(ApiReplySchema):
 class ApiSharingSchema(_FormSchema):
     """Whether everyone of the customer's organisation sees a ticket, sent to the JSON API."""
 
-    shared = fields.Boolean(
-        required=True,
-        error_messages={
-            "required": lazy_gettext("Send true or false."),
-            "invalid": lazy_gettext("Send true or false."),
-        },
-    )
+    shared = _true_or_false()
+
+
+class ApiWatchingSchema(_FormSchema):
+    """Whether the caller hears of every change of a ticket, sent to the JSON API."""
+
+    watching = _true_or_false()

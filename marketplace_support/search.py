@@ -12,6 +12,16 @@ Two engines behind one condition, :func:`matching`:
   as a prefix, so "Verbindung" finds "Verbindungen").
 
 A ticket number ("12", "#12") and any part of the subject are found as before.
+
+Words typed wrong (PostgreSQL): a subject, description or message with a word like the ones
+typed (``pg_trgm``'s word similarity of at least 0.6, from trigram indexes: "conection" finds
+"connection", "Rechnug" finds "Rechnung") is found too, ranked below what has the words
+themselves. SQLite has no trigram matching in its default build: there, a word also finds the
+words it begins, nothing more.
+
+:func:`ranked` gives each ticket found its relevance ("Best match"): how well its parts match
+(ts_rank on PostgreSQL, FTS5's bm25 on SQLite), summed over the parts that have the words, so
+a ticket whose subject has them comes before one that mentions them once in a reply.
 """
 
 from __future__ import annotations
@@ -23,20 +33,24 @@ from typing import Any, cast
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Index,
     Select,
+    Subquery,
     Table,
     Text,
     column,
     event,
     func,
+    literal,
     literal_column,
     select,
     table,
     text,
     union,
+    union_all,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector's types)
@@ -54,12 +68,31 @@ LANGUAGES = ("simple", "english", "german", "french", "spanish", "dutch")
 WORDS_MAX = 10
 #: the fewest digits that find the tickets whose number holds them, not only the one it is
 NUMBER_PART_MIN = 3
+#: the fewest letters a search must have for words like them to count (PostgreSQL): fewer
+#: are like too many words
+SIMILAR_MIN = 4
+#: a relevance is kept as a whole number of millionths: a page link names it exactly
+RELEVANCE_SCALE = 1_000_000
+
+#: what each part of a ticket adds to its relevance, besides its own rank
+_WEIGHT = {
+    "number": 10.0,
+    "subject": 1.0,
+    "number_part": 0.5,
+    "file": 0.5,
+    #: a word like the ones typed: its similarity (0.6 to 1) times this
+    "similar_subject": 0.5,
+    "similar_description": 0.25,
+    "similar_message": 0.25,
+}
 
 _TICKET_TEXT: tuple[ColumnElement[str], ...] = tuple(
     Ticket.__table__.c[name]
     for name in ("subject", "issue_about", "expected_outcome", "current_scenario")
 )
 _MESSAGE_BODY: ColumnElement[str] = Message.__table__.c.body
+#: what the issue is about: the description's one text every ticket has
+_ISSUE_ABOUT: ColumnElement[str] = Ticket.__table__.c.issue_about
 
 
 def _config(language: str) -> ColumnClause[object]:
@@ -119,6 +152,20 @@ Index(
     _table=cast(Table, Ticket.__table__),
 ).ddl_if(dialect="postgresql")
 Index(
+    "ix_support_ticket_issue_about_trgm",
+    Ticket.__table__.c.issue_about,
+    postgresql_using="gin",
+    postgresql_ops={"issue_about": "gin_trgm_ops"},
+    _table=cast(Table, Ticket.__table__),
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_support_message_body_trgm",
+    Message.__table__.c.body,
+    postgresql_using="gin",
+    postgresql_ops={"body": "gin_trgm_ops"},
+    _table=cast(Table, Message.__table__),
+).ddl_if(dialect="postgresql")
+Index(
     "ix_support_attachment_filename_trgm",
     Attachment.__table__.c.filename,
     postgresql_using="gin",
@@ -135,6 +182,8 @@ POSTGRESQL_ONLY_INDEXES = frozenset(
         "ix_support_message_search",
         "ix_support_ticket_subject_trgm",
         "ix_support_ticket_number_trgm",
+        "ix_support_ticket_issue_about_trgm",
+        "ix_support_message_body_trgm",
         "ix_support_attachment_filename_trgm",
     }
 )
@@ -151,49 +200,140 @@ event.listen(Base.metadata, "before_create", _with_trigrams)
 def matching(words: str, *, tenant_id: str, role: Role, dialect: str) -> ColumnElement[bool]:
     """Tickets of ``tenant_id`` whose number is ``words``, whose subject holds them, or whose
     description, conversation or files' names have them, as ``role`` may read them
-    (``access``: internal notes and their files count for staff only).
+    (``access``: internal notes and their files count for staff only); on PostgreSQL also
+    those whose subject or conversation has words like them.
 
     One set of ids, each part read from an index (PostgreSQL: the text search indexes, and
-    trigram indexes for the parts of a subject or a file's name), so a list asks the few
-    tickets found for its page instead of testing each of the tenant's tickets."""
+    trigram indexes for the parts of a subject or a file's name and for words like the
+    ones typed), so a list asks the few tickets found for its page instead of testing each of
+    the tenant's tickets."""
+    parts = [part for part, _ in _parts(words, tenant_id, role, dialect)]
+    return Ticket.id.in_(union(*parts))
+
+
+def ranked(words: str, *, tenant_id: str, role: Role, dialect: str) -> Subquery:
+    """The tickets :func:`matching` finds, each once with its ``relevance`` (a whole number,
+    larger is better): the sum of what each part that has the words adds. Columns:
+    ``ticket_id``, ``relevance``."""
+    scored = union_all(
+        *(
+            part.add_columns(score.label("score"))
+            for part, score in _parts(words, tenant_id, role, dialect)
+        )
+    ).subquery("scored")
+    relevance = func.round(func.sum(scored.c.score) * RELEVANCE_SCALE)
+    return (
+        select(
+            scored.c.ticket_id.label("ticket_id"),
+            sql_cast(relevance, BigInteger).label("relevance"),
+        )
+        .group_by(scored.c.ticket_id)
+        .subquery("ranked")
+    )
+
+
+#: one part of a search: the ids of the tickets it finds, and what it adds to their relevance
+_Part = tuple[Select[Any], ColumnElement[Any]]
+
+
+def _parts(words: str, tenant_id: str, role: Role, dialect: str) -> list[_Part]:
     of_tenant = Ticket.tenant_id == tenant_id
-    messages = access.messages_readable_by(
-        select(Message.ticket_id).where(
-            Message.tenant_id == tenant_id, _message_matches(words, dialect)
+    parts: list[_Part] = [
+        (
+            select(Ticket.id.label("ticket_id")).where(
+                of_tenant, Ticket.subject.icontains(words, autoescape=True)
+            ),
+            _weight("subject"),
         ),
-        role,
-    )
-    files = access.files_readable_by(
-        select(Attachment.ticket_id).where(
-            Attachment.tenant_id == tenant_id,
-            Attachment.filename.icontains(words, autoescape=True),
+        _ticket_part(words, tenant_id, dialect),
+        _message_part(words, tenant_id, role, dialect),
+        (
+            access.files_readable_by(
+                select(Attachment.ticket_id.label("ticket_id")).where(
+                    Attachment.tenant_id == tenant_id,
+                    Attachment.filename.icontains(words, autoescape=True),
+                ),
+                role,
+            ),
+            _weight("file"),
         ),
-        role,
-    )
-    parts = [
-        select(Ticket.id).where(of_tenant, Ticket.subject.icontains(words, autoescape=True)),
-        select(Ticket.id).where(of_tenant, _ticket_matches(words, dialect)),
-        messages,
-        files,
     ]
     digits = words.strip().lstrip("#")
     number = typed_number(digits)
     if number is not None:
-        parts.append(select(Ticket.id).where(of_tenant, Ticket.number == number))
+        ticket = select(Ticket.id.label("ticket_id"))
+        parts.append((ticket.where(of_tenant, Ticket.number == number), _weight("number")))
         if len(digits) >= NUMBER_PART_MIN:  # a part of a longer number ("4021" of #40213)
-            parts.append(select(Ticket.id).where(of_tenant, _number_text().contains(digits)))
-    return Ticket.id.in_(union(*parts))
+            part = ticket.where(of_tenant, _number_text().contains(digits))
+            parts.append((part, _weight("number_part")))
+    elif dialect == "postgresql" and len(re.sub(r"\W", "", words)) >= SIMILAR_MIN:
+        parts += _similar_parts(words, tenant_id, role)
+    return parts
+
+
+def _weight(part: str) -> ColumnElement[Any]:
+    # a constant of the statement (the same for every search), not a parameter
+    return literal_column(repr(_WEIGHT[part]))
+
+
+def _ticket_part(words: str, tenant_id: str, dialect: str) -> _Part:
+    """The tickets whose subject or description has the words, ranked by how well."""
+    of_tenant = Ticket.tenant_id == tenant_id
+    if dialect == "postgresql":
+        document, query = _document(*_TICKET_TEXT), _query(words)
+        part = select(Ticket.id.label("ticket_id")).where(of_tenant, document.op("@@")(query))
+        return part, func.ts_rank(document, query)
+    fts = _fts_ranked("support_ticket_fts", words)
+    part = select(Ticket.id.label("ticket_id")).join(fts, fts.c.rowid == Ticket.id)
+    return part.where(of_tenant), fts.c.score
+
+
+def _message_part(words: str, tenant_id: str, role: Role, dialect: str) -> _Part:
+    """The tickets whose conversation (as ``role`` reads it) has the words, each message
+    ranked by how well."""
+    of_tenant = Message.tenant_id == tenant_id
+    if dialect == "postgresql":
+        document, query = _document(_MESSAGE_BODY), _query(words)
+        part = select(Message.ticket_id.label("ticket_id")).where(
+            of_tenant, document.op("@@")(query)
+        )
+        return access.messages_readable_by(part, role), func.ts_rank(document, query)
+    fts = _fts_ranked("support_message_fts", words)
+    part = select(Message.ticket_id.label("ticket_id")).join(fts, fts.c.rowid == Message.id)
+    return access.messages_readable_by(part.where(of_tenant), role), fts.c.score
+
+
+def _similar_parts(words: str, tenant_id: str, role: Role) -> list[_Part]:
+    """PostgreSQL: the tickets whose subject, description ("what is it about") or
+    conversation has words like ``words``
+    (``pg_trgm``'s ``<%``: a word similarity of at least ``pg_trgm.word_similarity_threshold``,
+    0.6 unless the database says otherwise), from the trigram indexes."""
+    typed = literal(words, Text)
+    subject = select(Ticket.id.label("ticket_id")).where(
+        Ticket.tenant_id == tenant_id, typed.op("<%")(Ticket.subject)
+    )
+    description = select(Ticket.id.label("ticket_id")).where(
+        Ticket.tenant_id == tenant_id, typed.op("<%")(_ISSUE_ABOUT)
+    )
+    message = select(Message.ticket_id.label("ticket_id")).where(
+        Message.tenant_id == tenant_id, typed.op("<%")(_MESSAGE_BODY)
+    )
+    return [
+        (subject, func.word_similarity(typed, Ticket.subject) * _weight("similar_subject")),
+        (
+            description,
+            func.word_similarity(typed, _ISSUE_ABOUT) * _weight("similar_description"),
+        ),
+        (
+            access.messages_readable_by(message, role),
+            func.word_similarity(typed, _MESSAGE_BODY) * _weight("similar_message"),
+        ),
+    ]
 
 
 def _number_text() -> ColumnElement[str]:
     """A ticket's number as text (the trigram index's own expression on PostgreSQL)."""
     return sql_cast(Ticket.__table__.c.number, Text)
-
-
-def _ticket_matches(words: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return _document(*_TICKET_TEXT).op("@@")(_query(words))
-    return Ticket.id.in_(_fts_rows("support_ticket_fts", words))
 
 
 def _message_matches(words: str, dialect: str) -> ColumnElement[bool]:
@@ -208,6 +348,13 @@ def _fts_rows(table: str, words: str) -> Select[tuple[int]]:
         .select_from(text(table))
         .where(text(f"{table} MATCH :fts_query").bindparams(fts_query=fts_query(words)))
     )
+
+
+def _fts_ranked(fts: str, words: str) -> Subquery:
+    """SQLite: the rows of the FTS5 table ``fts`` that have the words (``rowid``) and how well
+    (``score``: bm25, made larger-is-better)."""
+    score = -func.bm25(literal_column(fts))
+    return _fts_rows(fts, words).add_columns(score.label("score")).subquery(f"{fts}_found")
 
 
 def fts_query(words: str) -> str:

@@ -47,9 +47,6 @@ def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
         people = list(
             session.scalars(select(Share).where(Share.ticket_id == ticket.id).order_by(Share.name))
         )
-    watching = session.scalar(
-        select(Watcher.id).where(Watcher.ticket_id == ticket.id, Watcher.user_id == actor.user_id)
-    )
     owner = role is Role.CUSTOMER and ticket.requester_user_id == actor.user_id
     colleagues: list[Person] = []
     # naming a colleague adds nothing while the whole organisation sees the ticket
@@ -62,7 +59,16 @@ def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
             )
             if person.user_id not in shared and person.user_id != actor.user_id
         ]
-    return Sharing(ticket.shared_with_organisation, people, colleagues, watching is not None, owner)
+    watched = watching(ticket, actor)
+    return Sharing(ticket.shared_with_organisation, people, colleagues, watched, owner)
+
+
+def watching(ticket: Ticket, actor: Actor) -> bool:
+    """Whether ``actor`` watches ``ticket`` (one they may see)."""
+    found = support.session.scalar(
+        select(Watcher.id).where(Watcher.ticket_id == ticket.id, Watcher.user_id == actor.user_id)
+    )
+    return found is not None
 
 
 def _owned(tenant_id: str, actor: Actor, number: int) -> Ticket:

@@ -17,12 +17,12 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, Table, and_, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, load_only, with_expression
 
-from . import access, attachments, pagination, rate_limits, sla, workflow
+from . import access, attachments, pagination, rate_limits, sla, webhooks, workflow
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Category, Order, Person, Provider
@@ -40,6 +40,7 @@ from .schemas import (
     load,
 )
 from .search import matching as search_matching
+from .search import ranked as search_ranked
 from .search import snippets as search_snippets
 from .state import support
 from .transaction import use_case
@@ -64,10 +65,12 @@ def open_ticket(
     form: Mapping[str, Any],
     uploads: Sequence[attachments.Upload] = (),
     *,
+    by_email: bool = False,
     receipt: Receipt | None = None,
 ) -> Opened:
     """Open a ticket from My Page → Support, routed to the order's provider or the operator,
-    with the files the customer attached.
+    with the files the customer attached. ``by_email``: from an e-mail to the tenant's
+    support address (``inbound``), where no problem area can be chosen, so none is asked.
 
     The order is checked with the host: it must be the customer's own, active, and in this
     tenant. A second submission of the same form (same ``submission_key``) returns the
@@ -87,7 +90,7 @@ def open_ticket(
             return Opened(existing, created=False)
 
     flags = support.flags(tenant_id)
-    asked = _checked_form(tenant_id, actor, form, uploads)
+    asked = _checked_form(tenant_id, actor, form, uploads, ask_category=not by_email)
     rate_limits.spend(
         tenant_id,
         actor,
@@ -125,11 +128,16 @@ class _Asked:
 
 
 def _checked_form(
-    tenant_id: str, actor: Actor, form: Mapping[str, Any], uploads: Sequence[attachments.Upload]
+    tenant_id: str,
+    actor: Actor,
+    form: Mapping[str, Any],
+    uploads: Sequence[attachments.Upload],
+    *,
+    ask_category: bool,
 ) -> _Asked:
     """Raises: InvalidInput, with every field's errors at once."""
     flags = support.flags(tenant_id)
-    categories = support.categories(tenant_id)
+    categories = support.categories(tenant_id) if ask_category else ()
     data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), form)
     order: Order | None = None
     if "order" in data:
@@ -268,6 +276,29 @@ def _in_scope_or_none(
     if for_update:  # the row as it is now, held until the change commits
         query = query.with_for_update().execution_options(populate_existing=True)
     return support.session.scalars(query).one_or_none()
+
+
+def ticket_to_change(
+    tenant_id: str, actor: Actor | None, role: Role, number: int
+) -> tuple[Ticket, bool]:
+    """Ticket ``number`` if ``actor`` may see it as ``role``, locked for a change (as
+    :func:`ticket_in_scope` with ``for_update``), and whether any webhook endpoint of the
+    tenant listens (``webhooks.listening``), in the same statement.
+
+    Raises: TicketNotFound, also for a ticket that exists for someone else.
+    """
+    query = (
+        access.tickets(tenant_id, actor, role)
+        .where(Ticket.number == number)
+        .add_columns(webhooks.listening(tenant_id))
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    )
+    found = support.session.execute(query).one_or_none()
+    if found is None:
+        raise access.TicketNotFound()
+    ticket, listening = found
+    return ticket, bool(listening)
 
 
 def moved_away(tenant_id: str, actor: Actor, number: int) -> Event | None:
@@ -564,11 +595,13 @@ def customer_ticket_list(
     cursor: str | None,
     search: str | None = None,
     service: str | None = None,
+    sort: str | None = None,
 ) -> TicketList:
     """One page of a customer's tickets, latest activity first: their open ones (``tab`` is
     "open"), their resolved and closed ones ("closed"), or those others shared with them
-    ("shared"); ``search`` finds words of the subject or a ticket number, ``service`` one of
-    their services' tickets (``NO_ORDER``: those about none).
+    ("shared"); ``search`` finds what they may read of the tickets' words or a ticket number
+    (the best matches first, unless ``sort`` is "activity"), ``service`` one of their
+    services' tickets (``NO_ORDER``: those about none).
 
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made.
@@ -580,18 +613,21 @@ def customer_ticket_list(
         "closed": own.where(Ticket.status.in_(workflow.DONE_STATUSES)),
         "shared": shared,
     }[tab]
-    if search:
-        listed = listed.where(_matching(search, tenant_id, Role.CUSTOMER))
     if service == NO_ORDER:
         listed = listed.where(Ticket.order_id.is_(None))
     elif service:
         listed = listed.where(Ticket.order_id == service)
+    searched = listed.where(_matching(search, tenant_id, Role.CUSTOMER)) if search else listed
+    listed, keys, _ = _ordered(
+        listed,
+        searched,
+        "activity" if sort == "activity" else "relevance",
+        search,
+        tenant_id=tenant_id,
+        role=Role.CUSTOMER,
+    )
     page = pagination.newest_first(
-        support.session,
-        _listed(listed, actor),
-        (Ticket.updated_at, Ticket.id),
-        size=_page_size(),
-        cursor=cursor,
+        support.session, _listed(listed, actor), keys, size=_page_size(), cursor=cursor
     )
     counts = _counts_by_status(own)
     return TicketList(
@@ -653,22 +689,23 @@ def staff_ticket_list(
     query, errors = load(_LIST_QUERY, params)
     if errors:
         raise InvalidInput(errors)
+    words = query.get("q")
+    # a search lists the best matches first unless another order is asked for
+    if query["sort"] is None or (query["sort"] == "relevance" and not words):
+        query["sort"] = "relevance" if words else "activity"
     scope = access.tickets(tenant_id, actor, role)
-    filtered = _filtered(scope, tenant_id, actor, role, query)
+    filtered = _filtered(scope, actor, role, query)
+    searched = filtered.where(_matching(words, tenant_id, role)) if words else filtered
     status = query["status"]
-    if status == "active":
-        listed = filtered.where(is_active())
-    elif status == "all":
-        listed = filtered
+    if status == "all":
+        in_status = None
     else:
-        listed = filtered.where(Ticket.status == Status(status))
-    keys: tuple[InstrumentedAttribute[Any], ...] = (Ticket.updated_at, Ticket.id)
-    if query["sort"] == "priority":
-        keys = (Ticket.priority, Ticket.updated_at, Ticket.id)
-    ascending = query["sort"] == "due"
-    if ascending:  # only tickets whose clocks run have a due time
-        keys = (Ticket.next_due_at, Ticket.id)
-        listed = listed.where(Ticket.next_due_at.is_not(None))
+        in_status = is_active() if status == "active" else Ticket.status == Status(status)
+    listed, keys, ascending = _ordered(
+        filtered, searched, query["sort"], words, tenant_id=tenant_id, role=role
+    )
+    if in_status is not None:
+        listed = listed.where(in_status)
     page = pagination.newest_first(
         support.session,
         _listed(listed, actor),
@@ -680,15 +717,41 @@ def staff_ticket_list(
     return StaffList(
         page=page,
         query=query,
-        by_status=_counts_by_status(filtered.where(is_active())),
+        by_status=_counts_by_status(searched.where(is_active())),
         by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
         unread=unread(actor, page.items),
         snippets=_snippets(page.items, query.get("q"), role),
     )
 
 
+def _ordered(
+    filtered: Select[Ticket],
+    searched: Select[Ticket],
+    sort: str,
+    words: str | None,
+    *,
+    tenant_id: str,
+    role: Role,
+) -> tuple[Select[Ticket], tuple[pagination.Key, ...], bool]:
+    """The list in the order ``sort`` names: its statement, its keys, and whether they
+    ascend. ``searched`` is ``filtered`` with the search's condition; best match reads the
+    search's ranked tickets instead (each once, with its relevance)."""
+    if sort == "relevance" and words:
+        found = _ranked(words, tenant_id, role)
+        listed = filtered.join(found, found.c.ticket_id == Ticket.id).options(
+            with_expression(Ticket.relevance, found.c.relevance)
+        )
+        return listed, (pagination.Computed(found.c.relevance, "relevance"), Ticket.id), False
+    if sort == "priority":
+        return searched, (Ticket.priority, Ticket.updated_at, Ticket.id), False
+    if sort == "due":  # only tickets whose clocks run have a due time
+        listed = searched.where(Ticket.next_due_at.is_not(None))
+        return listed, (Ticket.next_due_at, Ticket.id), True
+    return searched, (Ticket.updated_at, Ticket.id), False
+
+
 def _filtered(
-    scope: Select[Ticket], tenant_id: str, actor: Actor, role: Role, query: dict[str, Any]
+    scope: Select[Ticket], actor: Actor, role: Role, query: dict[str, Any]
 ) -> Select[Ticket]:
     if query.get("priority") is not None:
         scope = scope.where(Ticket.priority == query["priority"])
@@ -710,9 +773,6 @@ def _filtered(
             scope = scope.where(Ticket.handler == Handler.OPERATOR)
         elif provider:
             scope = scope.where(Ticket.provider_id == provider)
-    search = query.get("q")
-    if search:
-        scope = scope.where(_matching(search, tenant_id, role))
     return scope
 
 
@@ -731,6 +791,11 @@ def _snippets(listed: Sequence[Ticket], words: str | None, role: Role) -> dict[i
 def _matching(words: str, tenant_id: str, role: Role) -> ColumnElement[bool]:
     """The tickets ``words`` finds for a person of ``role`` (``search.py``)."""
     return search_matching(words, tenant_id=tenant_id, role=role, dialect=_dialect())
+
+
+def _ranked(words: str, tenant_id: str, role: Role) -> Subquery:
+    """The tickets ``words`` finds for a person of ``role``, with their relevance."""
+    return search_ranked(words, tenant_id=tenant_id, role=role, dialect=_dialect())
 
 
 def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
 from . import clock
-from .models import OutboxMessage, WebhookEndpoint
+from .models import OutboxMessage, WebhookEndpoint, WebhookTry
 from .state import support
 from .webhook_urls import UnsafeUrl, post
 
@@ -71,6 +71,9 @@ class Outcome:
     error: str | None = None
     #: the URL may not be reached at all: trying again will not help
     permanent: bool = False
+    #: when the try began, and how long it took (milliseconds)
+    tried_at: datetime | None = None
+    duration_ms: int = 0
 
     @property
     def ok(self) -> bool:
@@ -162,6 +165,16 @@ def _post_in_order(
 def _post_one(
     row_id: int, endpoint_id: int, url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> Outcome:
+    """Post one row; its outcome, timed."""
+    tried_at, started = clock.now(), time.monotonic()
+    outcome = _outcome(row_id, endpoint_id, url, body, headers, timeout)
+    duration_ms = round((time.monotonic() - started) * 1000)
+    return replace(outcome, tried_at=tried_at, duration_ms=duration_ms)
+
+
+def _outcome(
+    row_id: int, endpoint_id: int, url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> Outcome:
     try:
         answer = post(url, body, headers, timeout)
     except UnsafeUrl as refused:
@@ -177,10 +190,23 @@ def _post_one(
     return Outcome(row_id, endpoint_id, status=answer.status, error=error)
 
 
-def note_health(outcome: Outcome) -> None:
-    """Record on the endpoint how its last try went: a success clears its failures; a failure
-    pauses it (a minute, then twice as long after each failure in a row, at most an hour)."""
+def note_health(outcome: Outcome, row: OutboxMessage) -> None:
+    """Record how a try of ``row`` went: in the endpoint's log (every try), and on the
+    endpoint: a success clears its failures; a failure pauses it (a minute, then twice as
+    long after each failure in a row, at most an hour)."""
     moment = clock.now()
+    support.session.add(
+        WebhookTry(
+            tenant_id=row.tenant_id,
+            endpoint_id=outcome.endpoint_id,
+            outbox_id=row.id,
+            attempt=row.attempts,
+            tried_at=outcome.tried_at or moment,
+            duration_ms=outcome.duration_ms,
+            response_status=outcome.status,
+            error=None if outcome.ok else outcome.error,
+        )
+    )
     endpoint = WebhookEndpoint.__table__.c
     statement = update(WebhookEndpoint).where(WebhookEndpoint.id == outcome.endpoint_id)
     if outcome.ok:

@@ -2,15 +2,17 @@
 that party sees, as signed HTTP POSTs (Standard Webhooks).
 
 Staff register an endpoint (a URL, the events it wants; a secret shown once), enable, disable
-or delete it, and read its delivery log; the operator sees every endpoint of the marketplace
-with its delivery health. What an endpoint sees is what its party sees on the pages
+or delete it, and read its delivery log (its newest deliveries, each with every try kept for
+``SUPPORT_WEBHOOK_LOG_DAYS``); the operator sees every endpoint of the marketplace with its
+delivery health. What an endpoint sees is what its party sees on the pages
 (``access``): a provider's endpoint hears only of the tickets routed to that provider, and
 of a ticket re-routed away only that it went; an internal note reaches only the endpoints of
 the party that wrote it.
 
-:func:`rows_for` turns the rows of a change into outbox rows, in the change's transaction
-(``changes.commit`` writes them with the change's e-mails, in one statement); the outbox's
-workers post them (``webhook_delivery``).
+:func:`rows_for` turns the rows of a change into SELECTs of outbox rows from the endpoints
+that may hear of them; ``changes.commit`` writes them in the change's transaction, in the
+INSERT of its e-mails (no statement of their own); the outbox's workers post them
+(``webhook_delivery``), and every try goes into the endpoint's log (``WebhookTry``).
 """
 
 from __future__ import annotations
@@ -18,19 +20,40 @@ from __future__ import annotations
 import base64
 import enum
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    delete,
+    exists,
+    literal,
+    select,
+    update,
+)
 from werkzeug.exceptions import NotFound
 
-from . import access, outbox, ticket_json
+from . import access, idempotency, outbox, ticket_json
 from .clock import now
 from .host import Actor
 from .i18n import gettext, lazy_gettext
-from .models import Delivery, Event, EventKind, Message, OutboxMessage, Ticket, WebhookEndpoint
+from .idempotency import Receipt
+from .models import (
+    Delivery,
+    Event,
+    EventKind,
+    Message,
+    OutboxMessage,
+    Ticket,
+    WebhookEndpoint,
+    WebhookTry,
+)
 from .schemas import InvalidInput, WebhookSchema, load
 from .state import support
 from .transaction import use_case
@@ -98,9 +121,19 @@ def events_of(endpoint: WebhookEndpoint) -> tuple[EventType, ...]:
 
 
 @use_case
-def register(tenant_id: str, actor: Actor, role: Role, form: Mapping[str, Any]) -> Registered:
+def register(
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    form: Mapping[str, Any],
+    *,
+    receipt: Receipt | None = None,
+) -> Registered:
     """A new endpoint of ``actor``'s party in the area of ``role``: the operator's, or (for
-    provider staff) their provider's (``provider_id`` when they work for several).
+    provider staff) their provider's (``provider_id`` when they work for several). An API
+    call hands its ``receipt``: its key and answer (with the secret) are written with the
+    endpoint; when a first call with the same key won a race, nothing is written and the
+    answer is that call's (``receipt.answered``).
 
     Raises:
         InvalidInput: errors per field (url: also one that webhooks may not reach, checked
@@ -129,8 +162,10 @@ def register(tenant_id: str, actor: Actor, role: Role, form: Mapping[str, Any]) 
         failures=0,
     )
     support.session.add(endpoint)
-    support.session.commit()
-    return Registered(endpoint, secret)
+    support.session.flush()  # the answer holds its id
+    registered = Registered(endpoint, secret)
+    idempotency.commit(receipt, registered)
+    return registered
 
 
 def _provider_of(
@@ -182,19 +217,29 @@ def set_enabled(
 
 @use_case
 def remove(tenant_id: str, actor: Actor, role: Role, endpoint_id: int) -> None:
-    """Delete an endpoint with its deliveries (sent or waiting).
+    """Delete an endpoint with its deliveries (sent or waiting) and their tries.
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
+    support.session.execute(delete(WebhookTry).where(WebhookTry.endpoint_id == found.id))
     support.session.execute(delete(OutboxMessage).where(OutboxMessage.endpoint_id == found.id))
     support.session.delete(found)
     support.session.commit()
 
 
+@dataclass(frozen=True)
+class Logged:
+    """A delivery in an endpoint's log, with every try of it still kept, oldest first."""
+
+    delivery: OutboxMessage
+    tries: list[WebhookTry]
+
+
 def deliveries(
     tenant_id: str, actor: Actor, role: Role, endpoint_id: int, limit: int = LOG_SIZE
-) -> list[OutboxMessage]:
-    """The newest deliveries of an endpoint: its log.
+) -> list[Logged]:
+    """The newest deliveries of an endpoint with their tries: its log (three statements:
+    the endpoint, the deliveries, their tries).
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
@@ -204,14 +249,37 @@ def deliveries(
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     )
-    return list(support.session.scalars(query))
+    rows = list(support.session.scalars(query))
+    tries: dict[int, list[WebhookTry]] = {row.id: [] for row in rows}
+    if rows:
+        kept = select(WebhookTry).where(WebhookTry.outbox_id.in_(list(tries)))
+        for tried in support.session.scalars(kept.order_by(WebhookTry.id)):
+            tries[tried.outbox_id].append(tried)
+    return [Logged(row, tries[row.id]) for row in rows]
+
+
+def forget_old_tries(moment: datetime) -> int:
+    """Remove the tries older than ``SUPPORT_WEBHOOK_LOG_DAYS`` at ``moment`` (every
+    tenant's); how many."""
+    days = int(current_app.config["SUPPORT_WEBHOOK_LOG_DAYS"])
+    statement = delete(WebhookTry).where(WebhookTry.tried_at < moment - timedelta(days=days))
+    removed = support.session.execute(statement)
+    support.session.commit()
+    return int(getattr(removed, "rowcount", 0) or 0)
 
 
 @use_case
 def send_again(
-    tenant_id: str, actor: Actor, role: Role, endpoint_id: int, delivery_ids: Sequence[int]
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    endpoint_id: int,
+    delivery_ids: Sequence[int],
+    *,
+    receipt: Receipt | None = None,
 ) -> int:
-    """Put failed deliveries of an endpoint back in line, to be tried at once; how many.
+    """Put failed deliveries of an endpoint back in line, to be tried at once; how many. An
+    API call's ``receipt`` is kept with it (see :func:`register`).
 
     Raises: EndpointNotFound."""
     found = endpoint(tenant_id, actor, role, endpoint_id)
@@ -222,48 +290,54 @@ def send_again(
     )
     ids = list(support.session.scalars(query))
     if not ids:
+        idempotency.commit(receipt, 0)
         return 0
     # the endpoint is tried at once again, whatever its last failures said
     support.session.execute(
         update(WebhookEndpoint).where(WebhookEndpoint.id == found.id).values(retry_at=None)
     )
-    return outbox.send_again(tenant_id, ids)
+    return outbox.send_again(tenant_id, ids, receipt=receipt)
 
 
 # -- the events of a change -----------------------------------------------------------------
 
 
-def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[dict[str, Any]]:
-    """The outbox rows (``support_outbox`` values) that tell the endpoints of the tenant of
-    ``rows`` (written and flushed by a change), each what its party may see now."""
-    query = select(WebhookEndpoint).where(
-        WebhookEndpoint.tenant_id == ticket.tenant_id, WebhookEndpoint.enabled.is_(True)
+def listening(tenant_id: str) -> ColumnElement[bool]:
+    """Whether ``tenant_id`` has an enabled endpoint: read with the ticket a change locks
+    (``tickets.ticket_to_change``), so a change that e-mails no one writes no outbox
+    statement at all where nothing listens."""
+    return (
+        exists()
+        .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.enabled.is_(True))
+        .label("webhooks_listening")
     )
-    endpoints = list(support.session.scalars(query))
-    typed = [(row, _event_type(row)) for row in rows]
-    wanted = {event for _, event in typed if event is not None}
-    listening = [e for e in endpoints if wanted.intersection(events_of(e))]
-    if not listening:
-        return []
-    seeing = _seeing(ticket, listening)
-    return [
-        _outbox_row(ticket, row, told, hook)
-        for row, event in typed
-        for hook in listening
-        for told in _told(hook, row, event, seeing)
-    ]
 
 
-def _told(
-    hook: WebhookEndpoint, row: Message | Event, event: EventType | None, seeing: set[int]
-) -> list[EventType]:
-    """The events ``hook`` is sent of ``row``."""
-    told = []
-    if event is not None and event in events_of(hook) and _hears(hook, row, seeing):
-        told.append(event)
-    if _moved_away_from(hook, row):
-        told.append(EventType.REROUTED_AWAY)
-    return told
+def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[Select[Any]]:
+    """The outbox rows (``support_outbox`` columns, :data:`outbox.COLUMNS`) that tell the
+    endpoints of the tenant of ``rows`` (written and flushed by a change) what each may see
+    now, as SELECTs on ``support_webhook_endpoint``: one for each row and event it may be,
+    the payload bound. The database picks the endpoints in the INSERT that writes the
+    change's e-mails (``outbox.write``): the webhooks cost a change no statement of their
+    own, and a tenant without endpoints gets no row. What an endpoint hears is what its
+    party sees (``access.endpoint_sees``); an internal note reaches only the endpoints of the
+    party that wrote it; a provider's endpoint hears of a ticket re-routed away from it
+    only that it went."""
+    selects = []
+    for row in rows:
+        event = _event_type(row)
+        if event is not None:
+            hears = [access.endpoint_sees(ticket.id)]
+            if isinstance(row, Message) and row.internal:
+                hears.append(WebhookEndpoint.role == row.author_role)
+            selects.append(_endpoints_told(ticket, row, event, hears))
+        if isinstance(row, Event) and row.kind is EventKind.REROUTED and row.from_provider_id:
+            away = [
+                WebhookEndpoint.role == Role.PROVIDER,
+                WebhookEndpoint.provider_id == row.from_provider_id,
+            ]
+            selects.append(_endpoints_told(ticket, row, EventType.REROUTED_AWAY, away))
+    return selects
 
 
 def _event_type(row: Message | Event) -> EventType | None:
@@ -272,51 +346,34 @@ def _event_type(row: Message | Event) -> EventType | None:
     return _OF_KIND.get(row.kind)
 
 
-def _seeing(ticket: Ticket, endpoints: Iterable[WebhookEndpoint]) -> set[int]:
-    """The ids of the endpoints whose party sees ``ticket`` now, in one statement."""
-    listed = list(endpoints)
-    query = access.who_sees(ticket, [access.endpoint_party(e) for e in listed])
-    return {listed[int(position)].id for position in support.session.scalars(query)}
-
-
-def _hears(hook: WebhookEndpoint, row: Message | Event, seeing: set[int]) -> bool:
-    """Whether ``hook`` is told of ``row``: its party sees the ticket, and an internal note
-    only reaches the party that wrote it."""
-    if hook.id not in seeing:
-        return False
-    if isinstance(row, Message) and row.internal:
-        return row.author_role is hook.role
-    return True
-
-
-def _moved_away_from(hook: WebhookEndpoint, row: Message | Event) -> bool:
-    return (
-        isinstance(row, Event)
-        and row.kind is EventKind.REROUTED
-        and hook.role is Role.PROVIDER
-        and row.from_provider_id is not None
-        and row.from_provider_id == hook.provider_id
-        and EventType.REROUTED_AWAY in events_of(hook)
-    )
-
-
-def _outbox_row(
-    ticket: Ticket, row: Message | Event, event: EventType, hook: WebhookEndpoint
-) -> dict[str, Any]:
+def _endpoints_told(
+    ticket: Ticket, row: Message | Event, event: EventType, hears: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """The outbox rows of ``event`` (of ``row``) for the enabled endpoints of the tenant that
+    want it and meet ``hears``."""
     kind = "message" if isinstance(row, Message) else "event"
-    return {
-        "tenant_id": ticket.tenant_id,
-        "ticket_id": ticket.id,
-        "endpoint_id": hook.id,
-        "event_key": f"{kind}:{row.id}",
-        "notification": event.value,
-        "recipient": f"webhook:{hook.id}",
-        "recipient_name": None,
-        "locale": "en",
-        "payload": payload(ticket, row, event),
-        "status": Delivery.PENDING,
-        "last_error": None,
-    }
+    value = outbox.bound
+    wants = (literal(" ") + WebhookEndpoint.events + literal(" ")).contains(
+        f" {event.value} ", autoescape=True
+    )
+    return select(
+        value("tenant_id", ticket.tenant_id),
+        value("ticket_id", ticket.id),
+        WebhookEndpoint.id.label("endpoint_id"),
+        value("event_key", f"{kind}:{row.id}"),
+        value("notification", event.value),
+        (literal("webhook:") + cast(WebhookEndpoint.id, String)).label("recipient"),
+        value("recipient_name", None),
+        value("locale", "en"),
+        value("payload", payload(ticket, row, event)),
+        value("status", Delivery.PENDING),
+        value("last_error", None),
+    ).where(
+        WebhookEndpoint.tenant_id == ticket.tenant_id,
+        WebhookEndpoint.enabled.is_(True),
+        wants,
+        *hears,
+    )
 
 
 def payload(ticket: Ticket, row: Message | Event, event: EventType) -> dict[str, Any]:

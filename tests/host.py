@@ -113,6 +113,17 @@ class FakeHost(HostAdapter):
         found = self.marketplace.actors.get(user_id)
         return found[1] if found is not None and found[0] == tenant_id else None
 
+    def customer_by_email(self, tenant_id: str, email: str) -> Actor | None:
+        self.marketplace.calls.append("customer_by_email")
+        found = [
+            actor
+            for actor_tenant, actor in self.marketplace.actors.values()
+            if actor_tenant == tenant_id
+            and actor.is_customer
+            and (actor.email or "").lower() == email.strip().lower()
+        ]
+        return found[0] if len(found) == 1 else None
+
     def active_orders(self, tenant_id: str, actor: Actor) -> Sequence[Order]:
         self.marketplace.calls.append("active_orders")
         return [

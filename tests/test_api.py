@@ -429,8 +429,8 @@ def test_a_ticket_costs_the_same_for_few_and_many_messages(app, client, marketpl
     for i in range(12):
         add_information(client, number, f"Update {i}")
     many = _statements(client, count_queries, url, secret)
-    # the token, the ticket, its messages, events and files
-    assert few == many == 5
+    # the token, the ticket, its messages, events and files, and whether the caller watches it
+    assert few == many == 6
 
 
 # -- the document ------------------------------------------------------------------------------

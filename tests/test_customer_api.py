@@ -164,6 +164,22 @@ def test_the_list_pages_by_keyset_and_counts_each_tab(client):
     assert_problem(client.get(f"{API}/my/tickets?after=t1.i2.x"), 400, "invalid-page-link")
 
 
+def test_a_search_lists_the_best_match_first_and_takes_the_other_order(client):
+    login(client, "alice")
+    about_it = open_ticket(client, subject="Printer offline", issue_about="The printer is off.")
+    mentions_it = open_ticket(client, subject="Invoice", issue_about="Not the printer.")
+    numbers = [
+        [
+            t["number"]
+            for t in client.get(f"{API}/my/tickets?q=printer{order}").get_json()["tickets"]
+        ]
+        for order in ("", "&sort=relevance", "&sort=activity")
+    ]
+    assert numbers == [[about_it, mentions_it], [about_it, mentions_it], [mentions_it, about_it]]
+    bad = client.get(f"{API}/my/tickets?q=printer&sort=oldest")
+    assert assert_problem(bad, 422, "invalid-input")["errors"] == {"sort": ["Choose an order."]}
+
+
 def test_a_ticket_reads_as_my_page_shows_it_without_internal_notes(app, client, marketplace):
     login(client, "alice")
     number = open_ticket(client)

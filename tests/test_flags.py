@@ -68,6 +68,7 @@ def test_every_flag_follows_its_config_key(database_url, marketplace):
     keys = {
         "SUPPORT_ENABLED": False,
         "SUPPORT_TICKET_WITHOUT_ORDER": False,
+        "SUPPORT_TICKETS_BY_EMAIL": True,
         "SUPPORT_CUSTOMER_MAY_RESOLVE": False,
         "SUPPORT_REOPEN_DAYS": 2,
         "SUPPORT_EMERGENCIES_ALLOWED": True,
@@ -95,6 +96,7 @@ def test_every_flag_follows_its_config_key(database_url, marketplace):
     assert flags == Flags(
         support_enabled=False,
         ticket_without_order=False,
+        tickets_by_email=True,
         customer_may_resolve=False,
         reopen_days=2,
         emergencies_allowed=True,

@@ -231,6 +231,29 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
     # a part of a subject (ILIKE '%...%'): the trigram index (a file's name has one too; with
     # three files here, reading them is cheaper)
     assert "ix_support_ticket_subject_trgm" in plan, plan
+    # a word typed wrong: words like it in the subjects and the conversation, from their
+    # trigram indexes (the list sorted by best match, as a search is by default)
+    sent.clear()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/support/operator/?status=all&q=certificats").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    [listed] = [(s, p) for s, p in sent if "word_similarity" in s]
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(f"EXPLAIN (COSTS OFF) {listed[0]}", listed[1])
+        )
+    for index in (
+        "ix_support_message_body_trgm",
+        "ix_support_ticket_subject_trgm",
+        "ix_support_ticket_issue_about_trgm",
+        "ix_support_message_search",
+        "ix_support_ticket_search",
+    ):
+        assert index in plan, plan
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
+from marketplace_support import actions, webhooks
+from marketplace_support.models import OutboxMessage
+from marketplace_support.workflow import Action, Role
+
 from .conftest import login
 from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
 
@@ -83,22 +90,62 @@ def test_new_ticket_form_reads_nothing_from_the_database(client, count_queries):
     assert statements_for(client, count_queries, "/support/new") == 0
 
 
-def test_opening_a_ticket_costs_eight_statements_and_one_for_its_emails(app, client, count_queries):
-    """The form's key looked up, the number, the ticket, its two events, who may be told, the
-    webhook endpoints that may hear of it (none here), and the e-mails (the customer's and the
-    provider's) in one INSERT; nothing is read again after the commit. (Delivery, after the
-    response, is left out here.)"""
+@pytest.mark.parametrize("endpoints", [False, True], ids=["no endpoints", "endpoints"])
+def test_opening_a_ticket_costs_seven_statements_and_one_for_its_emails_and_webhooks(
+    app, client, count_queries, marketplace, endpoints
+):
+    """The form's key looked up, the number, the ticket, its two events, who may be told, and
+    the e-mails (the customer's and the provider's) in one INSERT, which also writes the
+    webhooks of the endpoints that may hear of it (none without endpoints); nothing is read
+    again after the commit. (Delivery, after the response, is left out here.)"""
     app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    app.config["SUPPORT_WEBHOOK_ALLOW_PRIVATE"] = True
+    if endpoints:
+        # the operator's and Nimbus's hear of it; Post & Co's does not see the ticket
+        staff = (("olive", Role.OPERATOR), ("pete", Role.PROVIDER), ("quinn", Role.PROVIDER))
+        for user_id, role in staff:
+            tenant_id, actor = marketplace.actors[user_id]
+            form = {"url": "https://127.0.0.1:9/hook", "events": ["ticket.opened"]}
+            with app.test_request_context():
+                webhooks.register(tenant_id, actor, role, form)
     login(client, "alice")
     data = {**new_ticket_form(client), **ticket_fields()}
     with count_queries() as counter:
         assert client.post("/support/new", data=data).status_code == 303
     with app.app_context():
         dialect = app.extensions["sqlalchemy"].engine.dialect.name
+        session = app.extensions["sqlalchemy"].session
+        hooks = select(OutboxMessage.endpoint_id).where(OutboxMessage.endpoint_id.is_not(None))
+        told = sorted(session.scalars(hooks))
     # PostgreSQL gets both events in one INSERT too; SQLite cannot return their ids in order
-    assert counter.count == (7 if dialect == "postgresql" else 8)
+    assert counter.count == (6 if dialect == "postgresql" else 7)
     outbox = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(outbox) == 1 and counter.statements[-1] == outbox[0]
+    assert told == ([1, 2] if endpoints else [])
+
+
+@pytest.mark.parametrize("endpoints", [False, True], ids=["no endpoints", "endpoints"])
+def test_a_change_that_e_mails_no_one_costs_no_statement_for_webhooks_without_endpoints(
+    app, client, count_queries, marketplace, endpoints
+):
+    """Starting work on a ticket e-mails no one: the ticket (locked, with whether any endpoint
+    of the marketplace listens), the event, the ticket's new state, who watches it; the
+    webhooks' INSERT only where an endpoint listens (it is their rows)."""
+    app.config["SUPPORT_DELIVER_AFTER_REQUEST"] = False
+    app.config["SUPPORT_WEBHOOK_ALLOW_PRIVATE"] = True
+    if endpoints:
+        tenant_id, olive = marketplace.actors["olive"]
+        form = {"url": "https://127.0.0.1:9/hook", "events": ["ticket.status_changed"]}
+        with app.test_request_context():
+            webhooks.register(tenant_id, olive, Role.OPERATOR, form)
+    login(client, "alice")
+    number = open_ticket(client)
+    tenant_id, pete = marketplace.actors["pete"]
+    with count_queries() as counter, app.test_request_context():
+        actions.act(tenant_id, pete, Role.PROVIDER, number, Action.START, {})
+    inserts = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
+    assert len(inserts) == (1 if endpoints else 0)
+    assert counter.count == (5 if endpoints else 4)  # main, before webhooks: 4
 
 
 # -- the customer's API (``/my/...``) costs what My Page costs ---------------------------------
@@ -129,3 +176,39 @@ def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, co
     # the ticket (with when they last looked), messages, events, files, shares, watching, and
     # noting that they looked
     assert few == many == page == 7
+
+
+# -- the scorecard and the operator's notifications through the API --------------------------
+
+
+def test_the_scorecard_costs_what_its_page_costs_however_many_tickets(client, count_queries):
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/scorecard")
+    login(client, "alice")
+    for order in ("o-hosting", "o-mail", "none") * 3:
+        open_ticket(client, order=order)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/scorecard")
+    page = statements_for(client, count_queries, "/support/operator/scorecard")
+    # the totals and one median each for the first response and the resolution
+    assert one == many == page == 3
+
+
+def test_the_notifications_that_did_not_go_out_cost_one_statement_however_many(
+    app, client, count_queries
+):
+    app.extensions["mail"].default_sender = None  # every notification fails, with the reason
+    login(client, "alice")
+    open_ticket(client)
+    login(client, "olive")
+    one = statements_for(client, count_queries, f"{API}/notifications")
+    login(client, "alice")
+    for _ in range(6):
+        open_ticket(client)
+    login(client, "olive")
+    many = statements_for(client, count_queries, f"{API}/notifications")
+    assert len(client.get(f"{API}/notifications").get_json()["notifications"]) == 14
+    page = statements_for(client, count_queries, "/support/operator/notifications")
+    assert one == many == page == 1

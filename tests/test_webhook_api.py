@@ -8,6 +8,7 @@ from . import test_webhooks
 from .conftest import login
 from .helpers import open_ticket
 from .test_api import assert_problem, auth, token
+from .test_customer_api import signed_in
 from .test_webhooks import deliver
 from .webhook_receiver import receiver
 
@@ -110,3 +111,85 @@ def test_failed_deliveries_are_sent_again_through_the_api(app, client, marketpla
         assert response.json == {"sent_again": 1}
         deliver(app)
     assert len(nimbus.unique()) == 1 and len(nimbus.received) == 2
+
+
+def test_registering_again_with_the_same_key_answers_the_first_endpoint_and_its_secret(
+    app, client, marketplace
+):
+    """A bridge whose answer got lost registers again with the same Idempotency-Key: one
+    endpoint, and the same answer, secret included; another body with the key is refused."""
+    pete = token(app, marketplace, "pete", Role.PROVIDER)
+    headers = auth(pete, **{"Idempotency-Key": "register-nimbus-1"})
+    body = {"url": "https://127.0.0.1:9/hooks", "events": ["ticket.opened"]}
+    first = client.post(API, json=body, headers=headers)
+    again = client.post(API, json={"events": ["ticket.opened"], **body}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.json["secret"].startswith("whsec_")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert [e["id"] for e in client.get(API, headers=auth(pete)).json["endpoints"]] == [
+        first.json["id"]
+    ]
+    other = client.post(API, json={**body, "events": ["ticket.routed"]}, headers=headers)
+    assert_problem(other, 422, "idempotency-key-reused")
+    # the key is the caller's own: a colleague's same key registers their own endpoint
+    pat = token(app, marketplace, "pat", Role.PROVIDER)
+    theirs = client.post(
+        API, json=body, headers=auth(pat, **{"Idempotency-Key": "register-nimbus-1"})
+    )
+    assert theirs.status_code == 201 and theirs.json["id"] != first.json["id"]
+    assert theirs.json["secret"] != first.json["secret"]
+
+
+def test_staff_register_with_their_session_once_per_key(app, client):
+    """The same Idempotency-Key with the session (and its CSRF token) as with a token: one
+    endpoint, the first answer again, the key kept per person."""
+    headers = {**signed_in(client, "pete"), "Idempotency-Key": "session-register-1"}
+    body = {"url": "https://127.0.0.1:9/hooks", "events": ["ticket.opened"]}
+    first = client.post(API, json=body, headers=headers)
+    again = client.post(API, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert [e["id"] for e in client.get(API).json["endpoints"]] == [first.json["id"]]
+    other = client.post(API, json={**body, "events": ["ticket.routed"]}, headers=headers)
+    assert_problem(other, 422, "idempotency-key-reused")
+
+
+def test_a_registration_refused_with_a_key_leaves_the_key_free(app, client, marketplace):
+    pete = token(app, marketplace, "pete", Role.PROVIDER)
+    headers = auth(pete, **{"Idempotency-Key": "k-2"})
+    refused = client.post(
+        API, json={"url": "ftp://x", "events": ["ticket.opened"]}, headers=headers
+    )
+    assert_problem(refused, 422, "invalid-input")
+    body = {"url": "https://127.0.0.1:9/hooks", "events": ["ticket.opened"]}
+    assert client.post(API, json=body, headers=headers).status_code == 201
+    bad_key = client.post(API, json=body, headers=auth(pete, **{"Idempotency-Key": "é"}))
+    assert_problem(bad_key, 422, "invalid-input")
+    assert len(client.get(API, headers=auth(pete)).json["endpoints"]) == 1
+
+
+def test_sending_again_with_the_same_key_sends_once(app, client, marketplace):
+    app.config["SUPPORT_DELIVERY_ATTEMPTS"] = 1
+    pete = token(app, marketplace, "pete", Role.PROVIDER)
+    with receiver() as nimbus:
+        nimbus.statuses = [500, 500]
+        made = client.post(
+            API, json={"url": nimbus.url, "events": ["ticket.opened"]}, headers=auth(pete)
+        ).json
+        login(client, "alice")
+        open_ticket(client, order="o-hosting")
+        deliver(app)
+        [failed] = client.get(f"{API}/{made['id']}/deliveries", headers=auth(pete)).json[
+            "deliveries"
+        ]
+        url, headers = f"{API}/{made['id']}/send-again", auth(pete, **{"Idempotency-Key": "r-1"})
+        first = client.post(url, json={"deliveries": [failed["id"]]}, headers=headers)
+        assert first.json == {"sent_again": 1}
+        deliver(app)  # fails again (500)
+        again = client.post(url, json={"deliveries": [failed["id"]]}, headers=headers)
+        assert again.json == {"sent_again": 1} and again.headers["Idempotent-Replayed"] == "true"
+        deliver(app)
+        assert len(nimbus.received) == 2  # the first try and the one sent again, no third
+        other = client.post(url, json={"deliveries": [failed["id"], 999]}, headers=headers)
+        assert_problem(other, 422, "idempotency-key-reused")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from marketplace_support import clock
 from marketplace_support.workflow import Role
 
 from . import test_webhooks
 from .conftest import login
 from .helpers import hidden_inputs, open_ticket, translated
+from .test_api import auth, token
 from .test_webhooks import deliver, register
 from .webhook_receiver import receiver
 
@@ -133,3 +136,63 @@ def test_a_disabled_endpoint_shows_it_and_can_be_enabled_again(app, client, mark
     page = client.get(response.headers["Location"]).text
     assert "no events go to it until you enable it" in page
     assert f"/support/provider/webhooks/{endpoint.group(1)}/enable" in page
+
+
+def test_every_try_is_in_the_log_with_its_time_answer_and_duration_until_the_sweep(
+    app, client, marketplace
+):
+    """A delivery refused (500), then refused again, then taken: three tries, each with its
+    number, time, HTTP status (or error) and how long it took, on the page and through the
+    API; `flask support sweep` forgets them after SUPPORT_WEBHOOK_LOG_DAYS."""
+    app.config["SUPPORT_DELIVERY_ATTEMPTS"] = 5
+    pete = token(app, marketplace, "pete", Role.PROVIDER)
+    start = clock.now()
+    with receiver() as nimbus:
+        nimbus.statuses = [500, 502]
+        register(app, marketplace, "pete", Role.PROVIDER, nimbus.url)
+        login(client, "alice")
+        open_ticket(client, order="o-hosting")
+        for hours in (1, 3, 5):  # each time past the endpoint's pause and the row's wait
+            with clock.frozen_at(start + timedelta(hours=hours)):
+                deliver(app)
+    assert len(nimbus.received) == 3
+    [endpoint] = client.get("/support/api/v1/webhooks", headers=auth(pete)).json["endpoints"]
+    log = f"/support/api/v1/webhooks/{endpoint['id']}/deliveries"
+    [delivery] = client.get(log, headers=auth(pete)).json["deliveries"]
+    tries = delivery["tries"]
+    assert [t["attempt"] for t in tries] == [1, 2, 3]
+    assert [t["response_status"] for t in tries] == [500, 502, 200]
+    assert tries[0]["error"].startswith("HTTP 500") and tries[2]["error"] is None
+    assert all(t["duration_ms"] >= 0 for t in tries)
+    assert tries[0]["tried_at"] < tries[1]["tried_at"] < tries[2]["tried_at"]
+    login(client, "pete")
+    page = client.get(f"/support/provider/webhooks/{endpoint['id']}").text
+    for number, status in ((1, 500), (2, 502), (3, 200)):
+        assert re.search(rf"Try {number} at .*?: HTTP {status} in \d+ ms", page), number
+    assert "Every try is kept for 30 days." in page
+    with clock.frozen_at(start + timedelta(days=30, hours=4)):
+        result = app.test_cli_runner().invoke(args=["support", "sweep"])
+    assert "forgot 0 idempotency keys and 2 webhook tries" in result.output
+    # (the sweep escalated the ticket meanwhile: a new delivery, not tried yet)
+    [kept] = [
+        d
+        for d in client.get(log, headers=auth(pete)).json["deliveries"]
+        if d["id"] == delivery["id"]
+    ]
+    assert [t["attempt"] for t in kept["tries"]] == [3] and kept["status"] == "sent"
+
+
+def test_a_try_that_gets_no_answer_keeps_its_error(app, client, marketplace):
+    pete = token(app, marketplace, "pete", Role.PROVIDER)
+    with receiver() as gone:
+        url = gone.url
+    register(app, marketplace, "pete", Role.PROVIDER, url)  # nothing listens there any more
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    deliver(app)
+    [endpoint] = client.get("/support/api/v1/webhooks", headers=auth(pete)).json["endpoints"]
+    log = f"/support/api/v1/webhooks/{endpoint['id']}/deliveries"
+    [delivery] = client.get(log, headers=auth(pete)).json["deliveries"]
+    [tried] = delivery["tries"]
+    assert tried["response_status"] is None and "Connection" in tried["error"]
+    assert tried["attempt"] == 1 and delivery["status"] == "pending"

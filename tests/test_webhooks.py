@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from marketplace_support import actions, clock, outbox, webhooks
+from marketplace_support import access, actions, clock, outbox, webhooks
 from marketplace_support.blueprints.api.schemas import MessageSchema, TicketSummarySchema
-from marketplace_support.models import Delivery, OutboxMessage, WebhookEndpoint
+from marketplace_support.models import Delivery, OutboxMessage, Ticket, WebhookEndpoint
 from marketplace_support.schemas import InvalidInput
 from marketplace_support.workflow import Action, Role
 
@@ -307,7 +307,10 @@ def test_a_change_writes_its_e_mails_and_webhooks_in_one_statement(
     inserts = [s for s in counter.statements if s.lstrip().startswith("INSERT INTO support_outbox")]
     assert len(inserts) == 1
     reads = [s for s in counter.statements if "FROM support_webhook_endpoint" in s]
-    assert len(reads) == 1  # the tenant's endpoints; whom they stand for is asked with e-mails'
+    # no statement of their own: the ticket's lock asks whether any endpoint listens, the
+    # outbox INSERT picks those that hear of it
+    assert [s.lstrip().split()[0] for s in reads] == ["SELECT", "INSERT"]
+    assert reads[0].lstrip().startswith("SELECT support_ticket.id") and reads[1] == inserts[0]
     assert [row.notification for row in webhook_rows(app)][-2:] == ["message.posted"] * 2
 
 
@@ -381,3 +384,46 @@ def test_the_provider_of_a_service_chosen_later_hears_the_ticket_routed_to_it(
     routed = post.received[0].payload["data"]
     assert routed["ticket"]["number"] == number
     assert routed["event"]["detail"] == "order_provider"
+
+
+def test_the_endpoints_that_hear_of_a_ticket_are_those_whose_party_sees_it(
+    app, client, marketplace
+):
+    """``access.endpoint_sees`` (the condition the outbox INSERT picks endpoints by) agrees
+    with ``access.visible`` for each endpoint's party, on tickets of two providers, of the
+    operator and after a re-routing, and never crosses to another tenant."""
+    with receiver() as somewhere:
+        for user_id, role in (
+            ("pete", Role.PROVIDER),
+            ("quinn", Role.PROVIDER),
+            ("olive", Role.OPERATOR),
+            ("cora", Role.PROVIDER),
+            ("otto", Role.OPERATOR),
+        ):
+            register(app, marketplace, user_id, role, somewhere.url)
+    login(client, "alice")
+    hosting, mail = open_ticket(client, order="o-hosting"), open_ticket(client, order="o-mail")
+    moved, to_us = open_ticket(client, order="o-hosting"), open_ticket(client, order="o-mail")
+    tenant_id, olive = marketplace.actors["olive"]
+    with app.test_request_context():
+        actions.act(tenant_id, olive, Role.OPERATOR, mail, Action.TAKE_OVER, {})
+        for number, target in ((moved, "p-post"), (to_us, actions.TO_OPERATOR)):
+            form = {"route_to": target, "reason": "Theirs"}
+            actions.act(tenant_id, olive, Role.OPERATOR, number, Action.REROUTE, form)
+        session = app.extensions["sqlalchemy"].session
+        endpoints = list(session.scalars(select(WebhookEndpoint)))
+        seen = {}
+        for ticket in session.scalars(select(Ticket)):
+            picked = select(WebhookEndpoint.id).where(access.endpoint_sees(ticket.id))
+            parties = [access.endpoint_party(e) for e in endpoints]
+            seeing = session.scalars(access.who_sees(ticket, parties))
+            same_tenant = {e.id for e in endpoints if e.tenant_id == ticket.tenant_id}
+            by_rule = {endpoints[int(p)].id for p in seeing} & same_tenant
+            assert set(session.scalars(picked)) == by_rule, ticket.number
+            seen[ticket.number] = sorted(
+                (e.role.value, e.provider_id) for e in endpoints if e.id in by_rule
+            )
+    assert seen[hosting] == [("operator", None), ("provider", "p-nimbus")]
+    assert seen[mail] == [("operator", None), ("provider", "p-post")]  # taken over
+    assert seen[moved] == [("operator", None), ("provider", "p-post")]
+    assert seen[to_us] == [("operator", None)]

@@ -92,6 +92,7 @@ def _tickets() -> ResponseReturnValue:
             cursor=search.get("after"),
             search=search.get("q"),
             service=search.get("service"),
+            sort=search.get("sort"),
         )
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)

@@ -177,18 +177,18 @@ def _notifications() -> ResponseReturnValue:
     tenant_id, actor = acting()
     return render_template(
         "marketplace_support/staff/notifications.html",
-        rows=outbox.troubled(tenant_id, actor),
+        rows=outbox.troubled(tenant_id, actor, Role.OPERATOR),
         sent_again=request.args.get("sent_again", type=int),
         notification_label=lambda key: Notification(key).label,
     )
 
 
 def _send_again() -> ResponseReturnValue:
-    tenant_id, _actor = acting()
+    tenant_id, actor = acting()
     # an id that cannot name a notification names none (the list may be out of date anyway)
     numbers = (typed_number(value) for value in request.form.getlist("id"))
     ids = [number for number in numbers if number is not None]
-    count = outbox.send_again(tenant_id, ids)
+    count = outbox.send_troubled_again(tenant_id, actor, Role.OPERATOR, ids)
     return redirect(url_for(".notifications", sent_again=count), code=303)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import partial, update_wrapper
 from typing import Any
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import webhooks
@@ -98,7 +98,8 @@ def _log(role: Role, endpoint_id: int) -> ResponseReturnValue:
         "marketplace_support/staff/webhook.html",
         role=role,
         endpoint=endpoint,
-        deliveries=log,
+        log=log,
+        log_days=current_app.config["SUPPORT_WEBHOOK_LOG_DAYS"],
         event_label=lambda value: EventType(value).label,
         sent_again=request.args.get("sent_again", type=int),
     )

@@ -37,7 +37,8 @@ Staff create a token in the Support inbox or the Support console (API tokens) an
 the session's cookie that changes something (POST, PUT, DELETE) sends the session's CSRF token
 in an `X-CSRFToken` header: `GET /me` gives it.
 
-Calls that add to a ticket accept an `Idempotency-Key` header: the same key with the same body
+Every POST (a new ticket, a message, an action, a webhook endpoint, sending webhooks or
+notifications again) accepts an `Idempotency-Key` header: the same key with the same body
 answers what the first call answered and changes nothing; with another body, 422. Files go up
 as `multipart/form-data` (the files under `attachments`) and come down from `.../files/{id}`.
 Errors are `application/problem+json` (RFC 9457), in the language of `Accept-Language` for a
@@ -48,7 +49,8 @@ _REFUSALS = (
     "A refusal: 401 a token that is unknown, revoked or expired, or whose maker is no "
     "longer staff there, or no token and no one logged in; 403 a scope the token lacks, a "
     "session's change without its CSRF token, or a route of another area (a token on a "
-    "customer's route, a customer on a staff route); 404 a ticket that does not exist or is "
+    "customer's route, a customer on a staff route, provider staff on the operator's); 404 a "
+    "ticket that does not exist or is "
     "not the caller's to see; 409 an action the workflow does not allow now (the reason in "
     "detail); 422 refused input (errors per field) or an Idempotency-Key used for another "
     "call; 429 too many messages in a short time (Retry-After)."

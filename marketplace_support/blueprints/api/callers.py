@@ -43,13 +43,15 @@ _NEEDS = {
     "OPTIONS": Scope.TICKETS_READ,
     "POST": Scope.TICKETS_WRITE,
 }
-#: Who a route is for: My Page's customers, the staff of providers and the operator, or
-#: anyone (who is calling).
-Area = Literal["customer", "staff", "anyone"]
-#: The roles a session's call may act in on the routes of an area, the first the person has.
+#: Who a route is for: My Page's customers, the staff of providers and the operator, the
+#: operator's staff only (what only the Support console shows), or anyone (who is calling).
+Area = Literal["customer", "staff", "operator", "anyone"]
+#: The roles a call may act in on the routes of an area; for a session's, the first the
+#: person has.
 _AREAS: dict[Area, tuple[Role, ...]] = {
     "customer": (Role.CUSTOMER,),
     "staff": (Role.OPERATOR, Role.PROVIDER),
+    "operator": (Role.OPERATOR,),
     "anyone": (Role.CUSTOMER, Role.OPERATOR, Role.PROVIDER),
 }
 #: Why a session's person is refused the routes of an area they do not have.
@@ -57,6 +59,10 @@ _NOT_YOURS: dict[Area, str] = {
     "customer": NOT_YOURS[Role.CUSTOMER],
     "staff": lazy_gettext(
         "These calls are for the staff of service providers and the marketplace's operator."
+    ),
+    "operator": lazy_gettext(
+        "Only the marketplace's operator staff may do this, with their login or a token made "
+        "in the Support console."
     ),
     "anyone": lazy_gettext(
         "Support is for the marketplace's customers, its providers' staff and its operator."
@@ -134,6 +140,8 @@ def _by_token(area: Area) -> Caller | Response:
                 "calls are made with their own login on the marketplace."
             ),
         )
+    if bearer.role not in _AREAS[area]:  # a provider's token on the operator's routes
+        return problem("not-your-area", str(_NOT_YOURS[area]))
     needed = _NEEDS.get(request.method, Scope.TICKETS_WRITE)
     if needed not in bearer.scopes:
         return problem(

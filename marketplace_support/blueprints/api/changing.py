@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, json, request
 from flask_smorest import Blueprint
@@ -32,6 +32,8 @@ from .problems import problem
 #: The actions of ``/actions/<action>``: every one but the messages (``/messages``), also
 #: those no row of the workflow table lets the caller take (answered 409 with the reason).
 ACTIONS = tuple(action for action in Action if action not in (Action.REPLY, Action.NOTE))
+
+T = TypeVar("T")
 
 #: The form field of the files of a ``multipart/form-data`` call, as on the pages.
 FILES_FIELD = "attachments"
@@ -146,6 +148,27 @@ def once(
 
     Raises: InvalidInput (also a bad key), KeyReused, and whatever the use-case raises.
     """
+    role = caller().role
+
+    def stored_before(ticket: Ticket) -> Answer:
+        return Answer(status, dumped(answer, role, ticket, [], []))
+
+    return keyed(run, partial(_answered, status, role, answer), stored_before)
+
+
+def keyed(
+    run: Callable[[Receipt], T],
+    answering: Callable[[Any], Answer],
+    otherwise: Callable[[T], Answer],
+) -> Response:
+    """Run a use-case with the call's ``Idempotency-Key``: ``run`` hands the receipt to the
+    use-case, which keeps the answer ``answering`` works out of what it did in its own
+    transaction; the same key and call again answer that, and change nothing. ``otherwise``
+    answers what ``run`` returned when no answer was kept (a form stored before, its key
+    forgotten since).
+
+    Raises: InvalidInput (a bad key), KeyReused, and whatever the use-case raises.
+    """
     who = caller()
     key = call_key()
     fingerprint = idempotency.fingerprint(request.method, request.path, _call())
@@ -154,12 +177,9 @@ def once(
         earlier = idempotency.answered_before(who.tenant_id, user_id, key, fingerprint)
         if earlier is not None:
             return respond(earlier, replayed=True)
-    answering = partial(_answered, status, who.role, answer)
     receipt = Receipt(who.tenant_id, user_id, key, fingerprint, answering)
     done = run(receipt)
-    answered = receipt.answered or receipt.take_earlier()
-    if answered is None:  # the same form stored earlier, its key forgotten since
-        answered = Answer(status, dumped(answer, who.role, done, [], []))
+    answered = receipt.answered or receipt.take_earlier() or otherwise(done)
     return respond(answered, replayed=False)
 
 

@@ -159,8 +159,9 @@ def _orders() -> dict[str, Any]:
 
 
 def _tickets() -> dict[str, Any]:
-    """The customer's tickets, latest activity first: the same lists (``state``: open,
-    closed, shared), search, service filter and pages (``next``) as My Page."""
+    """The customer's tickets, latest activity first (best match first while searching,
+    unless ``sort=activity``): the same lists (``state``: open, closed, shared), search,
+    service filter, orders and pages (``next``) as My Page."""
     who = caller()
     params: dict[str, Any] = request.args.to_dict()
     search, errors = load(CustomerListQuerySchema(), params)
@@ -175,6 +176,7 @@ def _tickets() -> dict[str, Any]:
         cursor=search.get("after"),
         search=search.get("q"),
         service=search.get("service"),
+        sort=search.get("sort"),
     )
     cursor = listing.page.next_cursor
     return {

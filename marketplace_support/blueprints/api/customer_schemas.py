@@ -14,6 +14,7 @@ from .schemas import (
     AttachmentSchema,
     EventSchema,
     MessageSchema,
+    PersonNameSchema,
     TargetsSchema,
     TicketSummarySchema,
     _choice,
@@ -59,11 +60,6 @@ class MyTicketListSchema(Schema):
         allow_none=True, metadata={"description": "the address of the next page, or null"}
     )
     counts = fields.Nested(MyCountsSchema, required=True)
-
-
-class PersonNameSchema(Schema):
-    user_id = fields.String(required=True)
-    name = fields.String(required=True)
 
 
 class SharingSchema(Schema):

@@ -110,6 +110,16 @@ class TargetsSchema(Schema):
     paused = fields.Boolean(required=True)
 
 
+class PersonNameSchema(Schema):
+    user_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ProviderSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 class TicketSchema(TicketSummarySchema):
     """A ticket with its conversation (internal notes included), history, files and targets,
     and the actions the caller may take on it now."""
@@ -134,6 +144,22 @@ class TicketSchema(TicketSummarySchema):
     attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
     actions = fields.List(
         _choice(Action), required=True, metadata={"description": "what the caller may do now"}
+    )
+    assignable = fields.List(
+        fields.Nested(PersonNameSchema),
+        required=True,
+        metadata={"description": "who ``assign`` may name now (empty when it may not)"},
+    )
+    reroute_to = fields.List(
+        fields.Nested(ProviderSchema),
+        required=True,
+        metadata={
+            "description": 'the providers ``reroute`` may name now, besides "operator" '
+            "(empty when it may not)"
+        },
+    )
+    watching = fields.Boolean(
+        required=True, metadata={"description": "whether the caller watches the ticket"}
     )
 
 

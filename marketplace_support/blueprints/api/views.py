@@ -15,7 +15,7 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ... import tickets
+from ... import sharing, tickets
 from ...access import TicketNotFound
 from ...i18n import gettext
 from ...idempotency import KeyReused
@@ -24,7 +24,7 @@ from ...rate_limits import LimitReached
 from ...schemas import ApiMessageSchema, InvalidInput, ListQuerySchema, load
 from ...workflow import Action, NotAllowed, Role, rule_for
 from ..paths import ID
-from . import callers, changing, customer, files, schemas, webhooks
+from . import callers, changing, customer, files, oversight, schemas, watching, webhooks
 from .problems import database_error, http_error, problem
 
 #: The largest body a call may send without files: a message's 10,000 characters, each
@@ -82,6 +82,8 @@ def build_blueprint(api: Api) -> Blueprint:
     )(changing.documented(bp, schemas.ActionFieldsSchema, 200, required=False)(_post_action))
     files.add_routes(bp)
     customer.add_routes(bp)
+    watching.add_routes(bp)
+    oversight.add_routes(bp)
     webhooks.add_routes(bp)
     return bp
 
@@ -101,7 +103,11 @@ def _authenticate() -> Response | None:
     request.max_content_length = BODY_MAX  # raised for files once the tenant is known
     if request.endpoint == "marketplace_support_api.openapi":
         return None
-    return callers.authenticate(customer.AREAS.get(request.endpoint or "", "staff"))
+    return callers.authenticate(_AREAS.get(request.endpoint or "", "staff"))
+
+
+#: The area of each route that is not the staff's (``callers``).
+_AREAS: dict[str, callers.Area] = {**customer.AREAS, **watching.AREAS, **oversight.AREAS}
 
 
 def _private(response: Response) -> Response:
@@ -159,6 +165,9 @@ def _ticket(number: int) -> dict[str, Any]:
         "events": [schemas.event(e.event) for e in view.timeline if e.event],
         "attachments": [schemas.attachment(file) for file in files],
         "actions": [action.value for action in view.actions],
+        "assignable": [{"user_id": p.user_id, "name": p.name} for p in view.assignable],
+        "reroute_to": [{"id": p.id, "name": p.name} for p in view.providers],
+        "watching": sharing.watching(ticket, who.actor),
     }
 
 

@@ -13,13 +13,14 @@ from marshmallow import Schema, fields
 
 from ... import webhooks
 from ...i18n import gettext
-from ...models import OutboxMessage, WebhookEndpoint
+from ...idempotency import Answer, Receipt
+from ...models import WebhookEndpoint
 from ...schemas import InvalidInput, SendAgainSchema, WebhookSwitchSchema, load
 from ...webhook_delivery import webhook_id
 from ...webhooks import EndpointNotFound, EventType
 from ...workflow import Role
 from ..paths import ID
-from . import callers
+from . import callers, changing
 from .problems import problem
 
 
@@ -79,8 +80,22 @@ class EndpointListSchema(Schema):
     endpoints = fields.List(fields.Nested(EndpointSchema), required=True)
 
 
+class TrySchema(Schema):
+    """One try to post a delivery."""
+
+    attempt = fields.Integer(
+        required=True, metadata={"description": "which try: 1, 2, ... (anew after send again)"}
+    )
+    tried_at = fields.DateTime(required=True)
+    duration_ms = fields.Integer(required=True, metadata={"description": "how long it took"})
+    response_status = fields.Integer(
+        allow_none=True, metadata={"description": "the endpoint's answer; null: none came"}
+    )
+    error = fields.String(allow_none=True, metadata={"description": "null: a 2xx answer"})
+
+
 class DeliverySchema(Schema):
-    """One event to the endpoint, with its last try."""
+    """One event to the endpoint, with its last try and every try still kept."""
 
     id = fields.Integer(required=True)
     webhook_id = fields.String(required=True, metadata={"description": "the webhook-id header"})
@@ -96,6 +111,11 @@ class DeliverySchema(Schema):
     next_attempt_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime(required=True)
+    tries = fields.List(
+        fields.Nested(TrySchema),
+        required=True,
+        metadata={"description": "oldest first; kept SUPPORT_WEBHOOK_LOG_DAYS days"},
+    )
 
 
 class DeliveryListSchema(Schema):
@@ -114,7 +134,7 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, EndpointListSchema)(_list)
     )
     bp.route("/webhooks", endpoint="register_webhook", methods=["POST"])(
-        _body(bp, NewEndpointSchema())(bp.response(201, RegisteredSchema)(_register))
+        changing.documented(bp, NewEndpointSchema, 201, RegisteredSchema)(_register)
     )
     bp.route(one, endpoint="webhook", methods=["GET"])(bp.response(200, EndpointSchema)(_read))
     bp.route(one, endpoint="switch_webhook", methods=["PATCH"])(
@@ -125,13 +145,15 @@ def add_routes(bp: Blueprint) -> None:
         bp.response(200, DeliveryListSchema)(_deliveries)
     )
     bp.route(f"{one}/send-again", endpoint="webhook_send_again", methods=["POST"])(
-        _body(bp, ResendSchema())(bp.response(200, SentAgainSchema)(_send_again))
+        changing.documented(bp, ResendSchema, 200, SentAgainSchema)(_send_again)
     )
 
 
 def _body(bp: Blueprint, schema: Schema) -> Any:
+    """The route's JSON body (a POST's: ``changing.documented``, with its
+    ``Idempotency-Key``)."""
     return bp.doc(
-        requestBody={"required": True, "content": {"application/json": {"schema": schema}}}
+        requestBody={"required": True, "content": {"application/json": {"schema": schema}}},
     )
 
 
@@ -153,11 +175,22 @@ def _list() -> dict[str, Any]:
     return {"endpoints": [_endpoint(e) for e in webhooks.endpoints_of(*_caller())]}
 
 
-def _register() -> dict[str, Any]:
-    """Register an endpoint; its URL is checked now (https, public addresses only)."""
+def _register() -> Response:
+    """Register an endpoint; its URL is checked now (https, public addresses only). The
+    same call again with its ``Idempotency-Key`` registers nothing more and answers what the
+    first answered, the secret too (for 24 hours, to the person who sent it only)."""
     tenant_id, actor, role = _caller()
-    registered = webhooks.register(tenant_id, actor, role, _json())
-    return {**_endpoint(registered.endpoint), "secret": registered.secret}
+    form = _json()
+
+    def run(receipt: Receipt) -> webhooks.Registered:
+        return webhooks.register(tenant_id, actor, role, form, receipt=receipt)
+
+    return changing.keyed(run, _registered, _registered)
+
+
+def _registered(registered: webhooks.Registered) -> Answer:
+    body = {**_endpoint(registered.endpoint), "secret": registered.secret}
+    return Answer(201, RegisteredSchema().dump(body))
 
 
 def _read(endpoint_id: int) -> dict[str, Any]:
@@ -180,17 +213,26 @@ def _delete(endpoint_id: int) -> Response:
 
 
 def _deliveries(endpoint_id: int) -> dict[str, Any]:
-    """The endpoint's newest deliveries, with their last try."""
-    rows = webhooks.deliveries(*_caller(), endpoint_id)
-    return {"deliveries": [_delivery(row) for row in rows]}
+    """The endpoint's newest deliveries, with their last try and every try still kept."""
+    logged = webhooks.deliveries(*_caller(), endpoint_id)
+    return {"deliveries": [_delivery(entry) for entry in logged]}
 
 
-def _send_again(endpoint_id: int) -> dict[str, Any]:
-    """Send failed deliveries of the endpoint again, at once."""
+def _send_again(endpoint_id: int) -> Response:
+    """Send failed deliveries of the endpoint again, at once (with an ``Idempotency-Key``:
+    once, the same call again answers the first count)."""
     data, errors = load(SendAgainSchema(), _json())
     if errors:
         raise InvalidInput(errors)
-    return {"sent_again": webhooks.send_again(*_caller(), endpoint_id, data["deliveries"])}
+
+    def run(receipt: Receipt) -> int:
+        return webhooks.send_again(*_caller(), endpoint_id, data["deliveries"], receipt=receipt)
+
+    return changing.keyed(run, _sent_again, _sent_again)
+
+
+def _sent_again(count: int) -> Answer:
+    return Answer(200, SentAgainSchema().dump({"sent_again": count}))
 
 
 def _endpoint(row: WebhookEndpoint) -> dict[str, Any]:
@@ -210,7 +252,8 @@ def _endpoint(row: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def _delivery(row: OutboxMessage) -> dict[str, Any]:
+def _delivery(entry: webhooks.Logged) -> dict[str, Any]:
+    row = entry.delivery
     return {
         "id": row.id,
         "webhook_id": webhook_id(row),
@@ -224,6 +267,16 @@ def _delivery(row: OutboxMessage) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at,
         "sent_at": row.sent_at,
         "created_at": row.created_at,
+        "tries": [
+            {
+                "attempt": tried.attempt,
+                "tried_at": tried.tried_at,
+                "duration_ms": tried.duration_ms,
+                "response_status": tried.response_status,
+                "error": tried.error,
+            }
+            for tried in entry.tries
+        ],
     }
 
 

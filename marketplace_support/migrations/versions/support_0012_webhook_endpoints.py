@@ -1,5 +1,6 @@
 """Webhook endpoints of providers and the operator (URL, events, secret, delivery health),
-and webhook deliveries in the outbox: the endpoint each goes to and its last HTTP status.
+webhook deliveries in the outbox (the endpoint each goes to and its last HTTP status), and
+every try of each delivery for the endpoint's log.
 
 Revision ID: support_0012
 Revises: support_0011
@@ -75,9 +76,52 @@ def upgrade() -> None:
             ondelete="CASCADE",
         )
 
+    op.create_table(
+        "support_webhook_try",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("endpoint_id", sa.Integer(), nullable=False),
+        sa.Column("outbox_id", sa.Integer(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("tried_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["support_webhook_endpoint.id"],
+            name=op.f("fk_support_webhook_try_endpoint_id_support_webhook_endpoint"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["support_outbox.id"],
+            name=op.f("fk_support_webhook_try_outbox_id_support_outbox"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_webhook_try")),
+    )
+    with op.batch_alter_table("support_webhook_try", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_webhook_try_endpoint_id"), ["endpoint_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_support_webhook_try_outbox_id_id"), ["outbox_id", "id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_support_webhook_try_tried_at"), ["tried_at"], unique=False
+        )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("support_webhook_try", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_webhook_try_tried_at"))
+        batch_op.drop_index(batch_op.f("ix_support_webhook_try_outbox_id_id"))
+        batch_op.drop_index(batch_op.f("ix_support_webhook_try_endpoint_id"))
+
+    op.drop_table("support_webhook_try")
+
     with op.batch_alter_table("support_outbox", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_support_outbox_endpoint_id_support_webhook_endpoint"), type_="foreignkey"

@@ -2,7 +2,7 @@
 shared tickets: an organisation that shares all its tickets no longer hands the count every
 ticket the reader opened, each looked up in the table and left out.
 
-Revision ID: support_0015
+Revision ID: support_0013
 Revises: support_0012
 Create Date: 2026-11-30 11:30:00.000000
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "support_0015"
+revision: str = "support_0013"
 down_revision: str | Sequence[str] | None = "support_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
