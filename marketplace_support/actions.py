@@ -22,9 +22,10 @@ from .i18n import lazy_gettext
 from .idempotency import Receipt
 from .models import EventKind, Message, Ticket
 from .priorities import Priority
+from .routing import Route, route_new_ticket
 from .schemas import InvalidInput, load
 from .state import support
-from .tickets import assignable_people, ticket_to_change
+from .tickets import assignable_people, checked_order, ticket_to_change
 from .transaction import use_case
 from .workflow import Action, Emergency, Handler, Role
 
@@ -100,19 +101,52 @@ def _reroute(change: Change) -> None:
         handler, provider_id, provider_name = Handler.PROVIDER, provider.id, provider.name
     if (handler, provider_id) == (ticket.handler, ticket.provider_id):
         raise InvalidInput({"route_to": [lazy_gettext("The ticket is already handled there.")]})
+    _move(change, Route(handler, ticket.routing_reason, provider_id, provider_name))
+
+
+def _move(change: Change, route: Route, *, by_system: bool = False) -> None:
+    """Hand the ticket to ``route``'s handler, with its REROUTED event (the operator's reason,
+    or, moved by the module, ``route``'s): the new handler is told of a new ticket, the
+    previous one that it moved away."""
+    ticket = change.ticket
     previous = ticket.provider_id if ticket.handler is Handler.PROVIDER else None
     change.event(
         EventKind.REROUTED,
+        by_system=by_system,
         from_value=ticket.handler.value,
         from_provider_id=previous,
         from_name=ticket.provider_name if previous else None,
-        to_value=handler.value,
-        to_name=provider_name,
-        detail=change.data["reason"],
+        to_value=route.handler.value,
+        to_name=route.provider_name,
+        detail=route.reason.value if by_system else change.data["reason"],
     )
-    ticket.handler, ticket.provider_id, ticket.provider_name = handler, provider_id, provider_name
+    ticket.handler, ticket.provider_id = route.handler, route.provider_id
+    ticket.provider_name = route.provider_name
     ticket.assignee_user_id = ticket.assignee_name = None
     ticket.escalated_at = ticket.escalation_reason = None
+
+
+def _choose_service(change: Change) -> None:
+    """The customer names the service a ticket opened without one is about: the ticket takes
+    the order (and its plan's response targets) and is routed as a new ticket about it is."""
+    ticket = change.ticket
+    order, error = checked_order(
+        ticket.tenant_id, change.person, change.data["order"], without_order_allowed=False
+    )
+    if error is not None:
+        raise InvalidInput({"order": [error]})
+    assert order is not None, "no error without an order: 'none' is not an order here"
+    ticket.order_id, ticket.order_label = order.id, order.label
+    ticket.service_plan = order.service_plan
+    change.event(EventKind.SERVICE_CHOSEN, to_value=order.id, to_name=order.label)
+    sla.set_targets(ticket)
+    category = next(
+        (c for c in support.categories(ticket.tenant_id) if c.key == ticket.category_key), None
+    )
+    route = route_new_ticket(order, category)
+    ticket.routing_reason = route.reason
+    if route.handler is not ticket.handler:
+        _move(change, route, by_system=True)
 
 
 def _take_over(change: Change) -> None:
@@ -225,6 +259,7 @@ EFFECTS: dict[Action, Effect] = {
     Action.RAISE_EMERGENCY: Effect(schemas.EmergencySchema, _raise_emergency),
     Action.CONFIRM_EMERGENCY: Effect(schemas.NoFieldsSchema, _confirm_emergency),
     Action.DOWNGRADE_EMERGENCY: Effect(schemas.DowngradeSchema, _downgrade_emergency),
+    Action.CHOOSE_SERVICE: Effect(schemas.ChooseServiceSchema, _choose_service),
     Action.ESCALATE_OVERDUE: Effect(schemas.NoFieldsSchema, _escalate_overdue),
     Action.REMIND: Effect(schemas.NoFieldsSchema, _remind),
     Action.AUTO_RESOLVE: Effect(schemas.NoFieldsSchema, _status_only),

@@ -341,6 +341,7 @@ class EventKind(enum.StrEnum):
     SHARED = "shared"
     UNSHARED = "unshared"
     REMINDED = "reminded"
+    SERVICE_CHOSEN = "service_chosen"
 
 
 class Event(Base):

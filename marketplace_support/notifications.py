@@ -182,6 +182,7 @@ class Happening(enum.StrEnum):
     SHARED = "shared"
     UNSHARED = "unshared"
     REMINDED = "reminded"
+    SERVICE_CHOSEN = "service_chosen"
 
 
 def happening_of(row: Message | Event) -> Happening:
@@ -268,6 +269,8 @@ HEARD: dict[Happening, Heard] = {
     Happening.SHARED: Heard(signals.ticket_shared),
     Happening.UNSHARED: Heard(signals.ticket_unshared),
     Happening.REMINDED: Heard(signals.ticket_reminded, (Tell(_.CUSTOMER, Notification.REMINDER),)),
+    # the routing that follows (a REROUTED row by the module) tells the new handler
+    Happening.SERVICE_CHOSEN: Heard(signals.service_chosen),
 }
 del _
 
@@ -538,12 +541,11 @@ def _payload(
     taken from reads only where it went: what they saw before, and no link."""
     payload = _ticket_payload(ticket, recipient.role)
     if notification is Notification.MOVED_AWAY:
-        return {**payload, "link": None}
+        return {**payload, "link": None, "routing": _routing(row)}
     if isinstance(row, Event):
         payload["actor"] = row.actor_name
-        payload["reason"] = (
-            ticket.escalation_reason if row.kind is EventKind.ESCALATED else row.detail
-        )
+        payload["reason"] = _reason(ticket, row)
+        payload["routing"] = _routing(row)
     readable = [
         m
         for m in rows
@@ -567,6 +569,21 @@ def _answers(ticket: Ticket, locale: str | None) -> list[list[str]]:
     language = normalise_locale(locale)
     with force_locale(language):
         return [[a.label, a.text] for a in request_types.shown(ticket.answers, language)]
+
+
+def _routing(row: Message | Event) -> str | None:
+    """Why the module itself re-routed the ticket (the customer chose the service): a
+    ``routing.Reason`` value, which the e-mail words; None for anything else."""
+    if isinstance(row, Event) and row.kind is EventKind.REROUTED and row.actor_role is Role.SYSTEM:
+        return row.detail
+    return None
+
+
+def _reason(ticket: Ticket, row: Event) -> str | None:
+    """The words of a person that go with an event: why it was escalated or re-routed."""
+    if row.kind is EventKind.ESCALATED:
+        return ticket.escalation_reason
+    return None if _routing(row) is not None else row.detail
 
 
 #: events that hand a ticket to someone new, whose e-mail carries what the customer wrote

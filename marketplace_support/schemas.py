@@ -298,6 +298,19 @@ class DowngradeSchema(_FormSchema):
     )
 
 
+class ChooseServiceSchema(_FormSchema):
+    """The service a ticket opened without one is about: one of the customer's active orders."""
+
+    order = _String(
+        required=True,
+        validate=[
+            validate.Length(max=128, error=lazy_gettext("Choose one of your active services.")),
+            validate.NoneOf([NO_ORDER], error=lazy_gettext("Choose one of your active services.")),
+        ],
+        error_messages={"required": lazy_gettext("Choose the service this is about.")},
+    )
+
+
 class CustomerListQuerySchema(Schema):
     """The search of a customer's list of tickets (a page's query string): words of a subject
     or a ticket number, and one of their services ("none": not related to a service)."""

@@ -57,6 +57,11 @@ ticket_unshared = _signals.signal("marketplace-support-ticket-unshared")
 #: The customer was reminded that the ticket waits for their answer. (ticket, actor: None,
 #: event)
 ticket_reminded = _signals.signal("marketplace-support-ticket-reminded")
+#: A customer chose the service a ticket opened without one is about. (ticket, actor, event:
+#: to_value the order id, to_name its label); when this hands the ticket to the order's
+#: provider, ``ticket_rerouted`` follows in the same change (event detail "order_provider",
+#: not an operator's reason)
+service_chosen = _signals.signal("marketplace-support-service-chosen")
 #: A notification could not be delivered and will not be tried again. (tenant_id,
 #: recipient, notification, error)
 notification_failed = _signals.signal("marketplace-support-notification-failed")

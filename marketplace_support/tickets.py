@@ -142,7 +142,7 @@ def _checked_form(
     data, category, answers, errors = _described(tenant_id, form, ask_category=ask_category)
     order: Order | None = None
     if "order" in data:
-        order, order_error = _checked_order(
+        order, order_error = checked_order(
             tenant_id, actor, data["order"], flags.ticket_without_order
         )
         if order_error:
@@ -218,9 +218,11 @@ def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -
     )
 
 
-def _checked_order(
+def checked_order(
     tenant_id: str, actor: Actor, value: str, without_order_allowed: bool
 ) -> tuple[Order | None, str | None]:
+    """The order ``value`` names, checked with the host (the customer's own, active), or
+    ("none", where ``without_order_allowed``) no order; else the reason for the user."""
     if value == NO_ORDER:
         if without_order_allowed:
             return None, None
@@ -448,6 +450,8 @@ class TicketView:
     duplicate_visible: bool = False
     #: the files the viewer may see, by the message they belong to (None: the description)
     files: dict[int | None, list[Attachment]] = field(default_factory=dict)
+    #: the customer's active orders, where they may still choose the service the ticket is about
+    orders: list[Order] = field(default_factory=list)
 
     @property
     def conversation(self) -> list[Entry]:
@@ -552,6 +556,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
         duplicate_visible=duplicate_visible,
         files=files,
+        orders=list(support.host.active_orders(tenant_id, actor))
+        if Action.CHOOSE_SERVICE in actions
+        else [],
     )
 
 

@@ -99,6 +99,7 @@ class Action(enum.StrEnum):
     RAISE_EMERGENCY = "raise_emergency"
     CONFIRM_EMERGENCY = "confirm_emergency"
     DOWNGRADE_EMERGENCY = "downgrade_emergency"
+    CHOOSE_SERVICE = "choose_service"
     # what the module does by itself (the sweep), never offered to a person
     ESCALATE_OVERDUE = "escalate_overdue"
     REMIND = "remind"
@@ -134,6 +135,7 @@ _DONE_LABELS = {
     Action.RAISE_EMERGENCY: lazy_gettext("The emergency was reported."),
     Action.CONFIRM_EMERGENCY: lazy_gettext("The emergency is confirmed."),
     Action.DOWNGRADE_EMERGENCY: lazy_gettext("The customer reads that this is not an emergency."),
+    Action.CHOOSE_SERVICE: lazy_gettext("The ticket is now about the chosen service."),
     Action.ESCALATE_OVERDUE: lazy_gettext("The ticket was escalated to the marketplace."),
     Action.REMIND: lazy_gettext("Reminder to the customer"),
     Action.AUTO_RESOLVE: lazy_gettext("The ticket is resolved."),
@@ -158,6 +160,7 @@ _ACTION_LABELS = {
     Action.RAISE_EMERGENCY: lazy_gettext("Report an emergency"),
     Action.CONFIRM_EMERGENCY: lazy_gettext("Confirm emergency"),
     Action.DOWNGRADE_EMERGENCY: lazy_gettext("Not an emergency"),
+    Action.CHOOSE_SERVICE: lazy_gettext("Choose the service"),
     Action.ESCALATE_OVERDUE: lazy_gettext("Escalate to the marketplace"),
     Action.REMIND: lazy_gettext("Reminder to the customer"),
     Action.AUTO_RESOLVE: lazy_gettext("Mark as resolved"),
@@ -171,6 +174,7 @@ class TicketState(Protocol):
     status: Status
     handler: Handler
     provider_id: str | None
+    order_id: str | None
     escalated_at: datetime | None
     emergency: Emergency | None
     resolved_at: datetime | None
@@ -282,6 +286,16 @@ def _can_hand_back(ticket: TicketState, role: Role, flags: Flags, now: datetime)
     return None
 
 
+def _not_about_a_service_yet(
+    ticket: TicketState, role: Role, flags: Flags, now: datetime
+) -> str | None:
+    if ticket.order_id is not None:
+        return lazy_gettext("This ticket is already about one of your services.")
+    if ticket.handler is not Handler.OPERATOR:
+        return lazy_gettext("The ticket was already passed on to a provider.")
+    return None
+
+
 _CUSTOMER = frozenset({Role.CUSTOMER})
 _PROVIDER = frozenset({Role.PROVIDER})
 _OPERATOR = frozenset({Role.OPERATOR})
@@ -368,6 +382,16 @@ RULES: tuple[Rule, ...] = (
         _CUSTOMER,
         _ACTIVE,
         conditions=(_emergencies_allowed,),
+        requester_only=_ACTIVE,
+    ),
+    # a ticket opened as "not related to a service" (on the form, or by e-mail) that turns out
+    # to be about one: while the marketplace still holds it, the person who opened it names
+    # the service, and the ticket is routed as if it had been opened about it
+    Rule(
+        Action.CHOOSE_SERVICE,
+        _CUSTOMER,
+        _ACTIVE,
+        conditions=(_not_about_a_service_yet,),
         requester_only=_ACTIVE,
     ),
     Rule(Action.CONFIRM_EMERGENCY, _OPERATOR, _ACTIVE, conditions=(_emergency_raised,)),

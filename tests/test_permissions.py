@@ -92,6 +92,12 @@ class State:
     escalated_at: datetime | None
     emergency: Emergency | None
     resolved_at: datetime | None
+    #: the ticket's order as opened, or None: opened "not related to a service"
+    order_id: str | None = None
+
+
+#: The order of the ticket every case fires on (t1 #1, Alice's), and another active one of hers.
+ORDER = "o-hosting"
 
 
 def conditions_hold(rule: Rule, state: State, role: Role, moment: datetime) -> bool:
@@ -108,14 +114,19 @@ def state_for(
     handlers: tuple[Handler, ...] = (Handler.PROVIDER, Handler.OPERATOR),
 ) -> State:
     """The first ticket state (status from the rule's sources unless ``statuses`` is given, the
-    provider handling it where possible) in which the rule's conditions hold for all ``roles``."""
+    provider handling it where possible, the ticket about its order where possible) in which
+    the rule's conditions hold for all ``roles``."""
     if statuses is None:
         statuses = tuple(status for status in Status if status in rule.sources)
-    for status, handler, escalated_at, emergency in itertools.product(
-        statuses, handlers, (None, moment - timedelta(hours=1)), (None, *Emergency)
+    for order_id, status, handler, escalated_at, emergency in itertools.product(
+        (ORDER, None),
+        statuses,
+        handlers,
+        (None, moment - timedelta(hours=1)),
+        (None, *Emergency),
     ):
         resolved_at = moment - timedelta(days=1) if status in DONE_STATUSES else None
-        state = State(status, handler, provider_id, escalated_at, emergency, resolved_at)
+        state = State(status, handler, provider_id, escalated_at, emergency, resolved_at, order_id)
         if all(conditions_hold(rule, state, role, moment) for role in roles):
             return state
     raise AssertionError(f"no ticket state satisfies the conditions of {rule.action}")
@@ -195,6 +206,7 @@ FORMS: dict[Action, Callable[[Target], dict[str, str]]] = {
     Action.RAISE_EMERGENCY: lambda target: {"explanation": "Everything is down since 9:00."},
     Action.CONFIRM_EMERGENCY: _no_fields,
     Action.DOWNGRADE_EMERGENCY: lambda target: {"reason": "Only one page is slow."},
+    Action.CHOOSE_SERVICE: lambda target: {"order": ORDER},
     Action.ESCALATE_OVERDUE: _no_fields,
     Action.REMIND: _no_fields,
     Action.AUTO_RESOLVE: _no_fields,
@@ -248,6 +260,8 @@ class Desk:
                 ticket.priority = Priority.URGENT
             ticket.emergency = state.emergency
             ticket.resolved_at = state.resolved_at
+            if state.order_id is None:
+                ticket.order_id = ticket.order_label = ticket.service_plan = None
             ticket.closed_at = state.resolved_at if state.status is Status.CLOSED else None
             support.session.commit()
 

@@ -47,6 +47,23 @@ def test_ticket_page_costs_the_same_for_few_and_many_messages(client, count_quer
     assert few == many == 7
 
 
+def test_a_ticket_without_a_service_costs_the_same_with_its_choice_of_services(
+    client, count_queries
+):
+    login(client, "alice")
+    about = open_ticket(client, order="o-hosting")
+    loose = open_ticket(client, order="none")
+    # the form "Which service is this about?" asks the host for her orders, not the database
+    page = client.get(f"/support/tickets/{loose}").get_data(as_text=True)
+    assert "Which service is this about?" in page
+    assert "Which service" not in client.get(f"/support/tickets/{about}").get_data(as_text=True)
+    assert (
+        statements_for(client, count_queries, f"/support/tickets/{loose}")
+        == statements_for(client, count_queries, f"/support/tickets/{about}")
+        == 6  # as the page of any ticket she looked at before (nothing new to note)
+    )
+
+
 def test_looking_again_at_a_ticket_where_nothing_changed_writes_nothing(client, count_queries):
     login(client, "alice")
     number = open_ticket(client)

@@ -36,6 +36,7 @@ from sqlalchemy import func, inspect, select
 from marketplace_support import Flags, SupportBase, actions, default_categories, tickets
 from marketplace_support.access import TicketNotFound
 from marketplace_support.clock import now
+from marketplace_support.host import Order
 from marketplace_support.models import Event, Message, Ticket
 from marketplace_support.priorities import Priority
 from marketplace_support.schemas import InvalidInput
@@ -103,6 +104,10 @@ class Model:
     escalated_at: datetime | None = None
     emergency: Emergency | None = None
     resolved_at: datetime | None = None
+    #: the order it is about (None: "not related to a service")
+    order_id: str | None = None
+    #: opened in a problem area the operator handles itself
+    operator_area: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,19 @@ class SupportDesk(RuleBasedStateMachine):
     def numbers(self, tenant_id: str) -> list[int]:
         return sorted(n for (t, n) in self.tickets if t == tenant_id)
 
+    def all_orders(self, tenant_id: str) -> list[str]:
+        """The ids of every order of the tenant: active, ended, of any customer."""
+        return sorted(order_id for (tenant, order_id) in self.market.orders if tenant == tenant_id)
+
+    def active_orders(self, actor_id: str) -> dict[str, Order]:
+        """The active orders of ``actor_id``'s customer, by id."""
+        tenant_id, actor = self.market.actors[actor_id]
+        return {
+            order.id: order
+            for (tenant, _), (owner, order) in self.market.orders.items()
+            if tenant == tenant_id and owner == actor.customer_id and order.active
+        }
+
     def assignable(self, ticket: Model) -> set[str]:
         if ticket.handler is Handler.PROVIDER and ticket.provider_id is not None:
             people = self.host.provider_staff(ticket.tenant_id, ticket.provider_id)
@@ -241,6 +259,9 @@ class SupportDesk(RuleBasedStateMachine):
             Action.RAISE_EMERGENCY: lambda: {"explanation": self.text("public-emergency")},
             Action.CONFIRM_EMERGENCY: dict,
             Action.DOWNGRADE_EMERGENCY: lambda: {"reason": self.text("public-downgrade")},
+            Action.CHOOSE_SERVICE: lambda: {
+                "order": draw(st.sampled_from([*self.all_orders(tenant_id), "o-carol", "none"]))
+            },
             # the sweep's: no person may fire them
             Action.ESCALATE_OVERDUE: dict,
             Action.REMIND: dict,
@@ -268,6 +289,8 @@ class SupportDesk(RuleBasedStateMachine):
             return target != (ticket.handler, ticket.provider_id)
         if action is Action.CHANGE_PRIORITY:
             return form["priority"] != ticket.priority.value
+        if action is Action.CHOOSE_SERVICE:
+            return form["order"] in self.active_orders(actor_id)
         if action is Action.MARK_DUPLICATE:
             original = int(form["duplicate_of"])
             return original != ticket.number and (ticket.tenant_id, original) in self.tickets
@@ -318,6 +341,17 @@ class SupportDesk(RuleBasedStateMachine):
             )
         elif action is Action.CONFIRM_EMERGENCY:
             changed = replace(changed, emergency=Emergency.CONFIRMED)
+        elif action is Action.CHOOSE_SERVICE:
+            order = self.active_orders(actor_id)[form["order"]]
+            changed = replace(changed, order_id=order.id)
+            if not ticket.operator_area:  # routed as a new ticket about the order
+                changed = replace(
+                    changed,
+                    handler=Handler.PROVIDER,
+                    provider_id=order.provider_id,
+                    assignee=None,
+                    escalated_at=None,
+                )
         elif action is Action.DOWNGRADE_EMERGENCY:
             changed = replace(
                 changed,
@@ -368,11 +402,7 @@ class SupportDesk(RuleBasedStateMachine):
     def open_ticket(self, data: Any) -> None:
         customer = data.draw(st.sampled_from(CUSTOMERS))
         tenant_id, actor = self.market.actors[customer]
-        orders = {
-            order.id: order
-            for (tenant, _), (owner, order) in self.market.orders.items()
-            if tenant == tenant_id and owner == actor.customer_id and order.active
-        }
+        orders = self.active_orders(customer)
         order_id = data.draw(st.sampled_from([*orders, "none"]))
         categories = {category.key: category for category in default_categories()}
         category = categories[data.draw(st.sampled_from(sorted(categories)))]
@@ -391,7 +421,17 @@ class SupportDesk(RuleBasedStateMachine):
             handler, provider_id = Handler.OPERATOR, None
         else:
             handler, provider_id = Handler.PROVIDER, orders[order_id].provider_id
-        ticket = Model(tenant_id, number, customer, Status.OPEN, handler, provider_id, priority)
+        ticket = Model(
+            tenant_id,
+            number,
+            customer,
+            Status.OPEN,
+            handler,
+            provider_id,
+            priority,
+            order_id=None if order_id == "none" else order_id,
+            operator_area=category.operator_only,
+        )
         after = self.rows()
         assert (after[0], after[1]) == (before[0] + 1, before[1]) and after[2] > before[2]
         self.tickets[(tenant_id, number)] = ticket
@@ -481,6 +521,7 @@ class SupportDesk(RuleBasedStateMachine):
                 ticket.assignee_user_id,
                 ticket.escalated_at is not None,
                 ticket.emergency,
+                ticket.order_id,
             )
         assert seen == (
             expected.status,
@@ -490,6 +531,7 @@ class SupportDesk(RuleBasedStateMachine):
             expected.assignee,
             expected.escalated_at is not None,
             expected.emergency,
+            expected.order_id,
         )
         assert ticket.status in ALL_STATUSES
 

@@ -365,6 +365,27 @@ def test_the_operator_sees_every_endpoint_and_providers_only_theirs(app, marketp
     }
 
 
+def test_the_provider_of_a_service_chosen_later_hears_the_ticket_routed_to_it(
+    app, client, marketplace
+):
+    with receiver() as post:
+        register(app, marketplace, "quinn", Role.PROVIDER, post.url)
+        login(client, "alice")
+        number = open_ticket(client, order="none")
+        deliver(app)
+        assert post.received == []
+        tenant_id, alice = marketplace.actors["alice"]
+        with app.test_request_context():
+            actions.act(
+                tenant_id, alice, Role.CUSTOMER, number, Action.CHOOSE_SERVICE, {"order": "o-mail"}
+            )
+        deliver(app)
+    assert post.types() == ["ticket.routed"]
+    routed = post.received[0].payload["data"]
+    assert routed["ticket"]["number"] == number
+    assert routed["event"]["detail"] == "order_provider"
+
+
 def test_the_endpoints_that_hear_of_a_ticket_are_those_whose_party_sees_it(
     app, client, marketplace
 ):

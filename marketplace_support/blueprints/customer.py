@@ -25,7 +25,9 @@ from .forms import change, form_data, kept_files, perform, watch
 from .paths import ID
 
 #: What a customer can do on the ticket page.
-CUSTOMER_ACTIONS = frozenset({Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY})
+CUSTOMER_ACTIONS = frozenset(
+    {Action.REPLY, Action.RESOLVE, Action.REOPEN, Action.RAISE_EMERGENCY, Action.CHOOSE_SERVICE}
+)
 #: Confirmations of the sharing and watching forms.
 SHARING_NOTICES = (
     "shared",

@@ -8,9 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from .pages import ANNA, OSCAR, PHONE, PIA, Customer, Staff, log_in, skip_browser_checks
+from .pages import (
+    ANNA,
+    OSCAR,
+    PHONE,
+    PIA,
+    Customer,
+    Staff,
+    fill_new_ticket,
+    log_in,
+    sent_ticket_number,
+    skip_browser_checks,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +118,41 @@ def test_a_refused_form_passes_axe(new_context: Any, axe_source: str) -> None:
     page.wait_for_load_state()
     found = violations(page, axe_source)
     assert not found, describe(found)
+
+
+def test_choosing_the_service_of_a_ticket_without_one_passes_axe_also_when_refused(
+    new_context: Any, axe_source: str
+) -> None:
+    """The ticket page's "Which service is this about?", as offered and as refused: its field
+    error, and the error summary that takes the focus."""
+    page = new_context(viewport=DESKTOP).new_page()
+    log_in(page, ANNA)
+    page.goto("/my/support/new")
+    fill_new_ticket(
+        page,
+        subject="E-mails arrive late",
+        service="Not related to any of my active services",
+        area="Something else",
+    )
+    page.get_by_role("button", name="Send ticket").click()
+    number = sent_ticket_number(page)
+    choice = page.get_by_label("Which service is this about?")
+    expect(choice).to_be_visible()
+    found = violations(page, axe_source)
+    assert not found, describe(found)
+    skip_browser_checks(page)
+    page.get_by_role("button", name="Choose this service").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/my/support/tickets/{number}")
+    summary = page.locator(".ms-error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="Choose the service this is about.").click()
+    expect(choice).to_be_focused()
+    found = violations(page, axe_source)
+    assert not found, describe(found)
+    choice.select_option(label="Team mail 10, provided by Postal Mail Co")
+    page.get_by_role("button", name="Choose this service").click()
+    expect(page.get_by_text("The ticket is now about Team mail 10.")).to_be_visible()
 
 
 def test_the_error_summary_links_put_the_focus_in_their_fields(anna_page: Page) -> None:

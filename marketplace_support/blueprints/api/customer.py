@@ -101,13 +101,21 @@ def add_routes(bp: Blueprint) -> None:
         "in": "path",
         "name": "action",
         "schema": {"type": "string", "enum": [a.value for a in _MY_ACTIONS]},
-        "description": "resolve, reopen, or report an emergency (``explanation``)",
+        "description": (
+            "resolve, reopen, report an emergency (``explanation``), or choose the service a "
+            "ticket opened without one is about (``order``: an id from ``/my/orders``)"
+        ),
     }
     route(f"{_TICKET}/actions/<action>", "my_act", "POST", parameters=[action])(
         changing.documented(
             bp, schemas.ActionFieldsSchema, 200, my.MyChangedSchema, required=False
         )(_act)
     )
+    _add_sharing_routes(bp, route)
+
+
+def _add_sharing_routes(bp: Blueprint, route: Callable[..., Callable[[Any], Any]]) -> None:
+    """Who else sees a ticket: the customer's organisation, or people by name."""
     sharing_answer = bp.response(200, my.SharingSchema)
     shared_body = bp.doc(
         requestBody={

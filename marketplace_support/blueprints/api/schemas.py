@@ -216,7 +216,8 @@ class ActionFieldsSchema(Schema):
     assign; ``reason`` for escalate and downgrade_emergency; ``route_to`` (a provider id, or
     "operator") and ``reason`` for reroute; ``priority`` for change_priority;
     ``duplicate_of`` (a ticket number) for mark_duplicate; ``explanation`` for
-    raise_emergency (customers)."""
+    raise_emergency and ``order`` (the id of one of their active orders, as ``/my/orders``
+    lists them) for choose_service (customers)."""
 
     class Meta:
         unknown = RAISE
@@ -227,6 +228,7 @@ class ActionFieldsSchema(Schema):
     priority = _choice(Priority)
     duplicate_of = fields.Integer()
     explanation = fields.String()
+    order = fields.String()
 
 
 class ProblemSchema(Schema):
