@@ -145,50 +145,48 @@ Index(
 ).ddl_if(dialect="postgresql")
 
 
-# parts of a subject or of a file's name, typed anywhere in it (ILIKE '%...%'): trigram
-# indexes (the pg_trgm extension, created with them)
-Index(
-    "ix_support_ticket_subject_trgm",
-    Ticket.__table__.c.subject,
-    postgresql_using="gin",
-    postgresql_ops={"subject": "gin_trgm_ops"},
-    _table=cast(Table, Ticket.__table__),
-).ddl_if(dialect="postgresql")
-Index(
+# parts of a subject or of a file's name, typed anywhere in it (ILIKE '%...%'), and words
+# typed wrong: trigram indexes (the pg_trgm extension, created with them)
+def _trigram_index(name: str, table: Any, expression: ColumnElement[Any], key: str) -> None:
+    """A GIN trigram index of ``expression`` (named ``key`` in its operator classes), built
+    on PostgreSQL only."""
+    Index(
+        name,
+        expression,
+        postgresql_using="gin",
+        postgresql_ops={key: "gin_trgm_ops"},
+        _table=cast(Table, table),
+    ).ddl_if(dialect="postgresql")
+
+
+_trigram_index(
+    "ix_support_ticket_subject_trgm", Ticket.__table__, Ticket.__table__.c.subject, "subject"
+)
+_trigram_index(
     "ix_support_ticket_number_trgm",
+    Ticket.__table__,
     sql_cast(Ticket.__table__.c.number, Text).label("number_text"),
-    postgresql_using="gin",
-    postgresql_ops={"number_text": "gin_trgm_ops"},
-    _table=cast(Table, Ticket.__table__),
-).ddl_if(dialect="postgresql")
-Index(
+    "number_text",
+)
+_trigram_index(
     "ix_support_ticket_issue_about_trgm",
+    Ticket.__table__,
     Ticket.__table__.c.issue_about,
-    postgresql_using="gin",
-    postgresql_ops={"issue_about": "gin_trgm_ops"},
-    _table=cast(Table, Ticket.__table__),
-).ddl_if(dialect="postgresql")
-Index(
+    "issue_about",
+)
+_trigram_index(
     "ix_support_ticket_answer_text_trgm",
+    TicketAnswer.__table__,
     TicketAnswer.__table__.c.text,
-    postgresql_using="gin",
-    postgresql_ops={"text": "gin_trgm_ops"},
-    _table=cast(Table, TicketAnswer.__table__),
-).ddl_if(dialect="postgresql")
-Index(
-    "ix_support_message_body_trgm",
-    Message.__table__.c.body,
-    postgresql_using="gin",
-    postgresql_ops={"body": "gin_trgm_ops"},
-    _table=cast(Table, Message.__table__),
-).ddl_if(dialect="postgresql")
-Index(
+    "text",
+)
+_trigram_index("ix_support_message_body_trgm", Message.__table__, Message.__table__.c.body, "body")
+_trigram_index(
     "ix_support_attachment_filename_trgm",
+    Attachment.__table__,
     Attachment.__table__.c.filename,
-    postgresql_using="gin",
-    postgresql_ops={"filename": "gin_trgm_ops"},
-    _table=cast(Table, Attachment.__table__),
-).ddl_if(dialect="postgresql")
+    "filename",
+)
 
 
 #: the indexes only PostgreSQL builds (SQLite searches its FTS5 tables): Alembic's comparison
