@@ -4,12 +4,14 @@ them on the request types page (``request_type_page.py``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from marketplace_support import Category, FieldChoice, FieldKind, RequestField
 
@@ -78,22 +80,36 @@ def field_from_json(data: Mapping[str, Any]) -> RequestField:
 
 
 def categories(tenant_id: str, locale: str) -> list[Category]:
-    """The marketplace's problem areas for the support module, labelled in ``locale``."""
-    rows = db.session.scalars(
-        select(RequestType)
+    """The marketplace's problem areas for the support module, labelled in ``locale``.
+
+    Every support page asks for them (the forms and the staff lists' filters), so the rows are
+    read as their stored JSON text and each row's ``Category`` is made once per text and
+    language: an edited row has another text, so it is made anew."""
+    rows = db.session.execute(
+        select(
+            RequestType.key,
+            cast(RequestType.labels, Text),
+            RequestType.operator_only,
+            cast(RequestType.fields, Text),
+            RequestType.section,
+        )
         .where(RequestType.tenant_id == tenant_id)
         .order_by(RequestType.position, RequestType.key)
     )
-    return [
-        Category(
-            row.key,
-            in_language(row.labels, locale),
-            operator_only=row.operator_only,
-            fields=tuple(field_from_json(f) for f in row.fields),
-            section=row.section or None,
-        )
-        for row in rows
-    ]
+    return [_category(*row, locale) for row in rows]
+
+
+@lru_cache(maxsize=1024)
+def _category(
+    key: str, labels: str, operator_only: bool, fields: str, section: str | None, locale: str
+) -> Category:
+    return Category(
+        key,
+        in_language(json.loads(labels), locale),
+        operator_only=operator_only,
+        fields=tuple(field_from_json(f) for f in json.loads(fields or "[]")),
+        section=section or None,
+    )
 
 
 # -- the demo's ----------------------------------------------------------------------------------

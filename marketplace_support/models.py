@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -267,8 +268,10 @@ class Ticket(Base):
 _ACTIVE_IN_ORDER = tuple(sorted(ACTIVE_STATUSES))
 
 
+@cache
 def is_active() -> ColumnElement[bool]:
-    """A ticket with work still to do, the condition of the count indexes below.
+    """A ticket with work still to do, the condition of the count indexes below (made once:
+    a statement's parts never change, and every list asks for it two or three times).
 
     The statuses are written into the statement, in the index's order: a planner uses a
     partial index only where the query's condition implies the index's, which SQLite decides
