@@ -12,9 +12,9 @@ from celery import Celery
 
 from marketplace_support import celery_tasks
 
-from .conftest import build_marketplace, host_app
+from .conftest import build_marketplace, host_app, redis_url
 
-BROKER = os.environ.get("SUPPORT_TEST_CELERY_BROKER", "redis://127.0.0.1:6379/14")
+BROKER = os.environ.get("SUPPORT_TEST_CELERY_BROKER", redis_url(15))
 QUEUE = os.environ.get("SUPPORT_TEST_CELERY_QUEUE", "marketplace-support-tests")
 
 

@@ -22,7 +22,7 @@ from marketplace_support import Flags, tickets
 from marketplace_support.models import Attachment, OutboxMessage
 from marketplace_support.rate_limits import LimitReached
 
-from .conftest import host_app, login
+from .conftest import host_app, login, redis_url
 from .helpers import (
     add_information,
     form_inputs,
@@ -35,7 +35,7 @@ from .helpers import (
     translated,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of this test module's own
+REDIS_URL = redis_url(14)  # a database of this test module's own
 
 
 @contextmanager

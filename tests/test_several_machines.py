@@ -13,13 +13,13 @@ from contextlib import ExitStack
 
 import pytest
 
-from .conftest import host_app, login
+from .conftest import host_app, login, redis_url
 from .helpers import new_ticket_form, png, ticket_fields
 from .s3server import new_bucket
 
 pytestmark = pytest.mark.slow
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of this module's own
+REDIS_URL = redis_url(13)  # a database of this module's own
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ nothing is decided here. Refusals are problem+json (``problems``) in the caller'
 from __future__ import annotations
 
 import http
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -63,6 +64,39 @@ class SupportApi(Api):  # type: ignore[misc]
 
     ERROR_SCHEMA = ProblemSchema
 
+    # The document is written when it is first read (served, or printed by scripts/openapi.py),
+    # not when the app is made: writing it converts every schema of every route (about 35 ms
+    # of CPU), which an app that never serves it would pay at every start, and the tests at
+    # every one of their 1,400 apps.
+
+    @property
+    def spec(self) -> Any:
+        spec = self.__dict__.get("_spec")
+        # taken whole before writing: a part written later reads ``self.spec`` too
+        pending: list[Callable[[Any], None]] = self.__dict__.pop("_pending_docs", [])
+        for write in pending:
+            write(spec)
+        return spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self.__dict__["_spec"] = value
+
+    def _later(self, write: Callable[[Any], None]) -> None:
+        self.__dict__.setdefault("_pending_docs", []).append(write)
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """flask-smorest's, with the blueprint's routes written into the document later."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def write(spec: Any) -> None:
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
+
+        self._later(write)
+
     def _register_doc_blueprint(self) -> None:
         """The API blueprint serves the document (``views.build_blueprint``)."""
 
@@ -72,10 +106,17 @@ class SupportApi(Api):  # type: ignore[misc]
     def _register_responses(self) -> None:
         """Every refusal is problem+json."""
         refusals = [(s.name, s.phrase) for s in http.HTTPStatus if s >= 400]
-        for name, description in [*refusals, ("DEFAULT_ERROR", _REFUSALS)]:
-            response: dict[str, Any] = {"description": description, "schema": self.ERROR_SCHEMA}
-            prepare_response(response, self.spec, MEDIA_TYPE)
-            self.spec.components.response(name, response, lazy=True)
+
+        def write(spec: Any) -> None:
+            for name, description in [*refusals, ("DEFAULT_ERROR", _REFUSALS)]:
+                response: dict[str, Any] = {"description": description, "schema": self.ERROR_SCHEMA}
+                prepare_response(response, spec, MEDIA_TYPE)
+                spec.components.response(name, response, lazy=True)
+
+        self._later(write)
+
+    def _register_etag_headers(self) -> None:
+        self._later(lambda spec: super(SupportApi, self)._register_etag_headers())
 
     def _register_pagination_header(self) -> None:
         """Lists page by keyset (``next``), not by flask-smorest's page numbers."""
@@ -85,7 +126,7 @@ class SupportApi(Api):  # type: ignore[misc]
 SESSION_CHANGE: dict[str, list[str]] = {"session": [], "csrf": []}
 
 
-def _security_schemes(api: Api, cookie: str) -> None:
+def _security_schemes(api: SupportApi, cookie: str) -> None:
     schemes = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "an API token (mst_...)"},
         "session": {
@@ -103,8 +144,12 @@ def _security_schemes(api: Api, cookie: str) -> None:
             ),
         },
     }
-    for name, scheme in schemes.items():
-        api.spec.components.security_scheme(name, scheme)
+
+    def write(spec: Any) -> None:
+        for name, scheme in schemes.items():
+            spec.components.security_scheme(name, scheme)
+
+    api._later(write)
 
 
 def init_api(app: Flask) -> None:
