@@ -147,6 +147,24 @@ def smtp() -> Iterator[MailServer]:
     server.stop()
 
 
+@pytest.fixture
+def desk(app: Flask, marketplace: Marketplace) -> Any:
+    """The tickets of the permission tests' cases (tests/permission_cases.py), opened as
+    customers open them. test_hostile_input and test_api_schema have desks of their own."""
+    from .permission_cases import open_desk
+
+    return open_desk(app, marketplace)
+
+
+@pytest.fixture
+def imap_server() -> Iterator[int]:
+    """A real IMAP server on loopback with one mailbox (tests/imapserver.py): its port."""
+    from .imapserver import running
+
+    with running() as port:
+        yield port
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A real S3-compatible server on loopback (tests/s3server.py), for the tests of
@@ -178,10 +196,11 @@ def database_url(
         shutil.copyfile(request.getfixturevalue("sqlite_schema"), tmp_path / "support.db")
         yield f"sqlite:///{tmp_path}/support.db"
         return
+    cleaner = request.getfixturevalue("postgres_cleaner")
     yield postgres_url
     # DELETE, children first, rather than TRUNCATE: a test leaves a few rows, and TRUNCATE's
     # cost is per table whatever they hold (62 ms against 3 ms for the schema, measured)
-    with request.getfixturevalue("postgres_cleaner").begin() as connection:
+    with cleaner.begin() as connection:
         for table in reversed(SupportBase.metadata.sorted_tables):
             connection.execute(table.delete())
 

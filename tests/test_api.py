@@ -22,13 +22,12 @@ from marketplace_support.workflow import RULES, Action, Handler, Role, Status, r
 
 from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, translated
-from .test_permissions import (
+from .permission_cases import (
     ACTING,
     FORMS,
     OWNERSHIPS,
     TARGETS,
     Ownership,
-    desk,  # noqa: F401 (a fixture)
     state_for,
 )
 
@@ -79,7 +78,7 @@ VISIBILITY = [
 
 @pytest.mark.parametrize(("role", "ownership"), VISIBILITY)
 def test_a_ticket_answers_through_the_api_as_on_the_staff_page(
-    desk,  # noqa: F811
+    desk,
     client,
     role,
     ownership,
@@ -100,7 +99,7 @@ def test_a_ticket_answers_through_the_api_as_on_the_staff_page(
 
 
 @pytest.mark.parametrize("user_id", ["pete", "quinn", "olive", "cora", "otto", "mia"])
-def test_the_list_holds_the_tickets_of_the_staff_page(desk, client, user_id):  # noqa: F811
+def test_the_list_holds_the_tickets_of_the_staff_page(desk, client, user_id):
     _tenant, actor = desk.marketplace.actors[user_id]
     role = Role.OPERATOR if actor.is_operator else Role.PROVIDER
     secret = token(desk.app, desk.marketplace, user_id, role)
@@ -168,7 +167,7 @@ def _fire(client, secret, number, action, form, **headers):
 @pytest.mark.slow  # one app for each row of the table and each staff role
 @pytest.mark.parametrize(("rule", "role"), ACTION_CASES)
 def test_an_action_through_the_api_is_allowed_exactly_as_the_table_says(
-    desk,  # noqa: F811
+    desk,
     client,
     rule,
     role,
@@ -209,7 +208,7 @@ def test_an_action_through_the_api_is_allowed_exactly_as_the_table_says(
         if role in STAFF and set(Status) - rule.sources
     ],
 )
-def test_an_action_from_another_status_is_409_with_the_reason(desk, client, rule, role):  # noqa: F811
+def test_an_action_from_another_status_is_409_with_the_reason(desk, client, rule, role):
     where = TARGETS[Ownership.OWN]
     actor_id = ACTING[role]
     secret = token(desk.app, desk.marketplace, actor_id, role)
@@ -224,7 +223,7 @@ def test_an_action_from_another_status_is_409_with_the_reason(desk, client, rule
     assert desk.snapshot() == before
 
 
-def test_an_action_on_another_providers_ticket_is_404_like_a_missing_one(desk, client):  # noqa: F811
+def test_an_action_on_another_providers_ticket_is_404_like_a_missing_one(desk, client):
     secret = token(desk.app, desk.marketplace, "pete", Role.PROVIDER)
     other = _fire(client, secret, TARGETS[Ownership.OTHER_PARTY][1], "start", {})
     missing = _fire(client, secret, 999, "start", {})

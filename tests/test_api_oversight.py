@@ -23,15 +23,14 @@ from marketplace_support.workflow import RULES, Action, Role
 
 from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, row_counts, translated
-from .test_api import _TEXT, _VALUE, API, _rows, assert_problem, auth, counted, token
-from .test_customer_api import signed_in
-from .test_permissions import (
+from .permission_cases import (
     ACTING,
     OWNERSHIPS,
     TARGETS,
     Ownership,
-    desk,  # noqa: F401 (a fixture)
 )
+from .test_api import _TEXT, _VALUE, API, _rows, assert_problem, auth, counted, token
+from .test_customer_api import signed_in
 from .test_sla import MONDAY_10, act, at
 
 
@@ -298,7 +297,7 @@ PATH = {Role.CUSTOMER: "/my/tickets", Role.PROVIDER: "/tickets", Role.OPERATOR: 
     ],
 )
 def test_who_may_watch_a_ticket_through_the_api_is_who_may_on_its_page(
-    desk,  # noqa: F811
+    desk,
     client,
     role,
     ownership,

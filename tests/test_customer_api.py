@@ -16,16 +16,15 @@ from marketplace_support.workflow import RULES, Action, Role, rule_for
 
 from .conftest import host_app, login
 from .helpers import add_information, open_ticket, png, row_counts, translated
-from .test_api import API, assert_problem, auth, counted, token
-from .test_permissions import (
+from .permission_cases import (
     ACTING,
     FORMS,
     OWNERSHIPS,
     TARGETS,
     Ownership,
-    desk,  # noqa: F401 (a fixture)
     state_for,
 )
+from .test_api import API, assert_problem, auth, counted, token
 from .test_request_types import BILLING, NO_CONNECTION, OTHER
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -67,7 +66,7 @@ VISIBILITY = [
 
 @pytest.mark.parametrize(("role", "ownership"), VISIBILITY)
 def test_a_ticket_answers_through_the_api_as_on_the_page_with_the_same_login(
-    desk,  # noqa: F811
+    desk,
     client,
     role,
     ownership,
@@ -97,7 +96,7 @@ CUSTOMER_ACTIONS = [
 @pytest.mark.slow  # one app for each row of the table
 @pytest.mark.parametrize("rule", CUSTOMER_ACTIONS)
 def test_a_customers_action_through_the_api_is_allowed_exactly_as_the_table_says(
-    desk,  # noqa: F811
+    desk,
     client,
     rule,
 ):

@@ -5,13 +5,8 @@ mailbox; what must not get in lands in quarantine and never on the ticket."""
 
 from __future__ import annotations
 
-import imaplib
 import re
 import smtplib
-import socket
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +28,7 @@ from marketplace_support.workflow import Action, Role, Status
 
 from .conftest import host_app, login
 from .helpers import open_ticket
+from .imapserver import PASSWORD, USER, deliver_to_mailbox, mailbox_size
 from .mailserver import MailServer, free_port, html_of, text_of
 from .test_hostile_input import csrf_token
 from .test_notifications import act, deliver, watch
@@ -659,46 +655,7 @@ def test_the_quarantine_page_costs_the_same_statements_for_one_row_or_many(
     assert five.count == one.count
 
 
-# -- IMAP: a real server on loopback (pymap, in-memory mailboxes) ---------------------------
-
-USER, PASSWORD = "support", "secret"
-
-
-@pytest.fixture
-def imap_server():
-    """A real IMAP server (pymap's in-memory backend) with one mailbox, for this test."""
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "pymap"), "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-tls", "dict"]
-    command += ["--demo-user", USER, "--demo-password", PASSWORD]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def deliver_to_mailbox(port: int, *messages: bytes) -> None:
-    with imaplib.IMAP4("127.0.0.1", port) as connection:
-        connection.login(USER, PASSWORD)
-        for raw in messages:
-            assert connection.append("INBOX", None, None, raw)[0] == "OK"
-
-
-def mailbox_size(port: int) -> int:
-    with imaplib.IMAP4("127.0.0.1", port) as connection:
-        connection.login(USER, PASSWORD)
-        return int(connection.select("INBOX")[1][0])
+# -- IMAP: a real server on loopback (tests/imapserver.py) -----------------------------------
 
 
 def poll(app, port: int, password: str = PASSWORD):

@@ -17,17 +17,9 @@ from marketplace_support.models import Attachment, Quarantined, Ticket
 from marketplace_support.workflow import Handler
 
 from .conftest import host_app, login
+from .imapserver import deliver_to_mailbox, mailbox_size
 from .mailserver import free_port, text_of
-from .test_inbound import (
-    DOMAIN,
-    deliver_to_mailbox,
-    fixture,
-    imap_server,  # noqa: F401 (a fixture)
-    mailbox_size,
-    poll,
-    quarantined,
-    receive_by_pipe,
-)
+from .test_inbound import DOMAIN, fixture, poll, quarantined, receive_by_pipe
 from .test_notifications import deliver
 
 SUPPORT = "help@t1.example"
@@ -226,7 +218,7 @@ def test_a_request_comes_in_through_the_lmtp_server(app):
     assert ticket.issue_about == TEXT
 
 
-def test_requests_waiting_in_an_imap_mailbox_open_tickets(app, imap_server):  # noqa: F811
+def test_requests_waiting_in_an_imap_mailbox_open_tickets(app, imap_server):
     request = request_from("alice@example.com")
     stranger = request_from("mallory@example.com").replace(b"new-request", b"stranger")
     deliver_to_mailbox(imap_server, request, stranger)

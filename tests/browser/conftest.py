@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from example_host import create_app
 from example_host.models import db
 
+from .accessibility import AXE
 from .chromium import CHROMIUM, LAUNCH_ARGS
 from .pages import ANNA, PHONE, TIMEOUT_MS, log_in
 from .serving import RequestLog
@@ -34,6 +35,17 @@ def chromium_executable() -> str:
             pytest.fail(f"{missing}: CI must run the browser tests")
         pytest.skip(missing)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, to run on a page (``accessibility.violations``)."""
+    if not AXE.is_file():
+        missing = f"axe-core is not installed at {AXE} (npm ci --prefix tests/browser/axe)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: CI must run the accessibility checks")
+        pytest.skip(missing)
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 TIMEOUT_MS = 5_000
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 LIST = "/my/support/"
 NEW_TICKET = "/my/support/new"

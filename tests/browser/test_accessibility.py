@@ -3,15 +3,15 @@ party, on a desktop and on a phone: no critical, serious or moderate violation."
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from .accessibility import describe, violations
 from .pages import (
     ANNA,
+    DESKTOP,
     OSCAR,
     PHONE,
     PIA,
@@ -24,13 +24,6 @@ from .pages import (
 )
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-
-#: What counts: everything but "minor".
-IMPACTS = ("critical", "serious", "moderate")
-
-DESKTOP = {"width": 1280, "height": 900}
 
 #: The pages of each party (the demo data: Anna's ticket #1 waits for her, #4 is an emergency).
 PAGES: dict[str, tuple[Customer | Staff, tuple[str, ...]]] = {
@@ -68,30 +61,6 @@ PAGES: dict[str, tuple[Customer | Staff, tuple[str, ...]]] = {
         ),
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.is_file():
-        missing = f"axe-core is not installed at {AXE} (npm ci --prefix tests/browser/axe)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing}: CI must run the accessibility checks")
-        pytest.skip(missing)
-    return AXE.read_text(encoding="utf-8")
-
-
-def violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate("async () => await axe.run(document)")
-    return [v for v in result["violations"] if v["impact"] in IMPACTS]
-
-
-def describe(found: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        f"{v['impact']}: {v['id']}: {v['help']} at "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:3])
-        for v in found
-    )
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

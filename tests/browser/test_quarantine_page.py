@@ -10,9 +10,8 @@ from flask import Flask
 
 from marketplace_support.models import InboundMail, Quarantined
 
-from .pages import OSCAR, PHONE, log_in
-from .test_accessibility import DESKTOP, describe, violations
-from .test_accessibility import axe_source as axe_source  # the fixture
+from .accessibility import describe, violations
+from .pages import DESKTOP, OSCAR, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from .accessibility import describe, violations
 from .pages import ANNA, PIA, log_in, radio, sent_ticket_number, skip_browser_checks
-from .test_accessibility import axe_source, describe, violations  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def choose_no_connection(page: Page, subject: str) -> None:
 
 def test_a_customer_answers_no_connection_and_the_provider_filters_by_the_answer(
     new_context: Any,
-    axe_source: str,  # noqa: F811
+    axe_source: str,
 ) -> None:
     subject = "Office has no internet since 8:00"
     page = new_context().new_page()
@@ -77,7 +77,7 @@ def test_a_customer_answers_no_connection_and_the_provider_filters_by_the_answer
 
 def test_the_server_s_refusal_keeps_the_answers_and_passes_axe(
     anna_page: Page,
-    axe_source: str,  # noqa: F811
+    axe_source: str,
 ) -> None:
     page = anna_page
     choose_no_connection(page, "Offline again")
