@@ -439,7 +439,8 @@ def small_desk(app, desk) -> Desk:
         assert answered.status_code == 303, page_text(answered)
     with app.app_context():
         session = app.extensions["sqlalchemy"].session
-        failed = sa.update(OutboxMessage).where(OutboxMessage.id == 1)
+        first = sa.select(sa.func.min(OutboxMessage.id)).scalar_subquery()
+        failed = sa.update(OutboxMessage).where(OutboxMessage.id == first)
         assert session.execute(failed.values(status=Delivery.FAILED)).rowcount == 1
         file_ids = list(session.scalars(sa.select(Attachment.id)))
         session.commit()

@@ -90,6 +90,10 @@ def add_closed_history(engine, copies):
     }
     values = [changed.get(name, name) for name in columns]
     with engine.begin() as connection:
+        # committed to disk, and with it every commit before it: the test databases do not wait
+        # for the WAL (conftest), and VACUUM cannot mark a row visible to all until its commit
+        # is on disk (the index-only scans below need the visibility map)
+        connection.execute(sa.text("SET LOCAL synchronous_commit = on"))
         connection.execute(
             sa.text(_HISTORY.format(columns=", ".join(columns), values=", ".join(values))),
             {"copies": copies},
