@@ -444,6 +444,21 @@ def test_the_served_openapi_document_is_the_checked_in_one(client):
     )
 
 
+def test_callers_who_ask_first_for_the_document_at_once_each_get_all_of_it(app):
+    """The document is written at its first reading (not when the app starts): a caller who
+    asks while another's reading writes it waits for the whole document."""
+    start = threading.Barrier(4)
+
+    def read(_: int) -> str:
+        client = app.test_client()
+        start.wait()
+        return client.get(f"{API}/openapi.json").get_data(as_text=True)
+
+    with ThreadPoolExecutor(4) as pool:
+        documents = list(pool.map(read, range(4)))
+    assert documents == [DOCUMENT.read_text(encoding="utf-8")] * 4
+
+
 def test_the_document_describes_every_route_of_the_api(app):
     document = json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"]
     documented = {(path, method.upper()) for path, ops in document.items() for method in ops}

@@ -13,6 +13,7 @@ nothing is decided here. Refusals are problem+json (``problems``) in the caller'
 from __future__ import annotations
 
 import http
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,10 @@ _REFUSALS = (
 )
 
 
+#: held while a document is written at its first reading (``SupportApi.spec``)
+_WRITING_DOCUMENT = threading.RLock()
+
+
 class SupportApi(Api):  # type: ignore[misc]
     """flask-smorest's ``Api`` for the module: its errors are the API blueprint's own (the
     host's pages keep their error handlers), and the document is served by that blueprint."""
@@ -72,10 +77,19 @@ class SupportApi(Api):  # type: ignore[misc]
     @property
     def spec(self) -> Any:
         spec = self.__dict__.get("_spec")
-        # taken whole before writing: a part written later reads ``self.spec`` too
-        pending: list[Callable[[Any], None]] = self.__dict__.pop("_pending_docs", [])
-        for write in pending:
-            write(spec)
+        if self.__dict__.get("_pending_docs") is not None:
+            # one thread writes it; another asking meanwhile waits for the whole document, and
+            # the writer's own reads of ``self.spec`` (parts read other parts) pass through
+            with _WRITING_DOCUMENT:
+                pending: list[Callable[[Any], None]] | None = self.__dict__.get("_pending_docs")
+                if pending is not None and not self.__dict__.get("_writing"):
+                    self.__dict__["_writing"] = True
+                    try:
+                        for write in pending:
+                            write(spec)
+                        del self.__dict__["_pending_docs"]
+                    finally:
+                        del self.__dict__["_writing"]
         return spec
 
     @spec.setter
