@@ -14,12 +14,21 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
-from marketplace_support import api_tokens, clock
+from marketplace_support import clock
 from marketplace_support.models import IdempotencyKey, Message, OutboxMessage
 from marketplace_support.workflow import RULES, Action, Handler, Role, Status, rule_for
 
+from .api_calls import (
+    ANY_TEXT,
+    ANY_VALUE,
+    API,
+    assert_problem,
+    auth,
+    counted,
+    support_rows,
+    token,
+)
 from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, translated
 from .permission_cases import (
@@ -31,39 +40,8 @@ from .permission_cases import (
     state_for,
 )
 
-API = "/support/api/v1"
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 STAFF = (Role.PROVIDER, Role.OPERATOR)
-
-
-def token(app, marketplace, user_id: str, role: Role, scopes=("tickets:read", "tickets:write")):
-    """A token of ``user_id`` made in the area of ``role`` (as the token page makes it)."""
-    tenant_id, actor = marketplace.actors[user_id]
-    form = {"name": "Bridge", "days": "30", "scopes": list(scopes)}
-    with app.test_request_context():
-        return api_tokens.make(tenant_id, actor, role, form).secret
-
-
-def auth(secret: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}", **headers}
-
-
-def counted(app, model, *conditions) -> int:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        count = session.scalar(select(func.count()).select_from(model).where(*conditions))
-        session.remove()
-        return int(count or 0)
-
-
-def assert_problem(response, status: int, kind: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["type"] == f"urn:marketplace-support:problem:{kind}"
-    assert body["title"] and body["detail"]
-    return body
 
 
 # -- visibility: what the pages show, generated from the permission tests' tickets -------------
@@ -482,39 +460,15 @@ def test_the_document_describes_every_route_of_the_api(app):
 
 # -- hostile input -----------------------------------------------------------------------------
 
-_TEXT = st.one_of(
-    st.text(max_size=30),
-    st.sampled_from(["", " ", "\x00", "٣", "²", "99999999999999999999", "-1", "#1", "t1.i2"]),
-)
-_VALUE = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _TEXT),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_TEXT, inner, max_size=3)),
-    max_leaves=6,
-)
 _FIELDS = st.sampled_from(
     ["body", "internal", "assignee", "reason", "route_to", "priority", "duplicate_of", "then"]
 )
-_BODY = st.one_of(_VALUE, st.dictionaries(_FIELDS, _VALUE, max_size=4))
+_BODY = st.one_of(ANY_VALUE, st.dictionaries(_FIELDS, ANY_VALUE, max_size=4))
 _QUERY = st.dictionaries(
     st.sampled_from(["status", "priority", "category", "assignee", "q", "sort", "queue", "after"]),
-    _TEXT,
+    ANY_TEXT,
     max_size=4,
 )
-
-
-def _rows(app) -> dict[str, list[tuple[object, ...]]]:
-    from marketplace_support import SupportBase
-
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        try:
-            return {
-                table.name: [tuple(row) for row in session.execute(select(table))]
-                for table in SupportBase.metadata.sorted_tables
-                if table.name != "support_api_token"  # its "last used"
-            }
-        finally:
-            session.remove()
 
 
 @pytest.mark.parametrize("user_id", ["pete", "olive"])
@@ -544,7 +498,7 @@ def test_no_input_makes_an_api_route_fail_and_a_refusal_changes_nothing(
     )
     def call(number, action, kind, query, body, key):
         headers = auth(secret, **({"Idempotency-Key": key} if key else {}))
-        before = _rows(app)
+        before = support_rows(app)
         if kind == "list":
             response = client.get(f"{API}/tickets", query_string=query, headers=headers)
         elif kind == "ticket":
@@ -556,7 +510,7 @@ def test_no_input_makes_an_api_route_fail_and_a_refusal_changes_nothing(
         assert response.status_code < 500, response.get_data(as_text=True)
         assert response.is_json or response.mimetype == "application/problem+json"
         if response.status_code >= 400:
-            assert _rows(app) == before
+            assert support_rows(app) == before
 
     call()
 

@@ -21,6 +21,17 @@ from marketplace_support.blueprints import business_duration
 from marketplace_support.models import Delivery, IdempotencyKey, OutboxMessage, Watcher
 from marketplace_support.workflow import RULES, Action, Role
 
+from .api_calls import (
+    ANY_TEXT,
+    ANY_VALUE,
+    API,
+    assert_problem,
+    auth,
+    counted,
+    signed_in,
+    support_rows,
+    token,
+)
 from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, row_counts, translated
 from .permission_cases import (
@@ -29,8 +40,6 @@ from .permission_cases import (
     TARGETS,
     Ownership,
 )
-from .test_api import _TEXT, _VALUE, API, _rows, assert_problem, auth, counted, token
-from .test_customer_api import signed_in
 from .test_sla import MONDAY_10, act, at
 
 
@@ -543,16 +552,16 @@ def test_no_input_makes_the_new_routes_fail_and_a_refusal_changes_nothing(
     )
     @given(
         kind=st.sampled_from(["scorecard", "notifications", "send-again", "watching"]),
-        query=st.dictionaries(st.sampled_from(["from", "to", "x"]), _TEXT, max_size=3),
+        query=st.dictionaries(st.sampled_from(["from", "to", "x"]), ANY_TEXT, max_size=3),
         body=st.one_of(
-            _VALUE, st.dictionaries(st.sampled_from(["notifications", "watching"]), _VALUE)
+            ANY_VALUE, st.dictionaries(st.sampled_from(["notifications", "watching"]), ANY_VALUE)
         ),
         number=st.sampled_from([1, 2, 999]),
         key=st.one_of(st.none(), st.sampled_from(["k1", "k2", " "])),
     )
     def call(kind, query, body, number, key):
         headers = auth(secret, **({"Idempotency-Key": key} if key else {}))
-        before = _rows(app)
+        before = support_rows(app)
         if kind in ("scorecard", "notifications"):
             response = client.get(f"{API}/{kind}", query_string=query, headers=headers)
         elif kind == "send-again":
@@ -562,6 +571,6 @@ def test_no_input_makes_the_new_routes_fail_and_a_refusal_changes_nothing(
         assert response.status_code < 500, response.get_data(as_text=True)
         assert response.is_json or response.mimetype == "application/problem+json"
         if response.status_code >= 400:
-            assert _rows(app) == before
+            assert support_rows(app) == before
 
     call()

@@ -12,9 +12,9 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from marketplace_support.workflow import Role
 
+from .api_calls import token
 from .conftest import examples, login
 from .helpers import open_ticket
-from .test_api import token
 
 pytestmark = pytest.mark.slow
 

@@ -16,11 +16,10 @@ from marketplace_support.models import Event, EventKind, OutboxMessage
 from marketplace_support.routing import Reason
 from marketplace_support.workflow import Action, Handler, Role
 
+from .api_calls import API, assert_problem, csrf
 from .conftest import host_app, login
 from .helpers import form_inputs, open_ticket, row_counts, tickets_in_db, translated
 from .mailserver import html_of, text_of
-from .test_api import API, assert_problem
-from .test_customer_api import csrf
 
 MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 GOLD = {

@@ -14,6 +14,7 @@ from marketplace_support import Category, FieldChoice, FieldKind, Flags, Request
 from marketplace_support.models import Attachment, IdempotencyKey, Message, Ticket
 from marketplace_support.workflow import RULES, Action, Role, rule_for
 
+from .api_calls import API, assert_problem, auth, counted, csrf, signed_in, token
 from .conftest import host_app, login
 from .helpers import add_information, open_ticket, png, row_counts, translated
 from .permission_cases import (
@@ -24,7 +25,6 @@ from .permission_cases import (
     Ownership,
     state_for,
 )
-from .test_api import API, assert_problem, auth, counted, token
 from .test_request_types import BILLING, NO_CONNECTION, OTHER
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -35,18 +35,6 @@ NEW = {
     "priority": "high",
     "issue_about": "The site answers 502 since 9:00.",
 }
-
-
-def csrf(client) -> dict[str, str]:
-    """The header a session's script sends with a change: the token ``/me`` gives."""
-    me = client.get(f"{API}/me")
-    assert me.status_code == 200, me.get_data(as_text=True)
-    return {"X-CSRFToken": me.get_json()["csrf_token"]}
-
-
-def signed_in(client, user_id: str) -> dict[str, str]:
-    login(client, user_id)
-    return csrf(client)
 
 
 def multipart(fields: dict[str, str], files: list[tuple[str, bytes]]) -> dict:

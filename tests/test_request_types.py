@@ -313,7 +313,7 @@ def test_answers_are_found_by_staff_and_by_the_customer_who_wrote_them(client, m
 
 
 def test_the_api_shows_the_answers_with_their_questions(app, client, marketplace):
-    from .test_api import API, token
+    from .api_calls import API, token
 
     request_types(marketplace)
     login(client, "alice")
@@ -603,7 +603,7 @@ def test_a_search_ranks_the_answers_and_pages_by_best_match_or_by_an_answer(
 ):
     """Words found in an answer count for a ticket's relevance beside its subject; the best
     match, and the order by a question's choice, page on through the API's links."""
-    from .test_api import API, token
+    from .api_calls import API, token
 
     request_types(marketplace)
     login(client, "alice")

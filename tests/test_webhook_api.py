@@ -5,10 +5,9 @@ from __future__ import annotations
 from marketplace_support.workflow import Role
 
 from . import test_webhooks
+from .api_calls import assert_problem, auth, signed_in, token
 from .conftest import login
 from .helpers import open_ticket
-from .test_api import assert_problem, auth, token
-from .test_customer_api import signed_in
 from .test_webhooks import deliver
 from .webhook_receiver import receiver
 

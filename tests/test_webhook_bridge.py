@@ -22,9 +22,9 @@ from marketplace_support import outbox
 from marketplace_support.models import Delivery, OutboxMessage
 from marketplace_support.workflow import Role
 
+from .api_calls import token
 from .conftest import host_app, login
 from .helpers import open_ticket
-from .test_api import token
 from .test_webhooks import register
 from .webhook_receiver import Delivery as Received
 from .webhook_receiver import receiver

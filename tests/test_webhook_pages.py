@@ -11,9 +11,9 @@ from marketplace_support import clock
 from marketplace_support.workflow import Role
 
 from . import test_webhooks
+from .api_calls import auth, token
 from .conftest import login
 from .helpers import hidden_inputs, open_ticket, translated
-from .test_api import auth, token
 from .test_webhooks import deliver, register
 from .webhook_receiver import receiver
 

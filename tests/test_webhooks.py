@@ -16,9 +16,9 @@ from marketplace_support.models import Delivery, OutboxMessage, Ticket, WebhookE
 from marketplace_support.schemas import InvalidInput
 from marketplace_support.workflow import Action, Role
 
+from .api_calls import auth, token
 from .conftest import host_app, login
 from .helpers import open_ticket, ticket_page_form
-from .test_api import auth, token
 from .webhook_receiver import receiver
 
 ALL_EVENTS = [event.value for event in webhooks.EventType]
