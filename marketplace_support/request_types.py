@@ -103,33 +103,35 @@ def _text(definition: RequestField, **options: Any) -> fields.Field[Any]:
     return _String(validate=validate.Length(max=max_length(definition), error=_TOO_LONG), **options)
 
 
+def _range(low: Any, high: Any, both: str, at_least: str, at_most: str) -> list[Any]:
+    """The bounds check of a number or a day, its message naming the bounds there are."""
+    if low is None and high is None:
+        return []
+    message = (
+        both if low is not None and high is not None else at_least if low is not None else at_most
+    )
+    return [validate.Range(min=low, max=high, error=message)]
+
+
 def _number(definition: RequestField, **options: Any) -> fields.Field[Any]:
-    low, high = definition.min_value, definition.max_value
-    checks = []
-    if low is not None or high is not None:
-        message = (
-            lazy_gettext("Enter a number from {min} to {max}.")
-            if low is not None and high is not None
-            else lazy_gettext("Enter a number of at least {min}.")
-            if low is not None
-            else lazy_gettext("Enter a number of at most {max}.")
-        )
-        checks.append(validate.Range(min=low, max=high, error=message))
+    checks = _range(
+        definition.min_value,
+        definition.max_value,
+        lazy_gettext("Enter a number from {min} to {max}."),
+        lazy_gettext("Enter a number of at least {min}."),
+        lazy_gettext("Enter a number of at most {max}."),
+    )
     return _Number(validate=checks, **options)
 
 
 def _date(definition: RequestField, **options: Any) -> fields.Field[Any]:
-    low, high = definition.min_date, definition.max_date
-    checks = []
-    if low is not None or high is not None:
-        message = (
-            lazy_gettext("Enter a day from {min} to {max}.")
-            if low is not None and high is not None
-            else lazy_gettext("Enter a day from {min} on.")
-            if low is not None
-            else lazy_gettext("Enter a day up to {max}.")
-        )
-        checks.append(validate.Range(min=low, max=high, error=message))
+    checks = _range(
+        definition.min_date,
+        definition.max_date,
+        lazy_gettext("Enter a day from {min} to {max}."),
+        lazy_gettext("Enter a day from {min} on."),
+        lazy_gettext("Enter a day up to {max}."),
+    )
     invalid = lazy_gettext("Enter a day as YYYY-MM-DD.")
     return fields.Date(validate=checks, error_messages={"invalid": invalid}, **options)
 
