@@ -140,10 +140,7 @@ def _choose_service(change: Change) -> None:
     ticket.service_plan = order.service_plan
     change.event(EventKind.SERVICE_CHOSEN, to_value=order.id, to_name=order.label)
     sla.set_targets(ticket)
-    category = next(
-        (c for c in support.categories(ticket.tenant_id) if c.key == ticket.category_key), None
-    )
-    route = route_new_ticket(order, category)
+    route = route_new_ticket(order, support.category(ticket.tenant_id, ticket.category_key))
     ticket.routing_reason = route.reason
     if route.handler is not ticket.handler:
         _move(change, route, by_system=True)

@@ -70,6 +70,10 @@ class SupportState:
             per_request(("categories", tenant_id), lambda: tuple(self.host.categories(tenant_id))),
         )
 
+    def category(self, tenant_id: str, key: str | None) -> Category | None:
+        """The problem area ``key`` while the host still offers it."""
+        return next((c for c in self.categories(tenant_id) if c.key == key), None)
+
     def text(self, tenant_id: str, key: str) -> Markup:
         """A tenant's text in the current language as HTML, sanitised (see ``texts``)."""
         return texts.render(key, self._host_text(tenant_id, key))

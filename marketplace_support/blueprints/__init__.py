@@ -139,8 +139,8 @@ def _category_label(ticket: Ticket) -> str | None:
     else the label copied when the ticket was opened."""
     if ticket.category_key is None:
         return None
-    current = {c.key: c.label for c in support.categories(ticket.tenant_id)}
-    return str(current.get(ticket.category_key, ticket.category_label))
+    current = support.category(ticket.tenant_id, ticket.category_key)
+    return str(current.label if current else ticket.category_label)
 
 
 class _Later:
