@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from marketplace_support import Category, FieldChoice, FieldKind, RequestField
+from marketplace_support import FIELD_KEY, Category, FieldChoice, FieldKind, RequestField
 
 from . import LANGUAGES
 from .accounts import current_account, login_required
@@ -97,7 +97,7 @@ def _add_area(tenant_id: str) -> tuple[str, str]:
     key = request.form.get("key", "").strip() or _slug(labels.get("en", ""))
     if "en" not in labels:
         raise Refused("Give the problem area an English name.")
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key):
+    if not FIELD_KEY.match(key):
         raise Refused("A key is lowercase letters, digits and _, starting with a letter.")
     if db.session.get(RequestType, (tenant_id, key)) is not None:
         raise Refused(f"There is a problem area “{key}” already.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .business_hours import ALWAYS, WEEKDAYS_9_TO_17, BusinessHours
 from .extension import MarketplaceSupport
 from .host import (
+    FIELD_KEY,
     Actor,
     Category,
     Contact,
@@ -33,6 +34,7 @@ from .texts import render as render_text
 
 __all__ = [
     "ALWAYS",
+    "FIELD_KEY",
     "TEXTS",
     "VERSIONS_DIRECTORY",
     "WEEKDAYS_9_TO_17",

@@ -125,9 +125,10 @@ class FieldKind(enum.StrEnum):
     LINK = "link"
 
 
-#: what a field's or a choice's key may look like: it names the answer in forms, the API and
-#: the list's filter
-FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+#: what a field's or a choice's key may look like: it names the answer in forms, the API, the
+#: list's filter and sort and their page links (``KEY`` inside a longer pattern)
+KEY = r"[a-z][a-z0-9_]{0,62}"
+FIELD_KEY = re.compile(KEY + r"\Z")
 
 
 def _check_key(key: str, what: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, DateTime, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from .host import KEY
 from .models import INTEGER_MAX
 from .priorities import Priority
 
@@ -30,7 +31,7 @@ _MICROSECOND = timedelta(microseconds=1)
 #: is read by ``_KEY``).
 _PART = re.compile(r"([ti])(-?[0-9]{1,20})\Z")
 #: A key (a choice of a request type's question): lowercase letters, digits and _.
-_KEY = re.compile(r"s([a-z][a-z0-9_]{0,62})\Z")
+_KEY = re.compile(rf"s({KEY})\Z")
 
 
 class InvalidCursor(ValueError):

@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from .host import KEY
 from .i18n import lazy_gettext
 from .models import INTEGER_MAX
 from .priorities import Priority
@@ -55,7 +56,7 @@ SUBJECT_MAX = 200
 TEXT_MAX = 10_000
 
 #: A list's filter by the answer to a "one choice" question: "<field key>:<choice key>".
-ANSWER_FILTER = re.compile(r"([a-z][a-z0-9_]{0,62}):([a-z][a-z0-9_]{0,62})\Z")
+ANSWER_FILTER = re.compile(rf"({KEY}):({KEY})\Z")
 
 #: The random key each form carries, so that sending it twice creates one thing.
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
@@ -423,7 +424,7 @@ class ListQuerySchema(Schema):
             "request type's one-choice question <key>)"
         },
         validate=validate.Regexp(
-            r"(relevance|activity|priority|due|answer:[a-z][a-z0-9_]{0,62})\Z",
+            rf"(relevance|activity|priority|due|answer:{KEY})\Z",
             error=lazy_gettext("Choose an order."),
         ),
     )
