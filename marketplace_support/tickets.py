@@ -17,7 +17,19 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, Subquery, Table, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    Table,
+    and_,
+    func,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, load_only, with_expression
@@ -665,14 +677,12 @@ def customer_ticket_list(
     page = pagination.newest_first(
         support.session, _listed(listed, actor), keys, size=_page_size(), cursor=cursor
     )
-    counts = _counts_by_status(own)
+    counts, shared_count = _customer_counts(own, shared)
     return TicketList(
         page=page,
         active_count=sum(n for s, n in counts.items() if s in workflow.ACTIVE_STATUSES),
         done_count=sum(n for s, n in counts.items() if s in workflow.DONE_STATUSES),
-        shared_count=int(
-            support.session.scalar(shared.with_only_columns(func.count()).order_by(None)) or 0
-        ),
+        shared_count=shared_count,
         unread=unread(actor, page.items),
         snippets=_snippets(page.items, search, Role.CUSTOMER),
     )
@@ -750,11 +760,17 @@ def staff_ticket_list(
         cursor=query.get("after"),
         ascending=ascending,
     )
+    if role is Role.OPERATOR and searched is not scope:
+        # a filtered console: its statuses count what it lists, its queues every active ticket
+        by_status, _ = _active_counts(searched, queues=False)
+        _, by_queue = _active_counts(scope, queues=True)
+    else:  # nothing filtered (``_filtered`` added no condition): one statement for both
+        by_status, by_queue = _active_counts(searched, queues=role is Role.OPERATOR)
     return StaffList(
         page=page,
         query=query,
-        by_status=_counts_by_status(searched.where(is_active())),
-        by_queue=_counts_by_queue(scope) if role is Role.OPERATOR else {},
+        by_status=by_status,
+        by_queue=by_queue,
         unread=unread(actor, page.items),
         snippets=_snippets(page.items, query.get("q"), role),
     )
@@ -872,23 +888,34 @@ def _ranked(words: str, tenant_id: str, role: Role) -> Subquery:
     return search_ranked(words, tenant_id=tenant_id, role=role, dialect=_dialect())
 
 
-def _counts_by_status(scope: Select[Ticket]) -> dict[Status, int]:
-    counted = scope.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status)
-    return {status: count for status, count in support.session.execute(counted)}
+def _customer_counts(own: Select[Ticket], shared: Select[Ticket]) -> tuple[dict[Status, int], int]:
+    """A customer's own tickets per status, and how many others shared with them, in one
+    statement (each part reads its own index, as two statements would)."""
+    per_status = own.with_only_columns(type_coerce(Ticket.status, String), func.count()).group_by(
+        Ticket.status
+    )
+    shared_count = shared.with_only_columns(null(), func.count()).order_by(None)
+    rows = support.session.execute(union_all(per_status, shared_count)).all()
+    counts = {Status(status): count for status, count in rows if status is not None}
+    return counts, sum(count for status, count in rows if status is None)
 
 
-def _counts_by_queue(scope: Select[Ticket]) -> dict[str, int]:
-    """Active tickets per queue in one statement; it reads the active tickets' entries of a
-    partial index alone (``ix_support_ticket_tenant_active``), not the resolved and closed
-    tickets that pile up over the years, nor a table row."""
+def _active_counts(
+    scope: Select[Ticket], *, queues: bool
+) -> tuple[dict[Status, int], dict[str, int]]:
+    """Active tickets of ``scope`` per status and, where ``queues``, per operator queue, in
+    one statement. It reads the active tickets' entries of a partial index alone
+    (``ix_support_ticket_tenant_active`` holds every column a queue looks at), not the
+    resolved and closed tickets that pile up over the years, nor a table row."""
     moment = now()
-    columns = [
-        func.count().filter(condition) if condition is not None else func.count()
-        for condition in (queue(moment) for queue in QUEUES.values())
-    ]
-    active = scope.where(is_active())
-    row = support.session.execute(active.with_only_columns(*columns)).one()
-    return dict(zip(QUEUES, row, strict=True))
+    conditions = [queue(moment) for queue in QUEUES.values()] if queues else []
+    per_queue = [func.count().filter(c) if c is not None else func.count() for c in conditions]
+    counted = scope.where(is_active()).with_only_columns(Ticket.status, func.count(), *per_queue)
+    rows = support.session.execute(counted.group_by(Ticket.status)).all()
+    by_status = {status: count for status, count, *_ in rows}
+    if not queues:
+        return by_status, {}
+    return by_status, {name: sum(row[2 + i] for row in rows) for i, name in enumerate(QUEUES)}
 
 
 def _page_size() -> int:
