@@ -259,6 +259,9 @@ class Ticket(Base):
     #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
     #: are news costs no statement of its own
     reader_seen_at: Mapped[datetime | None] = query_expression()
+    #: not a column: whether the person reading the ticket's page watches it (None: not
+    #: loaded), loaded with the ticket there (``tickets.ticket_view``)
+    reader_watching: Mapped[bool | None] = query_expression()
     #: not a column: how well the ticket matches the list's search (``search.ranked``), loaded
     #: with a list's page sorted by best match, so the page link can name it
     relevance: Mapped[int | None] = query_expression()

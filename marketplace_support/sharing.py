@@ -65,6 +65,8 @@ def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
 
 def watching(ticket: Ticket, actor: Actor) -> bool:
     """Whether ``actor`` watches ``ticket`` (one they may see)."""
+    if ticket.reader_watching is not None:  # loaded with the ticket for them (its page)
+        return ticket.reader_watching
     found = support.session.scalar(
         select(Watcher.id).where(Watcher.ticket_id == ticket.id, Watcher.user_id == actor.user_id)
     )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     and_,
+    exists,
     func,
     null,
     select,
@@ -40,7 +41,17 @@ from .clock import now
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
 from .idempotency import Receipt
-from .models import Attachment, Event, EventKind, Message, Seen, Ticket, TicketAnswer, is_active
+from .models import (
+    Attachment,
+    Event,
+    EventKind,
+    Message,
+    Seen,
+    Ticket,
+    TicketAnswer,
+    Watcher,
+    is_active,
+)
 from .numbering import next_number
 from .routing import route_new_ticket
 from .schemas import (
@@ -534,8 +545,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     """
     session = support.session
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    # the answers come joined to the ticket's row: no statement of their own
-    query = query.options(_with_seen(actor), joinedload(Ticket.answers))
+    # the answers, when the reader last looked and whether they watch it come with the
+    # ticket's row: no statement of their own
+    query = query.options(_with_seen(actor), _with_watching(actor), joinedload(Ticket.answers))
     ticket = session.scalars(query).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
@@ -621,6 +633,12 @@ def _with_seen(actor: Actor) -> Any:
         .scalar_subquery()
     )
     return with_expression(Ticket.reader_seen_at, seen_at)
+
+
+def _with_watching(actor: Actor) -> Any:
+    """An option loading ``Ticket.reader_watching``: whether ``actor`` watches the ticket."""
+    watched = exists().where(Watcher.ticket_id == Ticket.id, Watcher.user_id == actor.user_id)
+    return with_expression(Ticket.reader_watching, watched)
 
 
 @dataclass(frozen=True)

@@ -395,8 +395,9 @@ def test_a_ticket_page_costs_the_same_with_many_files(client, count_queries):
         with count_queries() as counter:
             client.get(url)
         counts.append(counter.count)
-    # ticket, messages, events, files, shares, watching, and noting that the customer has seen it
-    assert counts[0] == counts[1] == 7
+    # ticket (with whether the customer watches it), messages, events, files, shares, and
+    # noting that the customer has seen it
+    assert counts[0] == counts[1] == 6
 
 
 # -- a refused form keeps its files ---------------------------------------------------------------

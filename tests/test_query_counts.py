@@ -42,9 +42,9 @@ def test_ticket_page_costs_the_same_for_few_and_many_messages(client, count_quer
     for i in range(15):
         add_information(client, number, f"Update {i}")
     many = statements_for(client, count_queries, f"/support/tickets/{number}")
-    # the ticket (with when they last looked), messages, events, files, shares, watching, and
-    # noting that they looked
-    assert few == many == 7
+    # the ticket (with when they last looked and whether they watch it), messages, events,
+    # files, shares, and noting that they looked
+    assert few == many == 6
 
 
 def test_a_ticket_without_a_service_costs_the_same_with_its_choice_of_services(
@@ -60,7 +60,7 @@ def test_a_ticket_without_a_service_costs_the_same_with_its_choice_of_services(
     assert (
         statements_for(client, count_queries, f"/support/tickets/{loose}")
         == statements_for(client, count_queries, f"/support/tickets/{about}")
-        == 6  # as the page of any ticket she looked at before (nothing new to note)
+        == 5  # as the page of any ticket she looked at before (nothing new to note)
     )
 
 
@@ -237,9 +237,9 @@ def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, co
     many = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
     add_information(client, number, "One more")
     page = statements_for(client, count_queries, f"/support/tickets/{number}")
-    # the ticket (with when they last looked), messages, events, files, shares, watching, and
-    # noting that they looked
-    assert few == many == page == 7
+    # the ticket (with when they last looked and whether they watch it), messages, events,
+    # files, shares, and noting that they looked
+    assert few == many == page == 6
 
 
 # -- the scorecard and the operator's notifications through the API --------------------------
