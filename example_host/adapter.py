@@ -24,7 +24,7 @@ from marketplace_support import (
     Targets,
 )
 
-from . import request_types
+from . import catalogue, request_types
 from .accounts import current_account
 from .ids import row_id
 from .models import Provider as ProviderRow
@@ -142,8 +142,15 @@ class ExampleHost(HostAdapter):
         }
 
     def categories(self, tenant_id: str) -> Sequence[Category]:
-        # the request types the operator edits (request_types.py); none yet: the module's
-        own = request_types.categories(tenant_id, str(get_locale() or "en"))
+        # the request types the operator edits (request_types.py); none yet: the module's.
+        # Kept in memory until the operator changes them (catalogue.py).
+        locale = str(get_locale() or "en")
+        own = catalogue.kept(
+            "categories",
+            tenant_id,
+            locale,
+            lambda: tuple(request_types.categories(tenant_id, locale)),
+        )
         return own or super().categories(tenant_id)
 
     def site_url(self, tenant_id: str) -> str | None:
@@ -186,13 +193,24 @@ class ExampleHost(HostAdapter):
         ]
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
-        row = db.session.get(TenantText, (tenant_id, key, locale))
-        if row is not None:
-            return row.text
+        # every text of the tenant in one statement, kept until the operator changes one
+        texts = catalogue.kept("texts", tenant_id, "", lambda: _texts(tenant_id))
+        if (key, locale) in texts:
+            return texts[key, locale]
         if key == "operator_name":
             tenant = db.session.get(Tenant, tenant_id)
             return tenant.name if tenant else None
         return None
+
+
+def _texts(tenant_id: str) -> dict[tuple[str, str], str]:
+    """The operator's wording of each text, by key and language."""
+    rows = db.session.execute(
+        select(TenantText.key, TenantText.locale, TenantText.text).where(
+            TenantText.tenant_id == tenant_id
+        )
+    )
+    return {(key, locale): text for key, locale, text in rows}
 
 
 def actor_for(user: User) -> Actor:

@@ -11,7 +11,7 @@ sort key, each value must be one its column can hold) before the database sees i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -135,9 +135,11 @@ def newest_first(
     cursor: str | None,
     *,
     ascending: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> Page[T]:
     """One page of ``query`` sorted by ``keys`` (all descending, or all ``ascending``), after
-    ``cursor``. The keys must not be NULL for the rows listed; the last must be unique (the id).
+    ``cursor``, run with the parameters ``params``. The keys must not be NULL for the rows
+    listed; the last must be unique (the id).
 
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
@@ -152,7 +154,7 @@ def newest_first(
         query = query.where(after)
     order = [column.asc() if ascending else column.desc() for column in columns]
     ordered = query.order_by(*order).limit(size + 1)
-    rows = list(session.scalars(ordered))
+    rows = list(session.scalars(ordered, params))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     and_,
+    bindparam,
     exists,
     func,
     null,
@@ -547,8 +548,8 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
     # the answers, when the reader last looked and whether they watch it come with the
     # ticket's row: no statement of their own
-    query = query.options(_with_seen(actor), _with_watching(actor), joinedload(Ticket.answers))
-    ticket = session.scalars(query).unique().one_or_none()
+    query = query.options(_WITH_SEEN, _WITH_WATCHING, joinedload(Ticket.answers))
+    ticket = session.scalars(query, _reader(actor)).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
     messages = session.scalars(access.messages(ticket, role)).all()
@@ -618,27 +619,36 @@ LIST_FIELDS: tuple[InstrumentedAttribute[Any], ...] = (
 _LIST_LOAD = load_only(*LIST_FIELDS, raiseload=True)
 
 
-def _listed(query: Select[Ticket], actor: Actor) -> Select[Ticket]:
-    """``query`` loading the fields a list shows, and when ``actor`` last looked at each
-    ticket."""
-    return query.options(_LIST_LOAD, _with_seen(actor))
+#: The person reading a list or a ticket's page: the statement's parameter "reader" (their
+#: user id, given when it runs: :func:`_reader`), so the options that look them up are made
+#: once, not at every request (each costs a quarter of a millisecond to make).
+_READER = bindparam("reader", type_=String)
+
+#: When the reader last looked at each ticket (a lookup of the seen table's key per row, in
+#: the statement that reads the tickets), as ``Ticket.reader_seen_at``.
+_WITH_SEEN = with_expression(
+    Ticket.reader_seen_at,
+    select(Seen.seen_at)
+    .where(Seen.ticket_id == Ticket.id, Seen.user_id == _READER)
+    .scalar_subquery(),
+)
+
+#: Whether the reader watches the ticket, as ``Ticket.reader_watching``.
+_WITH_WATCHING = with_expression(
+    Ticket.reader_watching,
+    exists().where(Watcher.ticket_id == Ticket.id, Watcher.user_id == _READER),
+)
 
 
-def _with_seen(actor: Actor) -> Any:
-    """An option loading ``Ticket.reader_seen_at``: when ``actor`` last looked at each ticket
-    (a lookup of the seen table's key per row, in the statement that reads the tickets)."""
-    seen_at = (
-        select(Seen.seen_at)
-        .where(Seen.ticket_id == Ticket.id, Seen.user_id == actor.user_id)
-        .scalar_subquery()
-    )
-    return with_expression(Ticket.reader_seen_at, seen_at)
+def _reader(actor: Actor) -> dict[str, Any]:
+    """The parameters of a statement with :data:`_WITH_SEEN` or :data:`_WITH_WATCHING`."""
+    return {"reader": actor.user_id}
 
 
-def _with_watching(actor: Actor) -> Any:
-    """An option loading ``Ticket.reader_watching``: whether ``actor`` watches the ticket."""
-    watched = exists().where(Watcher.ticket_id == Ticket.id, Watcher.user_id == actor.user_id)
-    return with_expression(Ticket.reader_watching, watched)
+def _listed(query: Select[Ticket]) -> Select[Ticket]:
+    """``query`` loading the fields a list shows, and when the reader last looked at each
+    ticket (run it with :func:`_reader`)."""
+    return query.options(_LIST_LOAD, _WITH_SEEN)
 
 
 @dataclass(frozen=True)
@@ -693,7 +703,12 @@ def customer_ticket_list(
         role=Role.CUSTOMER,
     )
     page = pagination.newest_first(
-        support.session, _listed(listed, actor), keys, size=_page_size(), cursor=cursor
+        support.session,
+        _listed(listed),
+        keys,
+        size=_page_size(),
+        cursor=cursor,
+        params=_reader(actor),
     )
     counts, shared_count = _customer_counts(own, shared)
     return TicketList(
@@ -772,11 +787,12 @@ def staff_ticket_list(
         listed = listed.where(in_status)
     page = pagination.newest_first(
         support.session,
-        _listed(listed, actor),
+        _listed(listed),
         keys,
         size=_page_size(),
         cursor=query.get("after"),
         ascending=ascending,
+        params=_reader(actor),
     )
     if role is Role.OPERATOR and searched is not scope:
         # a filtered console: its statuses count what it lists, its queues every active ticket
@@ -913,7 +929,7 @@ def _customer_counts(own: Select[Ticket], shared: Select[Ticket]) -> tuple[dict[
         Ticket.status
     )
     shared_count = shared.with_only_columns(null(), func.count()).order_by(None)
-    rows = support.session.execute(union_all(per_status, shared_count)).all()
+    rows: Sequence[Any] = support.session.execute(union_all(per_status, shared_count)).all()
     counts = {Status(status): count for status, count in rows if status is not None}
     return counts, sum(count for status, count in rows if status is None)
 
@@ -929,8 +945,8 @@ def _active_counts(
     conditions = [queue(moment) for queue in QUEUES.values()] if queues else []
     per_queue = [func.count().filter(c) if c is not None else func.count() for c in conditions]
     counted = scope.where(is_active()).with_only_columns(Ticket.status, func.count(), *per_queue)
-    rows = support.session.execute(counted.group_by(Ticket.status)).all()
-    by_status = {status: count for status, count, *_ in rows}
+    rows: Sequence[Any] = support.session.execute(counted.group_by(Ticket.status)).all()
+    by_status: dict[Status, int] = {status: count for status, count, *_ in rows}
     if not queues:
         return by_status, {}
     return by_status, {name: sum(row[2 + i] for row in rows) for i, name in enumerate(QUEUES)}
