@@ -105,10 +105,7 @@ class ExampleHost(HostAdapter):
         )
 
     def providers(self, tenant_id: str) -> Sequence[Provider]:
-        rows = db.session.scalars(
-            select(ProviderRow).where(ProviderRow.tenant_id == tenant_id).order_by(ProviderRow.name)
-        )
-        return [_provider(row) for row in rows]
+        return catalogue.kept("providers", tenant_id, "", lambda: _providers(tenant_id))
 
     def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
         key = row_id(provider_id)
@@ -173,24 +170,17 @@ class ExampleHost(HostAdapter):
         key = row_id(provider_id)
         if key is None:
             return []
-        return self._staff(User.provider_id == key, tenant_id)
+        return catalogue.kept(
+            f"provider_staff:{key}",
+            tenant_id,
+            "",
+            lambda: _staff(User.provider_id == key, tenant_id),
+        )
 
     def operator_staff(self, tenant_id: str) -> Sequence[Person]:
-        return self._staff(User.is_operator.is_(True), tenant_id)
-
-    def _staff(self, condition: ColumnElement[bool], tenant_id: str) -> list[Person]:
-        # the four fields a Person holds, not whole accounts with their tenant, organisation
-        # and provider joined in (a staff list's page asks for this on every visit)
-        rows = db.session.execute(
-            select(User.id, User.name, User.email, User.locale, Tenant.default_locale)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(condition, User.tenant_id == tenant_id)
-            .order_by(User.name)
+        return catalogue.kept(
+            "operator_staff", tenant_id, "", lambda: _staff(User.is_operator.is_(True), tenant_id)
         )
-        return [
-            Person(str(user_id), name, email, locale or default_locale)
-            for user_id, name, email, locale, default_locale in rows
-        ]
 
     def text(self, tenant_id: str, key: str, locale: str) -> str | None:
         # every text of the tenant in one statement, kept until the operator changes one
@@ -201,6 +191,28 @@ class ExampleHost(HostAdapter):
             tenant = db.session.get(Tenant, tenant_id)
             return tenant.name if tenant else None
         return None
+
+
+def _providers(tenant_id: str) -> tuple[Provider, ...]:
+    rows = db.session.scalars(
+        select(ProviderRow).where(ProviderRow.tenant_id == tenant_id).order_by(ProviderRow.name)
+    )
+    return tuple(_provider(row) for row in rows)
+
+
+def _staff(condition: ColumnElement[bool], tenant_id: str) -> tuple[Person, ...]:
+    # the four fields a Person holds, not whole accounts with their tenant, organisation and
+    # provider joined in
+    rows = db.session.execute(
+        select(User.id, User.name, User.email, User.locale, Tenant.default_locale)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(condition, User.tenant_id == tenant_id)
+        .order_by(User.name)
+    )
+    return tuple(
+        Person(str(user_id), name, email, locale or default_locale)
+        for user_id, name, email, locale, default_locale in rows
+    )
 
 
 def _texts(tenant_id: str) -> dict[tuple[str, str], str]:

@@ -44,7 +44,8 @@ class Tenant(Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
     #: where the operator's team hears of tickets
     support_email: Mapped[str | None] = mapped_column(String(200))
-    #: raised with every change to the tenant's request types and texts (``catalogue.py``)
+    #: raised with every change to the tenant's request types, texts, providers and staff
+    #: (``catalogue.py``)
     catalogue_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from example_host import create_app
-from example_host.models import db
+from example_host.models import Tenant, User, db
 
 from .test_example_host import csrf_token_of, demo_marketplace, log_in
 
@@ -97,3 +97,26 @@ def test_a_change_made_by_another_process_shows_on_its_next_page(demo):
     finally:
         with other.app_context():
             db.engine.dispose()
+
+
+def test_new_staff_show_on_the_next_page_and_logins_keep_the_catalogue(demo):
+    oscar = demo.test_client()
+    log_in(oscar, "oscar@nordic.example")
+    assert "Olga Ops" not in oscar.get("/my/support/operator/").get_data(as_text=True)
+    with demo.app_context():
+        version = db.session.get(Tenant, "nordic").catalogue_version
+    log_in(demo.test_client(), "pia@nimbus.example")  # a login changes the account's token
+    with demo.app_context():
+        assert db.session.get(Tenant, "nordic").catalogue_version == version
+        db.session.add(
+            User(
+                tenant_id="nordic",
+                email="olga@nordic.example",
+                name="Olga Ops",
+                password_hash="-",
+                is_operator=True,
+            )
+        )
+        db.session.commit()
+    # the console's filter by whom a ticket is assigned to lists the operator's new colleague
+    assert "Olga Ops" in oscar.get("/my/support/operator/").get_data(as_text=True)
