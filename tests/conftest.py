@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -366,6 +367,17 @@ def host_app(database_url: str, marketplace: Marketplace, **config: object) -> I
     finally:
         with app.app_context():
             db.engine.dispose()
+        close_limit_storages(app)
+
+
+def close_limit_storages(app: Flask) -> None:
+    """Close the Redis connections of ``app``'s rate-limit counts, if it keeps them there: an
+    app is held in reference cycles, and the collector, freeing it later, would find them open
+    (a ResourceWarning, an error here, in whichever test it happens to run)."""
+    for limiter in app.extensions.get("limiter", ()):
+        client = getattr(limiter.storage, "storage", None)  # limits' Redis storages: a client
+        if isinstance(client, redis.Redis):
+            client.close()
 
 
 @pytest.fixture

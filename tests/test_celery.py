@@ -38,7 +38,12 @@ def queue(monkeypatch):
     yield name
     from .celery_worker import make_celery
 
-    make_celery().connection_for_write().default_channel.queue_purge(name)
+    celery = make_celery()
+    try:
+        with celery.connection_for_write() as connection:
+            connection.default_channel.queue_purge(name)
+    finally:
+        celery.close()  # its broker connections, which the collector would find open
 
 
 @pytest.fixture
@@ -57,7 +62,10 @@ def app(database_url, marketplace, tmp_path, smtp, queue):
         celery = make_celery()
         celery.conf.task_default_queue = queue
         made.config["TASKS"] = celery_tasks.register(celery, made)
-        yield made
+        try:
+            yield made
+        finally:
+            celery.close()
 
 
 @contextmanager
