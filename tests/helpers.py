@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from html.parser import HTMLParser
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,6 +30,65 @@ def form_inputs(html: str, action_ending: str) -> dict[str, str]:
         if match.group(1).endswith(action_ending):
             return hidden_inputs(match.group(2))
     raise AssertionError(f"no form posting to …{action_ending}")
+
+
+class _TicketTable(HTMLParser):
+    """The cells of a ticket list's table (``table.ms-tickets``) as text, row by row; the row's
+    classes and its first link's address beside them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.rows: list[dict[str, Any]] = []
+        self._inside = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table" and "ms-tickets" in (found.get("class") or "").split():
+            self._inside = True
+        elif not self._inside:
+            return
+        elif tag == "tr":
+            classes = (found.get("class") or "").split()
+            self.rows.append({"cells": [], "classes": classes, "href": None})
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "a" and self.rows and self.rows[-1]["href"] is None:
+            self.rows[-1]["href"] = found.get("href")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._inside:
+            return
+        if tag == "table":
+            self._inside = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1]["cells"].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def listed(html: str) -> list[dict[str, Any]]:
+    """The tickets of a list page, in order: each row's text by column heading ("Ticket",
+    "Status", ...), with ``classes`` (the row's) and ``href`` (its ticket's address)."""
+    table = _TicketTable()
+    table.feed(html)
+    if not table.rows:
+        return []
+    headings, *rows = table.rows
+    return [
+        {**dict(zip(headings["cells"], row["cells"], strict=True)), "classes": row["classes"]}
+        | {"href": row["href"]}
+        for row in rows
+    ]
+
+
+def listed_numbers(html: str) -> list[int]:
+    """The numbers of the tickets a list page shows, in order."""
+    return [int(re.match(r"#(\d+)", row["Ticket"]).group(1)) for row in listed(html)]  # type: ignore[union-attr]
 
 
 def new_ticket_form(client: Any) -> dict[str, str]:

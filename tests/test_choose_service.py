@@ -18,7 +18,7 @@ from marketplace_support.workflow import Action, Handler, Role
 
 from .api_calls import API, assert_problem, csrf
 from .conftest import host_app, login
-from .helpers import form_inputs, open_ticket, row_counts, tickets_in_db, translated
+from .helpers import form_inputs, listed_numbers, open_ticket, row_counts, tickets_in_db, translated
 from .mailserver import html_of, text_of
 
 MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -82,7 +82,7 @@ def choose(client, number: int, order: str | None):
 
 
 def listed(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', html)]
+    return listed_numbers(html)
 
 
 def test_the_customer_chooses_the_service_and_the_ticket_goes_to_its_provider(app, client, smtp):

@@ -26,7 +26,7 @@ from marketplace_support.models import Attachment, Delivery, OutboxMessage
 from marketplace_support.workflow import Action
 
 from .conftest import examples, login
-from .helpers import hidden_inputs, open_ticket, png, row_counts, submit_ticket
+from .helpers import hidden_inputs, listed_numbers, open_ticket, png, row_counts, submit_ticket
 
 T = TypeVar("T")
 
@@ -116,8 +116,7 @@ def test_a_search_for_something_that_is_not_a_ticket_number_searches_the_subject
 def test_a_search_for_a_ticket_number_still_finds_it(client, desk):
     login(client, "olive")
     page = page_text(client.get("/support/operator/", query_string={"q": "#2"}))
-    assert 'class="ms-ticket-number">#2<' in page
-    assert 'class="ms-ticket-number">#1<' not in page
+    assert listed_numbers(page) == [2]
 
 
 @pytest.mark.parametrize("value", [HUGE, BEYOND_INTEGER, "²", "-1"])

@@ -30,8 +30,8 @@ from marketplace_support.i18n import DOMAIN, TRANSLATIONS_DIRECTORY, format_date
 from marketplace_support.models import OutboxMessage, Ticket
 
 from .conftest import examples, host_app, login
+from .helpers import listed, translated
 from .helpers import open_ticket as open_helper
-from .helpers import translated
 from .host import Marketplace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,10 +113,13 @@ def test_ticket_list_is_german(german, client):
         "Gelöst und geschlossen",
         "Offen",  # the tab and the status badge
         "Hoch",
-        "Bearbeitet von Nimbus Hosting",
-        "Zuletzt aktualisiert: <time",
+        "<th>Bearbeitet von</th>",
+        "<th>Letzte Aktivität</th>",
     ):
         assert german_text in page
+    (row,) = listed(page)
+    assert (row["Status"], row["Bearbeitet von"]) == ("Offen", "Nimbus Hosting")
+    assert re.fullmatch(r"\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}", row["Letzte Aktivität"])
     for english in ("My support tickets", "New ticket", "Resolved and closed", "Handled by"):
         assert english not in page
 
@@ -329,11 +332,11 @@ def test_check_reports_fuzzy_and_untranslated_entries(german_copy, extracted):
 
 def test_check_reports_a_translation_that_drops_a_placeholder(german_copy, extracted):
     def drop(catalog: Catalog) -> None:
-        catalog["Handled by %(name)s"].string = "Bearbeitet von %(nome)s"
+        catalog["Customer: %(name)s"].string = "Kunde: %(nome)s"
 
     rewrite(german_copy, drop)
     compile_po(german_copy)
-    assert found(check_copy(german_copy, extracted), "invalid", "Handled by %(name)s")
+    assert found(check_copy(german_copy, extracted), "invalid", "Customer: %(name)s")
 
 
 def test_check_reports_a_mo_out_of_step_with_its_po(german_copy, extracted):

@@ -20,6 +20,7 @@ from marketplace_support.models import Ticket, TicketAnswer
 from .conftest import examples, login
 from .helpers import (
     hidden_inputs,
+    listed_numbers,
     new_ticket_form,
     open_ticket,
     png,
@@ -585,7 +586,7 @@ def test_staff_sort_their_list_by_a_choice_page_by_page(app, client, marketplace
             '<option value="answer:router_lights" selected>By answer: Router lights</option>'
             in page
         )
-        listed += [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', page)]
+        listed += listed_numbers(page)
         more = re.search(r'href="([^"]*after=[^"]+)"', page)
         url = more.group(1).replace("&amp;", "&") if more else None
         pages += 1

@@ -8,14 +8,15 @@ import pytest
 
 from marketplace_support import Flags, signals
 
+from . import helpers
 from .conftest import login
-from .helpers import form_inputs, hidden_inputs, open_ticket, tickets_in_db
+from .helpers import form_inputs, hidden_inputs, listed_numbers, open_ticket, tickets_in_db
 
 INBOX, CONSOLE = "/support/provider/", "/support/operator/"
 
 
 def listed(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'class="ms-ticket-number">#(\d+)<', html)]
+    return listed_numbers(html)
 
 
 def staff_act(client, area: str, number: int, action: str, **fields: str):
@@ -499,16 +500,17 @@ def test_a_stale_filter_address_shows_the_list_with_its_form_and_the_reason(clie
     assert listed(page) == [two_tickets[0]]  # the list as it starts
 
 
-def test_list_rows_put_their_times_in_the_words_of_the_persons_language(app, client, two_tickets):
+def test_list_rows_show_times_in_the_persons_language_under_translated_headings(
+    app, client, two_tickets
+):
     app.config["TEST_LOCALE"] = "de"
+    german_time = r"\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}"
     login(client, "pete")
-    page = client.get(INBOX).get_data(as_text=True)
-    assert re.search(
-        r"<span>Zuletzt aktualisiert: <time datetime=\"[0-9T:-]+Z\">[^<]+</time></span>", page
-    )
-    assert re.search(
-        r'ms-badge--due">Fällig: <time datetime="[0-9T:-]+Z">[^<]+</time></span>', page
-    )
+    (row,) = helpers.listed(client.get(INBOX).get_data(as_text=True))
+    assert re.fullmatch(german_time, row["Fällig"])
+    assert re.fullmatch(german_time, row["Letzte Aktivität"])
+    assert (row["Status"], row["Zugewiesen an"]) == ("Offen", "Nicht zugewiesen")
     login(client, "alice")
-    page = client.get("/support/").get_data(as_text=True)
-    assert page.count("<span>Zuletzt aktualisiert: <time datetime=") == 2
+    rows = helpers.listed(client.get("/support/").get_data(as_text=True))
+    assert len(rows) == 2
+    assert all(re.fullmatch(german_time, row["Letzte Aktivität"]) for row in rows)

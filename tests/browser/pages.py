@@ -14,6 +14,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 LIST = "/my/support/"
+#: the rows of a ticket list (its table: a heading per column, a ticket per row)
+ROWS = ".ms-tickets tbody tr"
 NEW_TICKET = "/my/support/new"
 
 SENT = re.compile(r"Your ticket #(\d+) has been sent")
@@ -116,10 +118,8 @@ def open_ticket_count(page: Page) -> int:
 def rows_with_subject(page: Page, subject: str) -> Locator:
     """The rows of the open-ticket list whose subject is exactly ``subject``."""
     page.goto(LIST)
-    subjects = page.locator(".ms-ticket-subject").filter(
-        has_text=re.compile(rf"^{re.escape(subject)}$")
-    )
-    return page.locator(".ms-ticket-row").filter(has=subjects)
+    link = page.get_by_role("link", name=re.compile(rf"^#\d+ {re.escape(subject)}$"))
+    return page.locator(ROWS).filter(has=link)
 
 
 def described_by_text(control: Locator) -> str:

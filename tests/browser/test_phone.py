@@ -10,6 +10,7 @@ from .pages import (
     LIST,
     NEW_TICKET,
     PHONE,
+    ROWS,
     fill_new_ticket,
     page_width_problems,
     radio,
@@ -51,7 +52,7 @@ def test_ticket_lists_fit_a_phone(anna_phone_page: Page, path: str) -> None:
     page = anna_phone_page
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_have_text("My support tickets")
-    expect(page.locator(".ms-ticket-row").first).to_be_visible()
+    expect(page.locator(ROWS).first).to_be_visible()
     assert_fits_and_is_labelled(page)
 
 

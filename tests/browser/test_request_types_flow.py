@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .accessibility import describe, violations
-from .pages import ANNA, PIA, log_in, radio, sent_ticket_number, skip_browser_checks
+from .pages import ANNA, PIA, ROWS, log_in, radio, sent_ticket_number, skip_browser_checks
 
 pytestmark = pytest.mark.browser
 
@@ -67,12 +67,12 @@ def test_a_customer_answers_no_connection_and_the_provider_filters_by_the_answer
     staff.get_by_label("Answer").select_option(label="Blinking red")
     staff.get_by_role("button", name="Show").click()
     expect(staff).to_have_url(re.compile(r"answer=router_lights%3Ablinking_red"))
-    expect(staff.locator(".ms-ticket-row").filter(has_text=subject)).to_have_count(1)
+    expect(staff.locator(ROWS).filter(has_text=subject)).to_have_count(1)
     found = violations(staff, axe_source)
     assert not found, describe(found)
     staff.get_by_label("Answer").select_option(label="All green")
     staff.get_by_role("button", name="Show").click()
-    expect(staff.locator(".ms-ticket-row").filter(has_text=subject)).to_have_count(0)
+    expect(staff.locator(ROWS).filter(has_text=subject)).to_have_count(0)
 
 
 def test_the_server_s_refusal_keeps_the_answers_and_passes_axe(

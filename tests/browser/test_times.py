@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .pages import LIST, Staff, log_in
+from .pages import LIST, ROWS, Staff, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ CLOCK = re.compile(r"\d{1,2}:\d{2}\s?[AP]M")
 def test_recent_times_read_relative_with_the_exact_time_on_hover(anna_page) -> None:
     page = anna_page
     page.goto(LIST)
-    page.locator(".ms-ticket-list a").first.click()
+    page.locator(ROWS).get_by_role("link").first.click()
     page.wait_for_url(re.compile(r"/my/support/tickets/\d+"))
     opened = page.locator(".ms-timeline time").first
     expect(opened).to_have_text(re.compile(r"ago|now|yesterday"))
@@ -34,6 +34,6 @@ def test_a_german_inbox_says_it_in_german(page) -> None:
     # Georg works for a provider of the Alpen marketplace, whose language is German
     log_in(page, Staff("Georg Gipfel", "provider"))
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    updated = page.locator(".ms-ticket-list time[datetime]:not([data-ms-exact])").first
-    # the first is a deadline ahead: "Fällig in 4 Tagen"
+    updated = page.locator(f"{ROWS} time[datetime]:not([data-ms-exact])").first
+    # the first is a deadline ahead, in the column "Fällig": "in 4 Tagen"
     expect(updated).to_have_text(re.compile(r"^(vor |in |jetzt|gestern|morgen)"))
