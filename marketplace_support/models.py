@@ -29,7 +29,14 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    orm_insert_sentinel,
+    query_expression,
+    relationship,
+)
 
 from .clock import now
 from .filetypes import KINDS
@@ -373,6 +380,10 @@ class Event(Base):
     #: staff only (an assignment, an escalation's reason); customers never see it
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    #: written by SQLAlchemy alone, so that one statement writes the events of one change on
+    #: every database (SQLite numbers rows in an order a multi-row INSERT does not promise;
+    #: this column tells which returned id is which event's)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
 
 class Attachment(Base):
