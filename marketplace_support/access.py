@@ -16,13 +16,15 @@ Internal notes and internal events are never part of what a customer sees.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
     and_,
+    bindparam,
     exists,
     false,
     literal,
@@ -184,23 +186,40 @@ def files_readable_by(query: Select[T], role: Role) -> Select[T]:
     )
 
 
-def messages(ticket: Ticket, role: Role) -> Select[Message]:
-    """The conversation of a ticket as ``role`` sees it, oldest first."""
-    query = select(Message).where(Message.ticket_id == ticket.id)
+#: The ticket whose conversation, history or files a statement below reads: its parameter
+#: "ticket_id" (:func:`of_ticket`), so each statement is made once per role, not at every
+#: request (making one, and SQLAlchemy's key for it, costs more than running it).
+_TICKET = bindparam("ticket_id", type_=Integer)
+
+
+def of_ticket(ticket: Ticket) -> dict[str, Any]:
+    """The parameters of :func:`messages`, :func:`events` and :func:`attachments`."""
+    return {"ticket_id": ticket.id}
+
+
+@cache
+def messages(role: Role) -> Select[Message]:
+    """The conversation of a ticket as ``role`` sees it, oldest first (run it with
+    :func:`of_ticket`)."""
+    query = select(Message).where(Message.ticket_id == _TICKET)
     return messages_readable_by(query, role).order_by(Message.id)
 
 
-def events(ticket: Ticket, role: Role) -> Select[Event]:
-    """The history of a ticket as ``role`` sees it, oldest first."""
-    query = select(Event).where(Event.ticket_id == ticket.id)
+@cache
+def events(role: Role) -> Select[Event]:
+    """The history of a ticket as ``role`` sees it, oldest first (run it with
+    :func:`of_ticket`)."""
+    query = select(Event).where(Event.ticket_id == _TICKET)
     if not reads_internal(role):
         query = query.where(Event.internal.is_(False))
     return query.order_by(Event.id)
 
 
-def attachments(ticket: Ticket, role: Role) -> Select[Attachment]:
-    """The files of a ticket ``role`` may see: a customer never the files of internal notes."""
-    query = select(Attachment).where(Attachment.ticket_id == ticket.id)
+@cache
+def attachments(role: Role) -> Select[Attachment]:
+    """The files of a ticket ``role`` may see: a customer never the files of internal notes
+    (run it with :func:`of_ticket`)."""
+    query = select(Attachment).where(Attachment.ticket_id == _TICKET)
     return files_readable_by(query, role).order_by(Attachment.id)
 
 

@@ -144,6 +144,19 @@ def newest_first(
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
     """
+    statement = page_statement(query, keys, size, cursor, ascending=ascending)
+    return read_page(session, statement, keys, size, params)
+
+
+def page_statement(
+    query: Select[T], keys: Sequence[Key], size: int, cursor: str | None, *, ascending: bool = False
+) -> Select[T]:
+    """The statement of :func:`newest_first`'s page, to run with :func:`read_page` (made once,
+    it can be run again: see ``tickets._customer_statements``).
+
+    Raises:
+        InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
+    """
     columns = [_sql(key) for key in keys]
     if cursor:
         values = decode(cursor, [kind_of(key) for key in keys])
@@ -153,8 +166,19 @@ def newest_first(
         )
         query = query.where(after)
     order = [column.asc() if ascending else column.desc() for column in columns]
-    ordered = query.order_by(*order).limit(size + 1)
-    rows = list(session.scalars(ordered, params))
+    return query.order_by(*order).limit(size + 1)
+
+
+def read_page(
+    session: Session,
+    statement: Select[T],
+    keys: Sequence[Key],
+    size: int,
+    params: Mapping[str, Any] | None = None,
+) -> Page[T]:
+    """The page :func:`page_statement` made ``statement`` for (``size`` rows at most), and the
+    cursor of the page after it (None: this is the last)."""
+    rows = list(session.scalars(statement, params))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

@@ -8,6 +8,7 @@ they raise. What is done to an existing ticket lives in ``actions``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     Subquery,
@@ -423,8 +425,8 @@ def attachment_in_scope(
     Raises: TicketNotFound (a 404), also for a file that is not the ticket's or not theirs.
     """
     ticket = ticket_in_scope(tenant_id, actor, role, number)
-    query = access.attachments(ticket, role).where(Attachment.id == file_id)
-    file = support.session.scalars(query).one_or_none()
+    query = access.attachments(role).where(Attachment.id == file_id)
+    file = support.session.scalars(query, access.of_ticket(ticket)).one_or_none()
     if file is None:
         raise access.TicketNotFound()
     return file
@@ -552,10 +554,11 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     ticket = session.scalars(query, _reader(actor)).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
-    messages = session.scalars(access.messages(ticket, role)).all()
-    events = session.scalars(access.events(ticket, role)).all()
+    of_ticket = access.of_ticket(ticket)
+    messages = session.scalars(access.messages(role), of_ticket).all()
+    events = session.scalars(access.events(role), of_ticket).all()
     files: dict[int | None, list[Attachment]] = {}
-    for file in session.scalars(access.attachments(ticket, role)):
+    for file in session.scalars(access.attachments(role), of_ticket):
         files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
         [Entry(m.created_at, message=m) for m in messages]
@@ -682,6 +685,61 @@ def customer_ticket_list(
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made.
     """
+    size = _page_size()
+    made = _customer_statements(
+        tenant_id, actor, tab, service, search, sort, cursor, size, _dialect()
+    )
+    page = pagination.read_page(support.session, made.page, made.keys, size, _reader(actor))
+    rows: Sequence[Any] = support.session.execute(made.counts).all()
+    counts = {Status(status): count for status, count in rows if status is not None}
+    shared_count = sum(count for status, count in rows if status is None)
+    return TicketList(
+        page=page,
+        active_count=sum(n for s, n in counts.items() if s in workflow.ACTIVE_STATUSES),
+        done_count=sum(n for s, n in counts.items() if s in workflow.DONE_STATUSES),
+        shared_count=shared_count,
+        unread=unread(actor, page.items),
+        snippets=_snippets(page.items, search, Role.CUSTOMER),
+    )
+
+
+@dataclass(frozen=True)
+class _CustomerStatements:
+    """The statements of a customer's list page: the page (run it with :func:`_reader`), its
+    sort keys, and the counts of the tabs (own tickets per status, then those shared with
+    them, whose status is NULL)."""
+
+    page: Select[Ticket]
+    keys: tuple[pagination.Key, ...]
+    counts: CompoundSelect[str, int]
+
+
+#: how many customer list pages' statements a process keeps made (``_customer_statements``)
+STATEMENTS_KEPT = 256
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _customer_statements(
+    tenant_id: str,
+    actor: Actor,
+    tab: str,
+    service: str | None,
+    search: str | None,
+    sort: str | None,
+    cursor: str | None,
+    size: int,
+    dialect: str,
+) -> _CustomerStatements:
+    """The statements of :func:`customer_ticket_list`'s page, made once per process for the
+    same arguments and run again as they are. Everything in them comes from the arguments
+    (the reader's id is a parameter given when they run; ``dialect``, the database's, shapes
+    a search), so a statement made for one customer, page or database is never another's;
+    and a statement made once is not made again, nor is its cache key (SQLAlchemy keeps it
+    on the statement): about half the cost of running the list's two statements.
+
+    Raises:
+        InvalidCursor: ``cursor`` is not a page link we made (nothing is kept).
+    """
     own = access.own_tickets(tenant_id, actor)
     shared = access.shared_tickets(tenant_id, actor)
     listed = {
@@ -702,23 +760,14 @@ def customer_ticket_list(
         tenant_id=tenant_id,
         role=Role.CUSTOMER,
     )
-    page = pagination.newest_first(
-        support.session,
-        _listed(listed),
-        keys,
-        size=_page_size(),
-        cursor=cursor,
-        params=_reader(actor),
+    page = pagination.page_statement(_listed(listed), keys, size, cursor)
+    # own tickets per status and the shared ones, in one statement (each part reads its own
+    # index, as two statements would)
+    per_status = own.with_only_columns(type_coerce(Ticket.status, String), func.count()).group_by(
+        Ticket.status
     )
-    counts, shared_count = _customer_counts(own, shared)
-    return TicketList(
-        page=page,
-        active_count=sum(n for s, n in counts.items() if s in workflow.ACTIVE_STATUSES),
-        done_count=sum(n for s, n in counts.items() if s in workflow.DONE_STATUSES),
-        shared_count=shared_count,
-        unread=unread(actor, page.items),
-        snippets=_snippets(page.items, search, Role.CUSTOMER),
-    )
+    shared_count = shared.with_only_columns(null(), func.count()).order_by(None)
+    return _CustomerStatements(page, keys, union_all(per_status, shared_count))
 
 
 #: "due soon" in the operator's queue: a target that ends within this time
@@ -920,18 +969,6 @@ def _matching(words: str, tenant_id: str, role: Role) -> ColumnElement[bool]:
 def _ranked(words: str, tenant_id: str, role: Role) -> Subquery:
     """The tickets ``words`` finds for a person of ``role``, with their relevance."""
     return search_ranked(words, tenant_id=tenant_id, role=role, dialect=_dialect())
-
-
-def _customer_counts(own: Select[Ticket], shared: Select[Ticket]) -> tuple[dict[Status, int], int]:
-    """A customer's own tickets per status, and how many others shared with them, in one
-    statement (each part reads its own index, as two statements would)."""
-    per_status = own.with_only_columns(type_coerce(Ticket.status, String), func.count()).group_by(
-        Ticket.status
-    )
-    shared_count = shared.with_only_columns(null(), func.count()).order_by(None)
-    rows: Sequence[Any] = support.session.execute(union_all(per_status, shared_count)).all()
-    counts = {Status(status): count for status, count in rows if status is not None}
-    return counts, sum(count for status, count in rows if status is None)
 
 
 def _active_counts(

@@ -40,6 +40,26 @@ def test_lists_show_only_the_customers_own_tickets(client, alices_ticket):
     assert listed(client.get("/support/?state=closed").get_data(as_text=True)) == []
 
 
+def test_a_list_page_read_once_is_never_shown_to_someone_else(client, alices_ticket):
+    """A list page's statements are kept once made (per customer, tenant, tab and page):
+    whoever asks next for the same page of their own list gets their own tickets."""
+
+    def subjects() -> list[str]:
+        page = client.get("/support/").get_data(as_text=True)
+        return [row["Ticket"].split(" ", 1)[1] for row in listed(page)]
+
+    assert subjects() == ["Alice's secret problem"]
+    login(client, "bob")
+    assert subjects() == []
+    open_ticket(client, order="o-bob", subject="Bob's problem")
+    assert subjects() == ["Bob's problem"]
+    login(client, "carol")  # tenant t2, and its own ticket number 1
+    open_ticket(client, order="o-carol", subject="Carol's own")
+    assert subjects() == ["Carol's own"]
+    login(client, "alice")
+    assert subjects() == ["Alice's secret problem"]
+
+
 def test_nobody_can_write_to_or_change_another_customers_ticket(app, client, alices_ticket):
     login(client, "bob")
     form = new_ticket_form(client)
