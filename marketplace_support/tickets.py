@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -773,15 +773,17 @@ def _customer_statements(
 #: "due soon" in the operator's queue: a target that ends within this time
 DUE_SOON = timedelta(hours=4)
 
-#: The operator's queues: what needs the marketplace's attention (conditions at a moment).
-QUEUES: dict[str, Callable[[datetime], ColumnElement[bool] | None]] = {
-    "all": lambda now: None,
-    "no_order": lambda now: Ticket.order_id.is_(None),
-    "escalated": lambda now: and_(
-        Ticket.escalated_at.is_not(None), Ticket.handler == Handler.PROVIDER
-    ),
-    "emergencies": lambda now: Ticket.emergency.in_([Emergency.RAISED, Emergency.CONFIRMED]),
-    "due": lambda now: Ticket.next_due_at <= now + DUE_SOON,
+#: The moment a running target must end before to be "due soon": the statements' parameter
+#: "due_before" (:func:`_staff_params`: now + ``DUE_SOON``), so they are made once.
+_DUE_BEFORE = bindparam("due_before", type_=Ticket.__table__.c.next_due_at.type)
+
+#: The operator's queues: what needs the marketplace's attention.
+QUEUES: dict[str, ColumnElement[bool] | None] = {
+    "all": None,
+    "no_order": Ticket.order_id.is_(None),
+    "escalated": and_(Ticket.escalated_at.is_not(None), Ticket.handler == Handler.PROVIDER),
+    "emergencies": Ticket.emergency.in_([Emergency.RAISED, Emergency.CONFIRMED]),
+    "due": Ticket.next_due_at <= _DUE_BEFORE,
 }
 
 
@@ -821,6 +823,59 @@ def staff_ticket_list(
     # a search lists the best matches first unless another order is asked for
     if query["sort"] is None or (query["sort"] == "relevance" and not words):
         query["sort"] = "relevance" if words else "activity"
+    size = _page_size()
+    asked = tuple(sorted(query.items()))
+    made = _staff_statements(tenant_id, actor, role, asked, size, _dialect())
+    run_with = {**_reader(actor), "due_before": now() + DUE_SOON}
+    page = pagination.read_page(support.session, made.page, made.keys, size, run_with)
+    by_status, by_queue = _active_counts(made.counts[0], run_with)
+    if len(made.counts) > 1:  # a filtered console: its queues count every active ticket
+        _, by_queue = _active_counts(made.counts[1], run_with)
+    return StaffList(
+        page=page,
+        query=query,
+        by_status=by_status,
+        by_queue=by_queue,
+        unread=unread(actor, page.items),
+        snippets=_snippets(page.items, query.get("q"), role),
+    )
+
+
+#: a statement of counts (its columns vary with what it counts: :func:`_counting`)
+Counting = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _StaffStatements:
+    """The statements of a staff list page: the page (run it with :func:`_reader` and
+    "due_before"), its sort keys, and its counts (see :func:`_counting`): one statement, or
+    two for a filtered console (what it lists per status, then every active ticket per
+    queue)."""
+
+    page: Select[Ticket]
+    keys: tuple[pagination.Key, ...]
+    counts: tuple[Counting, ...]
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _staff_statements(
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    asked: tuple[tuple[str, Any], ...],
+    size: int,
+    dialect: str,
+) -> _StaffStatements:
+    """The statements of :func:`staff_ticket_list`'s page for the checked query string
+    ``asked`` (its items), made once per process for the same arguments, as
+    :func:`_customer_statements` are. The moment that makes a target "due soon" is a
+    parameter given when they run.
+
+    Raises:
+        InvalidCursor: the page link was not made by us (nothing is kept).
+    """
+    query = dict(asked)
+    words = query.get("q")
     scope = access.tickets(tenant_id, actor, role)
     filtered = _filtered(scope, tenant_id, actor, role, query)
     searched = filtered.where(_matching(words, tenant_id, role)) if words else filtered
@@ -834,29 +889,16 @@ def staff_ticket_list(
     )
     if in_status is not None:
         listed = listed.where(in_status)
-    page = pagination.newest_first(
-        support.session,
-        _listed(listed),
-        keys,
-        size=_page_size(),
-        cursor=query.get("after"),
-        ascending=ascending,
-        params=_reader(actor),
+    page = pagination.page_statement(
+        _listed(listed), keys, size, query.get("after"), ascending=ascending
     )
+    counts: tuple[Counting, ...]
     if role is Role.OPERATOR and searched is not scope:
         # a filtered console: its statuses count what it lists, its queues every active ticket
-        by_status, _ = _active_counts(searched, queues=False)
-        _, by_queue = _active_counts(scope, queues=True)
+        counts = (_counting(searched, queues=False), _counting(scope, queues=True))
     else:  # nothing filtered (``_filtered`` added no condition): one statement for both
-        by_status, by_queue = _active_counts(searched, queues=role is Role.OPERATOR)
-    return StaffList(
-        page=page,
-        query=query,
-        by_status=by_status,
-        by_queue=by_queue,
-        unread=unread(actor, page.items),
-        snippets=_snippets(page.items, query.get("q"), role),
-    )
+        counts = (_counting(searched, queues=role is Role.OPERATOR),)
+    return _StaffStatements(page, keys, counts)
 
 
 def _ordered(
@@ -926,7 +968,7 @@ def _filtered(
     elif assignee:
         scope = scope.where(Ticket.assignee_user_id == assignee)
     if role is Role.OPERATOR:
-        condition = QUEUES[query["queue"]](now())
+        condition = QUEUES[query["queue"]]
         if condition is not None:
             scope = scope.where(condition)
         provider = query.get("provider")
@@ -971,20 +1013,25 @@ def _ranked(words: str, tenant_id: str, role: Role) -> Subquery:
     return search_ranked(words, tenant_id=tenant_id, role=role, dialect=_dialect())
 
 
-def _active_counts(
-    scope: Select[Ticket], *, queues: bool
-) -> tuple[dict[Status, int], dict[str, int]]:
+def _counting(scope: Select[Ticket], *, queues: bool) -> Counting:
     """Active tickets of ``scope`` per status and, where ``queues``, per operator queue, in
-    one statement. It reads the active tickets' entries of a partial index alone
-    (``ix_support_ticket_tenant_active`` holds every column a queue looks at), not the
-    resolved and closed tickets that pile up over the years, nor a table row."""
-    moment = now()
-    conditions = [queue(moment) for queue in QUEUES.values()] if queues else []
+    one statement (read it with :func:`_active_counts`). It reads the active tickets'
+    entries of a partial index alone (``ix_support_ticket_tenant_active`` holds every column
+    a queue looks at), not the resolved and closed tickets that pile up over the years, nor
+    a table row."""
+    conditions = list(QUEUES.values()) if queues else []
     per_queue = [func.count().filter(c) if c is not None else func.count() for c in conditions]
     counted = scope.where(is_active()).with_only_columns(Ticket.status, func.count(), *per_queue)
-    rows: Sequence[Any] = support.session.execute(counted.group_by(Ticket.status)).all()
+    return counted.group_by(Ticket.status)
+
+
+def _active_counts(
+    counting: Counting, params: Mapping[str, Any]
+) -> tuple[dict[Status, int], dict[str, int]]:
+    """The counts per status, and per queue where ``counting`` has them (:func:`_counting`)."""
+    rows: Sequence[Any] = support.session.execute(counting, params).all()
     by_status: dict[Status, int] = {status: count for status, count, *_ in rows}
-    if not queues:
+    if not rows or len(rows[0]) == 2:
         return by_status, {}
     return by_status, {name: sum(row[2 + i] for row in rows) for i, name in enumerate(QUEUES)}
 

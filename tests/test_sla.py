@@ -172,6 +172,24 @@ def test_the_operator_sees_overdue_and_soon_due_tickets_across_providers(app, cl
     assert listed_numbers(page) == [urgent, soon]
 
 
+def test_the_due_queue_follows_the_clock_from_one_page_to_the_next(app, client, monday):
+    """The console's page is made once and read again: what is "due soon" (within four
+    hours) is worked out at each visit, not when the page was first made."""
+    login(client, "alice")
+    with at(MONDAY_10):
+        low = open_ticket(client, order="o-mail", priority="low")  # due days later
+        login(client, "olive")
+        assert (
+            listed_numbers(client.get("/support/operator/?queue=due").get_data(as_text=True)) == []
+        )
+    (ticket,) = tickets_in_db(app)
+    with at(ticket.next_due_at - timedelta(hours=1)):
+        page = client.get("/support/operator/?queue=due").get_data(as_text=True)
+        assert listed_numbers(page) == [low]
+        tabs = re.findall(r"Overdue or due soon <span class=\"ms-count\">(\d+)<", page)
+        assert tabs == ["1"]
+
+
 def test_a_missed_first_response_is_escalated_once_within_business_hours(app, client, marketplace):
     escalations = []
     with at(datetime(2026, 6, 5, 16, 30, tzinfo=UTC)):  # Friday afternoon
