@@ -547,10 +547,7 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         TicketNotFound: also for a ticket the actor may not see.
     """
     session = support.session
-    query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    # the answers, when the reader last looked and whether they watch it come with the
-    # ticket's row: no statement of their own
-    query = query.options(_WITH_SEEN, _WITH_WATCHING, joinedload(Ticket.answers))
+    query = _viewed(tenant_id, actor, role, number)
     ticket = session.scalars(query, _reader(actor)).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
@@ -588,6 +585,25 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         if Action.CHOOSE_SERVICE in actions
         else [],
     )
+
+
+#: How many statements of each kind a process keeps made (a ticket page's ticket, a
+#: customer's list page, a staff list page): made once for the same arguments, they are run
+#: again as they are, and SQLAlchemy keeps each one's cache key on it. Making a statement and
+#: its key cost about as much as running it; everything in a kept statement comes from its
+#: arguments (the reader and the moment are parameters given when it runs), so one made for
+#: one person, page or database is never another's.
+STATEMENTS_KEPT = 256
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _viewed(tenant_id: str, actor: Actor, role: Role, number: int) -> Select[Ticket]:
+    """The statement of :func:`ticket_view`'s ticket (run it with :func:`_reader`): the
+    answers, when the reader last looked and whether they watch it come with the ticket's
+    row, no statement of their own. Kept (:data:`STATEMENTS_KEPT`): a page is seen again
+    after every change made on it."""
+    query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
+    return query.options(_WITH_SEEN, _WITH_WATCHING, joinedload(Ticket.answers))
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -714,10 +730,6 @@ class _CustomerStatements:
     counts: CompoundSelect[str, int]
 
 
-#: how many customer list pages' statements a process keeps made (``_customer_statements``)
-STATEMENTS_KEPT = 256
-
-
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
 def _customer_statements(
     tenant_id: str,
@@ -730,12 +742,8 @@ def _customer_statements(
     size: int,
     dialect: str,
 ) -> _CustomerStatements:
-    """The statements of :func:`customer_ticket_list`'s page, made once per process for the
-    same arguments and run again as they are. Everything in them comes from the arguments
-    (the reader's id is a parameter given when they run; ``dialect``, the database's, shapes
-    a search), so a statement made for one customer, page or database is never another's;
-    and a statement made once is not made again, nor is its cache key (SQLAlchemy keeps it
-    on the statement): about half the cost of running the list's two statements.
+    """The statements of :func:`customer_ticket_list`'s page, kept (:data:`STATEMENTS_KEPT`);
+    ``dialect``, the database's, shapes a search.
 
     Raises:
         InvalidCursor: ``cursor`` is not a page link we made (nothing is kept).
@@ -867,9 +875,8 @@ def _staff_statements(
     dialect: str,
 ) -> _StaffStatements:
     """The statements of :func:`staff_ticket_list`'s page for the checked query string
-    ``asked`` (its items), made once per process for the same arguments, as
-    :func:`_customer_statements` are. The moment that makes a target "due soon" is a
-    parameter given when they run.
+    ``asked`` (its items), kept (:data:`STATEMENTS_KEPT`). The moment that makes a target
+    "due soon" is a parameter given when they run.
 
     Raises:
         InvalidCursor: the page link was not made by us (nothing is kept).
