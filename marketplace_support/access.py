@@ -189,7 +189,7 @@ def files_readable_by(query: Select[T], role: Role) -> Select[T]:
 #: The ticket whose conversation, history or files a statement below reads: its parameter
 #: "ticket_id" (:func:`of_ticket`), so each statement is made once per role, not at every
 #: request (making one, and SQLAlchemy's key for it, costs more than running it).
-_TICKET = bindparam("ticket_id", type_=Integer)
+TICKET = bindparam("ticket_id", type_=Integer)
 
 
 def of_ticket(ticket: Ticket) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def of_ticket(ticket: Ticket) -> dict[str, Any]:
 def messages(role: Role) -> Select[Message]:
     """The conversation of a ticket as ``role`` sees it, oldest first (run it with
     :func:`of_ticket`)."""
-    query = select(Message).where(Message.ticket_id == _TICKET)
+    query = select(Message).where(Message.ticket_id == TICKET)
     return messages_readable_by(query, role).order_by(Message.id)
 
 
@@ -209,7 +209,7 @@ def messages(role: Role) -> Select[Message]:
 def events(role: Role) -> Select[Event]:
     """The history of a ticket as ``role`` sees it, oldest first (run it with
     :func:`of_ticket`)."""
-    query = select(Event).where(Event.ticket_id == _TICKET)
+    query = select(Event).where(Event.ticket_id == TICKET)
     if not reads_internal(role):
         query = query.where(Event.internal.is_(False))
     return query.order_by(Event.id)
@@ -219,7 +219,7 @@ def events(role: Role) -> Select[Event]:
 def attachments(role: Role) -> Select[Attachment]:
     """The files of a ticket ``role`` may see: a customer never the files of internal notes
     (run it with :func:`of_ticket`)."""
-    query = select(Attachment).where(Attachment.ticket_id == _TICKET)
+    query = select(Attachment).where(Attachment.ticket_id == TICKET)
     return files_readable_by(query, role).order_by(Attachment.id)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from . import access
 from .changes import Change, commit
 from .clock import now
 from .host import Actor, Person
@@ -40,13 +41,15 @@ class Sharing:
     owner: bool
 
 
+#: the people a ticket is shared with by name, by name (run it with ``access.of_ticket``)
+_SHARES = select(Share).where(Share.ticket_id == access.TICKET).order_by(Share.name)
+
+
 def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
     session = support.session
     people: list[Share] = []
     if role is Role.CUSTOMER:  # staff pages do not show who a customer shared with
-        people = list(
-            session.scalars(select(Share).where(Share.ticket_id == ticket.id).order_by(Share.name))
-        )
+        people = list(session.scalars(_SHARES, access.of_ticket(ticket)))
     owner = role is Role.CUSTOMER and ticket.requester_user_id == actor.user_id
     colleagues: list[Person] = []
     # naming a colleague adds nothing while the whole organisation sees the ticket
