@@ -44,6 +44,11 @@ class Actor:
     provider_ids: frozenset[str] = field(default_factory=frozenset)
     is_operator: bool = False
 
+    def __post_init__(self) -> None:
+        # a host may hand the ids as any collection (a set, a list): kept as a frozenset, so
+        # an actor compares and hashes by what it holds (kept statements are found by it)
+        object.__setattr__(self, "provider_ids", frozenset(self.provider_ids))
+
     @property
     def is_customer(self) -> bool:
         return self.customer_id is not None

@@ -514,3 +514,14 @@ def test_list_rows_show_times_in_the_persons_language_under_translated_headings(
     rows = helpers.listed(client.get("/support/").get_data(as_text=True))
     assert len(rows) == 2
     assert all(re.fullmatch(german_time, row["Letzte Aktivität"]) for row in rows)
+
+
+def test_a_host_that_hands_provider_ids_as_a_list_gets_the_inbox(client, marketplace, two_tickets):
+    """``Actor.provider_ids`` is a frozenset; a host that builds it from a list or a set is
+    served the same (the actor is kept as a frozenset of them)."""
+    hosting, _ = two_tickets
+    marketplace.add_staff("t1", "lena", provider_ids=["p-nimbus"])  # type: ignore[arg-type]
+    login(client, "lena")
+    response = client.get(INBOX)
+    assert response.status_code == 200
+    assert listed(response.get_data(as_text=True)) == [hosting]
