@@ -783,7 +783,8 @@ def _customer_statements(
 DUE_SOON = timedelta(hours=4)
 
 #: The moment a running target must end before to be "due soon": the statements' parameter
-#: "due_before" (:func:`_staff_params`: now + ``DUE_SOON``), so they are made once.
+#: "due_before" (now + ``DUE_SOON``, given by :func:`staff_ticket_list`), so they are made
+#: once.
 _DUE_BEFORE = bindparam("due_before", type_=Ticket.__table__.c.next_due_at.type)
 
 #: The operator's queues: what needs the marketplace's attention.
@@ -1039,7 +1040,7 @@ def _active_counts(
     """The counts per status, and per queue where ``counting`` has them (:func:`_counting`)."""
     rows: Sequence[Any] = support.session.execute(counting, params).all()
     by_status: dict[Status, int] = {status: count for status, count, *_ in rows}
-    if not rows or len(rows[0]) == 2:
+    if len(counting.selected_columns) == 2:  # no queues: a status and its count
         return by_status, {}
     return by_status, {name: sum(row[2 + i] for row in rows) for i, name in enumerate(QUEUES)}
 

@@ -525,3 +525,10 @@ def test_a_host_that_hands_provider_ids_as_a_list_gets_the_inbox(client, marketp
     response = client.get(INBOX)
     assert response.status_code == 200
     assert listed(response.get_data(as_text=True)) == [hosting]
+
+
+def test_an_empty_console_counts_zero_in_every_queue(client):
+    login(client, "otto")  # the operator of tenant t2, which has no ticket yet
+    page = client.get(CONSOLE).get_data(as_text=True)
+    counts = re.findall(r'class="ms-count">([^<]*)<', page)
+    assert counts == ["0"] * 5  # all, not about a service, escalated, emergencies, due soon
