@@ -127,32 +127,12 @@ def decode(cursor: str, kinds: Sequence[str]) -> list[Any]:
         raise InvalidCursor(cursor) from error
 
 
-def newest_first(
-    session: Session,
-    query: Select[T],
-    keys: Sequence[Key],
-    size: int,
-    cursor: str | None,
-    *,
-    ascending: bool = False,
-    params: Mapping[str, Any] | None = None,
-) -> Page[T]:
-    """One page of ``query`` sorted by ``keys`` (all descending, or all ``ascending``), after
-    ``cursor``, run with the parameters ``params``. The keys must not be NULL for the rows
-    listed; the last must be unique (the id).
-
-    Raises:
-        InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.
-    """
-    statement = page_statement(query, keys, size, cursor, ascending=ascending)
-    return read_page(session, statement, keys, size, params)
-
-
 def page_statement(
     query: Select[T], keys: Sequence[Key], size: int, cursor: str | None, *, ascending: bool = False
 ) -> Select[T]:
-    """The statement of :func:`newest_first`'s page, to run with :func:`read_page` (made once,
-    it can be run again: see ``tickets._customer_statements``).
+    """The statement of one page of ``query`` sorted by ``keys`` (all descending, or all
+    ``ascending``), after ``cursor``: run it with :func:`read_page` (once made, it can be run
+    again). The keys must not be NULL for the rows listed; the last must be unique (the id).
 
     Raises:
         InvalidCursor: ``cursor`` was not made by :func:`encode` for these keys.

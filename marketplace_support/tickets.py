@@ -707,7 +707,7 @@ def customer_ticket_list(
         tenant_id, actor, tab, service, search, sort, cursor, size, _dialect()
     )
     page = pagination.read_page(support.session, made.page, made.keys, size, _reader(actor))
-    rows: Sequence[Any] = support.session.execute(made.counts).all()
+    rows: Sequence[Any] = support.session.execute(made.counts[0]).all()
     counts = {Status(status): count for status, count in rows if status is not None}
     shared_count = sum(count for status, count in rows if status is None)
     return TicketList(
@@ -720,15 +720,19 @@ def customer_ticket_list(
     )
 
 
+#: a statement of counts (its columns vary with what it counts)
+Counting = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
-class _CustomerStatements:
-    """The statements of a customer's list page: the page (run it with :func:`_reader`), its
-    sort keys, and the counts of the tabs (own tickets per status, then those shared with
-    them, whose status is NULL)."""
+class _ListStatements:
+    """The statements of a list page: the page (run it with :func:`_reader`), its sort keys,
+    and the statements of its counts (a customer's: one, own tickets per status, then those
+    shared with them, whose status is NULL; a staff list's: see :func:`_counting`)."""
 
     page: Select[Ticket]
     keys: tuple[pagination.Key, ...]
-    counts: CompoundSelect[str, int]
+    counts: tuple[Counting, ...]
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
@@ -742,7 +746,7 @@ def _customer_statements(
     cursor: str | None,
     size: int,
     dialect: str,
-) -> _CustomerStatements:
+) -> _ListStatements:
     """The statements of :func:`customer_ticket_list`'s page, kept (:data:`STATEMENTS_KEPT`);
     ``dialect``, the database's, shapes a search.
 
@@ -776,7 +780,7 @@ def _customer_statements(
         Ticket.status
     )
     shared_count = shared.with_only_columns(null(), func.count()).order_by(None)
-    return _CustomerStatements(page, keys, union_all(per_status, shared_count))
+    return _ListStatements(page, keys, (union_all(per_status, shared_count),))
 
 
 #: "due soon" in the operator's queue: a target that ends within this time
@@ -851,22 +855,6 @@ def staff_ticket_list(
     )
 
 
-#: a statement of counts (its columns vary with what it counts: :func:`_counting`)
-Counting = Select[*tuple[Any, ...]]
-
-
-@dataclass(frozen=True)
-class _StaffStatements:
-    """The statements of a staff list page: the page (run it with :func:`_reader` and
-    "due_before"), its sort keys, and its counts (see :func:`_counting`): one statement, or
-    two for a filtered console (what it lists per status, then every active ticket per
-    queue)."""
-
-    page: Select[Ticket]
-    keys: tuple[pagination.Key, ...]
-    counts: tuple[Counting, ...]
-
-
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
 def _staff_statements(
     tenant_id: str,
@@ -875,7 +863,7 @@ def _staff_statements(
     asked: tuple[tuple[str, Any], ...],
     size: int,
     dialect: str,
-) -> _StaffStatements:
+) -> _ListStatements:
     """The statements of :func:`staff_ticket_list`'s page for the checked query string
     ``asked`` (its items), kept (:data:`STATEMENTS_KEPT`). The moment that makes a target
     "due soon" is a parameter given when they run.
@@ -907,7 +895,7 @@ def _staff_statements(
         counts = (_counting(searched, queues=False), _counting(scope, queues=True))
     else:  # nothing filtered (``_filtered`` added no condition): one statement for both
         counts = (_counting(searched, queues=role is Role.OPERATOR),)
-    return _StaffStatements(page, keys, counts)
+    return _ListStatements(page, keys, counts)
 
 
 def _ordered(

@@ -80,15 +80,25 @@ def listed(html: str) -> list[dict[str, Any]]:
         return []
     headings, *rows = table.rows
     return [
-        {**dict(zip(headings["cells"], row["cells"], strict=True)), "classes": row["classes"]}
-        | {"href": row["href"]}
+        {
+            **dict(zip(headings["cells"], row["cells"], strict=True)),
+            "classes": row["classes"],
+            "href": row["href"],
+        }
         for row in rows
     ]
 
 
 def listed_numbers(html: str) -> list[int]:
-    """The numbers of the tickets a list page shows, in order."""
-    return [int(re.match(r"#(\d+)", row["Ticket"]).group(1)) for row in listed(html)]  # type: ignore[union-attr]
+    """The numbers of the tickets a list page shows, in order (each row links to its
+    ticket's page, whose address ends with the number)."""
+    return [int(row["href"].rsplit("/", 1)[1]) for row in listed(html)]
+
+
+def listed_subjects(html: str) -> list[str]:
+    """The subjects of the tickets a list page shows, in order (the "Ticket" column reads
+    "#<number> <subject>")."""
+    return [row["Ticket"].split(" ", 1)[1] for row in listed(html)]
 
 
 def new_ticket_form(client: Any) -> dict[str, str]:

@@ -17,6 +17,7 @@ from .helpers import (
     form_inputs,
     listed,
     listed_numbers,
+    listed_subjects,
     new_ticket_form,
     open_ticket,
     png,
@@ -360,7 +361,7 @@ def test_customers_find_their_tickets_by_number_subject_and_service(client):
 
     def found(**query):
         page = client.get("/support/", query_string=query).get_data(as_text=True)
-        return [row["Ticket"].split(" ", 1)[1] for row in listed(page)]
+        return listed_subjects(page)
 
     assert found(q="backup") == ["Backups fail at night"]
     assert found(q=f"#{first}") == ["Backups fail at night"]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from .conftest import login
-from .helpers import hidden_inputs, listed, new_ticket_form, open_ticket, row_counts, tickets_in_db
+from .helpers import (
+    hidden_inputs,
+    listed,
+    listed_subjects,
+    new_ticket_form,
+    open_ticket,
+    row_counts,
+    tickets_in_db,
+)
 
 
 @pytest.fixture
@@ -45,8 +53,7 @@ def test_a_list_page_read_once_is_never_shown_to_someone_else(client, alices_tic
     whoever asks next for the same page of their own list gets their own tickets."""
 
     def subjects() -> list[str]:
-        page = client.get("/support/").get_data(as_text=True)
-        return [row["Ticket"].split(" ", 1)[1] for row in listed(page)]
+        return listed_subjects(client.get("/support/").get_data(as_text=True))
 
     assert subjects() == ["Alice's secret problem"]
     login(client, "bob")

@@ -206,9 +206,9 @@ def _time_element(local: Localiser, zone: tzinfo) -> Callable[..., Markup]:
     hover; ``exact=True`` keeps the exact time where a relative one would not read well
     ("Overdue since ...").
 
-    ``words``, a translation holding ``%(time)s`` once ("Overdue since %(time)s"), puts the element
-    in it: the same as ``words % {"time": element}``, with the words split once per page
-    rather than formatted again on every row of a list."""
+    ``words``, a translation holding ``%(time)s`` once ("Overdue since %(time)s"), puts the
+    element in it: the same as ``words % {"time": element}``, with the words split once per
+    page rather than formatted again on every row of a list."""
     split: dict[str, tuple[str, str] | None] = {}
 
     def element(value: datetime, exact: bool = False, words: Markup | None = None) -> Markup:
