@@ -12,8 +12,10 @@ templates get its methods bound once per render (``blueprints._template_helpers`
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError, dates
 from babel.support import NullTranslations
@@ -134,8 +136,29 @@ def localiser() -> Localiser:
 
 
 def zone(name: str | None = None) -> tzinfo:
-    """The zone called ``name``, or the host's Babel time zone (Flask-Babel's)."""
-    return dates.get_timezone(name) if name else get_timezone()
+    """The zone called ``name``, or the host's Babel time zone (Flask-Babel's).
+
+    A zone the standard library's ``zoneinfo`` knows comes as its ``ZoneInfo``: Babel and
+    Flask-Babel hand pytz zones, whose conversion of a time is Python (1.8 µs) where
+    ``ZoneInfo``'s is C (0.2 µs), and a list writes two times a row. Both read the same tz
+    database rules; a zone only pytz knows stays pytz's."""
+    if name:
+        return _named_zone(name)
+    chosen = get_timezone()
+    # a pytz zone (Flask-Babel's default, or a name the host's selector returned) has its
+    # name in ``zone``; any other tzinfo the selector returned is used as it is
+    pytz_name = getattr(chosen, "zone", None)
+    return _named_zone(pytz_name) if isinstance(pytz_name, str) else cast("tzinfo", chosen)
+
+
+@lru_cache(maxsize=1024)
+def _named_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # not in the machine's tz database (or not a zone's key): Babel's pytz, which raises
+        # LookupError for an unknown zone, as before
+        return dates.get_timezone(name)
 
 
 def _default_locale() -> Locale:
@@ -192,8 +215,7 @@ def format_duration(minutes: int) -> str:
 
 def format_date(value: datetime, timezone: str | None = None) -> str:
     """The day of a UTC time in the viewer's locale, in ``timezone`` or the host's zone."""
-    tzinfo = dates.get_timezone(timezone) if timezone else get_timezone()
-    return dates.format_date(value.astimezone(tzinfo), format="long", locale=get_locale())
+    return dates.format_date(value.astimezone(zone(timezone)), format="long", locale=get_locale())
 
 
 def format_datetime(

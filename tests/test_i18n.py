@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import dates
@@ -495,14 +496,15 @@ def test_times_are_written_exactly_as_babel_writes_them(
 ):
     """Pages write times with their locale's patterns resolved once per request; what they
     write is Babel's own ``format_datetime``, in every language, zone and named format (and
-    with the time in another format: pages write it to the minute)."""
+    with the time in another format: pages write it to the minute), in each zone as the
+    standard library's tz database has it."""
     shifts = (0, 1, 719)  # the same day and hour, the next minute, half a day on
     with app.test_request_context(), force_locale(language):
         ours = [
             format_datetime(moment + timedelta(minutes=shift), zone, format, time_format)
             for shift in shifts
         ]
-    tzinfo = dates.get_timezone(zone)
+    tzinfo = ZoneInfo(zone)
     if time_format is None:
         babel = [
             dates.format_datetime(
@@ -516,6 +518,21 @@ def test_times_are_written_exactly_as_babel_writes_them(
             for shift in shifts
         ]
     assert ours == babel
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "shown"),
+    [
+        # pytz (Babel's zones) knows the summer time rules up to 2037 only
+        (datetime(2038, 7, 1, 12, 0, tzinfo=UTC), "Europe/Helsinki", "Jul 1, 2038, 3:00\u202fPM"),
+        (datetime(2050, 7, 1, 12, 0, tzinfo=UTC), "America/New_York", "Jul 1, 2050, 8:00\u202fAM"),
+        (datetime(2050, 1, 1, 12, 0, tzinfo=UTC), "America/New_York", "Jan 1, 2050, 7:00\u202fAM"),
+    ],
+)
+def test_a_time_after_2037_is_shown_in_the_summer_time_of_its_year(app, moment, zone, shown):
+    """A response target or a host's date far ahead reads in the zone's time of that day."""
+    with app.test_request_context(), force_locale("en"):
+        assert format_datetime(moment, zone, "medium", "short") == shown
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
