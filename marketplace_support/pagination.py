@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, String, TypeDecorator, tuple_
+from sqlalchemy import ColumnElement, DateTime, Row, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .host import KEY
@@ -76,10 +76,10 @@ def _decode_value(part: str, kind: str) -> Any:
 class Computed:
     """A sort key that is not a column of the rows listed: ``expression`` (a value the
     statement computes, as a search's relevance, or a joined table's column, as the choice
-    of an answer; never NULL for the rows listed), loaded onto each row as its attribute
-    ``attribute`` (a ``query_expression`` the caller fills with ``with_expression``, or a
-    column of the row equal to it), so the page link can name the last row's value. Its kind
-    in a cursor follows the expression's type, as a column's does."""
+    of an answer; never NULL for the rows listed), read as the row's column ``attribute``
+    (the expression labelled so, or a column of the row equal to it), so the page link can
+    name the last row's value. Its kind in a cursor follows the expression's type, as a
+    column's does."""
 
     expression: ColumnElement[Any]
     attribute: str
@@ -151,14 +151,15 @@ def page_statement(
 
 def read_page(
     session: Session,
-    statement: Select[T],
+    statement: Select[Any],
     keys: Sequence[Key],
     size: int,
     params: Mapping[str, Any] | None = None,
-) -> Page[T]:
-    """The page :func:`page_statement` made ``statement`` for (``size`` rows at most), and the
-    cursor of the page after it (None: this is the last)."""
-    rows = list(session.scalars(statement, params))
+) -> Page[Row[Any]]:
+    """The page :func:`page_statement` made ``statement`` for (``size`` rows at most), as
+    rows, and the cursor of the page after it (None: this is the last). The rows hold each
+    key's value under its name (a column's key, or a :class:`Computed` key's attribute)."""
+    rows = list(session.execute(statement, params))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from .models import Event, Message, Ticket
 from .workflow import Role
 
@@ -13,8 +15,9 @@ def person(user_id: str | None, name: str | None, role: Role | None) -> dict[str
     return {"user_id": user_id, "name": name, "role": role.value if role else None}
 
 
-def summary(ticket: Ticket) -> dict[str, Any]:
-    """The fields of a ticket a list loads (``tickets.LIST_FIELDS``) and no others."""
+def summary(ticket: Ticket | Row[Any]) -> dict[str, Any]:
+    """The fields of a ticket a list loads (``tickets.LIST_FIELDS``) and no others: of a
+    ticket, or of a list's row (``tickets.ListedTicket``)."""
     return {
         "number": ticket.number,
         "subject": ticket.subject,
