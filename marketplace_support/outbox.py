@@ -47,6 +47,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    column,
     exists,
     literal,
     or_,
@@ -106,8 +107,11 @@ def write(rows: Sequence[dict[str, Any]], selects: Sequence[Select[Any]]) -> tup
         for position, part in enumerate([*given, *selects])
     ]
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    # in the order given: the events of a ticket go to an endpoint in the order of their ids
-    source = select(*(union.c[name] for name in COLUMNS)).order_by(union.c.position)
+    # in the order given: the events of a ticket go to an endpoint in the order of their ids.
+    # The columns by name (the union is the only FROM): the union's own column objects would
+    # be made at every change for this one statement (half of making it)
+    named: list[ColumnElement[Any]] = [column(name) for name in COLUMNS]
+    source = select(*named).select_from(union).order_by(column("position"))
     table = cast(Table, OutboxMessage.__table__)
     statement = table.insert().from_select(COLUMNS, source).returning(table.c.id)
     return tuple(support.session.scalars(statement))
