@@ -15,8 +15,7 @@ Internal notes and internal events are never part of what a customer sees.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -25,6 +24,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    column,
     exists,
     false,
     literal,
@@ -150,19 +150,38 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Select[Event]:
     )
 
 
-def who_sees(ticket: Ticket, people: Sequence[tuple[Actor, Role]]) -> Select[int]:
-    """The positions in ``people`` of those who see ``ticket`` as their role, now (in the
-    transaction of a change, after it was flushed): one statement with :func:`visible`'s
-    condition for each, so e-mails and watchers follow exactly the rules pages follow."""
+#: The ticket whose conversation, history or files a statement reads: its parameter
+#: "ticket_id" (:func:`of_ticket`), so each statement is made once per role, not at every
+#: request (making one, and SQLAlchemy's key for it, costs more than running it).
+TICKET = bindparam("ticket_id", type_=Integer)
+
+
+def of_ticket(ticket: Ticket) -> dict[str, Any]:
+    """The parameters of :func:`messages`, :func:`events`, :func:`attachments` and
+    :func:`who_sees`."""
+    return {"ticket_id": ticket.id}
+
+
+@lru_cache(maxsize=128)
+def who_sees(tenant_id: str, people: tuple[tuple[Actor, Role], ...]) -> Select[int]:
+    """The positions in ``people`` of those who see a ticket of ``tenant_id`` as their role,
+    now (in the transaction of a change, after it was flushed; run it with
+    :func:`of_ticket`): one statement with :func:`visible`'s condition for each, so e-mails
+    and watchers follow exactly the rules pages follow.
+
+    Kept for the same tenant and people (128 of them): the people told of a provider's or a
+    customer's tickets come back change after change, and making the statement costs more
+    than running it. Everything in it comes from its arguments; the ticket is the parameter
+    :data:`TICKET`."""
     checks = [
         select(literal(position, Integer).label("position")).where(
-            Ticket.id == ticket.id, visible(ticket.tenant_id, actor, role)
+            Ticket.id == TICKET, visible(tenant_id, actor, role)
         )
         for position, (actor, role) in enumerate(people)
     ]
     if len(checks) == 1:
         return checks[0]
-    return select(union_all(*checks).subquery().c.position)
+    return select(column("position")).select_from(union_all(*checks).subquery())
 
 
 def reads_internal(role: Role) -> bool:
@@ -184,17 +203,6 @@ def files_readable_by(query: Select[T], role: Role) -> Select[T]:
     return query.outerjoin(Message, Attachment.message_id == Message.id).where(
         or_(Attachment.message_id.is_(None), Message.internal.is_(False))
     )
-
-
-#: The ticket whose conversation, history or files a statement below reads: its parameter
-#: "ticket_id" (:func:`of_ticket`), so each statement is made once per role, not at every
-#: request (making one, and SQLAlchemy's key for it, costs more than running it).
-TICKET = bindparam("ticket_id", type_=Integer)
-
-
-def of_ticket(ticket: Ticket) -> dict[str, Any]:
-    """The parameters of :func:`messages`, :func:`events` and :func:`attachments`."""
-    return {"ticket_id": ticket.id}
 
 
 @cache

@@ -468,8 +468,9 @@ def _who_sees(ticket: Ticket, candidates: Iterable[Recipient]) -> set[Recipient]
     people = list(dict.fromkeys(candidates))
     if not people:
         return set()
-    query = access.who_sees(ticket, [(person.actor, person.role) for person in people])
-    positions = {int(position) for position in support.session.scalars(query)}
+    parties = tuple((person.actor, person.role) for person in people)
+    query = access.who_sees(ticket.tenant_id, parties)
+    positions = {int(p) for p in support.session.scalars(query, access.of_ticket(ticket))}
     return {person for position, person in enumerate(people) if position in positions}
 
 

@@ -415,8 +415,9 @@ def test_the_endpoints_that_hear_of_a_ticket_are_those_whose_party_sees_it(
         seen = {}
         for ticket in session.scalars(select(Ticket)):
             picked = select(WebhookEndpoint.id).where(access.endpoint_sees(ticket.id))
-            parties = [access.endpoint_party(e) for e in endpoints]
-            seeing = session.scalars(access.who_sees(ticket, parties))
+            parties = tuple(access.endpoint_party(e) for e in endpoints)
+            who = access.who_sees(ticket.tenant_id, parties)
+            seeing = session.scalars(who, access.of_ticket(ticket))
             same_tenant = {e.id for e in endpoints if e.tenant_id == ticket.tenant_id}
             by_rule = {endpoints[int(p)].id for p in seeing} & same_tenant
             assert set(session.scalars(picked)) == by_rule, ticket.number
