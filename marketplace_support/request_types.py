@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from flask_babel import get_locale
@@ -192,8 +193,10 @@ FIELD_CLASSES: dict[FieldKind, Callable[..., fields.Field[Any]]] = {
 def answers_schema(category: Category | None, *, prefix: str = FORM_PREFIX) -> Schema:
     """The schema of the answers to ``category``'s fields (none: no answer is taken), names
     prefixed as a form sends them; loaded data is keyed by the fields' own keys."""
+    if category is None or not category.fields:
+        return _no_answers()
     built: dict[str, fields.Field[Any]] = {}
-    for definition in category.fields if category else ():
+    for definition in category.fields:
         made = FIELD_CLASSES[definition.kind](
             definition,
             attribute=definition.key,
@@ -203,6 +206,13 @@ def answers_schema(category: Category | None, *, prefix: str = FORM_PREFIX) -> S
         made.error_messages.update(required=_FILL_IN, null=_FILL_IN)
         built[definition.key] = made
     return _FormSchema.from_dict(built, name="AnswersSchema")()
+
+
+@cache
+def _no_answers() -> Schema:
+    """The schema of an area without questions: made once (a schema class of its own would
+    be made at every form sent)."""
+    return _FormSchema.from_dict({}, name="AnswersSchema")()
 
 
 def answer_fields(form: Mapping[str, Any], prefix: str = FORM_PREFIX) -> dict[str, Any]:

@@ -198,13 +198,20 @@ def _described(
     categories = support.categories(tenant_id) if ask_category else ()
     asked = request_types.answer_fields(form)
     general = {name: value for name, value in form.items() if name not in asked}
-    data, errors = load(OpenTicketSchema(category_keys=[c.key for c in categories]), general)
+    data, errors = load(_open_ticket_schema(tuple(c.key for c in categories)), general)
     category = next((c for c in categories if c.key == data.get("category")), None)
     answers, answer_errors = load(request_types.answers_schema(category), asked)
     errors.update(answer_errors)
     if not (category and category.fields) and not data.get("issue_about"):
         errors.setdefault("issue_about", [lazy_gettext("Tell us what the issue is about.")])
     return data, category, answers, errors
+
+
+@functools.lru_cache(maxsize=64)
+def _open_ticket_schema(category_keys: tuple[str, ...]) -> OpenTicketSchema:
+    """The new-ticket form's schema for a tenant's problem areas, made once for the same
+    areas (making one copies its fields: half the time of checking a form)."""
+    return OpenTicketSchema(category_keys=category_keys)
 
 
 def _new_ticket(tenant_id: str, actor: Actor, asked: _Asked, moment: datetime) -> Ticket:
