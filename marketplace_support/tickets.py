@@ -75,6 +75,16 @@ from .workflow import Action, Emergency, Handler, Role, Status
 
 _log = logging.getLogger(__name__)
 
+#: How many statements of each kind a process keeps made (a ticket page's ticket, a
+#: customer's list page, a staff list page, a form's earlier submission): made once for the
+#: same arguments, they are run again as they are, and SQLAlchemy keeps each one's cache key
+#: on it. Making a statement and its key cost about as much as running it; everything in a
+#: kept statement comes from its arguments (the reader and the moment are parameters given
+#: when it runs), so one made for one person, page or database is never another's. At most
+#: about 10 MB a process (25-40 KB an entry, measured with tracemalloc).
+STATEMENTS_KEPT = 128
+
+
 # -- opening ----------------------------------------------------------------------------------
 
 
@@ -274,10 +284,18 @@ def checked_order(
 
 
 def _ticket_by_submission(tenant_id: str, actor: Actor, key: str) -> Ticket | None:
-    # a key is unique among the requester's own tickets: found through that unique index,
-    # without the tickets shared with them
-    query = access.own_tickets(tenant_id, actor).where(Ticket.submission_key == key)
-    return support.session.scalars(query).one_or_none()
+    query = _by_submission(tenant_id, actor)
+    return support.session.scalars(query, {"submission_key": key}).one_or_none()
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _by_submission(tenant_id: str, actor: Actor) -> Select[Ticket]:
+    """The customer's own ticket a form's submission key opened (its parameter
+    "submission_key"), kept: every new ticket asks first. A key is unique among the
+    requester's own tickets: found through that unique index, without the tickets shared
+    with them."""
+    key = bindparam("submission_key", type_=Ticket.__table__.c.submission_key.type)
+    return access.own_tickets(tenant_id, actor).where(Ticket.submission_key == key)
 
 
 @dataclass(frozen=True)
@@ -595,16 +613,6 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         if Action.CHOOSE_SERVICE in actions
         else [],
     )
-
-
-#: How many statements of each kind a process keeps made (a ticket page's ticket, a
-#: customer's list page, a staff list page): made once for the same arguments, they are run
-#: again as they are, and SQLAlchemy keeps each one's cache key on it. Making a statement and
-#: its key cost about as much as running it; everything in a kept statement comes from its
-#: arguments (the reader and the moment are parameters given when it runs), so one made for
-#: one person, page or database is never another's. At most about 10 MB a process (25-40 KB
-#: an entry, measured with tracemalloc).
-STATEMENTS_KEPT = 128
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
