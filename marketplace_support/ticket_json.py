@@ -36,7 +36,8 @@ def summary(ticket: Ticket | Row[Any]) -> dict[str, Any]:
     }
 
 
-def message(row: Message) -> dict[str, Any]:
+def message(row: Message | Row[Any]) -> dict[str, Any]:
+    """A message, or a row of its fields (``access.messages``)."""
     return {
         "id": row.id,
         "author": person(row.author_user_id, row.author_name, row.author_role),
@@ -46,7 +47,8 @@ def message(row: Message) -> dict[str, Any]:
     }
 
 
-def event(row: Event) -> dict[str, Any]:
+def event(row: Event | Row[Any]) -> dict[str, Any]:
+    """An event, or a row of its fields (``access.events``)."""
     return {
         "id": row.id,
         "kind": row.kind.value,

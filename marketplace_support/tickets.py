@@ -49,7 +49,6 @@ from .models import (
     Attachment,
     Event,
     EventKind,
-    Message,
     Seen,
     Ticket,
     TicketAnswer,
@@ -465,8 +464,10 @@ class Entry:
     """One item of a ticket's timeline: a message or an event."""
 
     at: datetime
-    message: Message | None = None
-    event: Event | None = None
+    #: a row of the message's fields (``access.messages``)
+    message: Row[Any] | None = None
+    #: a row of the event's fields (``access.events``)
+    event: Row[Any] | None = None
 
 
 #: the events a customer reads in the conversation itself; the others (status changes,
@@ -580,8 +581,8 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     if ticket is None:
         raise access.TicketNotFound()
     of_ticket = access.of_ticket(ticket)
-    messages = session.scalars(access.messages(role), of_ticket).all()
-    events = session.scalars(access.events(role), of_ticket).all()
+    messages = session.execute(access.messages(role), of_ticket).all()
+    events = session.execute(access.events(role), of_ticket).all()
     files: dict[int | None, list[Attachment]] = {}
     for file in session.scalars(access.attachments(role), of_ticket):
         files.setdefault(file.message_id, []).append(file)
