@@ -170,11 +170,10 @@ def who_sees(tenant_id: str, people: tuple[tuple[Actor, Role], ...]) -> Select[i
     :func:`of_ticket`): one statement with :func:`visible`'s condition for each, so e-mails
     and watchers follow exactly the rules pages follow.
 
-    Kept for the same tenant and people (128 of them, about 50 KB each for six people, measured
-    with tracemalloc): the people told of a provider's or a
-    customer's tickets come back change after change, and making the statement costs more
-    than running it. Everything in it comes from its arguments; the ticket is the parameter
-    :data:`TICKET`."""
+    Kept for the same tenant and people (128 of them, about 50 KB each for six people,
+    measured with tracemalloc): the people told of a provider's or a customer's tickets come
+    back change after change, and making the statement costs more than running it.
+    Everything in it comes from its arguments; the ticket is the parameter :data:`TICKET`."""
     checks = [
         select(literal(position, Integer).label("position")).where(
             Ticket.id == TICKET, visible(tenant_id, actor, role)
