@@ -269,6 +269,11 @@ class Ticket(Base):
     #: not a column: whether the person reading the ticket's page watches it (None: not
     #: loaded), loaded with the ticket there (``tickets.ticket_view``)
     reader_watching: Mapped[bool | None] = query_expression()
+    #: not a column: whether the ticket has a file, and whether it is shared with anyone by
+    #: name (None: not loaded), loaded with the ticket on its page (``tickets.ticket_view``):
+    #: a ticket without either costs its page no statement to list them
+    has_files: Mapped[bool | None] = query_expression()
+    has_shares: Mapped[bool | None] = query_expression()
     #: not a column: how well the ticket matches the list's search (``search.ranked``), loaded
     #: with a list's page sorted by best match, so the page link can name it
     relevance: Mapped[int | None] = query_expression()

@@ -48,7 +48,9 @@ _SHARES = select(Share).where(Share.ticket_id == access.TICKET).order_by(Share.n
 def sharing_of(ticket: Ticket, actor: Actor, role: Role) -> Sharing:
     session = support.session
     people: list[Share] = []
-    if role is Role.CUSTOMER:  # staff pages do not show who a customer shared with
+    # staff pages do not show who a customer shared with; a ticket read with ``has_shares``
+    # (its page's) is asked for its shares only when it has any
+    if role is Role.CUSTOMER and ticket.has_shares is not False:
         people = list(session.scalars(_SHARES, access.of_ticket(ticket)))
     owner = role is Role.CUSTOMER and ticket.requester_user_id == actor.user_id
     colleagues: list[Person] = []

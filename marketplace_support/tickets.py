@@ -50,6 +50,7 @@ from .models import (
     Event,
     EventKind,
     Seen,
+    Share,
     Ticket,
     TicketAnswer,
     Watcher,
@@ -584,8 +585,9 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     messages = session.execute(access.messages(role), of_ticket).all()
     events = session.execute(access.events(role), of_ticket).all()
     files: dict[int | None, list[Attachment]] = {}
-    for file in session.scalars(access.attachments(role), of_ticket):
-        files.setdefault(file.message_id, []).append(file)
+    if ticket.has_files is not False:  # None: read before in this request, without it
+        for file in session.scalars(access.attachments(role), of_ticket):
+            files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
         [Entry(m.created_at, message=m) for m in messages]
         + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
@@ -623,7 +625,9 @@ def _viewed(tenant_id: str, actor: Actor, role: Role, number: int) -> Select[Tic
     row, no statement of their own. Kept (:data:`STATEMENTS_KEPT`): a page is seen again
     after every change made on it."""
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    return query.options(_WITH_SEEN, _WITH_WATCHING, joinedload(Ticket.answers))
+    return query.options(
+        _WITH_SEEN, _WITH_WATCHING, _WITH_HAS_FILES, _WITH_HAS_SHARES, joinedload(Ticket.answers)
+    )
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -678,6 +682,16 @@ _SEEN = (
 
 #: :data:`_SEEN` as ``Ticket.reader_seen_at`` of a ticket read as an object.
 _WITH_SEEN = with_expression(Ticket.reader_seen_at, _SEEN)
+
+#: Whether the ticket has a file, as ``Ticket.has_files`` (its page reads the files only
+#: then).
+_WITH_HAS_FILES = with_expression(
+    Ticket.has_files, exists().where(Attachment.ticket_id == Ticket.id)
+)
+
+#: Whether the ticket is shared with anyone by name, as ``Ticket.has_shares`` (a customer's
+#: page lists them only then).
+_WITH_HAS_SHARES = with_expression(Ticket.has_shares, exists().where(Share.ticket_id == Ticket.id))
 
 #: Whether the reader watches the ticket, as ``Ticket.reader_watching``.
 _WITH_WATCHING = with_expression(

@@ -395,9 +395,10 @@ def test_a_ticket_page_costs_the_same_with_many_files(client, count_queries):
         with count_queries() as counter:
             client.get(url)
         counts.append(counter.count)
-    # ticket (with whether the customer watches it), messages, events, files, shares, and
-    # noting that the customer has seen it
-    assert counts[0] == counts[1] == 6
+    # ticket (with whether the customer watches it, and whether it has files or shares),
+    # messages, events, files (not the shares: there are none), and noting that the customer
+    # has seen it
+    assert counts[0] == counts[1] == 5
 
 
 # -- a refused form keeps its files ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from marketplace_support.models import OutboxMessage
 from marketplace_support.workflow import Action, Role
 
 from .conftest import login
-from .helpers import add_information, new_ticket_form, open_ticket, ticket_fields
+from .helpers import add_information, form_inputs, new_ticket_form, open_ticket, ticket_fields
 
 API = "/support/api/v1"
 
@@ -42,9 +42,18 @@ def test_ticket_page_costs_the_same_for_few_and_many_messages(client, count_quer
     for i in range(15):
         add_information(client, number, f"Update {i}")
     many = statements_for(client, count_queries, f"/support/tickets/{number}")
-    # the ticket (with when they last looked and whether they watch it), messages, events,
-    # files, shares, and noting that they looked
-    assert few == many == 6
+    # the ticket (with when they last looked, whether they watch it, and whether it has files
+    # or is shared with anyone by name: neither here, so neither is read), messages, events,
+    # and noting that they looked
+    assert few == many == 4
+    # shared with a colleague by name: the page reads the shares and lists them (looked at
+    # once before counting: nothing new to note)
+    url = f"/support/tickets/{number}"
+    form = form_inputs(client.get(url).get_data(as_text=True), "/sharing/people")
+    shared = client.post(f"{url}/sharing/people", data={**form, "person": "amy"})
+    assert shared.status_code == 303
+    assert "Stop sharing with Amy" in client.get(url).get_data(as_text=True)
+    assert statements_for(client, count_queries, url) == 4
 
 
 def test_a_ticket_without_a_service_costs_the_same_with_its_choice_of_services(
@@ -60,7 +69,7 @@ def test_a_ticket_without_a_service_costs_the_same_with_its_choice_of_services(
     assert (
         statements_for(client, count_queries, f"/support/tickets/{loose}")
         == statements_for(client, count_queries, f"/support/tickets/{about}")
-        == 5  # as the page of any ticket she looked at before (nothing new to note)
+        == 3  # the ticket, messages, events: she looked at both before (nothing new to note)
     )
 
 
@@ -244,9 +253,9 @@ def test_a_ticket_costs_what_its_page_costs_for_few_and_many_messages(client, co
     many = statements_for(client, count_queries, f"{API}/my/tickets/{number}")
     add_information(client, number, "One more")
     page = statements_for(client, count_queries, f"/support/tickets/{number}")
-    # the ticket (with when they last looked and whether they watch it), messages, events,
-    # files, shares, and noting that they looked
-    assert few == many == page == 6
+    # the ticket (with when they last looked, whether they watch it and whether it has files
+    # or shares: none here), messages, events, and noting that they looked
+    assert few == many == page == 4
 
 
 # -- the scorecard and the operator's notifications through the API --------------------------

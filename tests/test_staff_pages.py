@@ -362,9 +362,9 @@ def test_staff_pages_cost_the_same_for_few_and_many_tickets(client, count_querie
     # changed was a statement of its own, 3 and 4 before) + counts; console: its counts per
     # status and per queue in one statement, apart when a queue filters the list (they were
     # always apart before); ticket page: ticket (with whether the viewer watches it: it was a
-    # statement of its own), messages, events, files, and noting that they looked; a search:
-    # + where its words were found in the page's conversations
-    assert few == [2, 3, 5, 2, 3, 5]
+    # statement of its own, and whether it has files: none here), messages, events, and noting
+    # that they looked; a search: + where its words were found in the page's conversations
+    assert few == [2, 3, 4, 2, 3, 4]
 
 
 def test_a_refused_staff_form_keeps_what_was_typed(client, two_tickets):
