@@ -258,13 +258,10 @@ class Ticket(Base):
         order_by="TicketAnswer.position", lazy="select"
     )
 
-    #: not a column: the choice of the request type's question a staff list is sorted by
-    #: (``tickets.staff_ticket_list``), loaded with the list's page
-    sorted_choice: Mapped[str | None] = query_expression()
-
-    #: not a column: when the person reading a list last looked at the ticket (None: never),
-    #: loaded with the list's page where it asks for it (``tickets._listed``), so which rows
-    #: are news costs no statement of its own
+    #: not a column: when the person reading the ticket's page last looked at it (None:
+    #: never), loaded with the ticket there (``tickets.ticket_view``), so noting the look
+    #: costs no statement when nothing changed since (a list's rows carry their own
+    #: ``reader_seen_at``: ``tickets.ListedTicket``)
     reader_seen_at: Mapped[datetime | None] = query_expression()
     #: not a column: whether the person reading the ticket's page watches it (None: not
     #: loaded), loaded with the ticket there (``tickets.ticket_view``)
@@ -274,9 +271,6 @@ class Ticket(Base):
     #: a ticket without either costs its page no statement to list them
     has_files: Mapped[bool | None] = query_expression()
     has_shares: Mapped[bool | None] = query_expression()
-    #: not a column: how well the ticket matches the list's search (``search.ranked``), loaded
-    #: with a list's page sorted by best match, so the page link can name it
-    relevance: Mapped[int | None] = query_expression()
 
 
 #: The statuses of work still to do, in one fixed order (see :func:`is_active`).
