@@ -625,9 +625,9 @@ def _viewed(tenant_id: str, actor: Actor, role: Role, number: int) -> Select[Tic
     row, no statement of their own. Kept (:data:`STATEMENTS_KEPT`): a page is seen again
     after every change made on it."""
     query = access.tickets(tenant_id, actor, role).where(Ticket.number == number)
-    return query.options(
-        _WITH_SEEN, _WITH_WATCHING, _WITH_HAS_FILES, _WITH_HAS_SHARES, joinedload(Ticket.answers)
-    )
+    query = query.options(_WITH_SEEN, _WITH_WATCHING, _WITH_HAS_FILES, joinedload(Ticket.answers))
+    # only a customer's page lists who the ticket is shared with
+    return query.options(_WITH_HAS_SHARES) if role is Role.CUSTOMER else query
 
 
 # -- lists ------------------------------------------------------------------------------------
