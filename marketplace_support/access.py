@@ -289,7 +289,7 @@ def endpoint_party(endpoint: WebhookEndpoint) -> tuple[Actor, Role]:
     )
 
 
-def endpoint_sees(ticket_id: int) -> ColumnElement[bool]:
+def endpoint_sees(ticket_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """The condition a webhook endpoint (a row of ``support_webhook_endpoint`` in the query)
     meets when its party (:func:`endpoint_party`) sees ticket ``ticket_id`` now: :func:`visible`
     of that party, written on the endpoint's columns, so the endpoints that hear of a change

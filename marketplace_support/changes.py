@@ -229,9 +229,8 @@ def _write(
     emails = [{"endpoint_id": None, **row} for row in told.outbox]
     # one statement for all of them, e-mails and webhooks, the endpoints picked by it; with
     # e-mails it asks for endpoints anyway (one registered since the ticket was read hears)
-    hooks = webhooks.rows_for(ticket, change.rows)
-    if not emails and not change.webhooks_listening:
-        hooks = []
+    listening = emails or change.webhooks_listening
+    hooks = webhooks.rows_for(ticket, change.rows) if listening else []
     outbox_ids = outbox.write(emails, hooks)
     return told, outbox_ids
 

@@ -35,9 +35,10 @@ import re
 import secrets
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import Flask, Response, after_this_request, current_app, has_request_context
@@ -47,6 +48,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     column,
     exists,
     literal,
@@ -56,6 +58,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
 
 from . import access, clock, idempotency, signals, webhook_delivery
 from .host import Actor
@@ -88,33 +91,60 @@ COLUMNS = (
 )
 
 
-def bound(column: str, value: Any) -> ColumnElement[Any]:
-    """``value`` as a bound parameter of ``support_outbox.<column>``'s type, named for it."""
+def parameter(prefix: str, column: str) -> ColumnElement[Any]:
+    """A parameter ``<prefix><column>`` of ``support_outbox.<column>``'s type, labelled
+    ``column``: a value of one outbox row in a statement made once (:func:`write`)."""
     table = cast(Table, OutboxMessage.__table__)
-    return literal(value, table.c[column].type).label(column)
+    return bindparam(prefix + column, type_=table.c[column].type).label(column)
 
 
-def write(rows: Sequence[dict[str, Any]], selects: Sequence[Select[Any]]) -> tuple[int, ...]:
+@dataclass(frozen=True)
+class Picked:
+    """Outbox rows that a SELECT on ``support_webhook_endpoint`` picks (``webhooks.rows_for``):
+    ``make(prefix, *shape)`` makes the SELECT, its values as parameters named ``prefix`` and
+    a name (:func:`parameter`); ``values`` holds them by name, without the prefix. The SELECT
+    is made once per shape; a change binds only its values."""
+
+    make: Callable[..., Select[Any]]
+    shape: tuple[Hashable, ...]
+    values: Mapping[str, Any]
+
+
+def write(rows: Sequence[Mapping[str, Any]], picked: Sequence[Picked]) -> tuple[int, ...]:
     """Write a change's outbox rows in one statement: ``rows`` (values of :data:`COLUMNS`)
-    and the rows the SELECTs give (``webhooks.rows_for``: as many as there are endpoints to
-    tell), in this order. Nothing is sent when there is neither; the rows' ids (for delivery
-    right after the response)."""
-    if not rows and not selects:
+    and the rows the SELECTs of ``picked`` give (as many as there are endpoints to tell), in
+    this order. Nothing is sent when there is neither; the rows' ids (for delivery right
+    after the response).
+
+    The statement is made once for each number of rows and shapes of SELECTs (a ticket's
+    opening, a reply, ...), with every value a parameter: making it and its cache key cost
+    several times running it."""
+    if not rows and not picked:
         return ()
-    given = [select(*(bound(name, row[name]) for name in COLUMNS)) for row in rows]
+    statement = _insert(len(rows), tuple((part.make, part.shape) for part in picked))
+    values = {f"r{i}_{name}": row[name] for i, row in enumerate(rows) for name in COLUMNS}
+    for j, part in enumerate(picked):
+        values.update({f"s{j}_{name}": value for name, value in part.values.items()})
+    return tuple(support.session.scalars(statement, values))
+
+
+@lru_cache(maxsize=256)
+def _insert(
+    rows: int, picked: tuple[tuple[Callable[..., Select[Any]], tuple[Hashable, ...]], ...]
+) -> ReturningInsert[tuple[int]]:
+    given = [select(*(parameter(f"r{i}_", name) for name in COLUMNS)) for i in range(rows)]
+    chosen = [make(f"s{j}_", *shape) for j, (make, shape) in enumerate(picked)]
     parts = [
         part.add_columns(literal(position, Integer).label("position"))
-        for position, part in enumerate([*given, *selects])
+        for position, part in enumerate([*given, *chosen])
     ]
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     # in the order given: the events of a ticket go to an endpoint in the order of their ids.
-    # The columns by name (the union is the only FROM): the union's own column objects would
-    # be made at every change for this one statement (half of making it)
+    # The columns by name (the union is the only FROM), not the subquery's column objects
     named: list[ColumnElement[Any]] = [column(name) for name in COLUMNS]
     source = select(*named).select_from(union).order_by(column("position"))
     table = cast(Table, OutboxMessage.__table__)
-    statement = table.insert().from_select(COLUMNS, source).returning(table.c.id)
-    return tuple(support.session.scalars(statement))
+    return table.insert().from_select(COLUMNS, source).returning(table.c.id)
 
 
 @dataclass

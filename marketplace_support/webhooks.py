@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -30,6 +31,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    bindparam,
     cast,
     delete,
     exists,
@@ -313,31 +315,42 @@ def listening(tenant_id: str) -> ColumnElement[bool]:
     )
 
 
-def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[Select[Any]]:
+def rows_for(ticket: Ticket, rows: Sequence[Message | Event]) -> list[outbox.Picked]:
     """The outbox rows (``support_outbox`` columns, :data:`outbox.COLUMNS`) that tell the
     endpoints of the tenant of ``rows`` (written and flushed by a change) what each may see
     now, as SELECTs on ``support_webhook_endpoint``: one for each row and event it may be,
-    the payload bound. The database picks the endpoints in the INSERT that writes the
+    the payload a value. The database picks the endpoints in the INSERT that writes the
     change's e-mails (``outbox.write``): the webhooks cost a change no statement of their
     own, and a tenant without endpoints gets no row. What an endpoint hears is what its
     party sees (``access.endpoint_sees``); an internal note reaches only the endpoints of the
     party that wrote it; a provider's endpoint hears of a ticket re-routed away from it
     only that it went."""
-    selects = []
+    picked = []
     for row in rows:
         event = _event_type(row)
         if event is not None:
-            hears = [access.endpoint_sees(ticket.id)]
             if isinstance(row, Message) and row.internal:
-                hears.append(WebhookEndpoint.role == row.author_role)
-            selects.append(_endpoints_told(ticket, row, event, hears))
+                hears = _Hears.PARTY_SEES
+                values = {"role": row.author_role}
+            else:
+                hears, values = _Hears.SEES, {}
+            picked.append(_endpoints_told(ticket, row, event, hears, values))
         if isinstance(row, Event) and row.kind is EventKind.REROUTED and row.from_provider_id:
-            away = [
-                WebhookEndpoint.role == Role.PROVIDER,
-                WebhookEndpoint.provider_id == row.from_provider_id,
-            ]
-            selects.append(_endpoints_told(ticket, row, EventType.REROUTED_AWAY, away))
-    return selects
+            away = {"provider_id": row.from_provider_id}
+            picked.append(
+                _endpoints_told(ticket, row, EventType.REROUTED_AWAY, _Hears.WENT_AWAY, away)
+            )
+    return picked
+
+
+class _Hears(enum.Enum):
+    """Which endpoints hear of a row: those whose party sees the ticket; of those, the
+    endpoints of one party (an internal note: ``role``); a provider's that the ticket left
+    (``provider_id``)."""
+
+    SEES = "sees"
+    PARTY_SEES = "party_sees"
+    WENT_AWAY = "went_away"
 
 
 def _event_type(row: Message | Event) -> EventType | None:
@@ -347,32 +360,62 @@ def _event_type(row: Message | Event) -> EventType | None:
 
 
 def _endpoints_told(
-    ticket: Ticket, row: Message | Event, event: EventType, hears: list[ColumnElement[bool]]
-) -> Select[Any]:
+    ticket: Ticket,
+    row: Message | Event,
+    event: EventType,
+    hears: _Hears,
+    values: dict[str, Any],
+) -> outbox.Picked:
     """The outbox rows of ``event`` (of ``row``) for the enabled endpoints of the tenant that
-    want it and meet ``hears``."""
+    want it and that ``hears`` picks."""
     kind = "message" if isinstance(row, Message) else "event"
-    value = outbox.bound
+    values.update(
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        event_key=f"{kind}:{row.id}",
+        notification=event.value,
+        recipient_name=None,
+        locale="en",
+        payload=payload(ticket, row, event),
+        status=Delivery.PENDING,
+        last_error=None,
+    )
+    return outbox.Picked(_endpoints_select, (event, hears), values)
+
+
+def _endpoints_select(prefix: str, event: EventType, hears: _Hears) -> Select[Any]:
+    """The SELECT of :func:`_endpoints_told`, its values parameters named ``prefix`` and
+    their name (made once per event and ``hears``: ``outbox.write``)."""
+    value = partial(outbox.parameter, prefix)
     wants = (literal(" ") + WebhookEndpoint.events + literal(" ")).contains(
         f" {event.value} ", autoescape=True
     )
+    if hears is _Hears.WENT_AWAY:
+        picks = [
+            WebhookEndpoint.role == Role.PROVIDER,
+            WebhookEndpoint.provider_id == bindparam(f"{prefix}provider_id"),
+        ]
+    else:
+        picks = [access.endpoint_sees(bindparam(f"{prefix}ticket_id"))]
+        if hears is _Hears.PARTY_SEES:
+            picks.append(WebhookEndpoint.role == bindparam(f"{prefix}role"))
     return select(
-        value("tenant_id", ticket.tenant_id),
-        value("ticket_id", ticket.id),
+        value("tenant_id"),
+        value("ticket_id"),
         WebhookEndpoint.id.label("endpoint_id"),
-        value("event_key", f"{kind}:{row.id}"),
-        value("notification", event.value),
+        value("event_key"),
+        value("notification"),
         (literal("webhook:") + cast(WebhookEndpoint.id, String)).label("recipient"),
-        value("recipient_name", None),
-        value("locale", "en"),
-        value("payload", payload(ticket, row, event)),
-        value("status", Delivery.PENDING),
-        value("last_error", None),
+        value("recipient_name"),
+        value("locale"),
+        value("payload"),
+        value("status"),
+        value("last_error"),
     ).where(
-        WebhookEndpoint.tenant_id == ticket.tenant_id,
+        WebhookEndpoint.tenant_id == bindparam(f"{prefix}tenant_id"),
         WebhookEndpoint.enabled.is_(True),
         wants,
-        *hears,
+        *picks,
     )
 
 

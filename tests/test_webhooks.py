@@ -81,6 +81,22 @@ def test_a_provider_endpoint_gets_a_signed_event_for_a_new_ticket(app, client, m
     assert row.status is Delivery.SENT and row.response_status == 200
 
 
+def test_each_change_tells_of_its_own_ticket(app, client, marketplace):
+    """The statement that writes a change's webhooks is made once per shape and reused: two
+    openings in a row each tell of their own ticket, with their own subject."""
+    with receiver() as nimbus:
+        register(app, marketplace, "pete", Role.PROVIDER, nimbus.url, ["ticket.opened"])
+        login(client, "alice")
+        first = open_ticket(client, order="o-hosting", subject="The first one")
+        second = open_ticket(client, order="o-hosting", subject="The second one")
+        deliver(app)
+    told = [
+        (d.payload["data"]["ticket"]["number"], d.payload["data"]["ticket"]["subject"])
+        for d in nimbus.received
+    ]
+    assert told == [(first, "The first one"), (second, "The second one")]
+
+
 def test_a_tampered_or_replayed_delivery_fails_verification(app, client, marketplace):
     with receiver() as nimbus:
         secret = register(app, marketplace, "pete", Role.PROVIDER, nimbus.url)
