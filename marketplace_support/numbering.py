@@ -9,18 +9,26 @@ gives its number back.
 
 from __future__ import annotations
 
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from .models import TicketCounter
 
 
 def next_number(session: Session, tenant_id: str) -> int:
     """Allocate the next ticket number of ``tenant_id`` in the session's transaction."""
-    dialect = session.get_bind().dialect.name
+    statement = _increment(session.get_bind().dialect.name)
+    return int(session.scalars(statement, {"tenant_id": tenant_id}).one())
+
+
+@cache
+def _increment(dialect: str) -> ReturningInsert[Any]:
+    """The statement, made once per dialect, the tenant a parameter."""
     table = cast(Table, TicketCounter.__table__)
     insert: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
@@ -29,11 +37,10 @@ def next_number(session: Session, tenant_id: str) -> int:
         insert = sqlite.insert(table)
     else:
         raise RuntimeError(f"marketplace_support supports PostgreSQL and SQLite, not {dialect}")
-    statement = (
-        insert.values(tenant_id=tenant_id, last_number=1)
+    return (
+        insert.values(tenant_id=bindparam("tenant_id"), last_number=1)
         .on_conflict_do_update(
             index_elements=[table.c.tenant_id], set_={"last_number": table.c.last_number + 1}
         )
         .returning(table.c.last_number)
     )
-    return int(session.execute(statement).scalar_one())
