@@ -15,6 +15,7 @@ from typing import ParamSpec, TypeVar
 import flask_login
 from flask import session
 from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from .ids import row_id
 from .models import User, db
@@ -36,10 +37,14 @@ def load_user(session_id: str) -> User | None:
     """The account a session names (``"<id>:<session token>"``), if the token is still its."""
     user_id, _, token = session_id.partition(":")
     key = row_id(user_id)
-    user = db.session.get(User, key) if key is not None else None
+    user = db.session.scalars(_ACCOUNT, {"id": key}).first() if key is not None else None
     if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
+
+
+#: the account of a session, made once: every request asks for it
+_ACCOUNT = select(User).where(User.id == bindparam("id"))
 
 
 login_manager.user_loader(load_user)

@@ -42,6 +42,13 @@ _ACTIVE_ORDERS = (
     .order_by(ServiceOrder.service_name)
 )
 
+#: One order of an organisation (opening a ticket checks the order chosen), made once.
+_ORGANISATION_ORDER = select(ServiceOrder).where(
+    ServiceOrder.id == bindparam("order_id"),
+    ServiceOrder.tenant_id == bindparam("tenant_id"),
+    ServiceOrder.organisation_id == bindparam("organisation_id"),
+)
+
 
 class ExampleHost(HostAdapter):
     def tenant_id(self) -> str:
@@ -86,11 +93,8 @@ class ExampleHost(HostAdapter):
         if key is None or organisation is None:
             return None
         row = db.session.scalars(
-            select(ServiceOrder).where(
-                ServiceOrder.id == key,
-                ServiceOrder.tenant_id == tenant_id,
-                ServiceOrder.organisation_id == organisation,
-            )
+            _ORGANISATION_ORDER,
+            {"order_id": key, "tenant_id": tenant_id, "organisation_id": organisation},
         ).one_or_none()
         return _order(row) if row else None
 

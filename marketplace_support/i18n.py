@@ -234,7 +234,14 @@ def normalise_locale(value: str | None) -> str:
     fallback = str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
     if not value or not value.strip():
         return fallback
+    return _parsed_locale(value.strip().replace("-", "_")) or fallback
+
+
+@lru_cache(maxsize=256)
+def _parsed_locale(value: str) -> str | None:
+    """Babel's name of the language ``value`` names, or None (parsing is 10 µs; a change
+    asks for each recipient's)."""
     try:
-        return str(Locale.parse(value.strip().replace("-", "_")))
+        return str(Locale.parse(value))
     except (ValueError, TypeError, UnknownLocaleError):
-        return fallback
+        return None
