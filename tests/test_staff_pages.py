@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from flask import url_for
 
 from marketplace_support import Flags, signals
+from marketplace_support.blueprints import area
 
 from . import helpers
 from .conftest import login
@@ -532,3 +535,22 @@ def test_an_empty_console_counts_zero_in_every_queue(client):
     page = client.get(CONSOLE).get_data(as_text=True)
     counts = re.findall(r'class="ms-count">([^<]*)<', page)
     assert counts == ["0"] * 5  # all, not about a service, escalated, emergencies, due soon
+
+
+def test_the_console_s_links_keep_a_search_with_spaces_and_symbols(app, client, two_tickets):
+    """The queues' links and "Assigned to me" carry the search as Flask's ``url_for`` writes
+    it (the list's address is built once a page, each link adds its query)."""
+    login(client, "olive")
+    words = "hosting slow & co/50% ü?"
+    page = client.get(CONSOLE, query_string={"q": words}).get_data(as_text=True)
+    tabs = re.findall(r'<a class="ms-tab[^"]*" href="([^"]+)"', page)
+    assert len(tabs) == 5
+    for tab in tabs:
+        followed = client.get(html.unescape(tab))
+        assert followed.status_code == 200
+        searched = re.search(r'name="q" value="([^"]*)"', followed.get_data(as_text=True))
+        assert searched and html.unescape(searched.group(1)) == words
+    with app.test_request_context(CONSOLE):
+        query = {"queue": "due", "q": words, "status": "active", "after": None}
+        assert area.list_url(**query) == url_for(".tickets", **query)
+        assert area.list_url() == url_for(".tickets") == CONSOLE

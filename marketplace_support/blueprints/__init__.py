@@ -34,7 +34,7 @@ from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..workflow import Action, Role, Status
 from . import customer, files, staff
-from .area import error_page, ticket_not_found
+from .area import error_page, list_url, ticket_not_found
 from .database_errors import database_error
 
 
@@ -271,6 +271,7 @@ def _template_helpers() -> dict[str, Any]:
         "ms_time": lambda value: local.format_datetime(value, timezone, "medium", "short"),
         "ms_time_tag": _time_element(local, timezone),
         "ms_ticket_url": _ticket_urls(),
+        "ms_list_url": list_url,
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,

@@ -1,9 +1,18 @@
-"""Who may use an area, who is acting in this request, the module's error page, and the
-headers of a request refused by a rate limit."""
+"""Who may use an area, who is acting in this request, the module's error page, the headers
+of a request refused by a rate limit, and the addresses of an area's list."""
 
 from __future__ import annotations
 
-from flask import Response, after_this_request, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import (
+    Response,
+    after_this_request,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from .. import access, tickets
@@ -11,7 +20,7 @@ from ..access import TicketNotFound
 from ..host import Actor
 from ..i18n import format_date, gettext, lazy_gettext
 from ..rate_limits import LimitReached
-from ..state import support
+from ..state import per_request, support
 from ..workflow import Role
 
 NOT_YOURS = {
@@ -92,3 +101,24 @@ def acting() -> tuple[str, Actor]:
     actor = support.actor()
     assert actor is not None
     return support.tenant_id(), actor
+
+
+def list_url(**query: object) -> str:
+    """The address of the current area's list with ``query`` (None values left out), as
+    ``url_for(".tickets", **query)`` writes it. The list's own address is built once a
+    request; each link then only adds its query: Werkzeug builds an address with three
+    query values in about 3x the time of the address alone, and a console has eight links
+    to its list (its queues, "Assigned to me", the next page)."""
+    base: str = per_request("list_url", lambda: url_for(".tickets"))
+    items = [(key, value) for key, value in query.items() if value is not None]
+    if not items:
+        return base
+    url_map = current_app.url_map
+    if url_map.sort_parameters:
+        items.sort(key=url_map.sort_key)
+    joined = "&" if "?" in base else "?"
+    return f"{base}{joined}{urlencode(items, safe=_QUERY_SAFE)}"
+
+
+#: what Werkzeug leaves unquoted in a query (``werkzeug.urls._urlencode``)
+_QUERY_SAFE = "!$'()*,/:;?@"

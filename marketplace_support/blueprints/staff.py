@@ -21,7 +21,7 @@ from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import tokens, webhook_pages
-from .area import acting, error_page, require_area
+from .area import acting, error_page, list_url, require_area
 from .files import send, uploads
 from .forms import perform, watch
 from .paths import ID
@@ -120,7 +120,7 @@ def _list_url(query: dict[str, Any], changes: dict[str, Any]) -> str:
         value = changes[key] if key in changes else query.get(key) if key != "after" else None
         if value:
             params[key] = value.value if isinstance(value, Enum) else value
-    return url_for(".tickets", **params)
+    return list_url(**params)
 
 
 def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue:
