@@ -125,6 +125,28 @@ def test_ticket_list_is_german(german, client):
         assert english not in page
 
 
+def test_a_list_s_badges_follow_the_reader_s_language_from_page_to_page(app, client):
+    """A list's status and priority cells are made once per language: English, German and
+    English again, each page in its reader's language (the staff list's too)."""
+    login(client, "alice")
+    open_helper(client, priority="high")
+    shown = []
+    for language in ("en", "de", "en"):
+        app.config["TEST_LOCALE"] = language
+        for url in ("/support/", "/support/provider/"):
+            login(client, "alice" if url == "/support/" else "pete")
+            (row,) = listed(client.get(url).get_data(as_text=True))
+            shown.append((row["Status"], row.get("Priority") or row["Priorität"]))
+    assert shown == [
+        ("Open", "High"),
+        ("Open", "High"),
+        ("Offen", "Hoch"),
+        ("Offen", "Hoch"),
+        ("Open", "High"),
+        ("Open", "High"),
+    ]
+
+
 def test_new_ticket_form_is_german(german, client):
     login(client, "alice")
     page = client.get("/support/new").get_data(as_text=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_percent
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -244,6 +245,30 @@ def _row_filter(name: str) -> Callable[..., Any]:
     return row_filter
 
 
+def list_cells(locale: str, customer: bool) -> tuple[dict[Status, Markup], dict[Priority, Markup]]:
+    """``ms_list_badges`` in templates: the status and priority cells of a ticket list in
+    ``locale``, by status and by priority (``_badges.html``'s ``status_cell`` and
+    ``priority_cell``). Made once per app, language and party, not with twelve macro calls on
+    every list page; made again at every page where Jinja reloads changed templates."""
+    environment = current_app.jinja_env
+    if environment.auto_reload:
+        return _list_cells(environment, locale, customer)
+    return _kept_list_cells(environment, locale, customer)
+
+
+def _list_cells(
+    environment: Environment, locale: str, customer: bool
+) -> tuple[dict[Status, Markup], dict[Priority, Markup]]:
+    cells: Any = environment.get_template("marketplace_support/_badges.html").module
+    return (
+        {status: Markup(cells.status_cell(status, customer)) for status in Status},
+        {priority: Markup(cells.priority_cell(priority)) for priority in Priority},
+    )
+
+
+_kept_list_cells = lru_cache(maxsize=64)(_list_cells)
+
+
 def _template_helpers() -> dict[str, Any]:
     # once per page: the state, the language and the zone are bound here, not looked up
     # again by every string and time of the page
@@ -282,7 +307,5 @@ def _template_helpers() -> dict[str, Any]:
         "ms_size": human_size,
         "ms_duration": business_duration,
         "ms_percent": lambda share: format_percent(share, locale=local.locale),
-        # every status and priority, for a page that makes their badges once (lists)
-        "ms_statuses": tuple(Status),
-        "ms_priorities": tuple(Priority),
+        "ms_list_badges": lambda customer=False: list_cells(str(local.locale), customer),
     }
