@@ -8,8 +8,9 @@ import re
 import pytest
 from flask import url_for
 
-from marketplace_support import Flags, signals
+from marketplace_support import Flags, blueprints, signals
 from marketplace_support.blueprints import area
+from marketplace_support.workflow import Action
 
 from . import helpers
 from .conftest import login
@@ -554,3 +555,18 @@ def test_the_console_s_links_keep_a_search_with_spaces_and_symbols(app, client, 
         query = {"queue": "due", "q": words, "status": "active", "after": None}
         assert area.list_url(**query) == url_for(".tickets", **query)
         assert area.list_url() == url_for(".tickets") == CONSOLE
+
+
+def test_a_ticket_page_s_forms_post_where_url_for_says(app, client, two_tickets):
+    """The forms' addresses are built from one ``url_for`` a page; each is what ``url_for``
+    writes, and the page's own forms post to them."""
+    login(client, "pete")
+    page = client.get("/support/provider/tickets/1").get_data(as_text=True)
+    posted = set(re.findall(r'<form[^>]*action="(/support/provider/tickets/1/[^"]+)"', page))
+    assert "/support/provider/tickets/1/assign" in posted and len(posted) >= 4
+    with app.test_request_context("/support/provider/tickets/1"):
+        url = blueprints._action_urls()
+        for action in [*Action, "compose", "a b/c"]:  # the last one is quoted by url_for
+            assert url(1, action) == url_for(".act", number=1, action=str(action))
+        for address in posted:
+            assert address == url(1, address.rsplit("/", 1)[1])

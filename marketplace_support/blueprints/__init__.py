@@ -190,6 +190,27 @@ def _ticket_urls() -> Callable[[int], str]:
     return url
 
 
+def _action_urls() -> Callable[[int, str], str]:
+    """``ms_action_url(number, action)`` in templates: the address a ticket page's form for
+    ``action`` posts to, as ``url_for(".act", number=..., action=...)`` writes it. Werkzeug
+    builds one (15-20 µs, and a staff ticket page has up to ten such forms); the others take
+    its beginning. Falls back to ``url_for`` for a host whose rule reads otherwise, or an
+    action that is not a plain name."""
+    prefix: str | None = None
+
+    def url(number: int, action: str) -> str:
+        nonlocal prefix
+        action = str(action)
+        if prefix is None:
+            sample = url_for(".act", number=1, action="x")
+            prefix = sample[:-3] if sample.endswith("/1/x") else ""
+        if prefix and action.isidentifier():
+            return f"{prefix}{int(number)}/{action}"
+        return url_for(".act", number=number, action=action)
+
+    return url
+
+
 def _around_time(words: Markup) -> tuple[str, str] | None:
     """What comes before and after ``%(time)s`` in translated ``words``, or None where they
     hold anything else to fill in (or no time): Markup's own formatting then fills them."""
@@ -296,6 +317,7 @@ def _template_helpers() -> dict[str, Any]:
         "ms_time": lambda value: local.format_datetime(value, timezone, "medium", "short"),
         "ms_time_tag": _time_element(local, timezone),
         "ms_ticket_url": _ticket_urls(),
+        "ms_action_url": _action_urls(),
         "ms_list_url": list_url,
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: state.text(tenant_id, key),
