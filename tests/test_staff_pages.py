@@ -565,7 +565,7 @@ def test_a_ticket_page_s_forms_post_where_url_for_says(app, client, two_tickets)
     posted = set(re.findall(r'<form[^>]*action="(/support/provider/tickets/1/[^"]+)"', page))
     assert "/support/provider/tickets/1/assign" in posted and len(posted) >= 4
     with app.test_request_context("/support/provider/tickets/1"):
-        url = blueprints._action_urls()
+        url = blueprints._action_urls(blueprints._ticket_urls())
         for action in [*Action, "compose", "a b/c"]:  # the last one is quoted by url_for
             assert url(1, action) == url_for(".act", number=1, action=str(action))
         for address in posted:

@@ -190,22 +190,21 @@ def _ticket_urls() -> Callable[[int], str]:
     return url
 
 
-def _action_urls() -> Callable[[int, str], str]:
+def _action_urls(ticket_url: Callable[[int], str]) -> Callable[[int, str], str]:
     """``ms_action_url(number, action)`` in templates: the address a ticket page's form for
-    ``action`` posts to, as ``url_for(".act", number=..., action=...)`` writes it. Werkzeug
-    builds one (15-20 µs, and a staff ticket page has up to ten such forms); the others take
-    its beginning. Falls back to ``url_for`` for a host whose rule reads otherwise, or an
-    action that is not a plain name."""
-    prefix: str | None = None
+    ``action`` posts to, as ``url_for(".act", number=..., action=...)`` writes it: the
+    ticket's address (``ticket_url``, built once a page) and the action, where the rule reads
+    so (a staff ticket page has up to ten such forms, 15-20 µs a ``url_for``). Falls back to
+    ``url_for`` for a host whose rule reads otherwise, or an action that is not a plain name."""
+    follows: bool | None = None
 
     def url(number: int, action: str) -> str:
-        nonlocal prefix
+        nonlocal follows
         action = str(action)
-        if prefix is None:
-            sample = url_for(".act", number=1, action="x")
-            prefix = sample[:-3] if sample.endswith("/1/x") else ""
-        if prefix and action.isidentifier():
-            return f"{prefix}{int(number)}/{action}"
+        if follows is None:
+            follows = url_for(".act", number=1, action="x") == f"{ticket_url(1)}/x"
+        if follows and action.isidentifier():
+            return f"{ticket_url(number)}/{action}"
         return url_for(".act", number=number, action=action)
 
     return url
@@ -298,6 +297,7 @@ def _template_helpers() -> dict[str, Any]:
     actor = state.actor()
     tenant_id = state.tenant_id()
     timezone = zone(actor.timezone if actor else None)
+    ticket_url = _ticket_urls()
     return {
         "_ms": local.markup,
         "_ms_n": local.markup_n,
@@ -316,8 +316,8 @@ def _template_helpers() -> dict[str, Any]:
         "reason_label": lambda value: Reason(value).label,
         "ms_time": lambda value: local.format_datetime(value, timezone, "medium", "short"),
         "ms_time_tag": _time_element(local, timezone),
-        "ms_ticket_url": _ticket_urls(),
-        "ms_action_url": _action_urls(),
+        "ms_ticket_url": ticket_url,
+        "ms_action_url": _action_urls(ticket_url),
         "ms_list_url": list_url,
         "ms_csrf_token": generate_csrf,
         "ms_text": lambda key: state.text(tenant_id, key),
