@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+
 import pytest
 from sqlalchemy import select
 
 from marketplace_support import Category, FieldChoice, FieldKind, RequestField, actions, webhooks
+from marketplace_support.blueprints import assets
 from marketplace_support.models import OutboxMessage
 from marketplace_support.workflow import Action, Role
 
@@ -292,3 +296,45 @@ def test_the_notifications_that_did_not_go_out_cost_one_statement_however_many(
     assert len(client.get(f"{API}/notifications").get_json()["notifications"]) == 14
     page = statements_for(client, count_queries, "/support/operator/notifications")
     assert one == many == page == 1
+
+
+def test_a_page_s_stylesheet_and_script_are_kept_by_the_browser_until_a_release_changes_them(
+    client, marketplace, count_queries, monkeypatch, tmp_path
+):
+    login(client, "alice")
+    page = client.get("/support/").get_data(as_text=True)
+    links = re.findall(
+        r'(?:href|src)="(/support/static/support\.(?:css|js)\?v=[0-9a-f]{16})"', page
+    )
+    assert len(links) == 2
+    for link in links:
+        marketplace.calls.clear()
+        with count_queries() as counter:
+            response = client.get(link)
+        assert response.status_code == 200
+        assert response.cache_control.max_age == 365 * 24 * 3600
+        # served without a statement and without asking the host anything (it asked for
+        # the tenant's flags and so for the account before: two statements a file)
+        assert counter.count == 0
+        assert marketplace.calls == []
+    # an address without the digest, or with another (a page from before a release): the
+    # browser checks again at each use
+    css = "/support/static/support.css"
+    for address in (css, f"{css}?v=0123456789abcdef"):
+        response = client.get(address)
+        assert response.status_code == 200
+        assert response.cache_control.max_age is None
+        assert response.cache_control.no_cache
+
+    # a release that changes the stylesheet changes its address; the old address is then
+    # checked again at each use
+    changed = tmp_path / "support.css"
+    changed.write_bytes((assets.FOLDER / "support.css").read_bytes() + b"\n/* next release */\n")
+    shutil.copyfile(assets.FOLDER / "support.js", tmp_path / "support.js")
+    old_css = next(link for link in links if ".css" in link)
+    monkeypatch.setattr(assets, "FOLDER", tmp_path)
+    page = client.get("/support/").get_data(as_text=True)
+    new_css = re.search(r'href="(/support/static/support\.css\?v=[0-9a-f]{16})"', page)[1]
+    assert new_css != old_css
+    assert client.get(old_css).cache_control.max_age is None
+    assert client.get(new_css).cache_control.max_age == 365 * 24 * 3600

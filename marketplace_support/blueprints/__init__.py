@@ -34,18 +34,26 @@ from ..priorities import Priority
 from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..workflow import Action, Role, Status
-from . import customer, files, staff
+from . import assets, customer, files, staff
 from .area import error_page, list_url, ticket_not_found
 from .database_errors import database_error
 
 
+class _Parent(Blueprint):
+    """The parent blueprint: its stylesheet and script asked for by their digest may be kept
+    for a year (``assets``)."""
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        return assets.max_age(filename) or super().get_send_file_max_age(filename)
+
+
 def build_blueprint() -> Blueprint:
     """A fresh blueprint tree per app, so one module can serve several apps."""
-    parent = Blueprint(
+    parent = _Parent(
         "marketplace_support",
         __name__,
         template_folder="../templates",
-        static_folder="../static/marketplace_support",
+        static_folder=assets.FOLDER,
         static_url_path="/static",
     )
     parent.before_request(_check_layout_once)
@@ -79,7 +87,7 @@ def _no_nul_in_path() -> None:
 
 
 def _support_enabled() -> None:
-    if request.endpoint == "marketplace_support.static":
+    if request.endpoint == assets.ENDPOINT:
         return
     if not support.flags(support.tenant_id()).support_enabled:
         abort(404)
@@ -308,6 +316,7 @@ def _template_helpers() -> dict[str, Any]:
         "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
         "ms_areas": support_menu_links,
+        "ms_asset": assets.url,
         "operator_name": _Later(lambda: state.text(tenant_id, "operator_name")),
         "status_label": lambda value: Status(value).label,
         "status_customer_label": lambda value: Status(value).customer_label,
