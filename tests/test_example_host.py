@@ -84,6 +84,22 @@ def test_customer_finds_support_in_the_my_page_menu(demo):
     assert "Nordic Cloud Market" in tickets  # the host's own layout around our pages
 
 
+def test_a_support_page_view_asks_for_the_page_alone_its_styles_and_script_are_kept(demo):
+    client = demo.test_client()
+    log_in(client, "anna@acme.example")
+    page = client.get("/my/support/").get_data(as_text=True)
+    # the marketplace's stylesheet and the module's stylesheet and script, each by its digest
+    files = re.findall(r'(?:href|src)="([^"]+\.(?:css|js)\?v=[0-9a-f]{16})"', page)
+    assert len(files) == 3
+    for address in files:
+        with client.get(address) as response:
+            assert response.status_code == 200
+            assert response.cache_control.max_age == 365 * 24 * 3600
+        # without the digest: checked again at each use, as Flask serves static files
+        with client.get(address.partition("?")[0]) as response:
+            assert response.cache_control.max_age is None
+
+
 def test_the_menu_hides_support_where_the_marketplace_switched_it_off(demo):
     client = demo.test_client()
     log_in(client, "hugo@quay.example")
