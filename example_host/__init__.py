@@ -38,25 +38,24 @@ migrate = Migrate(include_object=include_host_object, render_as_batch=True)
 migrate.configure(add_version_location)
 
 
-#: the layout's stylesheet is linked with this digest of its bytes (``layout.html``)
-LAYOUT_CSS_DIGEST = hashlib.sha256(
-    (Path(__file__).parent / "static" / "layout.css").read_bytes()
-).hexdigest()[:16]
-
-
 class _Marketplace(Flask):
     """Flask, whose stylesheet asked for by its digest a browser keeps for a year (a page view
     then asks for the page alone), as the support module's own files."""
 
+    #: the digest of the stylesheet's bytes, which ``layout.html`` links it with
+    layout_css_digest = ""
+
     def get_send_file_max_age(self, filename: str | None) -> int | None:
-        if filename == "layout.css" and request.args.get("v") == LAYOUT_CSS_DIGEST:
+        if filename == "layout.css" and request.args.get("v") == self.layout_css_digest:
             return 365 * 24 * 3600
         return super().get_send_file_max_age(filename)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = _Marketplace(__name__, instance_relative_config=True)
-    app.jinja_env.globals["layout_css_digest"] = LAYOUT_CSS_DIGEST
+    layout_css = Path(app.static_folder or "") / "layout.css"
+    app.layout_css_digest = hashlib.sha256(layout_css.read_bytes()).hexdigest()[:16]
+    app.jinja_env.globals["layout_css_digest"] = app.layout_css_digest
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY", "demo-only-not-secret"),

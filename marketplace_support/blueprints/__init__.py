@@ -58,8 +58,7 @@ def build_blueprint() -> Blueprint:
     )
     parent.before_request(_check_layout_once)
     parent.before_request(_no_nul_in_path)
-    parent.before_request(_support_enabled)
-    parent.before_request(files.limit_request_body)
+    parent.before_request(_for_pages_and_forms)
     parent.before_request(_check_csrf)
     parent.after_request(_framing_and_referrer)
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
@@ -86,11 +85,14 @@ def _no_nul_in_path() -> None:
         abort(404)
 
 
-def _support_enabled() -> None:
+def _for_pages_and_forms() -> None:
+    """Support switched on for the tenant, and the largest body its forms may send. The
+    stylesheet and script need neither: they are served without asking the host anything."""
     if request.endpoint == assets.ENDPOINT:
         return
     if not support.flags(support.tenant_id()).support_enabled:
         abort(404)
+    files.limit_request_body()
 
 
 def _framing_and_referrer(response: Response) -> Response:

@@ -17,7 +17,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 ENDPOINT = "marketplace_support.static"
 
@@ -45,13 +45,16 @@ def max_age(filename: str | None) -> int | None:
 
 
 def digest(filename: str) -> str:
-    """The first 16 hex digits of the SHA-256 of the file as it is on disk now (read again
-    when it changes: a developer's edit shows at the next page)."""
+    """The first 16 hex digits of the SHA-256 of the file, read once per process; where
+    templates are reloaded when they change (Flask's debug mode), read again when the file
+    changes, so a developer's edit shows at the next page."""
     path = FOLDER / filename
+    if not current_app.jinja_env.auto_reload:
+        return _digest(path, None)
     status = path.stat()
-    return _digest(path, status.st_mtime_ns, status.st_size)
+    return _digest(path, (status.st_mtime_ns, status.st_size))
 
 
-@lru_cache(maxsize=8)
-def _digest(path: Path, modified_ns: int, size: int) -> str:
+@lru_cache(maxsize=16)
+def _digest(path: Path, changed: tuple[int, int] | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

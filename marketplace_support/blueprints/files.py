@@ -21,7 +21,6 @@ from .. import attachments, filetypes, tickets
 from ..models import Attachment
 from ..state import support
 from ..workflow import Role
-from . import assets
 from .area import acting
 
 #: Room for the form's text fields on top of the files.
@@ -30,10 +29,7 @@ _FORM_ALLOWANCE = 1_000_000
 
 def limit_request_body() -> None:
     """Before any form is read: the largest body this tenant's limits can need, so a request
-    never makes the server buffer more (werkzeug answers 413 beyond it). The stylesheet and
-    script take no form: they are served without asking the host anything."""
-    if request.endpoint == assets.ENDPOINT:
-        return
+    never makes the server buffer more (werkzeug answers 413 beyond it)."""
     flags = support.flags(support.tenant_id())
     files = flags.max_attachments * flags.max_attachment_size if flags.attachments_enabled else 0
     request.max_content_length = files + _FORM_ALLOWANCE
