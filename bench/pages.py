@@ -2,7 +2,7 @@
 Flask + Flask-SQLAlchemy app over the same database, one indexed query and a minimal template
 per page), in the example marketplace (its own queries included).
 
-    python -m bench.pages [--tickets 2000] [--messages 50] [--reps 30] [--warmup 5]
+    python -m bench.pages [--tickets 2000] [--messages 50] [--reps 30] [--warmup 20] [--burst 10]
     python -m bench.pages --postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python -m bench.pages --profile "provider inbox, 25 rows" [--profile-requests 200]
     python -m bench.pages --statements "open a ticket"
@@ -10,10 +10,17 @@ per page), in the example marketplace (its own queries included).
 
 It always runs on a temporary SQLite file; on PostgreSQL too when ``--postgresql`` or
 ``SUPPORT_BENCH_DATABASE_URL`` names a server (a uniquely named database is created there and
-dropped at the end; ``--no-sqlite`` skips SQLite). Requests go through Flask's test clients in
-this process, interleaved: ours, floor, ours, floor, ... after a warm-up, so both sides see
-the same machine load. Absolute times on a shared 2-core machine are not comparable between
-runs; the ratios of one run are.
+dropped at the end; ``--no-sqlite`` skips SQLite). Each app answers in a process of its own,
+forked once the data is in place, as a server's worker answers: it keeps its own caches warm
+and pays for its own garbage collections. The requests go through Flask's test clients in those
+processes, interleaved: ours, floor, ours, floor, ... after a warm-up, so both sides see the
+same machine load. Absolute times on a shared 2-core machine are not comparable between runs;
+the ratios of one run are.
+
+Both apps used to answer in this one process, the garbage collected before each request
+outside the clock. That flattered us: each collection left the caches cold, which added about
+1.5 ms to every request of both sides, and the ratios shrank towards 1 (the customer list
+measured 1.7x that way and 2.2x in a process of its own; bench/RESULTS.md, 2026-12-01).
 
 For each page it prints our median, the floor's, the ratio, the HTML bytes of both and the
 SQL statements of one request (counted with a ``before_cursor_execute`` listener; ours split
@@ -37,6 +44,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import multiprocessing
 import os
 import pstats
 import re
@@ -47,6 +55,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +75,9 @@ from . import floor
 
 CUSTOMER, PROVIDER, OPERATOR = "anna@acme.example", "pia@nimbus.example", "oscar@nordic.example"
 
-#: what times a request: the wall clock, or with ``--cpu`` this process's CPU time (on a
-#: machine shared with other work, which stretches wall times by 2-10x from one second to the
-#: next; both apps run in this process, so the CPU time is each side's own work)
+#: what times a request: the wall clock, or with ``--cpu`` the CPU time of the process that
+#: answers it (on a machine shared with other work, which stretches wall times by 2-10x from
+#: one second to the next; each app answers in its own process, see :class:`Worker`)
 CLOCK: list[Callable[[], float]] = [time.perf_counter]
 
 
@@ -199,18 +208,10 @@ class Side:
     #: our config for this page (``SUPPORT_PAGE_SIZE``), set before each request of ours
     config: dict[str, Any] = field(default_factory=dict)
 
-    def ask(self, counter: Statements | None = None, collect: bool = True) -> Asked:
+    def ask(self, counter: Statements | None = None) -> Asked:
         """Milliseconds until the response was read, status code, response bytes; then the
         milliseconds of what ran when it was closed (delivery after the response), whose
-        statements ``counter`` leaves out.
-
-        The garbage is collected before the clock starts: both apps run in this process, and
-        a collection that one side's garbage starts would otherwise fall in whichever request
-        comes next (it moved one page's ratio by up to 0.2x). Each side still pays for the
-        collections its own request starts. ``collect=False`` leaves that to the caller (a
-        profile collects before it switches the profiler on)."""
-        if collect:
-            gc.collect()
+        statements ``counter`` leaves out."""
         start = CLOCK[0]()
         if self.data is None:
             response = self.client.get(self.url)
@@ -336,38 +337,90 @@ def pages(ours_app: Flask, floor_app: Flask, seeded: Seeded) -> list[Page]:
     ]
 
 
+class Worker:
+    """One side of every page, answered in a process of its own (forked with everything made
+    so far: the apps, their logged-in clients, the statement counter), as a server's worker
+    answers; :meth:`ask` sends it a page's index and gets back what came of its requests."""
+
+    def __init__(self, sides: list[Side], app: Flask, engine: Engine, counter: Statements) -> None:
+        self._pipe, theirs = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_answer, args=(theirs, sides, app, engine, counter), daemon=True
+        )
+        self._process.start()
+        theirs.close()
+
+    def ask(self, index: int, times: int) -> list[Answer]:
+        """The answers of ``times`` requests of the page, one after the other."""
+        self._pipe.send((index, times))
+        answers: list[Answer] | BaseException = self._pipe.recv()
+        if isinstance(answers, BaseException):
+            raise answers
+        return answers
+
+    def close(self) -> None:
+        self._pipe.send(None)
+        self._process.join(timeout=30)
+
+
+@dataclass(frozen=True)
+class Answer:
+    asked: Asked
+    #: the statements of the request: all of them, and those on the module's tables
+    statements: int
+    support_statements: int
+
+
+def _answer(
+    pipe: Connection, sides: list[Side], app: Flask, engine: Engine, counter: Statements
+) -> None:
+    engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    while (asked_for := pipe.recv()) is not None:
+        index, times = asked_for
+        side = sides[index]
+        defaults = {key: app.config[key] for key in side.config}
+        answers = []
+        try:
+            app.config.update(side.config)
+            for _ in range(times):
+                counter.reset()
+                answers.append(Answer(side.ask(counter), counter.count, counter.support))
+        except BaseException as error:  # the parent raises it
+            pipe.send(error)
+            continue
+        finally:
+            app.config.update(defaults)
+        pipe.send(answers)
+
+
 def measure(
-    page: Page, ours_app: Flask, counters: tuple[Statements, Statements], reps: int, warmup: int
+    index: int, page: Page, workers: tuple[Worker, Worker], args: argparse.Namespace
 ) -> Result:
-    """Ours and the floor interleaved: ``warmup`` pairs, then ``reps`` measured pairs."""
-    ours_counter, floor_counter = counters
+    """Ours and the floor interleaved by bursts: ``args.warmup`` requests a side first, then
+    bursts of ``args.burst`` requests, ours, floor, ours, ..., until each side has
+    ``args.reps``. A burst's first request is not counted: it comes after the other process
+    has had the core and its caches."""
     samples: dict[str, list[float]] = {"ours": [], "floor": [], "after": []}
-    last: dict[str, tuple[int, int, int]] = {}
-    defaults = {key: ours_app.config[key] for key in page.ours.config}
-    for i in range(warmup + reps):
-        ours_app.config.update(page.ours.config)
-        ours_counter.reset()
-        ours = page.ours.ask(ours_counter)
-        ours_app.config.update(defaults)
-        assert ours.status == page.expected, (page.name, "ours", ours.status)
-        last["ours"] = (ours.size, ours_counter.count, ours_counter.support)
-        floor_counter.reset()
-        floor = page.floor.ask(floor_counter)
-        assert floor.status == page.expected, (page.name, "floor", floor.status)
-        last["floor"] = (floor.size, floor_counter.count, 0)
-        if i >= warmup:
-            samples["ours"].append(ours.ms)
-            samples["floor"].append(floor.ms)
-            samples["after"].append(ours.after_ms)
+    last: dict[str, Answer] = {}
+    for worker in workers:
+        worker.ask(index, args.warmup)
+    while len(samples["ours"]) < args.reps:
+        for name, worker in zip(("ours", "floor"), workers, strict=True):
+            for answer in worker.ask(index, args.burst + 1)[1:]:
+                assert answer.asked.status == page.expected, (page.name, name, answer.asked)
+                last[name] = answer
+                samples[name].append(answer.asked.ms)
+                if name == "ours":
+                    samples["after"].append(answer.asked.after_ms)
     return Result(
         page.name,
         statistics.median(samples["ours"]),
         statistics.median(samples["floor"]),
-        last["ours"][0],
-        last["floor"][0],
-        last["ours"][1],
-        last["ours"][2],
-        last["floor"][1],
+        last["ours"].asked.size,
+        last["floor"].asked.size,
+        last["ours"].statements,
+        last["ours"].support_statements,
+        last["floor"].statements,
         page.expected,
         statistics.median(samples["after"]),
     )
@@ -419,11 +472,16 @@ def compare(url: str, args: argparse.Namespace) -> None:
         apps(url, scratch, args.tickets, args.messages) as (ours_app, floor_app, seeded),
     ):
         ours_engine, floor_engine = engines(ours_app, floor_app)
-        counters = (Statements(ours_engine), Statements(floor_engine))
+        listed = pages(ours_app, floor_app, seeded)
+        workers = (
+            Worker([p.ours for p in listed], ours_app, ours_engine, Statements(ours_engine)),
+            Worker([p.floor for p in listed], floor_app, floor_engine, Statements(floor_engine)),
+        )
         print(
             f"\n{engine_name}: {args.tickets} tickets of one customer with one provider, "
-            f"a ticket with {args.messages} messages; {args.warmup} warm-up pairs, then "
-            f"{args.reps} pairs (ours, floor) per page; medians in ms",
+            f"a ticket with {args.messages} messages; each app in a process of its own; per "
+            f"page {args.warmup} warm-up requests a side, then {args.reps} a side in bursts of "
+            f"{args.burst} (ours, floor, ...); medians in ms",
             flush=True,
         )
         print(
@@ -431,8 +489,8 @@ def compare(url: str, args: argparse.Namespace) -> None:
             "| statements: ours (module + host) / floor | ours after the response |"
         )
         print("| --- | --- | --- | --- | --- | --- | --- |")
-        for page in pages(ours_app, floor_app, seeded):
-            result = measure(page, ours_app, counters, args.reps, args.warmup)
+        for index, page in enumerate(listed):
+            result = measure(index, page, workers, args)
             sizes = (
                 f"{result.ours_bytes:,} / {result.floor_bytes:,}"
                 if result.expected == 200
@@ -446,6 +504,8 @@ def compare(url: str, args: argparse.Namespace) -> None:
                 f"/ {result.floor_statements} | {result.ours_after_ms:.2f} |",
                 flush=True,
             )
+        for worker in workers:
+            worker.close()
         print(f"(seeding opened {seeded.opened_per_second:.0f} tickets per second, sequentially)")
 
 
@@ -488,10 +548,10 @@ def profile(url: str, args: argparse.Namespace) -> None:
         profiler = cProfile.Profile()
         spent = 0.0
         for _ in range(requests):
-            gc.collect()  # outside the profile, as outside the clock in ``measure``
+            gc.collect()  # outside the profile: a collection inside would be half the time
             start = time.perf_counter()
             profiler.enable()
-            page.ours.ask(collect=False)
+            page.ours.ask()
             profiler.disable()
             spent += time.perf_counter() - start
         per_request = spent * 1000 / requests
@@ -555,8 +615,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=50)
-    parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=30, help="measured requests a side")
+    parser.add_argument("--warmup", type=int, default=20, help="requests a side, per page")
+    parser.add_argument("--burst", type=int, default=10, help="requests a side in a row")
     parser.add_argument(
         "--postgresql",
         default=os.environ.get("SUPPORT_BENCH_DATABASE_URL"),
