@@ -477,6 +477,30 @@ def test_a_refused_reply_keeps_its_files_and_the_next_send_carries_them(
     assert "guide.pdf" in client.get(f"/support/tickets/{number}").get_data(as_text=True)
 
 
+def test_a_customer_s_refused_message_keeps_its_files_and_the_next_send_carries_them(
+    client, ticket_with_screenshot
+):
+    number = ticket_with_screenshot
+    login(client, "alice")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(page)["csrf_token"],
+        "submission_key": "customer-kept-file-000001",
+        "body": "",
+        "attachments": [(io.BytesIO(PDF), "invoice.pdf")],
+    }
+    reply = f"/support/tickets/{number}/reply"
+    refused = client.post(reply, data=form, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    refused_page = refused.get_data(as_text=True)
+    assert "Kept from your last try, sent with the form:" in refused_page
+    assert set(kept_ids(refused_page)) == {"invoice.pdf"}
+    again = {**form_inputs(refused_page, "/reply"), "body": "The invoice that shows it"}
+    assert client.post(reply, data=again).status_code == 303
+    login(client, "pete")
+    assert "invoice.pdf" in client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
+
+
 def test_someone_elses_form_key_brings_none_of_their_kept_files(app, client):
     login(client, "alice")
     data = {**new_ticket_form(client), **ticket_fields(subject="")}

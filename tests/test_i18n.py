@@ -147,6 +147,33 @@ def test_a_list_s_badges_follow_the_reader_s_language_from_page_to_page(app, cli
     ]
 
 
+def test_a_ticket_page_s_timeline_and_forms_follow_the_reader_s_language_from_page_to_page(
+    app, client
+):
+    """The timeline's and the forms' macros are made once per process, not once per page:
+    English, German and English again, each ticket page in its reader's language (the
+    customer's and the provider's)."""
+    login(client, "alice")
+    number = open_helper(client)
+    shown = []
+    for language in ("en", "de", "en"):
+        app.config["TEST_LOCALE"] = language
+        for who, url in (("alice", "/support/tickets"), ("pete", "/support/provider/tickets")):
+            login(client, who)
+            page = client.get(f"{url}/{number}").get_data(as_text=True)
+            shown.append(
+                (
+                    "Sent to Nimbus Hosting." in page
+                    or "Weitergeleitet an Nimbus Hosting." in page,
+                    "Weitergeleitet an" in page,  # the timeline
+                    ">Anhänge <" in page,  # the reply form's file input
+                    ">Attachments <" in page,
+                )
+            )
+    english, german = (True, False, False, True), (True, True, True, False)
+    assert shown == [english, english, german, german, english, english]
+
+
 def test_new_ticket_form_is_german(german, client):
     login(client, "alice")
     page = client.get("/support/new").get_data(as_text=True)

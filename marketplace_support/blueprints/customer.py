@@ -16,7 +16,7 @@ from ..models import DraftFile
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..rate_limits import LimitReached
-from ..schemas import SUBJECT_MAX, CustomerListQuerySchema, InvalidInput, load, typed_number
+from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
 from ..workflow import Action, Role
 from .area import acting, error_page, require_area, send_limit_headers
@@ -76,7 +76,7 @@ def build_blueprint() -> Blueprint:
 
 def _tickets() -> ResponseReturnValue:
     tenant_id, actor = acting()
-    search, errors = load(CustomerListQuerySchema(), request.args.to_dict())
+    search, errors = load(CUSTOMER_LIST_QUERY, request.args.to_dict())
     if "state" in errors:
         return error_page(gettext("There is no such list of tickets."), 404)
     if "after" in errors:

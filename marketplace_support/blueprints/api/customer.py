@@ -24,6 +24,7 @@ from ...idempotency import Receipt
 from ...models import Ticket
 from ...pagination import InvalidCursor
 from ...schemas import (
+    CUSTOMER_LIST_QUERY,
     ApiReplySchema,
     ApiSharingSchema,
     CustomerListQuerySchema,
@@ -218,7 +219,7 @@ def _tickets() -> dict[str, Any]:
     service filter, orders and pages (``next``) as My Page."""
     who = caller()
     params: dict[str, Any] = request.args.to_dict()
-    search, errors = load(CustomerListQuerySchema(), params)
+    search, errors = load(CUSTOMER_LIST_QUERY, params)
     if "after" in errors:
         raise InvalidCursor()
     if errors:
