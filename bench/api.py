@@ -2,13 +2,14 @@
 tickets, in the example marketplace, on the same data (``bench.pages``'s: a customer's
 tickets with one provider, one ticket with many messages).
 
-    python -m bench.api [--tickets 2000] [--messages 50] [--reps 30] [--warmup 5]
+    python -m bench.api [--tickets 2000] [--messages 50] [--reps 30] [--warmup 20] [--burst 10]
     python -m bench.api --postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python -m bench.api --cpu   # CPU time instead of wall time, on a busy machine
 
 Each pair asks the API (a customer with the host's session, a provider's staff member and the
-operator with their tokens) and then the page of the same person, interleaved after a warm-up,
-so both see the same machine load; the medians and their ratio are printed, with the bytes and
+operator with their tokens) and the page of the same person, each side in a process of its own
+and interleaved by bursts after a warm-up (as ``bench.pages`` does), so both see the same
+machine load; the medians and their ratio are printed, with the bytes and
 the SQL statements of one request of each (ours on the module's ``support_*`` tables + the
 host's). Absolute times on a shared 2-core machine are not comparable between runs; the
 ratios of one run are.
@@ -138,11 +139,16 @@ def compare(url: str, args: argparse.Namespace) -> None:
         pages.apps(url, scratch, args.tickets, args.messages) as (app, _floor, seeded),
     ):
         engine, _ = pages.engines(app, _floor)
-        counters = (Statements(engine), Statements(engine))
+        listed = pairs(app, seeded, args.messages)
+        workers = (  # the API and the pages each in a process of their own, as bench.pages
+            pages.Worker([p.ours for p in listed], app, engine, Statements(engine)),
+            pages.Worker([p.floor for p in listed], app, engine, Statements(engine)),
+        )
         print(
             f"\n{engine_name}: {args.tickets} tickets of one customer with one provider, "
-            f"a ticket with {args.messages} messages; {args.warmup} warm-up pairs, then "
-            f"{args.reps} pairs (API, page) per call; medians in ms",
+            f"a ticket with {args.messages} messages; per call {args.warmup} warm-up "
+            f"requests a side, then {args.reps} a side in bursts of {args.burst} (API, page, "
+            "...); medians in ms",
             flush=True,
         )
         print(
@@ -150,8 +156,8 @@ def compare(url: str, args: argparse.Namespace) -> None:
             "| statements: API (module + host) / page |"
         )
         print("| --- | --- | --- | --- | --- | --- |")
-        for pair in pairs(app, seeded, args.messages):
-            result = pages.measure(pair, app, counters, args.reps, args.warmup)
+        for index, pair in enumerate(listed):
+            result = pages.measure(index, pair, workers, args)
             print(
                 f"| {result.name} | {result.ours_ms:.2f} | {result.floor_ms:.2f} "
                 f"| {result.ratio:.2f}x | {result.ours_bytes:,} / {result.floor_bytes:,} "
@@ -160,14 +166,17 @@ def compare(url: str, args: argparse.Namespace) -> None:
                 f"/ {result.floor_statements} |",
                 flush=True,
             )
+        for worker in workers:
+            worker.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=50)
-    parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=30, help="measured requests a side")
+    parser.add_argument("--warmup", type=int, default=20, help="requests a side, per call")
+    parser.add_argument("--burst", type=int, default=10, help="requests a side in a row")
     parser.add_argument(
         "--postgresql",
         default=os.environ.get("SUPPORT_BENCH_DATABASE_URL"),
