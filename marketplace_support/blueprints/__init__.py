@@ -303,7 +303,8 @@ def _list_cells(
 _kept_list_cells = lru_cache(maxsize=64)(_list_cells)
 
 
-#: the helpers that the shared macro templates (``_macros.html``, ``_timeline.html``) call.
+#: the helpers that the shared macro templates (``_macros.html``, ``_timeline.html``,
+#: ``customer/_request_fields.html``) call.
 #: Pages import those templates without their context, so Jinja makes each once per process,
 #: not once per page; and a module made with a page's context holds it in a reference cycle,
 #: which left about 400 objects a page for the garbage collector. The helpers reach them as
@@ -314,6 +315,8 @@ _SHARED_HELPERS = (
     "ms_answers",
     "ms_category",
     "ms_csrf_token",
+    "ms_in_language",
+    "ms_max_length",
     "ms_new_key",
     "ms_now",
     "ms_size",
