@@ -351,14 +351,14 @@ def _forget_page_helpers(error: BaseException | None) -> None:
 
 
 def _template_helpers() -> dict[str, Any]:
-    # once per page: the state, the language and the zone are bound here, not looked up
-    # again by every string and time of the page
     helpers = _page_helpers()
     _PAGE_HELPERS.set(helpers)
     return helpers
 
 
 def _page_helpers() -> dict[str, Any]:
+    # once per page: the state, the language and the zone are bound here, not looked up
+    # again by every string and time of the page
     state: SupportState = current_state()
     local = localiser()
     actor = state.actor()
