@@ -13,9 +13,10 @@ It always runs on a temporary SQLite file; on PostgreSQL too when ``--postgresql
 dropped at the end; ``--no-sqlite`` skips SQLite). Each app answers in a process of its own,
 forked once the data is in place, as a server's worker answers: it keeps its own caches warm
 and pays for its own garbage collections. The requests go through Flask's test clients in those
-processes, interleaved: ours, floor, ours, floor, ... after a warm-up, so both sides see the
-same machine load. Absolute times on a shared 2-core machine are not comparable between runs;
-the ratios of one run are.
+processes, after a warm-up, interleaved by bursts of ``--burst`` requests (each burst's first
+one not counted: it follows the other process on the core): ours, floor, ours, ..., so both
+sides see the same machine load. Absolute times on a shared 2-core machine are not comparable
+between runs; the ratios of one run are.
 
 Both apps used to answer in this one process, the garbage collected before each request
 outside the clock. That flattered us: each collection left the caches cold, which added about
