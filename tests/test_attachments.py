@@ -501,6 +501,38 @@ def test_a_customer_s_refused_message_keeps_its_files_and_the_next_send_carries_
     assert "invoice.pdf" in client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
 
 
+def test_a_host_s_older_copy_of_the_ticket_page_still_lists_a_refused_message_s_files(
+    app, client, ticket_with_screenshot, tmp_path
+):
+    """A host's copy of the customer ticket page written before the macros took the kept files
+    as an argument: it imports them with its context and leaves the argument out."""
+    ours = pathlib.Path(__file__).parents[1] / "marketplace_support/templates/marketplace_support"
+    page = (ours / "customer/ticket.html").read_text()
+    older = page.replace(", kept_files=kept)", ")").replace(
+        '"marketplace_support/_macros.html" as m %}',
+        '"marketplace_support/_macros.html" as m with context %}',
+    )
+    assert "kept_files" not in older and "as m with context" in older
+    copy = tmp_path / "host_templates" / "marketplace_support" / "customer"
+    copy.mkdir(parents=True)
+    (copy / "ticket.html").write_text(older)
+    app.jinja_loader.searchpath.insert(0, str(tmp_path / "host_templates"))
+    app.jinja_env.cache.clear()
+    number = ticket_with_screenshot
+    shown = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(shown)["csrf_token"],
+        "submission_key": "older-copy-kept-file-0001",
+        "body": "",
+        "attachments": [(io.BytesIO(PDF), "invoice.pdf")],
+    }
+    refused = client.post(
+        f"/support/tickets/{number}/reply", data=form, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 422
+    assert set(kept_ids(refused.get_data(as_text=True))) == {"invoice.pdf"}
+
+
 def test_someone_elses_form_key_brings_none_of_their_kept_files(app, client):
     login(client, "alice")
     data = {**new_ticket_form(client), **ticket_fields(subject="")}
