@@ -305,6 +305,20 @@ def kept_seconds(client, address):
         return response.cache_control.max_age
 
 
+def test_the_stylesheet_s_address_follows_where_the_app_is_mounted(client):
+    """The files' addresses are built once per app, host and mount point: the same app
+    behind two mount points (``SCRIPT_NAME``) links each page to its own."""
+    login(client, "alice")
+    shown = []
+    for root in ("", "/shop", ""):
+        page = client.get("/support/", environ_overrides={"SCRIPT_NAME": root}).get_data(
+            as_text=True
+        )
+        shown.append(re.search(r'href="([^"]*/static/support\.css)\?v=', page)[1])
+    ours, shop = "/support/static/support.css", "/shop/support/static/support.css"
+    assert shown == [ours, shop, ours]
+
+
 def test_a_page_s_stylesheet_and_script_are_kept_by_the_browser_until_a_release_changes_them(
     client, marketplace, count_queries, monkeypatch, tmp_path
 ):
