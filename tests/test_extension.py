@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from marketplace_support import HostAdapter, MarketplaceSupport
 
 from .conftest import host_app, login
+from .helpers import change_status, open_ticket
 from .host import FakeHost, Marketplace
 
 
@@ -174,3 +175,28 @@ def test_a_complete_layout_through_its_own_parent_passes_the_check(
         with caplog.at_level(logging.WARNING):
             assert "support.css" in client.get("/support/").get_data(as_text=True)
     assert "marketplace_support" not in caplog.text
+
+
+def test_a_host_s_own_template_globals_by_the_helpers_names_are_left_alone(
+    database_url, marketplace
+):
+    """Our shared macros reach the page's helpers through globals named ``_ms``/``ms_…``: a
+    host's own ``status_label`` (or another label of ours by its page name) keeps working,
+    and our pages never call it."""
+    names = ("status_label", "status_customer_label", "priority_label", "reason_label")
+    with host_app(database_url, marketplace) as app:
+
+        def host_label(value: str) -> str:
+            return f"the host's {value}"
+
+        app.jinja_env.globals.update(dict.fromkeys(names, host_label))
+        client = app.test_client()
+        login(client, "alice")
+        number = open_ticket(client)
+        assert change_status(client, number, "resolve").status_code == 303
+        for who, url in (("alice", "/support/tickets"), ("pete", "/support/provider/tickets")):
+            login(client, who)
+            page = client.get(f"{url}/{number}").get_data(as_text=True)
+            assert "changed the status from “Open” to “Resolved”." in page, who
+            assert "the host's" not in page
+        assert all(app.jinja_env.globals[name] is host_label for name in names)

@@ -67,8 +67,8 @@ def build_blueprint() -> Blueprint:
     parent.register_error_handler(TicketNotFound, ticket_not_found)
     parent.context_processor(_template_helpers)
     parent.teardown_request(_forget_page_helpers)
-    for name in _SHARED_HELPERS:
-        parent.add_app_template_global(_page_helper(name), name)
+    for name, helper in _SHARED_HELPERS.items():
+        parent.add_app_template_global(_page_helper(name, helper), name)
     for name in _ROW_FILTERS:
         parent.add_app_template_filter(_row_filter(name), name)
     parent.register_blueprint(customer.build_blueprint())
@@ -304,29 +304,37 @@ _kept_list_cells = lru_cache(maxsize=64)(_list_cells)
 
 
 #: the helpers that the shared macro templates (``_macros.html``, ``_timeline.html``,
-#: ``customer/_request_fields.html``) call.
+#: ``customer/_request_fields.html``) call, by the name of the Jinja global they reach them
+#: through: the page's helper of that name, or of the name after ``ms_`` for the labels (a
+#: page calls them ``status_label``, ...; a global of the host's own by such a name is left
+#: alone, and our macros never call it).
 #: Pages import those templates without their context, so Jinja makes each once per process,
 #: not once per page; and a module made with a page's context holds it in a reference cycle,
-#: which left about 400 objects a page for the garbage collector. The helpers reach them as
-#: globals that call the helpers of the page being made (:data:`_PAGE_HELPERS`).
-_SHARED_HELPERS = (
-    "_ms",
-    "_ms_n",
-    "ms_answers",
-    "ms_category",
-    "ms_csrf_token",
-    "ms_in_language",
-    "ms_max_length",
-    "ms_new_key",
-    "ms_now",
-    "ms_size",
-    "ms_time_tag",
-    "ms_upload_rules",
-    "priority_label",
-    "reason_label",
-    "status_customer_label",
-    "status_label",
-)
+#: which left about 400 objects a page for the garbage collector. Each global calls the
+#: helper of the page being made (:data:`_PAGE_HELPERS`).
+_SHARED_HELPERS = {
+    **{
+        name: name
+        for name in (
+            "_ms",
+            "_ms_n",
+            "ms_answers",
+            "ms_category",
+            "ms_csrf_token",
+            "ms_in_language",
+            "ms_max_length",
+            "ms_new_key",
+            "ms_now",
+            "ms_size",
+            "ms_time_tag",
+            "ms_upload_rules",
+        )
+    },
+    **{
+        f"ms_{name}": name
+        for name in ("priority_label", "reason_label", "status_customer_label", "status_label")
+    },
+}
 
 #: the helpers of the page being made (set by :func:`_template_helpers`, forgotten at the end
 #: of the request); per thread or task, as contextvars are
@@ -335,15 +343,17 @@ _PAGE_HELPERS: ContextVar[dict[str, Any] | None] = ContextVar(
 )
 
 
-def _page_helper(name: str) -> Callable[..., Any]:
-    def helper(*args: Any, **kwargs: Any) -> Any:
+def _page_helper(name: str, helper: str) -> Callable[..., Any]:
+    """The global ``name``: calls the page's helper ``helper``."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
         helpers = _PAGE_HELPERS.get()
         if helpers is None:
             raise RuntimeError(f"{name}() is called outside a page of the support module")
-        return helpers[name](*args, **kwargs)
+        return helpers[helper](*args, **kwargs)
 
-    helper.__name__ = helper.__qualname__ = name
-    return helper
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def _forget_page_helpers(error: BaseException | None) -> None:
