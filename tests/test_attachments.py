@@ -448,23 +448,30 @@ def test_a_kept_file_the_person_removes_is_not_sent(app, client):
     assert len(stored_files(app)) == 1
 
 
+def refused_with_a_file(client, page: str, action: str, filename: str, **fields: str) -> str:
+    """The page a message form answers when sent from ``page`` to ``action`` with no text and
+    one PDF named ``filename`` (refused: 422)."""
+    shown = client.get(page).get_data(as_text=True)
+    form = {
+        "csrf_token": hidden_inputs(shown)["csrf_token"],
+        "submission_key": f"kept-{filename.replace('.', '-')}-000000001",
+        **fields,
+        "body": "",
+        "attachments": [(io.BytesIO(PDF), filename)],
+    }
+    refused = client.post(action, data=form, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    return refused.get_data(as_text=True)
+
+
 def test_a_refused_reply_keeps_its_files_and_the_next_send_carries_them(
     client, ticket_with_screenshot
 ):
     number = ticket_with_screenshot
     login(client, "pete")
-    page = client.get(f"/support/provider/tickets/{number}").get_data(as_text=True)
-    form = {
-        "csrf_token": hidden_inputs(page)["csrf_token"],
-        "submission_key": "reply-kept-file-000000001",
-        "kind": "reply",
-        "body": "",
-        "attachments": [(io.BytesIO(PDF), "guide.pdf")],
-    }
     compose = f"/support/provider/tickets/{number}/compose"
-    refused = client.post(compose, data=form, content_type="multipart/form-data")
-    assert refused.status_code == 422
-    refused_page = refused.get_data(as_text=True)
+    page = f"/support/provider/tickets/{number}"
+    refused_page = refused_with_a_file(client, page, compose, "guide.pdf", kind="reply")
     assert set(kept_ids(refused_page)) == {"guide.pdf"}
     again = {
         **form_inputs(refused_page, "/compose"),
@@ -482,17 +489,8 @@ def test_a_customer_s_refused_message_keeps_its_files_and_the_next_send_carries_
 ):
     number = ticket_with_screenshot
     login(client, "alice")
-    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
-    form = {
-        "csrf_token": hidden_inputs(page)["csrf_token"],
-        "submission_key": "customer-kept-file-000001",
-        "body": "",
-        "attachments": [(io.BytesIO(PDF), "invoice.pdf")],
-    }
     reply = f"/support/tickets/{number}/reply"
-    refused = client.post(reply, data=form, content_type="multipart/form-data")
-    assert refused.status_code == 422
-    refused_page = refused.get_data(as_text=True)
+    refused_page = refused_with_a_file(client, f"/support/tickets/{number}", reply, "invoice.pdf")
     assert "Kept from your last try, sent with the form:" in refused_page
     assert set(kept_ids(refused_page)) == {"invoice.pdf"}
     again = {**form_inputs(refused_page, "/reply"), "body": "The invoice that shows it"}
@@ -519,18 +517,10 @@ def test_a_host_s_older_copy_of_the_ticket_page_still_lists_a_refused_message_s_
     app.jinja_loader.searchpath.insert(0, str(tmp_path / "host_templates"))
     app.jinja_env.cache.clear()
     number = ticket_with_screenshot
-    shown = client.get(f"/support/tickets/{number}").get_data(as_text=True)
-    form = {
-        "csrf_token": hidden_inputs(shown)["csrf_token"],
-        "submission_key": "older-copy-kept-file-0001",
-        "body": "",
-        "attachments": [(io.BytesIO(PDF), "invoice.pdf")],
-    }
-    refused = client.post(
-        f"/support/tickets/{number}/reply", data=form, content_type="multipart/form-data"
+    refused_page = refused_with_a_file(
+        client, f"/support/tickets/{number}", f"/support/tickets/{number}/reply", "invoice.pdf"
     )
-    assert refused.status_code == 422
-    assert set(kept_ids(refused.get_data(as_text=True))) == {"invoice.pdf"}
+    assert set(kept_ids(refused_page)) == {"invoice.pdf"}
 
 
 def test_someone_elses_form_key_brings_none_of_their_kept_files(app, client):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 from flask import Flask, current_app, request, url_for
 
@@ -36,7 +37,7 @@ def url(filename: str) -> str:
     """The address of one of ``FILES``, with its digest; built once per app, host, script root
     and digest (``url_for`` took 30 µs, and a page links two files)."""
     return _url(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
+        cast(Any, current_app)._get_current_object(),  # the app, not the proxy, as a key
         request.host,
         request.script_root,
         filename,
