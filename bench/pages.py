@@ -259,10 +259,22 @@ class Result:
     expected: int
     #: median milliseconds of our work after the response (delivery), not in ``ours_ms``
     ours_after_ms: float
+    #: the ratio of each round's two bursts (ours, then the floor's, one after the other: the
+    #: same moment of a machine whose speed changes from one second to the next)
+    rounds: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
         return self.ours_ms / self.floor_ms
+
+    @property
+    def spread(self) -> str:
+        """The middle half of the rounds' ratios, "1.9-2.3x": how far apart two runs' ratios
+        may fall on this machine."""
+        if len(self.rounds) < 4:
+            return "-"
+        low, _, high = statistics.quantiles(self.rounds, n=4)
+        return f"{low:.1f}-{high:.1f}x"
 
 
 def pages(ours_app: Flask, floor_app: Flask, seeded: Seeded) -> list[Page]:
@@ -403,16 +415,20 @@ def measure(
     has had the core and its caches."""
     samples: dict[str, list[float]] = {"ours": [], "floor": [], "after": []}
     last: dict[str, Answer] = {}
+    rounds = []
     for worker in workers:
         worker.ask(index, args.warmup)
     while len(samples["ours"]) < args.reps:
+        burst: dict[str, list[float]] = {}
         for name, worker in zip(("ours", "floor"), workers, strict=True):
             for answer in worker.ask(index, args.burst + 1)[1:]:
                 assert answer.asked.status == page.expected, (page.name, name, answer.asked)
                 last[name] = answer
-                samples[name].append(answer.asked.ms)
+                burst.setdefault(name, []).append(answer.asked.ms)
                 if name == "ours":
                     samples["after"].append(answer.asked.after_ms)
+            samples[name] += burst[name]
+        rounds.append(statistics.median(burst["ours"]) / statistics.median(burst["floor"]))
     return Result(
         page.name,
         statistics.median(samples["ours"]),
@@ -424,6 +440,7 @@ def measure(
         last["floor"].statements,
         page.expected,
         statistics.median(samples["after"]),
+        tuple(rounds),
     )
 
 
@@ -482,14 +499,15 @@ def compare(url: str, args: argparse.Namespace) -> None:
             f"\n{engine_name}: {args.tickets} tickets of one customer with one provider, "
             f"a ticket with {args.messages} messages; each app in a process of its own; per "
             f"page {args.warmup} warm-up requests a side, then {args.reps} a side in bursts of "
-            f"{args.burst} (ours, floor, ...); medians in ms",
+            f"{args.burst} (ours, floor, ...); medians in ms; a round is a burst a side, its "
+            "ratio that of the two bursts' medians",
             flush=True,
         )
         print(
-            "| page | ours | floor | ours/floor | bytes: ours / floor "
+            "| page | ours | floor | ours/floor | middle half of the rounds | bytes: ours / floor "
             "| statements: ours (module + host) / floor | ours after the response |"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for index, page in enumerate(listed):
             result = measure(index, page, workers, args)
             sizes = (
@@ -499,7 +517,7 @@ def compare(url: str, args: argparse.Namespace) -> None:
             )
             print(
                 f"| {result.name} | {result.ours_ms:.2f} | {result.floor_ms:.2f} "
-                f"| {result.ratio:.1f}x | {sizes} | {result.ours_statements} "
+                f"| {result.ratio:.1f}x | {result.spread} | {sizes} | {result.ours_statements} "
                 f"({result.ours_support_statements} + "
                 f"{result.ours_statements - result.ours_support_statements}) "
                 f"/ {result.floor_statements} | {result.ours_after_ms:.2f} |",

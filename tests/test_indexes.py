@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace_support import Category, FieldChoice, FieldKind, RequestField, SupportBase
+from marketplace_support import Category, FieldChoice, FieldKind, Flags, RequestField, SupportBase
 
 from .conftest import SERVER_URL, fresh_postgres_database, host_app, login
 from .helpers import open_ticket
@@ -327,3 +327,24 @@ def test_a_scorecard_reads_the_tickets_of_its_period_from_an_index(
         assert client.get(url).status_code == 200
     found = [plan for plan in plans(app, counter) if "support_ticket" in plan]
     assert found and all(index in plan for plan in found), found
+
+
+def test_on_postgresql_a_customer_s_shared_count_skips_their_own_tickets(pg_app, marketplace):
+    """A customer whose organisation shares every ticket, with 700 tickets of their own: the
+    count of what others shared with them reads the organisation's index around the
+    customer's own entries, not each of them to leave it out."""
+    marketplace.flags["t1"] = Flags(share_with_organisation_by_default=True)
+    client = pg_app.test_client()
+    login(client, "alice")
+    for _ in range(7):
+        open_ticket(client)
+    with pg_app.app_context():
+        engine = pg_app.extensions["sqlalchemy"].engine
+    add_closed_history(engine, copies=100)
+    statuses = []
+    (plan,) = pg_count_plans(engine, lambda: statuses.append(client.get("/support/").status_code))
+    assert statuses == [200]
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    for around in ("<", ">"):  # the ranges before and after the customer's own entries
+        assert any(f"requester_user_id)::text {around} " in line for line in conditions), plan
+    assert "Rows Removed by Filter" not in plan, plan
