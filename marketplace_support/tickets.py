@@ -489,6 +489,11 @@ TOLD_INLINE = frozenset(
 #: how many of the latest entries a long conversation shows unfolded
 RECENT = 3
 
+#: how many earlier entries a ticket's page holds, folded; a longer earlier part is left out of
+#: the page and loaded when the reader asks for it, so the page costs the same to make and to
+#: send however long the conversation grows
+EARLIER_IN_PAGE = 10
+
 
 @dataclass(frozen=True)
 class TicketView:
@@ -535,6 +540,11 @@ class TicketView:
     @property
     def recent(self) -> list[Entry]:
         return self.conversation[len(self.earlier) :]
+
+    @property
+    def earlier_in_page(self) -> bool:
+        """Whether the page holds the earlier part, folded (:data:`EARLIER_IN_PAGE`)."""
+        return len(self.earlier) <= EARLIER_IN_PAGE
 
     @property
     def may_reopen_later(self) -> bool:

@@ -191,6 +191,35 @@ def test_customer_adds_information_and_sees_it_in_the_conversation(client):
     assert "It happens on mobile too.\nScreenshot follows." in page
 
 
+def test_a_long_conversation_s_earlier_part_is_loaded_when_asked_for(client):
+    """Up to ten earlier entries are in the ticket's page, folded; a longer earlier part is
+    left out behind its link, and the link's page has it unfolded (support.js puts it in
+    place), for the customer and for the provider alike."""
+    login(client, "alice")
+    number = open_ticket(client, issue_about="The backups stopped on Monday.")
+    for i in range(1, 14):  # 13 messages: the last 3 shown, 10 earlier ones folded in the page
+        add_information(client, number, f"Finding number {i:02d}.")
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "<summary>Show 11 earlier entries</summary>" in page
+    assert "Finding number 01." in page and "The backups stopped on Monday." in page
+    add_information(client, number, "Finding number 14.")  # now 11 earlier ones
+    # staff see the routing as an entry of its own: one more
+    for who, url, earlier in (
+        ("alice", "/support/tickets", 12),
+        ("pete", "/support/provider/tickets", 13),
+    ):
+        login(client, who)
+        page = client.get(f"{url}/{number}").get_data(as_text=True)
+        link = f'<a href="{url}/{number}?entries=all#ms-earlier" data-ms-earlier>'
+        assert f"{link}Show {earlier} earlier entries</a>" in page, who
+        assert "Finding number 11." not in page and "The backups stopped on Monday." not in page
+        assert all(f"Finding number {i}." in page for i in (12, 13, 14)), who
+        unfolded = client.get(f"{url}/{number}?entries=all").get_data(as_text=True)
+        assert '<li class="ms-earlier" id="ms-earlier"><details open>' in unfolded, who
+        assert "The backups stopped on Monday." in unfolded, who
+        assert all(f"Finding number {i:02d}." in unfolded for i in range(1, 15)), who
+
+
 def test_empty_information_is_refused_next_to_the_field(app, client):
     login(client, "alice")
     number = open_ticket(client)

@@ -29,12 +29,12 @@ document.addEventListener("DOMContentLoaded", function () {
   // (the page's own text) on hover, brought up to date every minute. A time further than a
   // week away, or marked data-ms-exact ("Overdue since ..."), stays as it is.
   var ms = document.querySelector(".ms[data-ms-lang]");
+  var tell = function () {};
   if (ms && window.Intl && Intl.RelativeTimeFormat) {
     var relative = new Intl.RelativeTimeFormat(ms.dataset.msLang, {numeric: "auto"});
     var steps = [["minute", 60], ["hour", 3600], ["day", 86400]];
-    var times = document.querySelectorAll(".ms time[datetime]:not([data-ms-exact])");
-    var tell = function () {
-      times.forEach(function (time) {
+    tell = function () {
+      document.querySelectorAll(".ms time[datetime]:not([data-ms-exact])").forEach(function (time) {
         if (!time.title) { time.title = time.textContent; }
         var seconds = (Date.parse(time.getAttribute("datetime")) - Date.now()) / 1000;
         if (isNaN(seconds) || Math.abs(seconds) >= 7 * 86400) { return; }
@@ -47,6 +47,27 @@ document.addEventListener("DOMContentLoaded", function () {
     tell();
     window.setInterval(tell, 60000);
   }
+
+  // A long conversation's earlier entries are not in the page: their link asks for the page
+  // with them, and they are put in place of the link, open. If that fails, the link is
+  // followed.
+  document.querySelectorAll("a[data-ms-earlier]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var item = link.closest("li");
+      link.setAttribute("aria-busy", "true");
+      fetch(link.href, {credentials: "same-origin"}).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (html) {
+        var found = new DOMParser().parseFromString(html, "text/html").getElementById("ms-earlier");
+        if (!found || !found.querySelector("details")) { throw new Error("no earlier entries"); }
+        item.replaceWith(document.adoptNode(found));
+        tell();
+        found.querySelector("summary").focus();
+      }).catch(function () { window.location.href = link.href; });
+    });
+  });
 
   // The new-ticket form shows the questions of the chosen problem area in place (without
   // JavaScript, a button sends the form back with them); the others are disabled, so they

@@ -1,0 +1,77 @@
+"""A long conversation: its earlier entries are not in the ticket's page; asked for, they come in
+place, unfolded, and read like the rest of the page."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from example_host.adapter import actor_for
+from example_host.models import ServiceOrder, User, db
+from marketplace_support import actions, tickets
+from marketplace_support.workflow import Action, Role
+
+pytestmark = pytest.mark.browser
+
+
+def long_ticket(app: Flask, messages: int) -> int:
+    """A ticket of Anna's with ``messages`` messages of hers, through the module's use-cases."""
+    with app.test_request_context():
+        anna = actor_for(db.session.query(User).filter_by(email="anna@acme.example").one())
+        order = db.session.query(ServiceOrder).filter_by(service_name="Web hosting M").one()
+        opened = tickets.open_ticket(
+            "nordic",
+            anna,
+            {
+                "submission_key": secrets.token_urlsafe(24),
+                "order": str(order.id),
+                "category": "technical",
+                "priority": "medium",
+                "subject": "Backups stopped",
+                "issue_about": "The backups stopped on Monday.",
+            },
+        )
+        number = opened.ticket.number
+        for i in range(1, messages + 1):
+            body = {"body": f"Finding number {i:02d}.", "submission_key": secrets.token_urlsafe(24)}
+            actions.act("nordic", anna, Role.CUSTOMER, number, Action.REPLY, body)
+        return number
+
+
+def test_earlier_entries_come_in_place_when_asked_for(anna_page: Page, demo_app: Flask) -> None:
+    page = anna_page
+    number = long_ticket(demo_app, messages=14)
+    page.goto(f"/my/support/tickets/{number}")
+    link = page.locator("a[data-ms-earlier]")
+    expect(link).to_have_text("Show 12 earlier entries")
+    expect(page.get_by_text("Finding number 01.")).to_have_count(0)
+    link.click()
+    # in place and open, the reader at its head; the page itself was not left
+    summary = page.locator("#ms-earlier details[open] > summary")
+    expect(summary).to_be_focused()
+    expect(page.get_by_text("Finding number 01.")).to_be_visible()
+    expect(page.get_by_text("The backups stopped on Monday.")).to_be_visible()
+    assert re.search(rf"/my/support/tickets/{number}$", page.url), page.url
+    expect(page.locator("a[data-ms-earlier]")).to_have_count(0)
+    # their times read like the others': "3 minutes ago", the exact time on hover
+    first = page.locator("#ms-earlier time").first
+    expect(first).to_have_text(re.compile(r"ago|now"))
+    expect(first).to_have_attribute("title", re.compile(r"\d{1,2}:\d{2}\s?[AP]M"))
+    # folded again, and open again, without asking the server
+    summary.click()
+    expect(page.get_by_text("Finding number 01.")).to_be_hidden()
+
+
+def test_without_javascript_the_link_opens_the_page_with_them(
+    new_context, demo_app: Flask, anna_state
+) -> None:
+    number = long_ticket(demo_app, messages=14)
+    page = new_context(java_script_enabled=False, storage_state=anna_state).new_page()
+    page.goto(f"/my/support/tickets/{number}")
+    page.locator("a[data-ms-earlier]").click()
+    page.wait_for_url(re.compile(rf"/my/support/tickets/{number}\?entries=all#ms-earlier$"))
+    expect(page.get_by_text("Finding number 01.")).to_be_visible()
