@@ -489,10 +489,11 @@ TOLD_INLINE = frozenset(
 #: how many of the latest entries a long conversation shows unfolded
 RECENT = 3
 
-#: how many earlier entries a ticket's page holds, folded; a longer earlier part is left out of
-#: the page and loaded when the reader asks for it, so the page costs the same to make and to
-#: send however long the conversation grows
-EARLIER_IN_PAGE = 10
+#: how many entries each folded part of a ticket's page holds (the conversation's earlier
+#: entries; a customer's History); a longer part is left out of the page and loaded when the
+#: reader asks for it, so the page's size and rendering stay the same however long the
+#: conversation grows
+FOLDED_IN_PAGE = 10
 
 
 @dataclass(frozen=True)
@@ -543,8 +544,13 @@ class TicketView:
 
     @property
     def earlier_in_page(self) -> bool:
-        """Whether the page holds the earlier part, folded (:data:`EARLIER_IN_PAGE`)."""
-        return len(self.earlier) <= EARLIER_IN_PAGE
+        """Whether the page holds the earlier part, folded (:data:`FOLDED_IN_PAGE`)."""
+        return len(self.earlier) <= FOLDED_IN_PAGE
+
+    @property
+    def history_in_page(self) -> bool:
+        """Whether the page holds the History, folded (:data:`FOLDED_IN_PAGE`)."""
+        return len(self.history) <= FOLDED_IN_PAGE
 
     @property
     def may_reopen_later(self) -> bool:

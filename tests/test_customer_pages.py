@@ -210,7 +210,7 @@ def test_a_long_conversation_s_earlier_part_is_loaded_when_asked_for(client):
     ):
         login(client, who)
         page = client.get(f"{url}/{number}").get_data(as_text=True)
-        link = f'<a href="{url}/{number}?entries=all#ms-earlier" data-ms-earlier>'
+        link = f'<a href="{url}/{number}?entries=all#ms-earlier" data-ms-unfold>'
         assert f"{link}Show {earlier} earlier entries</a>" in page, who
         assert "Finding number 11." not in page and "The backups stopped on Monday." not in page
         assert all(f"Finding number {i}." in page for i in (12, 13, 14)), who
@@ -218,6 +218,27 @@ def test_a_long_conversation_s_earlier_part_is_loaded_when_asked_for(client):
         assert '<li class="ms-earlier" id="ms-earlier"><details open>' in unfolded, who
         assert "The backups stopped on Monday." in unfolded, who
         assert all(f"Finding number {i:02d}." in unfolded for i in range(1, 15)), who
+
+
+def test_a_long_history_is_loaded_when_asked_for(client):
+    """A customer's History holds up to ten changes in the page, folded; a longer one is left
+    out behind its link, and the link's page has it unfolded."""
+    login(client, "alice")
+    number = open_ticket(client)
+    for action in (*("resolve", "reopen") * 4, "resolve"):
+        assert change_status(client, number, action).status_code == 303
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    # routed when opened, then nine changes of the status
+    assert '<details class="ms-history" id="ms-history">' in page
+    assert "<summary>History: 10 changes</summary>" in page
+    assert change_status(client, number, "reopen").status_code == 303
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    link = f'<a href="/support/tickets/{number}?entries=all#ms-history" data-ms-unfold>'
+    assert f"{link}History: 11 changes</a>" in page
+    assert "changed the status" not in page
+    unfolded = client.get(f"/support/tickets/{number}?entries=all").get_data(as_text=True)
+    assert '<details class="ms-history" id="ms-history" open>' in unfolded
+    assert unfolded.count("changed the status from") == 10
 
 
 def test_empty_information_is_refused_next_to_the_field(app, client):

@@ -48,21 +48,22 @@ document.addEventListener("DOMContentLoaded", function () {
     window.setInterval(tell, 60000);
   }
 
-  // A long conversation's earlier entries are not in the page: their link asks for the page
-  // with them, and they are put in place of the link, open. If that fails, the link is
-  // followed.
-  document.querySelectorAll("a[data-ms-earlier]").forEach(function (link) {
+  // A folded part of a long conversation (its earlier entries, a customer's History) that is
+  // not in the page: its link asks for the page with it, and the part takes the place of the
+  // link, open, the focus on it. If that fails, the link is followed.
+  document.querySelectorAll("a[data-ms-unfold]").forEach(function (link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
-      var item = link.closest("li");
+      var part = link.hash.slice(1);
+      var here = document.getElementById(part);
       link.setAttribute("aria-busy", "true");
       fetch(link.href, {credentials: "same-origin"}).then(function (response) {
         if (!response.ok) { throw new Error(response.status); }
         return response.text();
       }).then(function (html) {
-        var found = new DOMParser().parseFromString(html, "text/html").getElementById("ms-earlier");
-        if (!found || !found.querySelector("details")) { throw new Error("no earlier entries"); }
-        item.replaceWith(document.adoptNode(found));
+        var found = new DOMParser().parseFromString(html, "text/html").getElementById(part);
+        if (!here || !found || !found.querySelector("summary")) { throw new Error("not unfolded"); }
+        here.replaceWith(document.adoptNode(found));
         tell();
         found.querySelector("summary").focus();
       }).catch(function () { window.location.href = link.href; });
