@@ -54,6 +54,7 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("a[data-ms-unfold]").forEach(function (link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
+      if (link.getAttribute("aria-busy")) { return; }  // asked already
       var part = link.hash.slice(1);
       var here = document.getElementById(part);
       link.setAttribute("aria-busy", "true");
