@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     and_,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     column,
     exists,
     false,
+    func,
     literal,
     or_,
     select,
@@ -243,6 +245,41 @@ def events(role: Role) -> Select[Any]:
     if not reads_internal(role):
         query = query.where(Event.internal.is_(False))
     return query.order_by(Event.id)
+
+
+@cache
+def latest_messages(role: Role, count: int) -> Select[Any]:
+    """The latest ``count`` messages of a ticket as ``role`` sees them, newest first (run it
+    with :func:`of_ticket`), each with ``total``: how many the ticket has for ``role``. A
+    ticket's page shows the latest entries of a long conversation: their rows, not every
+    row of it, are read (the database counts the rest)."""
+    readable = messages_readable_by(select(Message.id).where(Message.ticket_id == TICKET), role)
+    total = select(func.count()).select_from(readable.subquery()).scalar_subquery()
+    query = select(*_read_fields(Message), total.label("total")).where(Message.ticket_id == TICKET)
+    return messages_readable_by(query, role).order_by(Message.id.desc()).limit(count)
+
+
+@cache
+def latest_events(
+    role: Role, count: int, told_inline: frozenset[EventKind] | None
+) -> Select[Any] | CompoundSelect[Any]:
+    """The latest ``count`` events of a ticket as ``role`` sees them but its opening, in no
+    order (run it with :func:`of_ticket`), each with ``total``: how many the ticket has. With
+    ``told_inline`` (the kinds a customer's conversation tells; the others fold into its
+    History), the latest ``count`` of each part, each with its part's total."""
+    seen = [Event.ticket_id == TICKET, Event.kind != EventKind.OPENED]
+    if not reads_internal(role):
+        seen.append(Event.internal.is_(False))
+    parts: list[list[ColumnElement[bool]]] = [seen]
+    if told_inline is not None:
+        inline = Event.kind.in_(sorted(told_inline))
+        parts = [[*seen, inline], [*seen, ~inline]]
+    latest = []
+    for where in parts:
+        total = select(func.count()).select_from(Event).where(*where).scalar_subquery()
+        part = select(*_read_fields(Event), total.label("total")).where(*where)
+        latest.append(select(part.order_by(Event.id.desc()).limit(count).subquery()))
+    return latest[0] if len(latest) == 1 else union_all(*latest)
 
 
 @cache

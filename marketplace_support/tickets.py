@@ -502,6 +502,8 @@ class TicketView:
 
     ticket: Ticket
     role: Role
+    #: the ticket's messages and events in their order: all of them, or the latest of each
+    #: part where the view was made for a page (:func:`ticket_view`'s ``latest``)
     timeline: list[Entry]
     actions: tuple[Action, ...]
     #: the people the ticket can be assigned to, and the providers it can be re-routed to
@@ -514,6 +516,9 @@ class TicketView:
     files: dict[int | None, list[Attachment]] = field(default_factory=dict)
     #: the customer's active orders, where they may still choose the service the ticket is about
     orders: list[Order] = field(default_factory=list)
+    #: how many entries the whole conversation and the whole History hold, where
+    #: :attr:`timeline` holds only the latest of each (None: it holds all of them)
+    totals: tuple[int, int] | None = None
 
     @property
     def conversation(self) -> list[Entry]:
@@ -532,25 +537,38 @@ class TicketView:
         return [e for e in self.timeline if e.event is not None and e.event.kind not in TOLD_INLINE]
 
     @property
+    def earlier_count(self) -> int:
+        """How many entries the older part of a long conversation holds (0: the conversation
+        is short, nothing is folded)."""
+        total = self.totals[0] if self.totals is not None else len(self.conversation)
+        return total - RECENT if total > RECENT + 1 else 0
+
+    @property
     def earlier(self) -> list[Entry]:
         """The older part of a long conversation, folded (the description with it), so the
-        latest entries and the reply box come first on a phone."""
-        shown = self.conversation
-        return shown[:-RECENT] if len(shown) > RECENT + 1 else []
+        latest entries and the reply box come first on a phone; where :attr:`timeline` holds
+        only the latest entries, the part of it that was read."""
+        return self.conversation[:-RECENT] if self.earlier_count else []
 
     @property
     def recent(self) -> list[Entry]:
-        return self.conversation[len(self.earlier) :]
+        shown = self.conversation
+        return shown[-RECENT:] if self.earlier_count else shown
+
+    @property
+    def history_count(self) -> int:
+        """How many changes the customer's History holds."""
+        return self.totals[1] if self.totals is not None else len(self.history)
 
     @property
     def earlier_in_page(self) -> bool:
         """Whether the page holds the earlier part, folded (:data:`FOLDED_IN_PAGE`)."""
-        return len(self.earlier) <= FOLDED_IN_PAGE
+        return self.earlier_count <= FOLDED_IN_PAGE
 
     @property
     def history_in_page(self) -> bool:
         """Whether the page holds the History, folded (:data:`FOLDED_IN_PAGE`)."""
-        return len(self.history) <= FOLDED_IN_PAGE
+        return self.history_count <= FOLDED_IN_PAGE
 
     @property
     def may_reopen_later(self) -> bool:
@@ -585,9 +603,19 @@ def colleagues(tenant_id: str, actor: Actor, role: Role) -> list[Person]:
     return sorted(people.values(), key=lambda person: person.name)
 
 
-def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> TicketView:
+#: how many of the latest entries of each part of a conversation a ticket's page reads: all
+#: a page shows of a conversation whose earlier part it holds (:data:`RECENT` and
+#: :data:`FOLDED_IN_PAGE`), and one more
+LATEST_READ = RECENT + FOLDED_IN_PAGE + 1
+
+
+def ticket_view(
+    tenant_id: str, actor: Actor, role: Role, number: int, *, latest: bool = False
+) -> TicketView:
     """A ticket with its conversation and history as ``role`` sees them (customers never see
-    internal notes or internal events), and what ``role`` may do now.
+    internal notes or internal events), and what ``role`` may do now. With ``latest`` (a
+    ticket's page that leaves a long conversation's folded parts out), only the latest
+    entries of each part are read, and :attr:`TicketView.totals` says how many there are.
 
     Raises:
         TicketNotFound: also for a ticket the actor may not see.
@@ -598,8 +626,12 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
     if ticket is None:
         raise access.TicketNotFound()
     of_ticket = access.of_ticket(ticket)
-    messages = session.execute(access.messages(role), of_ticket).all()
-    events = session.execute(access.events(role), of_ticket).all()
+    totals = None
+    if latest:
+        messages, events, totals = _latest_entries(role, of_ticket)
+    else:
+        messages = session.execute(access.messages(role), of_ticket).all()
+        events = session.execute(access.events(role), of_ticket).all()
     files: dict[int | None, list[Attachment]] = {}
     if ticket.has_files is not False:  # None: read before in this request, without it
         for file in session.scalars(access.attachments(role), of_ticket):
@@ -631,7 +663,26 @@ def ticket_view(tenant_id: str, actor: Actor, role: Role, number: int) -> Ticket
         orders=list(support.host.active_orders(tenant_id, actor))
         if Action.CHOOSE_SERVICE in actions
         else [],
+        totals=totals,
     )
+
+
+def _latest_entries(
+    role: Role, of_ticket: dict[str, Any]
+) -> tuple[Sequence[Any], Sequence[Any], tuple[int, int]]:
+    """The latest messages and events of a ticket (:data:`LATEST_READ` of each part, oldest
+    first), and how many entries its conversation and its History hold."""
+    session = support.session
+    newest_first = session.execute(access.latest_messages(role, LATEST_READ), of_ticket).all()
+    told_inline = TOLD_INLINE if role is Role.CUSTOMER else None
+    latest = session.execute(access.latest_events(role, LATEST_READ, told_inline), of_ticket)
+    events = sorted(latest.all(), key=lambda event: event.id)
+    # each part's total is on each of its rows
+    inline = [e for e in events if told_inline is None or e.kind in told_inline]
+    folded = [e for e in events if told_inline is not None and e.kind not in told_inline]
+    conversation = sum(part[0].total for part in (newest_first, inline) if part)
+    history = folded[0].total if folded else 0
+    return newest_first[::-1], events, (conversation, history)
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)

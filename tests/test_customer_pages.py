@@ -218,6 +218,23 @@ def test_a_long_conversation_s_earlier_part_is_loaded_when_asked_for(client):
         assert '<li class="ms-earlier" id="ms-earlier"><details open>' in unfolded, who
         assert "The backups stopped on Monday." in unfolded, who
         assert all(f"Finding number {i:02d}." in unfolded for i in range(1, 15)), who
+    # the page reads only the latest entries: the link still counts all of them
+    login(client, "alice")
+    for i in range(15, 31):
+        add_information(client, number, f"Finding number {i}.")
+    for who, url, earlier in (
+        ("alice", "/support/tickets", 28),
+        ("pete", "/support/provider/tickets", 29),
+    ):
+        login(client, who)
+        page = client.get(f"{url}/{number}").get_data(as_text=True)
+        assert f"Show {earlier} earlier entries</a>" in page, who
+        assert [f"Finding number {i}." in page for i in (27, 28, 29, 30)] == [
+            False,
+            True,
+            True,
+            True,
+        ], who
 
 
 def test_a_long_history_is_loaded_when_asked_for(client):
@@ -239,6 +256,10 @@ def test_a_long_history_is_loaded_when_asked_for(client):
     unfolded = client.get(f"/support/tickets/{number}?entries=all").get_data(as_text=True)
     assert '<details class="ms-history" id="ms-history" open>' in unfolded
     assert unfolded.count("changed the status from") == 10
+    for action in ("resolve", "reopen") * 4:  # more changes than the page reads
+        assert change_status(client, number, action).status_code == 303
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert f"{link}History: 19 changes</a>" in page
 
 
 def test_empty_information_is_refused_next_to_the_field(app, client):

@@ -36,7 +36,7 @@ from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..workflow import Action, Role, Status
 from . import assets, customer, files, staff
-from .area import error_page, list_url, ticket_not_found
+from .area import error_page, list_url, ticket_not_found, unfolded
 from .database_errors import database_error
 
 
@@ -327,6 +327,7 @@ _SHARED_HELPERS = {
             "ms_now",
             "ms_size",
             "ms_time_tag",
+            "ms_unfolded",
             "ms_upload_rules",
         )
     },
@@ -404,6 +405,7 @@ def _page_helpers() -> dict[str, Any]:
         "ms_in_language": lambda texts: request_types.in_language(texts, str(local.locale)),
         "ms_max_length": request_types.max_length,
         "ms_upload_rules": files.upload_rules,
+        "ms_unfolded": unfolded,
         "ms_size": human_size,
         "ms_duration": business_duration,
         "ms_percent": lambda share: format_percent(share, locale=local.locale),

@@ -122,3 +122,9 @@ def list_url(**query: object) -> str:
 
 #: what Werkzeug leaves unquoted in a query (``werkzeug.urls._urlencode``)
 _QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def unfolded() -> bool:
+    """Whether a ticket's page is asked for with every folded part of its conversation in it,
+    open (``?entries=all``: the link of a part the page leaves out)."""
+    return request.args.get("entries") == "all"
