@@ -237,14 +237,18 @@ def messages(role: Role) -> Select[Any]:
     return messages_readable_by(query, role).order_by(Message.id)
 
 
+def _shown_events(role: Role) -> list[ColumnElement[bool]]:
+    """The events of a ticket ``role`` sees in its history: no internal event for a customer,
+    and not the opening (the description stands for it)."""
+    shown = [Event.ticket_id == TICKET, Event.kind != EventKind.OPENED]
+    return shown if reads_internal(role) else [*shown, Event.internal.is_(False)]
+
+
 @cache
 def events(role: Role) -> Select[Any]:
     """The history of a ticket as ``role`` sees it, oldest first (run it with
     :func:`of_ticket`), as rows of the event's fields (as :func:`messages`)."""
-    query = select(*_read_fields(Event)).where(Event.ticket_id == TICKET)
-    if not reads_internal(role):
-        query = query.where(Event.internal.is_(False))
-    return query.order_by(Event.id)
+    return select(*_read_fields(Event)).where(*_shown_events(role)).order_by(Event.id)
 
 
 @cache
@@ -263,14 +267,12 @@ def latest_messages(role: Role, count: int) -> Select[Any]:
 def latest_events(
     role: Role, count: int, told_inline: frozenset[EventKind] | None
 ) -> Select[Any] | CompoundSelect[Any]:
-    """The latest ``count`` events of a ticket as ``role`` sees them but its opening, in no
+    """The latest ``count`` events of a ticket as ``role`` sees them (:func:`events`), in no
     order (run it with :func:`of_ticket`), each with ``total``: how many the ticket has. With
     ``told_inline`` (the kinds a customer's conversation tells; the others fold into its
     History), the latest ``count`` of each part, each with its part's total."""
-    seen = [Event.ticket_id == TICKET, Event.kind != EventKind.OPENED]
-    if not reads_internal(role):
-        seen.append(Event.internal.is_(False))
-    parts: list[list[ColumnElement[bool]]] = [seen]
+    seen = _shown_events(role)
+    parts = [seen]
     if told_inline is not None:
         inline = Event.kind.in_(sorted(told_inline))
         parts = [[*seen, inline], [*seen, ~inline]]

@@ -638,7 +638,7 @@ def ticket_view(
             files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
         [Entry(m.created_at, message=m) for m in messages]
-        + [Entry(e.created_at, event=e) for e in events if e.kind is not EventKind.OPENED],
+        + [Entry(e.created_at, event=e) for e in events],
         key=lambda entry: entry.at,
     )
     actions = workflow.allowed_actions(

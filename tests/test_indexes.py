@@ -121,6 +121,19 @@ def pg_app(marketplace):
                 app.extensions["sqlalchemy"].engine.dispose()
 
 
+def alices_tickets_with_history(pg_app, copies):
+    """Seven tickets opened by Alice (logged in on the client returned), and a closed copy of
+    each ``copies`` times over; the client and the app's engine."""
+    client = pg_app.test_client()
+    login(client, "alice")
+    for _ in range(7):
+        open_ticket(client)
+    with pg_app.app_context():
+        engine = pg_app.extensions["sqlalchemy"].engine
+    add_closed_history(engine, copies=copies)
+    return client, engine
+
+
 def pg_count_plans(engine, ask):
     """PostgreSQL's plan (run) of each count that ``ask()`` sent to ``engine``."""
     sent = []
@@ -202,13 +215,7 @@ def test_on_postgresql_staff_counts_read_only_the_active_tickets_index(
     """With 20 closed tickets for each active one, the counts beside the staff lists (per
     status; the console's per queue too) read the partial index of active tickets alone, from
     the index only (no table row), whatever the history."""
-    client = pg_app.test_client()
-    login(client, "alice")
-    for _ in range(7):
-        open_ticket(client)
-    with pg_app.app_context():
-        engine = pg_app.extensions["sqlalchemy"].engine
-    add_closed_history(engine, copies=20)
+    client, engine = alices_tickets_with_history(pg_app, copies=20)
     login(client, user)
     statuses = []
     found = pg_count_plans(engine, lambda: statuses.append(client.get(url).status_code))
@@ -334,13 +341,7 @@ def test_on_postgresql_a_customer_s_shared_count_skips_their_own_tickets(pg_app,
     count of what others shared with them reads the organisation's index around the
     customer's own entries, not each of them to leave it out."""
     marketplace.flags["t1"] = Flags(share_with_organisation_by_default=True)
-    client = pg_app.test_client()
-    login(client, "alice")
-    for _ in range(7):
-        open_ticket(client)
-    with pg_app.app_context():
-        engine = pg_app.extensions["sqlalchemy"].engine
-    add_closed_history(engine, copies=100)
+    client, engine = alices_tickets_with_history(pg_app, copies=100)
     statuses = []
     (plan,) = pg_count_plans(engine, lambda: statuses.append(client.get("/support/").status_code))
     assert statuses == [200]
