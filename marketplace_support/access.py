@@ -39,6 +39,7 @@ from werkzeug.exceptions import NotFound
 
 from .host import Actor
 from .models import (
+    INTEGER_MAX,
     Attachment,
     Delivery,
     Event,
@@ -166,12 +167,28 @@ def moved_away(tenant_id: str, actor: Actor, number: int) -> Select[Event]:
 #: "ticket_id" (:func:`of_ticket`), so each statement is made once per role, not at every
 #: request (making one, and SQLAlchemy's key for it, costs more than running it).
 TICKET = bindparam("ticket_id", type_=Integer)
+#: the newest message and event a read of a ticket's latest entries may hold (their ids; see
+#: :func:`latest_messages`, :func:`latest_events` and :func:`up_to`)
+MESSAGES_UP_TO = bindparam("messages_up_to", type_=Integer)
+EVENTS_UP_TO = bindparam("events_up_to", type_=Integer)
 
 
 def of_ticket(ticket: Ticket) -> dict[str, Any]:
-    """The parameters of :func:`messages`, :func:`events`, :func:`attachments` and
-    :func:`who_sees`."""
+    """The parameters of :func:`attachments` and :func:`who_sees`."""
     return {"ticket_id": ticket.id}
+
+
+def up_to(ticket: Ticket, messages: int = INTEGER_MAX, events: int = INTEGER_MAX) -> dict[str, Any]:
+    """The parameters of :func:`latest_messages` and :func:`latest_events`: the latest entries
+    of ``ticket`` up to the message and the event with these ids (an earlier part of the
+    conversation; by default its very latest entries)."""
+    return {"ticket_id": ticket.id, "messages_up_to": messages, "events_up_to": events}
+
+
+def files_between(ticket: Ticket, first: int, last: int) -> dict[str, Any]:
+    """The parameters of :func:`files_of_messages`: the files of the messages from id
+    ``first`` to ``last``."""
+    return {"ticket_id": ticket.id, "files_from": first, "messages_up_to": last}
 
 
 @lru_cache(maxsize=128)
@@ -227,16 +244,6 @@ def _read_fields(model: type[Message] | type[Event]) -> list[InstrumentedAttribu
     ]
 
 
-@cache
-def messages(role: Role) -> Select[Any]:
-    """The conversation of a ticket as ``role`` sees it, oldest first (run it with
-    :func:`of_ticket`), as rows of the message's fields: a page reads them, never changes
-    them, and rows cost no object each (50 messages and their events: 0.25 ms read, 0.35 as
-    objects)."""
-    query = select(*_read_fields(Message)).where(Message.ticket_id == TICKET)
-    return messages_readable_by(query, role).order_by(Message.id)
-
-
 def _shown_events(role: Role) -> list[ColumnElement[bool]]:
     """The events of a ticket ``role`` sees in its history: no internal event for a customer,
     and not the opening (the description stands for it)."""
@@ -245,21 +252,17 @@ def _shown_events(role: Role) -> list[ColumnElement[bool]]:
 
 
 @cache
-def events(role: Role) -> Select[Any]:
-    """The history of a ticket as ``role`` sees it, oldest first (run it with
-    :func:`of_ticket`), as rows of the event's fields (as :func:`messages`)."""
-    return select(*_read_fields(Event)).where(*_shown_events(role)).order_by(Event.id)
-
-
-@cache
 def latest_messages(role: Role, count: int) -> Select[Any]:
     """The latest ``count`` messages of a ticket as ``role`` sees them, newest first (run it
-    with :func:`of_ticket`), each with ``total``: how many the ticket has for ``role``. A
-    ticket's page shows the latest entries of a long conversation: their rows, not every
-    row of it, are read (the database counts the rest)."""
+    with :func:`up_to`: those up to a message), each with ``total``: how many the whole
+    ticket has for ``role``. A ticket's page shows the latest entries of a long
+    conversation, and no request reads all of one: their rows, not every row of it, are
+    read (the database counts the rest)."""
     readable = messages_readable_by(select(Message.id).where(Message.ticket_id == TICKET), role)
     total = select(func.count()).select_from(readable.subquery()).scalar_subquery()
-    query = select(*_read_fields(Message), total.label("total")).where(Message.ticket_id == TICKET)
+    query = select(*_read_fields(Message), total.label("total")).where(
+        Message.ticket_id == TICKET, Message.id <= MESSAGES_UP_TO
+    )
     return messages_readable_by(query, role).order_by(Message.id.desc()).limit(count)
 
 
@@ -267,10 +270,11 @@ def latest_messages(role: Role, count: int) -> Select[Any]:
 def latest_events(
     role: Role, count: int, told_inline: frozenset[EventKind] | None
 ) -> Select[Any] | CompoundSelect[Any]:
-    """The latest ``count`` events of a ticket as ``role`` sees them (:func:`events`), in no
-    order (run it with :func:`of_ticket`), each with ``total``: how many the ticket has. With
-    ``told_inline`` (the kinds a customer's conversation tells; the others fold into its
-    History), the latest ``count`` of each part, each with its part's total."""
+    """The latest ``count`` events of a ticket as ``role`` sees them (:func:`_shown_events`), in no
+    order (run it with :func:`up_to`: those up to an event), each with ``total``: how many
+    the whole ticket has. With ``told_inline`` (the kinds a customer's conversation tells;
+    the others fold into its History), the latest ``count`` of each part, each with its
+    part's total."""
     seen = _shown_events(role)
     parts = [seen]
     if told_inline is not None:
@@ -279,7 +283,9 @@ def latest_events(
     latest = []
     for where in parts:
         total = select(func.count()).select_from(Event).where(*where).scalar_subquery()
-        part = select(*_read_fields(Event), total.label("total")).where(*where)
+        part = select(*_read_fields(Event), total.label("total")).where(
+            *where, Event.id <= EVENTS_UP_TO
+        )
         latest.append(select(part.order_by(Event.id.desc()).limit(count).subquery()))
     return latest[0] if len(latest) == 1 else union_all(*latest)
 
@@ -289,6 +295,19 @@ def attachments(role: Role) -> Select[Attachment]:
     """The files of a ticket ``role`` may see: a customer never the files of internal notes
     (run it with :func:`of_ticket`)."""
     query = select(Attachment).where(Attachment.ticket_id == TICKET)
+    return files_readable_by(query, role).order_by(Attachment.id)
+
+
+@cache
+def files_of_messages(role: Role) -> Select[Attachment]:
+    """The files ``role`` may see of the description and of a range of the ticket's messages
+    (run it with :func:`files_between`): those of the entries a request shows, not of the
+    whole conversation."""
+    shown = or_(
+        Attachment.message_id.is_(None),
+        Attachment.message_id.between(bindparam("files_from", type_=Integer), MESSAGES_UP_TO),
+    )
+    query = select(Attachment).where(Attachment.ticket_id == TICKET, shown)
     return files_readable_by(query, role).order_by(Attachment.id)
 
 

@@ -46,6 +46,7 @@ from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
 from .idempotency import Receipt
 from .models import (
+    INTEGER_MAX,
     Attachment,
     Event,
     EventKind,
@@ -519,6 +520,11 @@ class TicketView:
     #: how many entries the whole conversation and the whole History hold, where
     #: :attr:`timeline` holds only the latest of each (None: it holds all of them)
     totals: tuple[int, int] | None = None
+    #: the entries before :attr:`timeline`, where one request did not read back to the
+    #: description (:data:`ENTRIES_READ_MAX`): ``ticket_view``'s ``before`` for the next
+    earlier_cursor: str | None = None
+    #: the timeline is an earlier part of the conversation (``ticket_view``'s ``before``)
+    older: bool = False
 
     @property
     def conversation(self) -> list[Entry]:
@@ -608,37 +614,48 @@ def colleagues(tenant_id: str, actor: Actor, role: Role) -> list[Person]:
 #: :data:`FOLDED_IN_PAGE`), and one more
 LATEST_READ = RECENT + FOLDED_IN_PAGE + 1
 
+#: the most entries of each part of a conversation (messages; events) one request reads and
+#: shows where it asks for all of them (a page with its parts unfolded, the API's ticket):
+#: the entries before them are the next request's (:attr:`TicketView.earlier_cursor`), so
+#: no request reads or sends a whole conversation, however long it grows
+ENTRIES_READ_MAX = 200
+
 
 def ticket_view(
-    tenant_id: str, actor: Actor, role: Role, number: int, *, latest: bool = False
+    tenant_id: str,
+    actor: Actor,
+    role: Role,
+    number: int,
+    *,
+    latest: bool = False,
+    before: str | None = None,
 ) -> TicketView:
     """A ticket with its conversation and history as ``role`` sees them (customers never see
     internal notes or internal events), and what ``role`` may do now. With ``latest`` (a
     ticket's page that leaves a long conversation's folded parts out), only the latest
-    entries of each part are read, and :attr:`TicketView.totals` says how many there are.
+    entries of each part are read. Otherwise the latest :data:`ENTRIES_READ_MAX` of each, or
+    with ``before`` (a :attr:`TicketView.earlier_cursor`) those before an earlier read.
 
     Raises:
         TicketNotFound: also for a ticket the actor may not see.
+        InvalidEntriesLink: ``before`` is not a cursor we made (nothing was read).
     """
     session = support.session
+    up_to = _up_to(before)
     query = _viewed(tenant_id, actor, role, number)
     ticket = session.scalars(query, _reader(actor)).unique().one_or_none()
     if ticket is None:
         raise access.TicketNotFound()
-    of_ticket = access.of_ticket(ticket)
-    totals = None
-    if latest:
-        messages, events, totals = _latest_entries(role, of_ticket)
-    else:
-        messages = session.execute(access.messages(role), of_ticket).all()
-        events = session.execute(access.events(role), of_ticket).all()
+    read = _read(role, ticket, LATEST_READ if latest else ENTRIES_READ_MAX, up_to, latest)
     files: dict[int | None, list[Attachment]] = {}
     if ticket.has_files is not False:  # None: read before in this request, without it
-        for file in session.scalars(access.attachments(role), of_ticket):
+        ids = [message.id for message in read.messages]
+        shown = access.files_between(ticket, min(ids, default=1), max(ids, default=0))
+        for file in session.scalars(access.files_of_messages(role), shown):
             files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
-        [Entry(m.created_at, message=m) for m in messages]
-        + [Entry(e.created_at, event=e) for e in events],
+        [Entry(m.created_at, message=m) for m in read.messages]
+        + [Entry(e.created_at, event=e) for e in read.events],
         key=lambda entry: entry.at,
     )
     actions = workflow.allowed_actions(
@@ -663,26 +680,100 @@ def ticket_view(
         orders=list(support.host.active_orders(tenant_id, actor))
         if Action.CHOOSE_SERVICE in actions
         else [],
-        totals=totals,
+        totals=read.totals if before is None else None,
+        earlier_cursor=read.earlier,
+        older=before is not None,
     )
 
 
-def _latest_entries(
-    role: Role, of_ticket: dict[str, Any]
-) -> tuple[Sequence[Any], Sequence[Any], tuple[int, int]]:
-    """The latest messages and events of a ticket (:data:`LATEST_READ` of each part, oldest
-    first), and how many entries its conversation and its History hold."""
+class InvalidEntriesLink(pagination.InvalidCursor):
+    """A link to a conversation's older entries that was not made by us (edited, truncated)."""
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """The entries of a ticket one request read, oldest first, and how many its conversation
+    and its History hold."""
+
+    messages: list[Any]
+    events: list[Any]
+    totals: tuple[int, int]
+    #: where the entries before these are read from (None: these go back to the description)
+    earlier: str | None
+
+
+def _up_to(before: str | None) -> tuple[int, int]:
+    """The ids of the latest message and event a read may hold: those of a cursor made by
+    :func:`_read`, or none (every entry).
+
+    Raises: InvalidEntriesLink: not a cursor we made.
+    """
+    if before is None:
+        return INTEGER_MAX, INTEGER_MAX
+    try:
+        messages, events = pagination.decode(before, ("i", "i"))
+    except pagination.InvalidCursor as error:
+        raise InvalidEntriesLink(before) from error
+    if messages < 0 or events < 0:
+        raise InvalidEntriesLink(before)
+    return messages, events
+
+
+def _read(role: Role, ticket: Ticket, count: int, up_to: tuple[int, int], latest: bool) -> _Entries:
+    """The latest ``count`` entries of each part of a ticket's conversation up to the ids of
+    ``up_to``, with each part's total. Where a part held more (``latest`` aside: the page's
+    read, which shows only the part it holds), the entries are cut where the part that
+    reaches back the least begins, so that what is read is the whole conversation from a
+    moment on, and the cursor of the entries before is returned with them."""
     session = support.session
-    newest_first = session.execute(access.latest_messages(role, LATEST_READ), of_ticket).all()
     told_inline = TOLD_INLINE if role is Role.CUSTOMER else None
-    latest = session.execute(access.latest_events(role, LATEST_READ, told_inline), of_ticket)
-    events = sorted(latest.all(), key=lambda event: event.id)
-    # each part's total is on each of its rows
-    inline = [e for e in events if told_inline is None or e.kind in told_inline]
-    folded = [e for e in events if told_inline is not None and e.kind not in told_inline]
-    conversation = sum(part[0].total for part in (newest_first, inline) if part)
-    history = folded[0].total if folded else 0
-    return newest_first[::-1], events, (conversation, history)
+    parameters = access.up_to(ticket, *up_to)
+    newest_first = session.execute(access.latest_messages(role, count + 1), parameters).all()
+    events = session.execute(access.latest_events(role, count + 1, told_inline), parameters)
+    # each part newest first, each of its rows with the part's total
+    parts: list[list[Any]] = [list(newest_first)]
+    if told_inline is None:
+        parts.append(sorted(events.all(), key=lambda event: -event.id))
+    else:
+        read = sorted(events.all(), key=lambda event: -event.id)
+        parts.append([e for e in read if e.kind in told_inline])
+        parts.append([e for e in read if e.kind not in told_inline])
+    conversation = sum(part[0].total for part in parts[:2] if part)
+    history = parts[2][0].total if len(parts) > 2 and parts[2] else 0
+    earlier = None
+    longer = [len(part) > count for part in parts]
+    parts = [part[:count] for part in parts]
+    if any(longer) and not latest:
+        parts, earlier = _since_one_moment(parts, longer, up_to)
+    messages = parts[0][::-1]
+    shown_events = sorted((row for part in parts[1:] for row in part), key=lambda e: e.id)
+    return _Entries(messages, shown_events, (conversation, history), earlier)
+
+
+def _since_one_moment(
+    parts: list[list[Any]], longer: list[bool], up_to: tuple[int, int]
+) -> tuple[list[list[Any]], str]:
+    """The entries of ``parts`` (each newest first; the first part the messages, the others
+    events) from the moment where the ``longer`` part (one that held more than was read)
+    that reaches back the least begins, and the cursor of those before. Each table's entries
+    are cut at the oldest entry read of its own longer parts too, so an entry of that moment
+    that was not read is not skipped: it is the next read's."""
+    since = max(part[-1].created_at for part, more in zip(parts, longer, strict=True) if more)
+    floors = [0, 0]  # the oldest id read of each table's longer parts
+    for index, (part, more) in enumerate(zip(parts, longer, strict=True)):
+        if more:
+            floors[min(index, 1)] = max(floors[min(index, 1)], part[-1].id)
+    kept = [
+        [row for row in part if row.created_at >= since and row.id >= floors[min(index, 1)]]
+        for index, part in enumerate(parts)
+    ]
+    first_message = min((row.id for row in kept[0]), default=None)
+    first_event = min((row.id for part in kept[1:] for row in part), default=None)
+    cursor = [
+        up_to[table] if first is None else first - 1
+        for table, first in enumerate((first_message, first_event))
+    ]
+    return kept, pagination.encode(cursor)
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)

@@ -34,9 +34,10 @@ from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
 from ..state import SupportState, current_state, support
+from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
 from . import assets, customer, files, staff
-from .area import error_page, list_url, ticket_not_found, unfolded
+from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
 from .database_errors import database_error
 
 
@@ -65,6 +66,7 @@ def build_blueprint() -> Blueprint:
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
     parent.register_error_handler(SQLAlchemyError, database_error)
     parent.register_error_handler(TicketNotFound, ticket_not_found)
+    parent.register_error_handler(InvalidEntriesLink, invalid_entries_link)
     parent.context_processor(_template_helpers)
     parent.teardown_request(_forget_page_helpers)
     for name, helper in _SHARED_HELPERS.items():

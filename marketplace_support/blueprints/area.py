@@ -1,8 +1,10 @@
 """Who may use an area, who is acting in this request, the module's error page, the headers
-of a request refused by a rate limit, and the addresses of an area's list."""
+of a request refused by a rate limit, the addresses of an area's list, and what of its
+conversation a ticket's page reads."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -128,3 +130,20 @@ def unfolded() -> bool:
     """Whether a ticket's page is asked for with every folded part of its conversation in it,
     open (``?entries=all``: the link of a part the page leaves out)."""
     return request.args.get("entries") == "all"
+
+
+def entries_asked() -> dict[str, Any]:
+    """What of its conversation a ticket's page reads (``tickets.ticket_view``'s arguments):
+    the latest entries of each part; with ``?entries=all`` every part, as far back as one
+    request reads, or the part before an earlier one (``&before=``, its "Show older
+    entries" link)."""
+    if not unfolded():
+        return {"latest": True}
+    return {"before": request.args.get("before")}
+
+
+def invalid_entries_link(error: tickets.InvalidEntriesLink) -> ResponseReturnValue:
+    """A link to a conversation's older entries that we did not make (edited, truncated)."""
+    return error_page(
+        gettext("This link to older entries is not valid. Start again from the ticket."), 400
+    )

@@ -19,7 +19,7 @@ from ..rate_limits import LimitReached
 from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
 from ..workflow import Action, Role
-from .area import acting, error_page, require_area, send_limit_headers, unfolded
+from .area import acting, entries_asked, error_page, require_area, send_limit_headers
 from .files import send, uploads
 from .forms import change, form_data, kept_files, perform, watch
 from .paths import ID
@@ -202,7 +202,7 @@ def _ticket(number: int) -> ResponseReturnValue:
 
 def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
     tenant_id, actor = acting()
-    view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number, latest=not unfolded())
+    view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number, **entries_asked())
     page = render_template(
         "marketplace_support/customer/ticket.html",
         view=view,

@@ -21,7 +21,7 @@ from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import tokens, webhook_pages
-from .area import acting, error_page, list_url, require_area, unfolded
+from .area import acting, entries_asked, error_page, list_url, require_area
 from .files import send, uploads
 from .forms import perform, watch
 from .paths import ID
@@ -125,7 +125,7 @@ def _list_url(query: dict[str, Any], changes: dict[str, Any]) -> str:
 
 def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue:
     tenant_id, actor = acting()
-    view = tickets.ticket_view(tenant_id, actor, role, number, latest=not unfolded())
+    view = tickets.ticket_view(tenant_id, actor, role, number, **entries_asked())
     notice = request.args.get("notice")
     known = (*_actions_of(role), "watching", "not_watching")
     page = render_template(

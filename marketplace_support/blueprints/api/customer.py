@@ -94,7 +94,9 @@ def add_routes(bp: Blueprint) -> None:
             answers(_open)
         )
     )
-    route(_TICKET, "my_ticket", "GET")(bp.response(200, my.MyTicketSchema)(_ticket))
+    route(_TICKET, "my_ticket", "GET")(
+        bp.response(200, my.MyTicketSchema)(bp.doc(parameters=[schemas.BEFORE])(_ticket))
+    )
     route(f"{_TICKET}/messages", "my_messages", "POST")(
         changing.documented(bp, ApiReplySchema, 201, my.MyChangedSchema, files=True)(_reply)
     )
@@ -252,7 +254,8 @@ def _ticket(number: int) -> dict[str, Any]:
     """One of the customer's tickets (their own or shared with them), as My Page shows it;
     it counts as looked at, as on the page."""
     who = caller()
-    view = tickets.ticket_view(who.tenant_id, who.actor, Role.CUSTOMER, number)
+    before = request.args.get("before")
+    view = tickets.ticket_view(who.tenant_id, who.actor, Role.CUSTOMER, number, before=before)
     ticket = view.ticket
     shares = sharing.sharing_of(ticket, who.actor, Role.CUSTOMER)
     files = sorted((f for fs in view.files.values() for f in fs), key=lambda f: f.id)
@@ -273,6 +276,7 @@ def _ticket(number: int) -> dict[str, Any]:
             my.anonymous_staff(schemas.message(e.message)) for e in view.timeline if e.message
         ],
         "events": [my.anonymous_staff(schemas.event(e.event)) for e in view.timeline if e.event],
+        "earlier": schemas.earlier(".my_ticket", view),
         "attachments": [schemas.attachment(file) for file in files],
         "actions": [action.value for action in view.actions],
         "sharing": _sharing(shares),

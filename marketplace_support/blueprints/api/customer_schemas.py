@@ -12,6 +12,8 @@ from ...host import FieldKind
 from ...priorities import Priority
 from ...workflow import Role
 from .schemas import (
+    EARLIER,
+    FILES,
     AnswerSchema,
     AttachmentSchema,
     EventSchema,
@@ -136,7 +138,10 @@ class MyTicketSchema(MyTicketSummarySchema):
     targets = fields.Nested(TargetsSchema, required=True)
     messages = fields.List(fields.Nested(MessageSchema), required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    earlier = fields.String(allow_none=True, required=True, metadata={"description": EARLIER})
+    attachments = fields.List(
+        fields.Nested(AttachmentSchema), required=True, metadata={"description": FILES}
+    )
     actions = fields.List(fields.String(), required=True)
     sharing = fields.Nested(SharingSchema, required=True)
     answers = fields.List(

@@ -46,6 +46,9 @@ PROBLEMS = {
         Problem("invalid-input", 422, lazy_gettext("What was sent was refused")),
         Problem("idempotency-key-reused", 422, lazy_gettext("This key was used for another call")),
         Problem("invalid-page-link", 400, lazy_gettext("This page link is not valid")),
+        Problem(
+            "invalid-entries-link", 400, lazy_gettext("This link to older entries is not valid")
+        ),
         Problem("rate-limited", 429, lazy_gettext("Too many calls in a short time")),
         Problem("unavailable", 503, lazy_gettext("Try again in a moment")),
         Problem("server-error", 500, lazy_gettext("Something went wrong on our side")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from marshmallow import RAISE, Schema, fields
 
 from ...host import FieldKind
@@ -15,6 +16,7 @@ from ...ticket_json import event as event
 from ...ticket_json import message as message
 from ...ticket_json import person as person
 from ...ticket_json import summary as summary
+from ...tickets import ENTRIES_READ_MAX, TicketView
 from ...workflow import Action, Handler, Role, Status
 
 
@@ -138,6 +140,31 @@ class AnswerSchema(Schema):
     )
 
 
+#: the query parameter of a ticket's read that asks for the entries before an earlier read
+BEFORE = {
+    "in": "query",
+    "name": "before",
+    "schema": {"type": "string"},
+    "description": "the entries before those of an earlier read (its ``earlier`` holds the "
+    f"address); a read holds the latest {ENTRIES_READ_MAX} messages and as many events at most",
+}
+
+EARLIER = (
+    "the address of the ticket's messages and events before these (a read holds the latest "
+    f"{ENTRIES_READ_MAX} messages and as many events at most, for a customer as many of its "
+    "History too, from one moment on), or null: these go back to its description"
+)
+
+
+FILES = "the files of the description and of these messages"
+
+
+def earlier(endpoint: str, view: TicketView) -> str | None:
+    """The address of ``endpoint`` with the ticket's entries before those ``view`` read."""
+    cursor = view.earlier_cursor
+    return url_for(endpoint, number=view.ticket.number, before=cursor) if cursor else None
+
+
 def answer(row: TicketAnswer) -> dict[str, Any]:
     return {
         "key": row.key,
@@ -179,7 +206,10 @@ class TicketSchema(TicketSummarySchema):
     targets = fields.Nested(TargetsSchema, required=True)
     messages = fields.List(fields.Nested(MessageSchema), required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    earlier = fields.String(allow_none=True, required=True, metadata={"description": EARLIER})
+    attachments = fields.List(
+        fields.Nested(AttachmentSchema), required=True, metadata={"description": FILES}
+    )
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
     actions = fields.List(
         _choice(Action), required=True, metadata={"description": "what the caller may do now"}

@@ -62,7 +62,7 @@ def build_blueprint(api: Api) -> Blueprint:
         bp.response(200, schemas.TicketListSchema)(list_doc(_ticket_list))
     )
     bp.route(f"/tickets/<{ID}:number>", endpoint="ticket", methods=["GET"])(
-        bp.response(200, schemas.TicketSchema)(_ticket)
+        bp.response(200, schemas.TicketSchema)(bp.doc(parameters=[schemas.BEFORE])(_ticket))
     )
     bp.route(f"/tickets/<{ID}:number>/messages", endpoint="messages", methods=["POST"])(
         changing.documented(bp, ApiMessageSchema, 201, files=True)(_post_message)
@@ -141,7 +141,8 @@ def _ticket(number: int) -> dict[str, Any]:
     """One ticket with its conversation (internal notes too), history, files (their
     details; the files themselves are on the ticket's page) and response targets."""
     who = callers.caller()
-    view = tickets.ticket_view(who.tenant_id, who.actor, who.role, number)
+    before = request.args.get("before")
+    view = tickets.ticket_view(who.tenant_id, who.actor, who.role, number, before=before)
     ticket = view.ticket
     files = sorted((f for fs in view.files.values() for f in fs), key=lambda f: f.id)
     return {
@@ -163,6 +164,7 @@ def _ticket(number: int) -> dict[str, Any]:
         "targets": schemas.targets(ticket),
         "messages": [schemas.message(e.message) for e in view.timeline if e.message],
         "events": [schemas.event(e.event) for e in view.timeline if e.event],
+        "earlier": schemas.earlier(".ticket", view),
         "attachments": [schemas.attachment(file) for file in files],
         "answers": [schemas.answer(row) for row in ticket.answers],
         "actions": [action.value for action in view.actions],
@@ -225,6 +227,13 @@ def _bad_cursor(error: InvalidCursor) -> Response:
     )
 
 
+def _bad_entries_link(error: tickets.InvalidEntriesLink) -> Response:
+    return problem(
+        "invalid-entries-link",
+        gettext("This link to older entries is not valid. Start again from the ticket."),
+    )
+
+
 def _limited(error: LimitReached) -> Response:
     return problem("rate-limited", error.message, headers=error.headers())
 
@@ -235,6 +244,7 @@ _HANDLERS: dict[type[BaseException], Callable[[Any], Response]] = {
     InvalidInput: _invalid,
     KeyReused: _key_reused,
     InvalidCursor: _bad_cursor,
+    tickets.InvalidEntriesLink: _bad_entries_link,
     LimitReached: _limited,
     SQLAlchemyError: database_error,
     HTTPException: http_error,

@@ -1,0 +1,190 @@
+"""A conversation too long for one request: a ticket's read (its page with every part
+unfolded, the API's ticket) holds its latest entries at most (``tickets.ENTRIES_READ_MAX`` of
+each part), and the link to the entries before leads back to the description, every entry
+once and in its course."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from marketplace_support import tickets
+from marketplace_support.models import Event, EventKind, Message, Ticket
+from marketplace_support.workflow import Role
+
+from .api_calls import API, assert_problem, auth, token
+from .conftest import examples, login
+from .helpers import open_ticket
+
+#: what one step of a conversation writes: the customer's reply, a provider's reply, an
+#: internal note; an event a customer's conversation tells, one that folds into their
+#: History, one for staff only
+KINDS = ("reply", "answer", "note", "told", "history", "internal")
+
+
+def write_entries(app, number: int, steps: list[tuple[str, int]]) -> None:
+    """Adds the entries of ``steps`` to ticket ``number`` of t1, in order: each ``(kind,
+    seconds)`` after the entry before (0: at the same moment, as one change writes)."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        ticket = session.query(Ticket).filter_by(tenant_id="t1", number=number).one()
+        moment = ticket.created_at  # after the opening's own entries
+        for index, (kind, seconds) in enumerate(steps):
+            moment += timedelta(seconds=seconds)
+            common = {"tenant_id": "t1", "ticket_id": ticket.id, "created_at": moment}
+            if kind in ("reply", "answer", "note"):
+                customer = kind == "reply"
+                session.add(
+                    Message(
+                        **common,
+                        author_user_id="alice" if customer else "pete",
+                        author_name="Alice" if customer else "Pete",
+                        author_role=Role.CUSTOMER if customer else Role.PROVIDER,
+                        body=f"Entry {index}.",
+                        internal=kind == "note",
+                    )
+                )
+            else:
+                session.add(
+                    Event(
+                        **common,
+                        kind={
+                            "told": EventKind.ESCALATED,
+                            "history": EventKind.PRIORITY_CHANGED,
+                            "internal": EventKind.ASSIGNED,
+                        }[kind],
+                        actor_user_id="pete",
+                        actor_name="Pete",
+                        actor_role=Role.PROVIDER,
+                        from_value="medium" if kind == "history" else None,
+                        to_value="high" if kind == "history" else None,
+                        to_name="Pete" if kind == "internal" else None,
+                        detail=f"Entry {index}.",
+                        internal=kind == "internal",
+                    )
+                )
+            session.flush()  # the ids in the order of the steps, as changes write them
+        session.commit()
+        session.remove()
+
+
+def walk(client, url: str, headers: dict[str, str]) -> list[dict]:
+    """Every read of a ticket from its latest entries back to its description, newest read
+    first, following each read's ``earlier``."""
+    reads = []
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        reads.append(response.get_json())
+        url = reads[-1]["earlier"]
+        assert len(reads) < 200, "the reads do not reach the description"
+    return reads
+
+
+def moment(entry: dict) -> datetime:
+    return datetime.fromisoformat(entry["created_at"].replace("Z", "+00:00"))
+
+
+_STEPS = st.lists(
+    st.tuples(st.sampled_from(KINDS), st.sampled_from([0, 1, 1])), min_size=0, max_size=40
+)
+
+
+def test_reads_of_a_long_conversation_hold_every_entry_once_in_its_course(
+    app, client, marketplace, monkeypatch
+):
+    """Generated conversations (replies, notes and events, several at one moment) read by the
+    customer and by the provider, a few entries a read: the reads together hold exactly what
+    one unbounded read holds, each read at most its share, none older than the one after."""
+    secret = token(app, marketplace, "pete", Role.PROVIDER)
+
+    @settings(
+        max_examples=examples(30),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(steps=_STEPS, most=st.integers(min_value=1, max_value=6))
+    # a change of the customer's History and two the conversation tells, all at one moment:
+    # a read that ends inside that moment must not skip the History's entry
+    @example(steps=[("history", 1), ("told", 0), ("told", 0)], most=1)
+    def read(steps, most):
+        login(client, "alice")
+        number = open_ticket(client)
+        write_entries(app, number, steps)
+        for url, headers, parts in (
+            (f"{API}/my/tickets/{number}", {}, 2),  # a customer's: its History apart
+            (f"{API}/tickets/{number}", auth(secret), 1),
+        ):
+            monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 10_000)
+            (whole,) = walk(client, url, headers)
+            monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", most)
+            reads = walk(client, url, headers)
+            for newer, older in pairwise(reads):
+                assert older["messages"] or older["events"]
+                shown = [*newer["messages"], *newer["events"]]
+                before = [*older["messages"], *older["events"]]
+                assert max(map(moment, before)) <= min(map(moment, shown))
+            for each in reads:
+                assert len(each["messages"]) <= most and len(each["events"]) <= parts * most
+            for field in ("messages", "events"):
+                ids = [entry["id"] for each in reversed(reads) for entry in each[field]]
+                assert ids == [entry["id"] for entry in whole[field]], (url, field)
+
+    read()
+
+
+def test_a_conversation_longer_than_a_page_reads_is_shown_part_by_part(app, client):
+    """The page with every part unfolded holds the latest entries one request reads; its
+    "Show older entries" leads to the ones before, back to the description, and back."""
+    login(client, "alice")
+    number = open_ticket(client, issue_about="The backups stopped on Monday.")
+    most = tickets.ENTRIES_READ_MAX
+    write_entries(app, number, [("reply", 60)] * (most + 30))
+    page = client.get(f"/support/tickets/{number}?entries=all").get_data(as_text=True)
+    assert page.count('<li class="ms-message ms-message--customer"') == most
+    assert f"Entry {most + 29}." in page and "Entry 29." not in page  # entry 30 is the 200th
+    assert "The backups stopped on Monday." not in page
+    # the summary still counts the whole conversation: the description and every reply
+    assert f"<summary>Show {most + 31 - 3} earlier entries</summary>" in page
+    older = re.search(r'<li class="ms-older"><a href="([^"]+)">Show older entries</a></li>', page)
+    assert older is not None
+    link = older.group(1).replace("&amp;", "&")
+    assert link.startswith(f"/support/tickets/{number}?") and link.endswith("#ms-earlier")
+    before = client.get(link.partition("#")[0])
+    assert before.status_code == 200
+    older_page = before.get_data(as_text=True)
+    assert "The backups stopped on Monday." in older_page
+    assert all(f"Entry {i}." in older_page for i in range(30))
+    assert f"Entry {30}." not in older_page and "Show older entries" not in older_page
+    assert f'<a href="/support/tickets/{number}">Back to the latest entries</a>' in older_page
+    # the page the reader starts from is as it was: the latest entries, the rest behind links
+    latest = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert f"Entry {most + 29}." in latest and f"Entry {most + 25}." not in latest
+
+
+@pytest.mark.parametrize("before", ["i5", "i5.i5.i5", "x1.i2", "i-1.i3", "i99999999999.i1", ""])
+def test_a_link_to_older_entries_that_was_not_made_by_us_is_refused(
+    app, client, marketplace, before
+):
+    login(client, "alice")
+    number = open_ticket(client)
+    page = client.get(
+        f"/support/tickets/{number}", query_string={"entries": "all", "before": before}
+    )
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "This link to older entries is not valid. Start again from the ticket." in text
+    secret = token(app, marketplace, "pete", Role.PROVIDER)
+    for url, headers in (
+        (f"{API}/tickets/{number}", auth(secret)),
+        (f"{API}/my/tickets/{number}", {}),
+    ):
+        response = client.get(url, query_string={"before": before}, headers=headers)
+        problem = assert_problem(response, 400, "invalid-entries-link")
+        assert "Start again from the ticket." in problem["detail"]
