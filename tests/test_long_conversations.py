@@ -5,6 +5,7 @@ once and in its course."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -19,7 +20,7 @@ from marketplace_support.workflow import Role
 
 from .api_calls import API, assert_problem, auth, token
 from .conftest import examples, login
-from .helpers import open_ticket
+from .helpers import open_ticket, ticket_page_form
 
 #: what one step of a conversation writes: the customer's reply, a provider's reply, an
 #: internal note; an event a customer's conversation tells, one that folds into their
@@ -188,3 +189,20 @@ def test_a_link_to_older_entries_that_was_not_made_by_us_is_refused(
         response = client.get(url, query_string={"before": before}, headers=headers)
         problem = assert_problem(response, 400, "invalid-entries-link")
         assert "Start again from the ticket." in problem["detail"]
+
+
+def test_a_read_holds_the_files_of_the_entries_it_holds(app, client, monkeypatch):
+    """The API's read of a long conversation lists the files of the messages it holds; the
+    file of an older message comes with the read of its part."""
+    login(client, "alice")
+    number = open_ticket(client)
+    form = {**ticket_page_form(client, number), "body": "The log is attached."}
+    form["attachments"] = [(io.BytesIO(b"the log\n"), "first.log")]
+    assert client.post(f"/support/tickets/{number}/reply", data=form).status_code == 303
+    write_entries(app, number, [("reply", 60)] * 3)
+    monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 2)
+    latest, *before = walk(client, f"{API}/my/tickets/{number}", {})
+    assert latest["attachments"] == [] and "The log is attached." not in str(latest["messages"])
+    (oldest,) = [read for read in before if read["earlier"] is None]
+    assert [file["filename"] for file in oldest["attachments"]] == ["first.log"]
+    assert any(m["body"] == "The log is attached." for m in oldest["messages"])
