@@ -98,3 +98,28 @@ def test_a_long_history_comes_in_place_when_asked_for(anna_page: Page, demo_app:
     expect(summary).to_be_focused()
     expect(page.locator("#ms-history li")).to_have_count(13)
     assert re.search(rf"/my/support/tickets/{number}$", page.url), page.url
+
+
+def test_a_conversation_longer_than_one_read_goes_back_part_by_part(
+    anna_page: Page, demo_app: Flask, axe_source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where one request does not read back to the description, the part that comes in place
+    ends with "Show older entries": its page has the entries before, as accessible, and the
+    way back to the latest."""
+    page = anna_page
+    number = long_ticket(demo_app, messages=14)
+    monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 8)  # the server runs in this process
+    page.goto(f"/my/support/tickets/{number}")
+    page.locator("#ms-earlier a[data-ms-unfold]").click()
+    expect(page.get_by_text("Finding number 07.")).to_be_visible()
+    expect(page.get_by_text("Finding number 06.")).to_have_count(0)
+    page.locator("#ms-earlier .ms-older a").click()
+    page.wait_for_url(
+        re.compile(rf"/my/support/tickets/{number}\?entries=all&before=.+#ms-earlier$")
+    )
+    expect(page.get_by_text("The backups stopped on Monday.")).to_be_visible()
+    expect(page.get_by_text("Finding number 06.")).to_be_visible()
+    expect(page.get_by_text("Finding number 07.")).to_have_count(0)
+    assert not (found := violations(page, axe_source)), describe(found)
+    page.get_by_role("link", name="Back to the latest entries").click()
+    expect(page.get_by_text("Finding number 14.")).to_be_visible()
