@@ -21,7 +21,6 @@ from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Row,
     Select,
     String,
     Subquery,
@@ -466,10 +465,10 @@ class Entry:
     """One item of a ticket's timeline: a message or an event."""
 
     at: datetime
-    #: a row of the message's fields (``access.messages``)
-    message: Row[Any] | None = None
-    #: a row of the event's fields (``access.events``)
-    event: Row[Any] | None = None
+    #: a row of the message's fields (``access.latest_messages``, a named tuple)
+    message: Any = None
+    #: a row of the event's fields (``access.latest_events``, a named tuple)
+    event: Any = None
 
 
 #: the events a customer reads in the conversation itself; the others (status changes,
@@ -728,14 +727,14 @@ def _read(role: Role, ticket: Ticket, count: int, up_to: tuple[int, int], latest
     session = support.session
     told_inline = TOLD_INLINE if role is Role.CUSTOMER else None
     parameters = access.up_to(ticket, *up_to)
-    newest_first = session.execute(access.latest_messages(role, count + 1), parameters).all()
+    read_messages = session.execute(access.latest_messages(role, count + 1), parameters)
     events = session.execute(access.latest_events(role, count + 1, told_inline), parameters)
     # each part newest first, each of its rows with the part's total
-    parts: list[list[Any]] = [list(newest_first)]
+    parts: list[list[Any]] = [pagination.plain_rows(read_messages)]
     if told_inline is None:
-        parts.append(sorted(events.all(), key=lambda event: -event.id))
+        parts.append(sorted(pagination.plain_rows(events), key=lambda event: -event.id))
     else:
-        read = sorted(events.all(), key=lambda event: -event.id)
+        read = sorted(pagination.plain_rows(events), key=lambda event: -event.id)
         parts.append([e for e in read if e.kind in told_inline])
         parts.append([e for e in read if e.kind not in told_inline])
     conversation = sum(part[0].total for part in parts[:2] if part)
