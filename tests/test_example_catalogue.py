@@ -13,7 +13,7 @@ from sqlalchemy import event
 from example_host import create_app
 from example_host.models import Tenant, User, db
 
-from .test_example_host import csrf_token_of, demo_marketplace, log_in
+from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 
 pytestmark = pytest.mark.slow
 

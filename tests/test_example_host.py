@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import contextmanager
 
 import pytest
 from flask_mail import Message
@@ -17,31 +16,11 @@ from marketplace_support.models import Message as SupportMessage
 from marketplace_support.models import Ticket
 
 from .conftest import empty_database
+from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 from .helpers import translated
 
 # the demo marketplace's data, built for the module and again in some tests
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def demo_marketplace(folder):
-    """The example marketplace with the demo data, on a database of its own; it sends no mail."""
-    with empty_database(folder) as url:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "TESTING": True,
-                "MAIL_CATCHER": False,
-                "MAIL_SUPPRESS_SEND": True,
-            }
-        )
-        result = app.test_cli_runner().invoke(args=["demo", "reset"])
-        assert result.exit_code == 0, result.output
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +28,6 @@ def demo(tmp_path_factory):
     """One demo marketplace for the module: the tests only read it and log in."""
     with demo_marketplace(tmp_path_factory.mktemp("demo")) as app:
         yield app
-
-
-def csrf_token_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def log_in(client, email):
-    token = csrf_token_of(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "email": email, "password": "demo"})
-    assert response.status_code == 303
 
 
 def test_login_page_lists_the_demo_logins_of_every_marketplace(demo):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 from .helpers import form_inputs
-from .test_example_host import csrf_token_of, demo_marketplace, log_in
 
 #: Addresses that browsers follow to another site (or run), as the server receives them:
 #: browsers drop tabs and line breaks, and read a backslash as a slash.

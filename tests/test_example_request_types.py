@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .test_example_host import csrf_token_of, demo_marketplace, log_in
+from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 
 pytestmark = pytest.mark.slow
 
