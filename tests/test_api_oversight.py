@@ -40,7 +40,7 @@ from .permission_cases import (
     TARGETS,
     Ownership,
 )
-from .test_sla import MONDAY_10, act, at
+from .use_cases import MONDAY_10, act, at
 
 
 @pytest.fixture

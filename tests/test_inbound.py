@@ -31,7 +31,7 @@ from .helpers import open_ticket
 from .imapserver import PASSWORD, USER, deliver_to_mailbox, mailbox_size
 from .mailserver import MailServer, free_port, html_of, text_of
 from .test_hostile_input import csrf_token
-from .test_notifications import act, deliver, watch
+from .use_cases import act, deliver, watch
 
 MAIL = Path(__file__).parent / "mail"
 #: the new text of outlook_fr_cp1252.eml (Windows-1252's dash and apostrophe)

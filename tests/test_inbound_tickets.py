@@ -20,7 +20,7 @@ from .conftest import host_app, login
 from .imapserver import deliver_to_mailbox, mailbox_size
 from .mailserver import free_port, text_of
 from .test_inbound import DOMAIN, fixture, poll, quarantined, receive_by_pipe
-from .test_notifications import deliver
+from .use_cases import deliver
 
 SUPPORT = "help@t1.example"
 #: the text of new_request_thunderbird.eml without its signature (ISO-8859-1 in the message)

@@ -26,12 +26,13 @@ from marketplace_support import (
     tickets,
 )
 from marketplace_support.mailer import Mailer
-from marketplace_support.models import Delivery, OutboxMessage, Ticket, Watcher
+from marketplace_support.models import Delivery, Ticket, Watcher
 from marketplace_support.workflow import Action, Role
 
 from .conftest import host_app, login
 from .helpers import add_information, form_inputs, open_ticket, ticket_fields
 from .mailserver import html_of, text_of
+from .use_cases import act, deliver, outbox_rows, watch
 
 
 @pytest.fixture
@@ -47,28 +48,6 @@ def app(database_url, marketplace, tmp_path, smtp):
         SUPPORT_SMTP_TIMEOUT=5,
     ) as app:
         yield app
-
-
-def outbox_rows(app) -> list[OutboxMessage]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        session.expunge_all()
-        session.remove()
-        return rows
-
-
-def act(app, marketplace, user, role, number, action, **form):
-    tenant, actor = marketplace.actors[user]
-    if action in (Action.REPLY, Action.NOTE):
-        form.setdefault("submission_key", f"key-{user}-{action}-{len(form)}-{number}-0123456789")
-    with app.test_request_context():
-        actions.act(tenant, actor, role, number, action, form)
-
-
-def deliver(app) -> outbox.Report:
-    with app.app_context():
-        return outbox.deliver()
 
 
 def test_the_customer_gets_a_confirmation_with_the_number_and_a_link(app, client, smtp):
@@ -392,12 +371,6 @@ def test_a_long_running_worker_sends_what_the_host_says_now(app, client, smtp, m
 
 
 # -- who may be told: at the moment of the change, by the rules of access.py -------------------
-
-
-def watch(app, marketplace, user, role, number, watching=True):
-    tenant, actor = marketplace.actors[user]
-    with app.test_request_context():
-        sharing.watch(tenant, actor, role, number, watching)
 
 
 def watchers_of(app, number) -> list[str]:

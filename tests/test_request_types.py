@@ -343,7 +343,7 @@ def test_the_api_shows_the_answers_with_their_questions(app, client, marketplace
 
 
 def test_the_provider_s_e_mail_carries_the_answers(app, client, marketplace):
-    from .test_notifications import outbox_rows
+    from .use_cases import outbox_rows
 
     request_types(marketplace)
     login(client, "alice")

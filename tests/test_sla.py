@@ -12,33 +12,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from marketplace_support import BusinessHours, Flags, actions, clock, signals, sweep
+from marketplace_support import BusinessHours, Flags, clock, signals, sweep
 from marketplace_support.models import Event, EventKind, OutboxMessage
 from marketplace_support.workflow import Action, Role
 
 from .conftest import login
 from .helpers import add_information, listed_numbers, open_ticket, tickets_in_db
-
-MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # a Monday
+from .use_cases import MONDAY_10, act, at
 
 
 @pytest.fixture
 def monday(app):
     with clock.frozen_at(MONDAY_10):
         yield MONDAY_10
-
-
-def at(moment):
-    return clock.frozen_at(moment)
-
-
-def act(app, marketplace, user, role, number, action, **form):
-    tenant, actor = marketplace.actors[user]
-    if action in (Action.REPLY, Action.NOTE):
-        stamp = int(clock.now().timestamp())
-        form.setdefault("submission_key", f"k-{user}-{action}-{number}-{stamp}-0123456789")
-    with app.test_request_context():
-        actions.act(tenant, actor, role, number, action, form)
 
 
 def run_sweep(app):

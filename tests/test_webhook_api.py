@@ -8,7 +8,7 @@ from . import test_webhooks
 from .api_calls import assert_problem, auth, signed_in, token
 from .conftest import login
 from .helpers import open_ticket
-from .test_webhooks import deliver
+from .use_cases import deliver
 from .webhook_receiver import receiver
 
 #: the app of the webhook tests: endpoints on loopback, delivery left to the test

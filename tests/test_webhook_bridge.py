@@ -25,7 +25,7 @@ from marketplace_support.workflow import Role
 from .api_calls import token
 from .conftest import host_app, login
 from .helpers import open_ticket
-from .test_webhooks import register
+from .use_cases import register
 from .webhook_receiver import Delivery as Received
 from .webhook_receiver import receiver
 

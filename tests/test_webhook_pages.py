@@ -14,7 +14,7 @@ from . import test_webhooks
 from .api_calls import auth, token
 from .conftest import login
 from .helpers import hidden_inputs, open_ticket, translated
-from .test_webhooks import deliver, register
+from .use_cases import deliver, register
 from .webhook_receiver import receiver
 
 #: the app of the webhook tests: endpoints on loopback, delivery left to the test

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from marketplace_support import access, actions, clock, outbox, webhooks
+from marketplace_support import access, actions, clock, webhooks
 from marketplace_support.blueprints.api.schemas import MessageSchema, TicketSummarySchema
 from marketplace_support.models import Delivery, OutboxMessage, Ticket, WebhookEndpoint
 from marketplace_support.schemas import InvalidInput
@@ -19,9 +19,8 @@ from marketplace_support.workflow import Action, Role
 from .api_calls import auth, token
 from .conftest import host_app, login
 from .helpers import open_ticket, ticket_page_form
+from .use_cases import ALL_EVENTS, deliver, register
 from .webhook_receiver import receiver
-
-ALL_EVENTS = [event.value for event in webhooks.EventType]
 
 
 @pytest.fixture
@@ -37,18 +36,6 @@ def app(database_url, marketplace, tmp_path):
         SUPPORT_WEBHOOK_TIMEOUT=2,
     ) as made:
         yield made
-
-
-def register(app, marketplace, user_id: str, role: Role, url: str, events=ALL_EVENTS) -> str:
-    """Register an endpoint as ``user_id`` (as the webhooks page does); its secret."""
-    tenant_id, actor = marketplace.actors[user_id]
-    with app.test_request_context():
-        return webhooks.register(tenant_id, actor, role, {"url": url, "events": events}).secret
-
-
-def deliver(app) -> outbox.Report:
-    with app.app_context():
-        return outbox.deliver()
 
 
 def webhook_rows(app) -> list[OutboxMessage]:

@@ -17,7 +17,7 @@ from . import test_celery
 from .conftest import login
 from .helpers import open_ticket
 from .test_celery import outbox_statuses, wait_until, worker
-from .test_webhooks import register
+from .use_cases import register
 from .webhook_receiver import receiver
 
 pytestmark = pytest.mark.slow
