@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
+from operator import attrgetter
 from typing import Any, cast
 
 from flask import current_app
@@ -646,12 +648,6 @@ def ticket_view(
     if ticket is None:
         raise access.TicketNotFound()
     read = _read(role, ticket, LATEST_READ if latest else ENTRIES_READ_MAX, up_to, latest)
-    files: dict[int | None, list[Attachment]] = {}
-    if ticket.has_files is not False:  # None: read before in this request, without it
-        ids = [message.id for message in read.messages]
-        shown = access.files_between(ticket, min(ids, default=1), max(ids, default=0))
-        for file in session.scalars(access.files_of_messages(role), shown):
-            files.setdefault(file.message_id, []).append(file)
     timeline = sorted(
         [Entry(m.created_at, message=m) for m in read.messages]
         + [Entry(e.created_at, event=e) for e in read.events],
@@ -675,7 +671,7 @@ def ticket_view(
         assignable=assignable_people(ticket) if Action.ASSIGN in actions else [],
         providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
         duplicate_visible=duplicate_visible,
-        files=files,
+        files=_files_of(role, ticket, read.messages),
         orders=list(support.host.active_orders(tenant_id, actor))
         if Action.CHOOSE_SERVICE in actions
         else [],
@@ -687,6 +683,21 @@ def ticket_view(
 
 class InvalidEntriesLink(pagination.InvalidCursor):
     """A link to a conversation's older entries that was not made by us (edited, truncated)."""
+
+
+def _files_of(
+    role: Role, ticket: Ticket, messages: Sequence[Any]
+) -> dict[int | None, list[Attachment]]:
+    """The files ``role`` may see of a ticket's description and of ``messages`` (read from
+    the ticket: an unbroken run of its messages), by message (None: the description)."""
+    files: dict[int | None, list[Attachment]] = {}
+    if ticket.has_files is False:  # None: read before in this request, without it
+        return files
+    ids = [message.id for message in messages]
+    shown = access.files_between(ticket, min(ids, default=1), max(ids, default=0))
+    for file in support.session.scalars(access.files_of_messages(role), shown):
+        files.setdefault(file.message_id, []).append(file)
+    return files
 
 
 @dataclass(frozen=True)
@@ -724,29 +735,37 @@ def _read(role: Role, ticket: Ticket, count: int, up_to: tuple[int, int], latest
     read, which shows only the part it holds), the entries are cut where the part that
     reaches back the least begins, so that what is read is the whole conversation from a
     moment on, and the cursor of the entries before is returned with them."""
+    parts, totals = _latest_parts(role, ticket, count + 1, up_to)
+    longer = [len(part) > count for part in parts]
+    parts = [part[:count] for part in parts]
+    earlier = None
+    if any(longer) and not latest:
+        parts, earlier = _since_one_moment(parts, longer, up_to)
+    events = sorted(chain.from_iterable(parts[1:]), key=attrgetter("id"))
+    return _Entries(parts[0][::-1], events, totals, earlier)
+
+
+def _latest_parts(
+    role: Role, ticket: Ticket, count: int, up_to: tuple[int, int]
+) -> tuple[list[list[Any]], tuple[int, int]]:
+    """The latest ``count`` rows of each part of a ticket's conversation, newest first: its
+    messages, then its events (a customer's: those the conversation tells, then its
+    History); and how many entries the whole conversation and the whole History hold."""
     session = support.session
     told_inline = TOLD_INLINE if role is Role.CUSTOMER else None
     parameters = access.up_to(ticket, *up_to)
-    read_messages = session.execute(access.latest_messages(role, count + 1), parameters)
-    events = session.execute(access.latest_events(role, count + 1, told_inline), parameters)
-    # each part newest first, each of its rows with the part's total
-    parts: list[list[Any]] = [pagination.plain_rows(read_messages)]
-    if told_inline is None:
-        parts.append(sorted(pagination.plain_rows(events), key=lambda event: -event.id))
-    else:
-        read = sorted(pagination.plain_rows(events), key=lambda event: -event.id)
-        parts.append([e for e in read if e.kind in told_inline])
-        parts.append([e for e in read if e.kind not in told_inline])
-    conversation = sum(part[0].total for part in parts[:2] if part)
-    history = parts[2][0].total if len(parts) > 2 and parts[2] else 0
-    earlier = None
-    longer = [len(part) > count for part in parts]
-    parts = [part[:count] for part in parts]
-    if any(longer) and not latest:
-        parts, earlier = _since_one_moment(parts, longer, up_to)
-    messages = parts[0][::-1]
-    shown_events = sorted((row for part in parts[1:] for row in part), key=lambda e: e.id)
-    return _Entries(messages, shown_events, (conversation, history), earlier)
+    messages = session.execute(access.latest_messages(role, count), parameters)
+    events = session.execute(access.latest_events(role, count, told_inline), parameters)
+    newest_events = sorted(pagination.plain_rows(events), key=attrgetter("id"), reverse=True)
+    parts = [pagination.plain_rows(messages), newest_events]
+    if told_inline is not None:
+        parts[1:] = [
+            [event for event in newest_events if event.kind in told_inline],
+            [event for event in newest_events if event.kind not in told_inline],
+        ]
+    # each part's total is on each of its rows
+    totals = [part[0].total if part else 0 for part in parts]
+    return parts, (totals[0] + totals[1], totals[2] if told_inline is not None else 0)
 
 
 def _since_one_moment(
@@ -766,13 +785,15 @@ def _since_one_moment(
         [row for row in part if row.created_at >= since and row.id >= floors[min(index, 1)]]
         for index, part in enumerate(parts)
     ]
-    first_message = min((row.id for row in kept[0]), default=None)
-    first_event = min((row.id for part in kept[1:] for row in part), default=None)
-    cursor = [
-        up_to[table] if first is None else first - 1
-        for table, first in enumerate((first_message, first_event))
-    ]
+    cursor = [_read_from(kept[:1], up_to[0]), _read_from(kept[1:], up_to[1])]
     return kept, pagination.encode(cursor)
+
+
+def _read_from(parts: list[list[Any]], up_to: int) -> int:
+    """Where the next read of one table (messages; events) begins: before the first of its
+    entries kept, or where this read began when none was."""
+    first = min((row.id for part in parts for row in part), default=None)
+    return up_to if first is None else first - 1
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
