@@ -8,6 +8,8 @@ import zlib
 from html.parser import HTMLParser
 from typing import Any
 
+from flask import g, session
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from marketplace_support.models import (
@@ -203,3 +205,15 @@ def translated(language: str, message: str, context: str | None = None) -> str:
     if context is None:
         return catalog.gettext(message)
     return catalog.pgettext(context, message)
+
+
+def csrf_token(app, client) -> str:
+    """A valid CSRF token for ``client``'s session, as any page of the module would give it."""
+    with app.test_request_context():
+        # pytest-flask's client keeps its last request's context, and flask_wtf its token in g
+        g.pop("csrf_token", None)
+        token = generate_csrf()
+        raw = session["csrf_token"]
+    with client.session_transaction() as client_session:
+        client_session["csrf_token"] = raw
+    return token

@@ -15,6 +15,7 @@ from marketplace_support.models import Attachment, IdempotencyKey, Message, Tick
 from marketplace_support.workflow import RULES, Action, Role, rule_for
 
 from .api_calls import API, assert_problem, auth, counted, csrf, signed_in, token
+from .categories import BILLING, NO_CONNECTION, OTHER
 from .conftest import host_app, login
 from .helpers import add_information, open_ticket, png, row_counts, translated
 from .permission_cases import (
@@ -25,7 +26,6 @@ from .permission_cases import (
     Ownership,
     state_for,
 )
-from .test_request_types import BILLING, NO_CONNECTION, OTHER
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NEW = {

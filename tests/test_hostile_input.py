@@ -13,9 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from flask import g, session
 from flask.testing import FlaskClient
-from flask_wtf.csrf import generate_csrf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -26,7 +24,15 @@ from marketplace_support.models import Attachment, Delivery, OutboxMessage
 from marketplace_support.workflow import Action
 
 from .conftest import examples, login
-from .helpers import hidden_inputs, listed_numbers, open_ticket, png, row_counts, submit_ticket
+from .helpers import (
+    csrf_token,
+    hidden_inputs,
+    listed_numbers,
+    open_ticket,
+    png,
+    row_counts,
+    submit_ticket,
+)
 
 T = TypeVar("T")
 
@@ -37,18 +43,6 @@ BEYOND_64_BITS = str(2**64)
 
 def page_text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def csrf_token(app, client) -> str:
-    """A valid CSRF token for ``client``'s session, as any page of the module would give it."""
-    with app.test_request_context():
-        # pytest-flask's client keeps its last request's context, and flask_wtf its token in g
-        g.pop("csrf_token", None)
-        token = generate_csrf()
-        raw = session["csrf_token"]
-    with client.session_transaction() as client_session:
-        client_session["csrf_token"] = raw
-    return token
 
 
 @pytest.fixture

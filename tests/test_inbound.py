@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import smtplib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +17,6 @@ from marketplace_support.lmtp import server as lmtp_server
 from marketplace_support.models import (
     Attachment,
     Delivery,
-    InboundMail,
     Message,
     OutboxMessage,
     Quarantined,
@@ -27,16 +25,14 @@ from marketplace_support.models import (
 from marketplace_support.workflow import Action, Role, Status
 
 from .conftest import host_app, login
-from .helpers import open_ticket
-from .imapserver import PASSWORD, USER, deliver_to_mailbox, mailbox_size
+from .helpers import csrf_token, open_ticket
+from .imapserver import deliver_to_mailbox, mailbox_size
+from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
 from .mailserver import MailServer, free_port, html_of, text_of
-from .test_hostile_input import csrf_token
 from .use_cases import act, deliver, watch
 
-MAIL = Path(__file__).parent / "mail"
 #: the new text of outlook_fr_cp1252.eml (Windows-1252's dash and apostrophe)
 OUTLOOK_TEXT = "« Merci », ça marche à nouveau \u2013 c\u2019est réglé."
-DOMAIN = "support.example"
 
 
 @pytest.fixture
@@ -53,18 +49,6 @@ def app(database_url, marketplace, tmp_path, smtp):
         SUPPORT_REPLY_DOMAIN=DOMAIN,
     ) as app:
         yield app
-
-
-def fixture(name: str, **values: str) -> bytes:
-    raw = (MAIL / name).read_bytes()
-    for key, value in values.items():
-        raw = raw.replace(b"{" + key.encode() + b"}", value.encode())
-    return raw
-
-
-def receive_by_pipe(app, raw: bytes, *recipients: str):
-    arguments = ["support", "receive", *(f"--recipient={r}" for r in recipients)]
-    return app.test_cli_runner().invoke(args=arguments, input=raw)
 
 
 def reply_address(mail) -> str:
@@ -95,14 +79,6 @@ def ticket_state(app, number: int) -> tuple[Status, list[Message]]:
         )
         session.expunge_all()
         return ticket.status, messages
-
-
-def quarantined(app) -> list[InboundMail]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(InboundMail).order_by(InboundMail.id)))
-        session.expunge_all()
-        return rows
 
 
 # -- the e-mails we send -----------------------------------------------------------------
@@ -656,12 +632,6 @@ def test_the_quarantine_page_costs_the_same_statements_for_one_row_or_many(
 
 
 # -- IMAP: a real server on loopback (tests/imapserver.py) -----------------------------------
-
-
-def poll(app, port: int, password: str = PASSWORD):
-    arguments = ["support", "receive-imap", "--host", "127.0.0.1", "--port", str(port)]
-    arguments += ["--user", USER, "--security", "none"]
-    return app.test_cli_runner().invoke(args=arguments, env={"IMAP_PASSWORD": password})
 
 
 def test_answers_waiting_in_an_imap_mailbox_are_taken_in_and_deleted(

@@ -18,8 +18,8 @@ from marketplace_support.workflow import Handler
 
 from .conftest import host_app, login
 from .imapserver import deliver_to_mailbox, mailbox_size
+from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
 from .mailserver import free_port, text_of
-from .test_inbound import DOMAIN, fixture, poll, quarantined, receive_by_pipe
 from .use_cases import deliver
 
 SUPPORT = "help@t1.example"

@@ -17,6 +17,7 @@ from marketplace_support import Category, FieldChoice, FieldKind, RequestField
 from marketplace_support.mailer import compose
 from marketplace_support.models import Ticket, TicketAnswer
 
+from .categories import BILLING, MAIL, NO_CONNECTION, OTHER, ROUTER_LIGHTS
 from .conftest import examples, login
 from .helpers import (
     hidden_inputs,
@@ -28,59 +29,6 @@ from .helpers import (
     submit_ticket,
     ticket_fields,
 )
-
-ROUTER_LIGHTS = RequestField(
-    "router_lights",
-    FieldKind.CHOICE,
-    {"en": "Router lights", "de": "Router-Lämpchen"},
-    help={"en": "Look at the front of the router."},
-    required=True,
-    choices=(
-        FieldChoice("all_off", {"en": "All off", "de": "Alle aus"}),
-        FieldChoice("power_only", {"en": "Power only", "de": "Nur Strom"}),
-        FieldChoice("blinking_red", {"en": "Blinking red", "de": "Blinkt rot"}),
-        FieldChoice("all_green", {"en": "All green", "de": "Alle grün"}),
-    ),
-)
-NO_CONNECTION = Category(
-    "no_connection",
-    "No connection",
-    fields=(
-        RequestField(
-            "address", FieldKind.SHORT_TEXT, {"en": "Address", "de": "Adresse"}, required=True
-        ),
-        ROUTER_LIGHTS,
-        RequestField("since", FieldKind.DATE, {"en": "Since when?"}),
-    ),
-    section="Internet",
-)
-BILLING = Category(
-    "billing",
-    "Billing",
-    operator_only=True,
-    fields=(
-        RequestField(
-            "invoice_number",
-            FieldKind.SHORT_TEXT,
-            {"en": "Invoice number"},
-            required=True,
-            max_length=20,
-        ),
-        RequestField(
-            "amount",
-            FieldKind.NUMBER,
-            {"en": "Amount"},
-            min_value=Decimal(0),
-            max_value=Decimal(100000),
-        ),
-    ),
-)
-MAIL = Category(
-    "mail",
-    "Mail",
-    fields=(RequestField("mailbox", FieldKind.EMAIL, {"en": "Affected mailbox"}),),
-)
-OTHER = Category("other", "Something else")
 
 
 def request_types(marketplace, *categories):

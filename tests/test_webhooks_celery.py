@@ -14,9 +14,9 @@ from marketplace_support.models import Delivery
 from marketplace_support.workflow import Role
 
 from . import test_celery
+from .celery_calls import outbox_statuses, wait_until, worker
 from .conftest import login
 from .helpers import open_ticket
-from .test_celery import outbox_statuses, wait_until, worker
 from .use_cases import register
 from .webhook_receiver import receiver
 
