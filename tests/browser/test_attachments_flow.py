@@ -12,6 +12,10 @@ from .pages import ANNA, NEW_TICKET, PIA, fill_new_ticket, log_in, sent_ticket_n
 
 pytestmark = pytest.mark.browser
 
+#: an image's width once the browser has it (``decode`` waits for a lazy image still on its
+#: way, where ``naturalWidth`` alone read 0 when it came a moment late)
+LOADED_WIDTH = "img => img.decode().then(() => img.naturalWidth)"
+
 
 def test_a_screenshot_attached_to_a_new_ticket_reaches_the_provider(
     new_context: Callable[..., BrowserContext],
@@ -32,14 +36,14 @@ def test_a_screenshot_attached_to_a_new_ticket_reaches_the_provider(
     expect(files).to_contain_text("PNG image")
     thumbnail = files.locator("img.ms-thumb")
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.naturalWidth") == 40  # the image really loaded
+    assert thumbnail.evaluate(LOADED_WIDTH) == 40  # the image really loaded
 
     staff = new_context().new_page()
     log_in(staff, PIA)
     staff.goto(f"/my/support/provider/tickets/{number}")
     staff_files = staff.get_by_role("list", name="Attachments")
     expect(staff_files).to_contain_text("checkout.png")
-    assert staff_files.locator("img.ms-thumb").evaluate("img => img.naturalWidth") == 40
+    assert staff_files.locator("img.ms-thumb").evaluate(LOADED_WIDTH) == 40
     with staff.expect_download() as download:  # the name opens it in the browser
         staff_files.get_by_role("link", name="Download checkout.png").click()
     assert download.value.suggested_filename == "checkout.png"
