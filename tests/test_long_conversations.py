@@ -206,3 +206,24 @@ def test_a_read_holds_the_files_of_the_entries_it_holds(app, client, monkeypatch
     (oldest,) = [read for read in before if read["earlier"] is None]
     assert [file["filename"] for file in oldest["attachments"]] == ["first.log"]
     assert any(m["body"] == "The log is attached." for m in oldest["messages"])
+
+
+def test_a_short_conversation_behind_a_long_history_is_linked_not_lost(app, client, monkeypatch):
+    """A History longer than one read cuts it: the conversation's own entries before the cut
+    are not shown as if there were none; the link to them stands in their place, and the
+    links lead to them and to the description."""
+    login(client, "alice")
+    number = open_ticket(client, issue_about="The backups stopped on Monday.")
+    write_entries(app, number, [("reply", 60), *[("history", 60)] * 6])
+    monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 3)
+    url = f"/support/tickets/{number}?entries=all"
+    pages = []
+    while url:
+        pages.append(client.get(url).get_data(as_text=True))
+        conversation = pages[-1].partition('<ol class="ms-timeline"')[2].partition("</ol>")[0]
+        link = re.search(r'<li class="ms-older"><a href="([^"#]+)#', conversation)
+        url = link.group(1).replace("&amp;", "&") if link else None
+        assert len(pages) < 10
+    assert len(pages) == 3  # 3 changes, 3 more with the routing, then the reply
+    assert ["Entry 0." in page for page in pages] == [False, False, True]
+    assert "The backups stopped on Monday." in pages[-1]
