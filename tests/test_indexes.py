@@ -349,3 +349,45 @@ def test_on_postgresql_a_customer_s_shared_count_skips_their_own_tickets(pg_app,
     for around in ("<", ">"):  # the ranges before and after the customer's own entries
         assert any(f"requester_user_id)::text {around} " in line for line in conditions), plan
     assert "Rows Removed by Filter" not in plan, plan
+
+
+def entry_plans(app, counter):
+    """SQLite's plan of each SELECT on a ticket's messages or events that a page sent."""
+    engine = app.extensions["sqlalchemy"].engine
+    found = {}
+    with engine.connect() as connection:
+        for statement, parameters in zip(counter.statements, counter.parameters, strict=True):
+            table = next((t for t in ("support_message", "support_event") if t in statement), None)
+            if statement.lstrip().startswith("SELECT") and f"FROM {table}" in statement:
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                found[table] = " / ".join(row[3] for row in rows)
+    return found
+
+
+def test_an_older_part_of_a_conversation_is_read_from_the_ticket_s_index_up_to_its_cursor(
+    app, client, count_queries, monkeypatch
+):
+    """The entries before an earlier read are sought in the ticket's index from the cursor
+    back, the newest first: not read from the conversation's start, nor sorted."""
+    from marketplace_support import tickets
+
+    monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 2)
+    login(client, "alice")
+    number = open_ticket(client)
+    for i in range(6):
+        form = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+        key = form.split('name="submission_key" value="')[1].split('"')[0]
+        token = form.split('name="csrf_token" value="')[1].split('"')[0]
+        body = {"csrf_token": token, "submission_key": key, "body": f"Finding {i}"}
+        assert client.post(f"/support/tickets/{number}/reply", data=body).status_code == 303
+    page = client.get(f"/support/tickets/{number}?entries=all").get_data(as_text=True)
+    older = page.split('<li class="ms-older"><a href="')[1].split("#")[0].replace("&amp;", "&")
+    with count_queries() as counter:
+        assert client.get(older).status_code == 200
+    found = entry_plans(app, counter)
+    for table, index in (
+        ("support_message", "ix_support_message_ticket_id"),
+        ("support_event", "ix_support_event_ticket_id"),
+    ):
+        assert f"{index} (ticket_id=? AND rowid<?)" in found[table], found[table]
+        assert "TEMP B-TREE FOR ORDER BY" not in found[table], found[table]

@@ -227,3 +227,27 @@ def test_a_short_conversation_behind_a_long_history_is_linked_not_lost(app, clie
     assert len(pages) == 3  # 3 changes, 3 more with the routing, then the reply
     assert ["Entry 0." in page for page in pages] == [False, False, True]
     assert "The backups stopped on Monday." in pages[-1]
+
+
+def test_a_read_costs_the_same_statements_however_long_the_conversation(
+    app, client, count_queries, monkeypatch
+):
+    """The page with every part unfolded, a part of older entries and the API's read send as
+    many statements for a conversation of a few entries as for one longer than a read."""
+    monkeypatch.setattr(tickets, "ENTRIES_READ_MAX", 3)
+    login(client, "alice")
+    short, long = open_ticket(client), open_ticket(client)
+    write_entries(app, short, [("reply", 60), ("history", 60)])
+    write_entries(app, long, [("reply", 60), ("history", 60)] * 20)
+
+    def statements(url: str) -> int:
+        client.get(url)  # looked at once: the count leaves out noting it again
+        with count_queries() as counter:
+            response = client.get(url)
+        assert response.status_code == 200
+        return counter.count
+
+    for read in ("/support/tickets/{}?entries=all", f"{API}/my/tickets/{{}}"):
+        assert statements(read.format(short)) == statements(read.format(long)), read
+    older = client.get(f"{API}/my/tickets/{long}").get_json()["earlier"]
+    assert statements(older) == statements(f"{API}/my/tickets/{short}")
