@@ -307,8 +307,7 @@ def files_of_messages(role: Role) -> Select[Attachment]:
         Attachment.message_id.is_(None),
         Attachment.message_id.between(bindparam("files_from", type_=Integer), MESSAGES_UP_TO),
     )
-    query = select(Attachment).where(Attachment.ticket_id == TICKET, shown)
-    return files_readable_by(query, role).order_by(Attachment.id)
+    return attachments(role).where(shown)
 
 
 def troubled_notifications(tenant_id: str, actor: Actor, role: Role) -> Select[OutboxMessage]:
