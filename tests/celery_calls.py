@@ -8,9 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,15 +66,6 @@ def worker(database_url: str, smtp: MailServer, queue: str) -> Iterator[subproce
         reader.join(timeout=10)
         assert process.stderr is not None
         process.stderr.close()
-
-
-def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def outbox_statuses(app) -> list[Delivery]:

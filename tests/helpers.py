@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 import zlib
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -217,3 +219,24 @@ def csrf_token(app, client) -> str:
     with client.session_transaction() as client_session:
         client_session["csrf_token"] = raw
     return token
+
+
+def stored_rows(app: Any, model: Any) -> list[Any]:
+    """Every row of one of our tables, oldest first, detached from the session (read after
+    the request that wrote them)."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = list(session.scalars(select(model).order_by(model.id)))
+        session.expunge_all()
+        session.remove()
+        return rows
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    """Whether ``condition`` came true within ``seconds`` (what another process does)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

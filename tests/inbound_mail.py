@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
 from marketplace_support.models import InboundMail
 
+from .helpers import stored_rows
 from .imapserver import PASSWORD, USER
 
 MAIL = Path(__file__).parent / "mail"
@@ -30,11 +29,7 @@ def receive_by_pipe(app, raw: bytes, *recipients: str):
 
 
 def quarantined(app) -> list[InboundMail]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(InboundMail).order_by(InboundMail.id)))
-        session.expunge_all()
-        return rows
+    return stored_rows(app, InboundMail)
 
 
 def poll(app, port: int, password: str = PASSWORD):

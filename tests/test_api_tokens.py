@@ -9,13 +9,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from marketplace_support import HostAdapter, clock
 from marketplace_support.models import ApiToken
 
 from .conftest import login
-from .helpers import hidden_inputs, translated
+from .helpers import hidden_inputs, stored_rows, translated
 from .host import FakeHost
 
 TICKETS = "/support/api/v1/tickets"
@@ -45,12 +44,7 @@ def bearer(token: str, **headers: str) -> dict[str, str]:
 
 
 def stored_tokens(app) -> list[ApiToken]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
-        session.expunge_all()
-        session.remove()
-        return rows
+    return stored_rows(app, ApiToken)
 
 
 def test_a_new_token_is_shown_once_and_kept_only_as_its_hash(app, client):

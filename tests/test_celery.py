@@ -15,9 +15,9 @@ import pytest
 from marketplace_support import celery_tasks
 from marketplace_support.models import Delivery
 
-from .celery_calls import outbox_statuses, wait_until, worker
+from .celery_calls import outbox_statuses, worker
 from .conftest import host_app, login
-from .helpers import open_ticket
+from .helpers import open_ticket, wait_until
 from .mailserver import MailServer, free_port
 
 pytestmark = pytest.mark.slow

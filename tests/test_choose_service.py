@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace_support import actions, clock, signals
-from marketplace_support.models import Event, EventKind, OutboxMessage
+from marketplace_support.models import Event, EventKind
 from marketplace_support.routing import Reason
 from marketplace_support.workflow import Action, Handler, Role
 
@@ -20,6 +20,7 @@ from .api_calls import API, assert_problem, csrf
 from .conftest import host_app, login
 from .helpers import form_inputs, listed_numbers, open_ticket, row_counts, tickets_in_db, translated
 from .mailserver import html_of, text_of
+from .use_cases import outbox_rows
 
 MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 GOLD = {
@@ -58,15 +59,6 @@ def events(app: Flask, number: int) -> list[Event]:
                 select(Event).where(Event.ticket_id == ticket(app, number).id).order_by(Event.id)
             )
         )
-        session.expunge_all()
-        session.remove()
-        return rows
-
-
-def outbox(app: Flask) -> list[OutboxMessage]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         session.expunge_all()
         session.remove()
         return rows
@@ -206,7 +198,7 @@ def test_an_order_that_is_not_her_active_one_is_refused_next_to_the_field(
     login(client, "alice")
     number = open_ticket(client, order="none")
     before, fields_before = row_counts(app), ticket(app, number)
-    mails = len(outbox(app))
+    mails = len(outbox_rows(app))
 
     response = choose(client, number, order)
 
@@ -224,7 +216,7 @@ def test_an_order_that_is_not_her_active_one_is_refused_next_to_the_field(
         fields_before.handler,
         fields_before.updated_at,
     )
-    assert len(outbox(app)) == mails
+    assert len(outbox_rows(app)) == mails
 
 
 def test_no_choice_once_the_ticket_is_about_a_service_or_with_a_provider(app, client, marketplace):
@@ -278,7 +270,7 @@ def test_a_colleague_on_a_shared_ticket_cannot_choose_for_the_person_who_opened_
 def test_an_operator_only_problem_area_stays_with_the_marketplace(app, client, smtp):
     login(client, "alice")
     number = open_ticket(client, order="none", category="billing")
-    outbox_before = len(outbox(app))
+    outbox_before = len(outbox_rows(app))
 
     assert choose(client, number, "o-hosting").status_code == 303
 
@@ -286,7 +278,7 @@ def test_an_operator_only_problem_area_stays_with_the_marketplace(app, client, s
     assert (chosen.order_id, chosen.handler) == ("o-hosting", Handler.OPERATOR)
     assert chosen.routing_reason is Reason.OPERATOR_CATEGORY
     assert [e.kind for e in events(app, number)][-1] is EventKind.SERVICE_CHOSEN
-    assert len(outbox(app)) == outbox_before  # nobody new to tell
+    assert len(outbox_rows(app)) == outbox_before  # nobody new to tell
     login(client, "olive")
     assert listed(client.get("/support/operator/?queue=no_order").get_data(as_text=True)) == []
 

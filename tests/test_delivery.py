@@ -8,7 +8,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from marketplace_support import Provider, clock, outbox
 from marketplace_support.models import Delivery, OutboxMessage
@@ -16,6 +16,7 @@ from marketplace_support.models import Delivery, OutboxMessage
 from .conftest import host_app, login
 from .helpers import open_ticket
 from .mailserver import SilentServer, text_of
+from .use_cases import outbox_rows
 
 
 def mail_app(database_url, marketplace, tmp_path, port, **config):
@@ -38,14 +39,6 @@ def app(database_url, marketplace, tmp_path, smtp):
         yield app
 
 
-def rows(app) -> list[OutboxMessage]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        found = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        session.expunge_all()
-        return found
-
-
 def spoil(app, row_id: int, **values: object) -> None:
     """Change a row in the database, as a row written by an older version might be."""
     with app.app_context():
@@ -60,7 +53,7 @@ def test_one_poisoned_row_fails_alone_and_every_good_one_goes_out_in_the_same_pa
     login(client, "alice")
     for _ in range(3):
         open_ticket(client, order="o-hosting")  # 6 rows: Alice's confirmations, Nimbus' news
-    first, second, *good = rows(app)
+    first, second, *good = outbox_rows(app)
     # written before values were settled at writing: a name that breaks the header, a
     # language nobody can render
     spoil(app, first.id, recipient_name="Alice\r\nBcc: evil@attacker.example")
@@ -71,7 +64,7 @@ def test_one_poisoned_row_fails_alone_and_every_good_one_goes_out_in_the_same_pa
     assert sorted(report.failed) == [first.id, second.id]
     assert len(smtp.received) == 4
     assert all("attacker" not in str(m["To"]) and m["Bcc"] is None for m in smtp.received)
-    by_id = {row.id: row for row in rows(app)}
+    by_id = {row.id: row for row in outbox_rows(app)}
     assert by_id[first.id].status is Delivery.FAILED and by_id[first.id].last_error
     assert by_id[second.id].status is Delivery.FAILED and by_id[second.id].last_error
     assert not [row for row in by_id.values() if row.status is Delivery.SENDING]
@@ -88,7 +81,7 @@ def test_values_that_cannot_work_are_settled_when_the_row_is_written(
     )
     login(client, "alice")
     open_ticket(client, order="o-hosting", subject="Site en panne")
-    written = {row.recipient: row for row in rows(app)}
+    written = {row.recipient: row for row in outbox_rows(app)}
     assert written["tickets@nimbus.example"].locale == "fr_FR"
     assert written["tickets@nimbus.example"].recipient_name == "Nimbus Hosting"
     refused = written["not an address"]
@@ -108,7 +101,7 @@ def test_a_greylisted_recipient_is_tried_again_later_and_then_gets_the_mail(app,
     with app.app_context():
         report = outbox.deliver()
     assert len(report.sent) == 1 and len(report.retrying) == 1
-    [waiting] = [row for row in rows(app) if row.status is Delivery.PENDING]
+    [waiting] = [row for row in outbox_rows(app) if row.status is Delivery.PENDING]
     assert "450" in waiting.last_error
     with clock.frozen_at(clock.now() + timedelta(minutes=2)), app.app_context():
         assert outbox.deliver().sent == [waiting.id]
@@ -127,7 +120,7 @@ def test_a_temporary_refusal_is_tried_for_about_a_day_before_it_fails(app, clien
             contextlib.suppress(outbox.ServerUnavailable),
         ):
             outbox.deliver()
-        [row, *_] = rows(app)
+        [row, *_] = outbox_rows(app)
         if row.status is Delivery.FAILED:
             break
         moment = row.next_attempt_at
@@ -151,12 +144,12 @@ def test_a_silent_mail_server_holds_one_response_for_the_budget_then_is_left_to_
             client = app.test_client()
             login(client, "alice")
             open_ticket(client, order="o-hosting")
-            first = rows(app)
+            first = outbox_rows(app)
             assert {row.status for row in first} == {Delivery.PENDING}
             assert all(row.attempts == 1 and "timed out" in row.last_error for row in first)
             # the process now leaves delivery to the workers: the next change is not tried
             open_ticket(client, order="o-hosting")
-            later = [row for row in rows(app) if row.id not in {r.id for r in first}]
+            later = [row for row in outbox_rows(app) if row.id not in {r.id for r in first}]
             assert len(later) == 2
             assert all(row.attempts == 0 and row.last_error is None for row in later)
     finally:

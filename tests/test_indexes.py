@@ -121,15 +121,22 @@ def pg_app(marketplace):
                 app.extensions["sqlalchemy"].engine.dispose()
 
 
-def alices_tickets_with_history(pg_app, copies):
-    """Seven tickets opened by Alice (logged in on the client returned), and a closed copy of
-    each ``copies`` times over; the client and the app's engine."""
+def opened_by_alice(pg_app, count):
+    """``count`` tickets opened by Alice (logged in on the client returned); the client and the
+    app's engine."""
     client = pg_app.test_client()
     login(client, "alice")
-    for _ in range(7):
+    for _ in range(count):
         open_ticket(client)
     with pg_app.app_context():
         engine = pg_app.extensions["sqlalchemy"].engine
+    return client, engine
+
+
+def alices_tickets_with_history(pg_app, copies):
+    """Seven tickets opened by Alice (logged in on the client returned), and a closed copy of
+    each ``copies`` times over; the client and the app's engine."""
+    client, engine = opened_by_alice(pg_app, 7)
     add_closed_history(engine, copies=copies)
     return client, engine
 
@@ -232,12 +239,7 @@ def test_on_postgresql_a_search_reads_the_text_search_indexes(pg_app):
     """Searching what people wrote reads the GIN indexes of the tickets' text and of the
     messages (search.py writes the indexes' own expression): 20,000 messages about other
     things are not read."""
-    client = pg_app.test_client()
-    login(client, "alice")
-    for _ in range(3):
-        open_ticket(client)
-    with pg_app.app_context():
-        engine = pg_app.extensions["sqlalchemy"].engine
+    client, engine = opened_by_alice(pg_app, 3)
     with engine.begin() as connection:  # a conversation of 20,000 messages about other things
         connection.execute(
             sa.text(

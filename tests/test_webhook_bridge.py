@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from marketplace_support.workflow import Role
 
 from .api_calls import token
 from .conftest import host_app, login
-from .helpers import open_ticket
+from .helpers import open_ticket, wait_until
 from .use_cases import register
 from .webhook_receiver import Delivery as Received
 from .webhook_receiver import receiver
@@ -95,15 +94,6 @@ def post_answer(base: str, secret: str, number: int) -> tuple[int, dict[str, str
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, dict(response.headers)
-
-
-def wait_until(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_a_helpdesk_answers_through_the_api_and_the_customer_hears_once(

@@ -14,9 +14,9 @@ from marketplace_support.models import Delivery
 from marketplace_support.workflow import Role
 
 from . import test_celery
-from .celery_calls import outbox_statuses, wait_until, worker
+from .celery_calls import outbox_statuses, worker
 from .conftest import login
-from .helpers import open_ticket
+from .helpers import open_ticket, wait_until
 from .use_cases import register
 from .webhook_receiver import receiver
 

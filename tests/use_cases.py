@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from marketplace_support import actions, clock, outbox, sharing, webhooks
 from marketplace_support.models import OutboxMessage
 from marketplace_support.workflow import Action, Role
+
+from .helpers import stored_rows
 
 #: every kind of event a webhook endpoint can listen to
 ALL_EVENTS = [event.value for event in webhooks.EventType]
@@ -52,9 +52,4 @@ def deliver(app) -> outbox.Report:
 
 
 def outbox_rows(app) -> list[OutboxMessage]:
-    with app.app_context():
-        session = app.extensions["sqlalchemy"].session
-        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        session.expunge_all()
-        session.remove()
-        return rows
+    return stored_rows(app, OutboxMessage)
