@@ -23,8 +23,9 @@ outside the clock. That flattered us: each collection left the caches cold, whic
 1.5 ms to every request of both sides, and the ratios shrank towards 1 (the customer list
 measured 1.7x that way and 2.2x in a process of its own; bench/RESULTS.md, 2026-12-01).
 
-For each page it prints our median, the floor's, the ratio, the HTML bytes of both and the
-SQL statements of one request (counted with a ``before_cursor_execute`` listener; ours split
+For each page it prints our median, the floor's, the ratio, the HTML bytes of both (the whole
+page, and its table rows alone: a list's markup per ticket, without what a page holds once) and
+the SQL statements of one request (counted with a ``before_cursor_execute`` listener; ours split
 into statements on the module's ``support_*`` tables and the host's own).
 
 A request is timed until its response has been read to the last byte, as its client sees it.
@@ -218,15 +219,26 @@ class Side:
             response = self.client.get(self.url)
         else:
             response = self.client.post(self.url, data=self.data())
-        size = len(response.get_data())
+        body = response.get_data()
         answered = CLOCK[0]()
         if counter is not None:
             counter.counting = False
         response.close()  # call_on_close: what a server runs after the client has its answer
         closed = CLOCK[0]()
         return Asked(
-            (answered - start) * 1000, response.status_code, size, (closed - answered) * 1000
+            (answered - start) * 1000,
+            response.status_code,
+            len(body),
+            (closed - answered) * 1000,
+            _rows_size(body),
         )
+
+
+def _rows_size(body: bytes) -> int:
+    """The bytes of a page's table rows (``<tbody>`` to ``</tbody>``), 0 without a table: a
+    list's markup per ticket, without what the page holds once (layout, filters, tabs)."""
+    start, end = body.find(b"<tbody>"), body.find(b"</tbody>")
+    return end - start if 0 <= start < end else 0
 
 
 @dataclass(frozen=True)
@@ -236,6 +248,8 @@ class Asked:
     size: int
     #: what ran after the response had been read (ours: delivering its e-mails)
     after_ms: float
+    #: the bytes of its table rows (:func:`_rows_size`)
+    rows_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -262,6 +276,8 @@ class Result:
     #: the ratio of each round's two bursts (ours, then the floor's, one after the other: the
     #: same moment of a machine whose speed changes from one second to the next)
     rounds: tuple[float, ...] = ()
+    #: the bytes of the table rows, ours and the floor's (0: the page has no table)
+    rows_bytes: tuple[int, int] = (0, 0)
 
     @property
     def ratio(self) -> float:
@@ -275,6 +291,14 @@ class Result:
             return "-"
         low, _, high = statistics.quantiles(self.rounds, n=4)
         return f"{low:.1f}-{high:.1f}x"
+
+    @property
+    def rows_sizes(self) -> str:
+        """The rows' bytes where both pages have a table: "5,904 / 3,788 (1.56x)"."""
+        ours, floor = self.rows_bytes
+        if not (ours and floor):
+            return "-"
+        return f"{ours:,} / {floor:,} ({ours / floor:.2f}x)"
 
 
 def pages(ours_app: Flask, floor_app: Flask, seeded: Seeded) -> list[Page]:
@@ -441,6 +465,7 @@ def measure(
         page.expected,
         statistics.median(samples["after"]),
         tuple(rounds),
+        (last["ours"].asked.rows_size, last["floor"].asked.rows_size),
     )
 
 
@@ -505,9 +530,10 @@ def compare(url: str, args: argparse.Namespace) -> None:
         )
         print(
             "| page | ours | floor | ours/floor | middle half of the rounds | bytes: ours / floor "
-            "| statements: ours (module + host) / floor | ours after the response |"
+            "| rows' bytes: ours / floor | statements: ours (module + host) / floor "
+            "| ours after the response |"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for index, page in enumerate(listed):
             result = measure(index, page, workers, args)
             sizes = (
@@ -517,7 +543,8 @@ def compare(url: str, args: argparse.Namespace) -> None:
             )
             print(
                 f"| {result.name} | {result.ours_ms:.2f} | {result.floor_ms:.2f} "
-                f"| {result.ratio:.1f}x | {result.spread} | {sizes} | {result.ours_statements} "
+                f"| {result.ratio:.1f}x | {result.spread} | {sizes} | {result.rows_sizes} "
+                f"| {result.ours_statements} "
                 f"({result.ours_support_statements} + "
                 f"{result.ours_statements - result.ours_support_statements}) "
                 f"/ {result.floor_statements} | {result.ours_after_ms:.2f} |",
