@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 #: Monday to Friday, 09:00-17:00
@@ -129,8 +129,12 @@ class BusinessHours:
         return total / timedelta(minutes=1)
 
 
+@lru_cache(maxsize=256)
 def _minutes(text: str) -> int:
-    """Minutes after midnight of "HH:MM" (00:00 to 24:00). Raises ValueError otherwise."""
+    """Minutes after midnight of "HH:MM" (00:00 to 24:00). Raises ValueError otherwise.
+
+    Kept per text: a calendar is checked when made, and read once per day it counts, on
+    every new ticket and every change of one (a calendar holds a few distinct times)."""
     hours, _, minutes = text.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         raise ValueError(f"not a time of day: {text!r}")
