@@ -3,7 +3,13 @@ name no row, sessions that end when the person logs out."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from sqlalchemy import func, select
+
+from example_host.models import db
+from marketplace_support.models import Ticket
 
 from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 from .helpers import form_inputs
@@ -197,3 +203,64 @@ def test_a_session_cookie_sent_from_another_browser_is_not_logged_in(demo):
         with_cookie(demo, copied, HTTP_USER_AGENT="Firefox", REMOTE_ADDR="10.9.8.7")
     )
     assert is_logged_in(with_cookie(demo, copied, HTTP_USER_AGENT="Firefox"))
+
+
+def _new_ticket_form_of(client):
+    """The new-ticket form as the browser sends it, its token and all."""
+    page = client.get("/my/support/new").get_data(as_text=True)
+    return {
+        "csrf_token": csrf_token_of(page),
+        "submission_key": re.search(r'name="submission_key" value="([^"]+)"', page).group(1),
+        "order": "none",
+        "category": "other",
+        "priority": "medium",
+        "subject": "The invoice shows the old address",
+        "issue_about": "The invoice of November shows our old street address.",
+    }
+
+
+def _ticket_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Ticket))
+
+
+@pytest.mark.parametrize("token", ["forged", ""])
+def test_a_form_the_hosts_csrf_check_refuses_gets_the_modules_page_in_the_persons_language(
+    demo, client, token
+):
+    # the example marketplace has Flask-WTF's CSRFProtect: it refuses the form before the
+    # module is asked, and the module answers in the person's language, in the host's layout
+    log_in(client, "anna@acme.example")
+    client.post(
+        "/language",
+        data={"csrf_token": csrf_token_of(client.get("/").get_data(as_text=True)), "locale": "de"},
+    )
+    before = _ticket_count(demo)
+    response = client.post(
+        "/my/support/new", data={**_new_ticket_form_of(client), "csrf_token": token}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dieses Formular ist abgelaufen." in page
+    assert 'href="/my/support/">Zurück zu meinen Tickets</a>' in page
+    assert "Nordic Cloud Market" in page  # the host's layout
+    assert "CSRF" not in page
+    assert _ticket_count(demo) == before
+
+
+def test_the_same_form_with_its_token_opens_the_ticket(demo, client):
+    log_in(client, "anna@acme.example")
+    before = _ticket_count(demo)
+    response = client.post("/my/support/new", data=_new_ticket_form_of(client))
+    assert response.status_code == 303
+    assert _ticket_count(demo) == before + 1
+
+
+def test_where_support_is_off_a_refused_form_is_not_found_like_every_address_of_the_module(
+    client,
+):
+    log_in(client, "hugo@quay.example")  # Harbor Services has no support
+    response = client.post("/my/support/new", data={"csrf_token": "forged"})
+    assert response.status_code == 404
+    assert "abgelaufen" not in response.get_data(as_text=True)
+    assert "expired" not in response.get_data(as_text=True)

@@ -15,13 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_percent
-from flask import Blueprint, Response, abort, current_app, request, url_for
-from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from wtforms import ValidationError
 
 from .. import layout, request_types
@@ -64,6 +65,7 @@ def build_blueprint() -> Blueprint:
     parent.before_request(_check_csrf)
     parent.after_request(_framing_and_referrer)
     parent.register_error_handler(RequestEntityTooLarge, _too_large)
+    parent.register_error_handler(CSRFError, _form_expired)
     parent.register_error_handler(SQLAlchemyError, database_error)
     parent.register_error_handler(TicketNotFound, ticket_not_found)
     parent.register_error_handler(InvalidEntriesLink, invalid_entries_link)
@@ -133,15 +135,28 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
 
 
 def _check_csrf() -> Any:
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    """A form's CSRF token, checked here where the host has no Flask-WTF ``CSRFProtect``.
+    Where it has, that has checked the form before (``g.csrf_valid``), and a form it refuses
+    gets the same page as here (:func:`_form_expired`), not Flask-WTF's bare one."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or g.get("csrf_valid"):
         return None
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
-        return error_page(
-            gettext("This form has expired. Go back, reload the page and send it again."), 400
-        )
+        return _form_expired()
     return None
+
+
+def _form_expired(error: CSRFError | None = None) -> ResponseReturnValue:
+    """A form without a valid CSRF token (kept too long, or from another session): the
+    module's page in the person's language, nothing written. Where support is off for the
+    tenant, the host's "not found", as for every address of the module there (the host's
+    ``CSRFProtect`` refuses the form before :func:`_for_pages_and_forms` is asked)."""
+    if not support.flags(support.tenant_id()).support_enabled:
+        return current_app.handle_http_exception(NotFound())
+    return error_page(
+        gettext("This form has expired. Go back, reload the page and send it again."), 400
+    )
 
 
 def business_duration(minutes: float | None) -> str:
