@@ -264,3 +264,33 @@ def test_where_support_is_off_a_refused_form_is_not_found_like_every_address_of_
     assert response.status_code == 404
     assert "abgelaufen" not in response.get_data(as_text=True)
     assert "expired" not in response.get_data(as_text=True)
+
+
+def test_the_first_form_of_a_page_says_where_its_tokens_are_renewed_and_how_often(client):
+    log_in(client, "anna@acme.example")
+    form_page = client.get("/my/support/new").get_data(as_text=True)
+    assert form_page.count("data-ms-renew=") == 1
+    assert 'data-ms-renew="/my/support/form-token 1800"' in form_page  # half an hour's life
+    # a page without a form of ours carries nothing for it
+    assert "data-ms-renew" not in client.get("/my/support/").get_data(as_text=True)
+
+
+def test_a_fresh_token_is_one_the_forms_accept(demo, client):
+    log_in(client, "aino@acme.example")  # not Anna: her new tickets here reach her limit
+    response = client.get("/my/support/form-token")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    before = _ticket_count(demo)
+    form = {**_new_ticket_form_of(client), "csrf_token": response.get_json()["csrf_token"]}
+    assert client.post("/my/support/new", data=form).status_code == 303
+    assert _ticket_count(demo) == before + 1
+
+
+def test_where_tokens_never_expire_nothing_is_renewed(demo, client):
+    log_in(client, "anna@acme.example")
+    demo.config["WTF_CSRF_TIME_LIMIT"] = None
+    try:
+        page = client.get("/my/support/new").get_data(as_text=True)
+    finally:
+        demo.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    assert "data-ms-renew" not in page

@@ -37,7 +37,7 @@ from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
-from . import assets, customer, files, staff
+from . import assets, customer, files, form_tokens, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
 from .database_errors import database_error
 
@@ -75,6 +75,7 @@ def build_blueprint() -> Blueprint:
         parent.add_app_template_global(_page_helper(name, helper), name)
     for name in _ROW_FILTERS:
         parent.add_app_template_filter(_row_filter(name), name)
+    form_tokens.register(parent)
     parent.register_blueprint(customer.build_blueprint())
     parent.register_blueprint(staff.build_blueprint(Role.PROVIDER), url_prefix="/provider")
     parent.register_blueprint(staff.build_blueprint(Role.OPERATOR), url_prefix="/operator")
@@ -338,6 +339,7 @@ _SHARED_HELPERS = {
             "ms_answers",
             "ms_category",
             "ms_csrf_token",
+            "ms_token_renewal",
             "ms_in_language",
             "ms_max_length",
             "ms_new_key",
@@ -416,6 +418,7 @@ def _page_helpers() -> dict[str, Any]:
         "ms_action_url": _action_urls(ticket_url),
         "ms_list_url": list_url,
         "ms_csrf_token": generate_csrf,
+        "ms_token_renewal": form_tokens.renewal,
         "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,
         "ms_answers": lambda ticket: request_types.shown(ticket.answers, str(local.locale)),

@@ -88,6 +88,34 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // A form's token lives for a while only (Flask-WTF's WTF_CSRF_TIME_LIMIT): while the page
+  // stays open, every form's token is renewed halfway through its life, and at once when the
+  // page comes back after longer (a laptop woken, the back button), so "Send" still works
+  // and nothing typed is lost (blueprints/form_tokens.py).
+  var renew = document.querySelector(".ms [data-ms-renew]");
+  if (renew && window.fetch) {
+    var asked = renew.getAttribute("data-ms-renew").split(" ");
+    var every = Number(asked[1]) * 1000, renewed = Date.now();
+    var renewTokens = function () {
+      if (Date.now() - renewed < every) { return; }
+      fetch(asked[0], { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (fresh) {
+          if (!fresh || !fresh.csrf_token) { return; }
+          renewed = Date.now();
+          document.querySelectorAll(".ms input[name=csrf_token]").forEach(function (input) {
+            input.value = fresh.csrf_token;
+          });
+        })
+        .catch(function () {});  // offline: the next turn asks again
+    };
+    setInterval(renewTokens, Math.max(1000, Math.min(every / 4, 60000)));
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { renewTokens(); }
+    });
+    window.addEventListener("pageshow", renewTokens);
+  }
+
   // After a refused form, move focus to the summary of what to fix (screen readers read it).
   var focus = document.querySelector("[data-ms-focus]");
   if (focus) { focus.focus(); }
