@@ -3,16 +3,10 @@ name no row, sessions that end when the person logs out."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import func, select
-
-from example_host.models import db
-from marketplace_support.models import Ticket
 
 from .example_marketplace import csrf_token_of, demo_marketplace, log_in
-from .helpers import form_inputs
+from .helpers import form_inputs, row_counts
 
 #: Addresses that browsers follow to another site (or run), as the server receives them:
 #: browsers drop tabs and line breaks, and read a backslash as a slash.
@@ -209,8 +203,7 @@ def _new_ticket_form_of(client):
     """The new-ticket form as the browser sends it, its token and all."""
     page = client.get("/my/support/new").get_data(as_text=True)
     return {
-        "csrf_token": csrf_token_of(page),
-        "submission_key": re.search(r'name="submission_key" value="([^"]+)"', page).group(1),
+        **form_inputs(page, "/my/support/new"),
         "order": "none",
         "category": "other",
         "priority": "medium",
@@ -220,8 +213,7 @@ def _new_ticket_form_of(client):
 
 
 def _ticket_count(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Ticket))
+    return row_counts(app)["support_ticket"]
 
 
 @pytest.mark.parametrize("token", ["forged", ""])
