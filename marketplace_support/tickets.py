@@ -684,6 +684,9 @@ def ticket_view(
 class InvalidEntriesLink(pagination.InvalidCursor):
     """A link to a conversation's older entries that was not made by us (edited, truncated)."""
 
+    #: what the person is told, on the page and in the API's problem
+    message = lazy_gettext("This link to older entries is not valid. Start again from the ticket.")
+
 
 def _files_of(
     role: Role, ticket: Ticket, messages: Sequence[Any]

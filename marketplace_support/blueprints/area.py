@@ -152,6 +152,4 @@ def entries_asked() -> dict[str, Any]:
 
 def invalid_entries_link(error: tickets.InvalidEntriesLink) -> ResponseReturnValue:
     """A link to a conversation's older entries that we did not make (edited, truncated)."""
-    return error_page(
-        gettext("This link to older entries is not valid. Start again from the ticket."), 400
-    )
+    return error_page(str(error.message), 400)

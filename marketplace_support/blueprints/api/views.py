@@ -228,10 +228,7 @@ def _bad_cursor(error: InvalidCursor) -> Response:
 
 
 def _bad_entries_link(error: tickets.InvalidEntriesLink) -> Response:
-    return problem(
-        "invalid-entries-link",
-        gettext("This link to older entries is not valid. Start again from the ticket."),
-    )
+    return problem("invalid-entries-link", str(error.message))
 
 
 def _limited(error: LimitReached) -> Response:
