@@ -3,6 +3,9 @@ name no row, sessions that end when the person logs out."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 
 from .example_marketplace import csrf_token_of, demo_marketplace, log_in
@@ -286,3 +289,120 @@ def test_where_tokens_never_expire_nothing_is_renewed(demo, client):
     finally:
         demo.config["WTF_CSRF_TIME_LIMIT"] = 3600
     assert "data-ms-renew" not in page
+
+
+# -- a refused form from a page of this site comes back with what was typed ------------------
+
+#: how a browser says where a form it posts comes from (the test client's site is localhost)
+FROM_THIS_SITE = [{"Origin": "http://localhost"}, {"Referer": "http://localhost/my/support/new"}]
+#: a form another site (or a sandboxed frame) makes the browser post, or one that says nothing
+NOT_FROM_THIS_SITE = [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://localhost:8080"},
+    {"Referer": "https://evil.example/my/support/new"},
+    {},
+]
+
+
+def _first_ticket(client, area=""):
+    """The number of the first ticket on the person's list (``area``: "provider/", ...)."""
+    page = client.get(f"/my/support/{area}").get_data(as_text=True)
+    return int(re.search(rf'href="/my/support/{area}tickets/(\d+)"', page).group(1))
+
+
+@pytest.mark.parametrize("headers", FROM_THIS_SITE)
+def test_a_new_ticket_refused_for_its_token_comes_back_with_what_was_typed(demo, client, headers):
+    log_in(client, "aino@acme.example")  # German
+    form = _new_ticket_form_of(client)
+    before = row_counts(demo)
+    response = client.post(
+        "/my/support/new", data={**form, "csrf_token": "expired"}, headers=headers
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dieses Formular war abgelaufen, deshalb wurde nichts gesendet." in page
+    assert 'value="The invoice shows the old address"' in page
+    assert "The invoice of November shows our old street address.</textarea>" in page
+    assert row_counts(demo) == before  # nothing written
+    # the page came back with a fresh token and the same form: one click sends it
+    again = {**form, **form_inputs(page, "/my/support/new")}
+    assert again["submission_key"] == form["submission_key"]
+    assert client.post("/my/support/new", data=again).status_code == 303
+    assert _ticket_count(demo) == before["support_ticket"] + 1
+
+
+@pytest.mark.parametrize("headers", NOT_FROM_THIS_SITE)
+def test_a_form_refused_for_its_token_from_anywhere_else_is_not_shown_to_the_person(
+    demo, client, headers
+):
+    # another site cannot put words in a form for the person to send: it gets the
+    # "expired" page, and what it sent is not on it
+    log_in(client, "ben@birch.example")
+    before = row_counts(demo)
+    response = client.post(
+        "/my/support/new",
+        data={**_new_ticket_form_of(client), "csrf_token": "forged"},
+        headers=headers,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form has expired. Go back, reload the page and send it again." in page
+    assert "old street address" not in page
+    assert row_counts(demo) == before
+
+
+def test_a_reply_refused_for_its_token_comes_back_with_the_reply(demo, client):
+    log_in(client, "anna@acme.example")
+    switch_language_going_to(client, "/")  # English, whatever another test chose for Anna
+    number = _first_ticket(client)
+    page = client.get(f"/my/support/tickets/{number}").get_data(as_text=True)
+    form = {**form_inputs(page, f"/tickets/{number}/reply"), "body": "The router restarted twice."}
+    before = row_counts(demo)
+    response = client.post(
+        f"/my/support/tickets/{number}/reply",
+        data={**form, "csrf_token": "expired", "attachments": (io.BytesIO(b"png"), "a.png")},
+        headers=FROM_THIS_SITE[0],
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (
+        "This form had expired, so nothing was sent. Check what you wrote, attach your files "
+        "again and send it." in page
+    )
+    assert ">The router restarted twice.</textarea>" in page
+    assert row_counts(demo) == before
+
+
+def test_a_staff_reply_refused_for_its_token_comes_back_with_the_reply(demo, client):
+    log_in(client, "pia@nimbus.example")
+    number = _first_ticket(client, "provider/")
+    page = client.get(f"/my/support/provider/tickets/{number}").get_data(as_text=True)
+    form = {**form_inputs(page, "/compose"), "body": "We are replacing the disk tonight."}
+    before = row_counts(demo)
+    response = client.post(
+        f"/my/support/provider/tickets/{number}/compose",
+        data={**form, "csrf_token": "expired"},
+        headers=FROM_THIS_SITE[0],
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form had expired, so nothing was sent. Check what you wrote and send" in page
+    assert ">We are replacing the disk tonight.</textarea>" in page
+    assert row_counts(demo) == before
+
+
+def test_a_refused_form_about_a_ticket_the_person_cannot_see_is_only_expired(demo, client):
+    log_in(client, "pia@nimbus.example")
+    number = _first_ticket(client, "provider/")
+    log_in(client, "ben@birch.example")  # another organisation's customer
+    response = client.post(
+        f"/my/support/tickets/{number}/reply",
+        data={"csrf_token": "expired", "body": "Not mine"},
+        headers=FROM_THIS_SITE[0],
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form has expired. Go back, reload the page and send it again." in page
+    assert "Not mine" not in page

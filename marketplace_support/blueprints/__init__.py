@@ -36,7 +36,7 @@ from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
-from . import assets, customer, files, form_tokens, staff
+from . import assets, customer, expired_forms, files, form_tokens, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
 from .database_errors import database_error
 
@@ -148,12 +148,17 @@ def _check_csrf() -> Any:
 
 
 def _form_expired(error: CSRFError | None = None) -> ResponseReturnValue:
-    """A form without a valid CSRF token (kept too long, or from another session): the
-    module's page in the person's language, nothing written. Where support is off for the
+    """A form without a valid CSRF token (kept too long, or from another session): nothing
+    written; the form again with what was typed where it came from this site and someone
+    wrote in it (``expired_forms``), else the module's page saying it expired, in the
+    person's language. Where support is off for the
     tenant, the host's "not found", as for every address of the module there (the host's
     ``CSRFProtect`` refuses the form before :func:`_for_pages_and_forms` is asked)."""
     if not support.flags(support.tenant_id()).support_enabled:
         return current_app.handle_http_exception(NotFound())
+    again = expired_forms.form_again()  # a form where someone wrote, with what they wrote
+    if again is not None:
+        return again
     return error_page(
         gettext("This form has expired. Go back, reload the page and send it again."), 400
     )

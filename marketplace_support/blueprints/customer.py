@@ -19,6 +19,7 @@ from ..rate_limits import LimitReached
 from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
 from ..workflow import Action, Role
+from . import expired_forms
 from .area import acting, entries_asked, error_page, require_area, send_limit_headers
 from .files import send, uploads
 from .forms import change, form_data, kept_files, perform, watch
@@ -104,6 +105,23 @@ def _tickets() -> ResponseReturnValue:
         errors=InvalidInput(errors).errors if errors else {},
         services=support.host.active_orders(tenant_id, actor),
     ), (400 if errors else 200)
+
+
+def _new_ticket_again(role: Role, reason: str) -> ResponseReturnValue:
+    """The new-ticket form refused for its token (``expired_forms``), with what was typed."""
+    tenant_id, actor = acting()
+    return _new_ticket_form(tenant_id, actor, form_data(), {"_form": [reason]}, 400)
+
+
+def _act_again(role: Role, reason: str, number: int, action: str) -> ResponseReturnValue | None:
+    """A form of the ticket page refused for its token, with what was typed."""
+    if action not in CUSTOMER_ACTIONS:
+        return None
+    return ticket_page(number, failed=action, values=form_data(), problem=reason, status=400)
+
+
+expired_forms.shown_again(Role.CUSTOMER, "new_ticket", _new_ticket_again)
+expired_forms.shown_again(Role.CUSTOMER, "act", _act_again)
 
 
 def _new_ticket() -> ResponseReturnValue:

@@ -20,10 +20,10 @@ from ..priorities import Priority
 from ..schemas import InvalidInput, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
-from . import tokens, webhook_pages
+from . import expired_forms, tokens, webhook_pages
 from .area import acting, entries_asked, error_page, list_url, require_area
 from .files import send, uploads
-from .forms import perform, watch
+from .forms import form_data, perform, watch
 from .paths import ID
 
 
@@ -165,6 +165,26 @@ def _compose(role: Role, number: int) -> ResponseReturnValue:
         )
     extra = {"kind"} if action is Action.REPLY else {"kind", "then"}
     return perform(role, number, action, page, uploads(), failed="compose", drop=extra)
+
+
+def _act_again(role: Role, reason: str, number: int, action: str) -> ResponseReturnValue | None:
+    """A form of the ticket page refused for its token (``expired_forms``), with what was
+    typed."""
+    if action not in _actions_of(role):
+        return None
+    return _ticket_page(role, number, failed=action, values=form_data(), problem=reason, status=400)
+
+
+def _compose_again(role: Role, reason: str, number: int) -> ResponseReturnValue:
+    """The composer refused for its token, with what was typed."""
+    return _ticket_page(
+        role, number, failed="compose", values=form_data(), problem=reason, status=400
+    )
+
+
+for _role in (Role.PROVIDER, Role.OPERATOR):
+    expired_forms.shown_again(_role, "act", _act_again)
+    expired_forms.shown_again(_role, "compose", _compose_again)
 
 
 def _score_page(role: Role) -> ResponseReturnValue:
