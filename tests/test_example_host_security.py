@@ -406,3 +406,15 @@ def test_a_refused_form_about_a_ticket_the_person_cannot_see_is_only_expired(dem
     assert response.status_code == 400
     assert "This form has expired. Go back, reload the page and send it again." in page
     assert "Not mine" not in page
+
+
+def test_a_refused_form_sent_after_logging_out_is_only_expired(client):
+    response = client.post(
+        "/my/support/new",
+        data={"csrf_token": "expired", "subject": "Written before logging out"},
+        headers=FROM_THIS_SITE[0],
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form has expired. Go back, reload the page and send it again." in page
+    assert "Written before logging out" not in page

@@ -22,11 +22,11 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import same_origin
 
-from ..access import TicketNotFound
+from ..access import TicketNotFound, may_use
 from ..i18n import gettext
+from ..state import support
 from ..tickets import InvalidEntriesLink
 from ..workflow import Role
-from .area import require_area
 
 #: What shows a refused form of an area again: called with the area's role, the reason to
 #: show above it and the address's values (``number``, ``action``); None where that address's
@@ -54,9 +54,10 @@ def form_again() -> ResponseReturnValue | None:
     show = _SHOWN_AGAIN.get((area, endpoint))
     if show is None:
         return None
-    role = Role(area)
-    # the area's own check has not run: the token is checked before it
-    if require_area(role) is not None:
+    role, actor = Role(area), support.actor()
+    # the area's own check has not run (the token is checked before it); asked here without
+    # its answers (the login page, for a visitor), which are not this page's
+    if actor is None or not may_use(actor, role):
         return None
     try:
         return show(role, _reason(), **(request.view_args or {}))
