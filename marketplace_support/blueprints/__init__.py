@@ -151,9 +151,9 @@ def _form_expired(error: CSRFError | None = None) -> ResponseReturnValue:
     """A form without a valid CSRF token (kept too long, or from another session): nothing
     written; the form again with what was typed where it came from this site and someone
     wrote in it (``expired_forms``), else the module's page saying it expired, in the
-    person's language. Where support is off for the
-    tenant, the host's "not found", as for every address of the module there (the host's
-    ``CSRFProtect`` refuses the form before :func:`_for_pages_and_forms` is asked)."""
+    person's language. Where support is off for the tenant, the host's "not found", as for
+    every address of the module there (the host's ``CSRFProtect`` refuses the form before
+    :func:`_for_pages_and_forms` is asked)."""
     if not support.flags(support.tenant_id()).support_enabled:
         return current_app.handle_http_exception(NotFound())
     again = expired_forms.form_again()  # a form where someone wrote, with what they wrote
