@@ -302,6 +302,10 @@ NOT_FROM_THIS_SITE = [
     {"Origin": "http://localhost:8080"},
     {"Referer": "https://evil.example/my/support/new"},
     {},
+    # not addresses at all
+    {"Origin": "http://[localhost"},
+    {"Origin": "http://localhost:abc"},
+    {"Referer": "http://localhost:99999/my/support/new"},
 ]
 
 

@@ -69,10 +69,13 @@ def from_this_site() -> bool:
     """Whether the request came from a page of this site, by its ``Origin`` (browsers send it
     with every form they post) or else its ``Referer``."""
     origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin != "null" and bool(same_origin(origin, request.host_url))
-    referrer = request.referrer
-    return referrer is not None and bool(same_origin(referrer, request.host_url))
+    sender = origin if origin is not None else request.referrer
+    if sender is None or sender == "null":
+        return False
+    try:
+        return bool(same_origin(sender, request.host_url))
+    except ValueError:  # not an address ("http://[x", a port of letters): not this site
+        return False
 
 
 def _reason() -> str:
