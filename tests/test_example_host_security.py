@@ -10,6 +10,7 @@ import pytest
 
 from .example_marketplace import csrf_token_of, demo_marketplace, log_in
 from .helpers import form_inputs, row_counts
+from .test_database_errors import NOTHING_SAVED, connection_lost, failing
 
 #: Addresses that browsers follow to another site (or run), as the server receives them:
 #: browsers drop tabs and line breaks, and read a backslash as a slash.
@@ -422,3 +423,19 @@ def test_a_refused_form_sent_after_logging_out_is_only_expired(client):
     assert response.status_code == 400
     assert "This form has expired. Go back, reload the page and send it again." in page
     assert "Written before logging out" not in page
+
+
+def test_a_connection_lost_while_a_refused_form_is_shown_again_is_the_database_page(demo, client):
+    # shown again from the error handler of the host's CSRFProtect, where an error raised
+    # would not reach its own handler: the database's page (503), not a 500
+    log_in(client, "pia@nimbus.example")
+    number = _first_ticket(client, "provider/")
+    data = {"csrf_token": "expired", "body": "Still broken"}
+    address = f"/my/support/provider/tickets/{number}/compose"
+    with failing(demo, r"SELECT .*support_message", connection_lost):
+        response = client.post(address, data=data, headers=FROM_THIS_SITE[0])
+    assert response.status_code == 503
+    assert NOTHING_SAVED in response.get_data(as_text=True)
+    again = client.post(address, data=data, headers=FROM_THIS_SITE[0])
+    assert again.status_code == 400
+    assert ">Still broken</textarea>" in again.get_data(as_text=True)
