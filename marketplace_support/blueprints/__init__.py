@@ -38,7 +38,7 @@ from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
 from . import assets, customer, expired_forms, files, form_tokens, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
-from .database_errors import database_error
+from .database_errors import answering_database_errors, database_error
 
 
 class _Parent(Blueprint):
@@ -63,11 +63,15 @@ def build_blueprint() -> Blueprint:
     parent.before_request(_for_pages_and_forms)
     parent.before_request(_check_csrf)
     parent.after_request(_framing_and_referrer)
-    parent.register_error_handler(RequestEntityTooLarge, _too_large)
-    parent.register_error_handler(CSRFError, _form_expired)
+    # each page of an error is made again in the database's page if the database fails
+    # meanwhile (``answering_database_errors``)
+    parent.register_error_handler(RequestEntityTooLarge, answering_database_errors(_too_large))
+    parent.register_error_handler(CSRFError, answering_database_errors(_form_expired))
     parent.register_error_handler(SQLAlchemyError, database_error)
-    parent.register_error_handler(TicketNotFound, ticket_not_found)
-    parent.register_error_handler(InvalidEntriesLink, invalid_entries_link)
+    parent.register_error_handler(TicketNotFound, answering_database_errors(ticket_not_found))
+    parent.register_error_handler(
+        InvalidEntriesLink, answering_database_errors(invalid_entries_link)
+    )
     parent.context_processor(_template_helpers)
     parent.teardown_request(_forget_page_helpers)
     for name, helper in _SHARED_HELPERS.items():

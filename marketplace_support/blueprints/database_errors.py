@@ -11,7 +11,9 @@ unhandled one would be, so the host's error tracking sees it.
 from __future__ import annotations
 
 import sys
-from typing import Any, cast
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, got_request_exception, make_response
 from flask.typing import ResponseReturnValue
@@ -45,6 +47,27 @@ def is_transient(error: SQLAlchemyError) -> bool:
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, OperationalError | DisconnectionError | PoolTimeout)
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def answering_database_errors(
+    handler: Callable[[E], ResponseReturnValue],
+) -> Callable[[E], ResponseReturnValue]:
+    """``handler``, an error handler, with a database error raised while it makes its page
+    answered by :func:`database_error`. Flask passes an error raised in an error handler to
+    no other handler: it would be a 500 (the database failing just as a form refused for its
+    token is answered, say: who is asking is read then)."""
+
+    @wraps(handler)
+    def answering(error: E) -> ResponseReturnValue:
+        try:
+            return handler(error)
+        except SQLAlchemyError as failed:
+            return database_error(failed)
+
+    return answering
 
 
 def database_error(error: SQLAlchemyError) -> ResponseReturnValue:

@@ -21,14 +21,12 @@ from collections.abc import Callable
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import same_origin
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..access import TicketNotFound, may_use
 from ..i18n import gettext
 from ..state import support
 from ..tickets import InvalidEntriesLink
 from ..workflow import Role
-from .database_errors import database_error
 
 #: What shows a refused form of an area again: called with the area's role, the reason to
 #: show above it and the address's values (``number``, ``action``); None where that address's
@@ -61,13 +59,12 @@ def form_again() -> ResponseReturnValue | None:
     # its answers (the login page, for a visitor), which are not this page's
     if actor is None or not may_use(actor, role):
         return None
-    # raised here, in an error handler, an error would not reach its own handler: a 500
+    # raised here, in an error handler, these would not reach their own handlers (a database
+    # error does: ``database_errors.answering_database_errors``)
     try:
         return show(role, _reason(), **(request.view_args or {}))
     except (TicketNotFound, InvalidEntriesLink):
         return None
-    except SQLAlchemyError as error:  # the database failed while reading the page
-        return database_error(error)
 
 
 def from_this_site() -> bool:
