@@ -22,7 +22,7 @@ from ..workflow import Action, Role
 from . import expired_forms
 from .area import acting, entries_asked, error_page, require_area, send_limit_headers
 from .files import send, uploads
-from .forms import change, form_data, kept_files, perform, watch
+from .forms import change, form_data, kept_files, page_again, perform, watch
 from .paths import ID
 
 #: What a customer can do on the ticket page.
@@ -117,7 +117,7 @@ def _act_again(role: Role, reason: str, number: int, action: str) -> ResponseRet
     """A form of the ticket page refused for its token, with what was typed."""
     if action not in CUSTOMER_ACTIONS:
         return None
-    return ticket_page(number, failed=action, values=form_data(), problem=reason, status=400)
+    return page_again(ticket_page, number, action, reason, 400)
 
 
 expired_forms.shown_again(Role.CUSTOMER, "new_ticket", _new_ticket_again)

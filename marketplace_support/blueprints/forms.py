@@ -95,12 +95,20 @@ def change(
     except NotAllowed as refused:
         return page(number, problem=str(refused.message), status=409)
     except LimitReached as reached:
-        # the form keeps what was typed; the reason stands above the page, as for NotAllowed
         send_limit_headers(reached)
-        return page(number, failed=failed, values=form_data(), problem=reached.message, status=429)
+        return page_again(page, number, failed, reached.message, 429)
     endpoint = request.endpoint or ""
     ticket_endpoint = endpoint.rsplit(".", 1)[0] + ".ticket"
     return redirect(url_for(ticket_endpoint, number=number, notice=notice), code=303)
+
+
+def page_again(
+    page: Callable[..., ResponseReturnValue], number: int, failed: str, problem: str, status: int
+) -> ResponseReturnValue:
+    """The ticket page again with the refused form ``failed`` keeping what was typed, and the
+    reason (``problem``) above the page, as for ``NotAllowed``: a rate limit reached, a token
+    refused (``expired_forms``)."""
+    return page(number, failed=failed, values=form_data(), problem=problem, status=status)
 
 
 def watch(role: Role, number: int, page: Callable[..., ResponseReturnValue]) -> ResponseReturnValue:

@@ -23,7 +23,7 @@ from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import expired_forms, tokens, webhook_pages
 from .area import acting, entries_asked, error_page, list_url, require_area
 from .files import send, uploads
-from .forms import form_data, perform, watch
+from .forms import page_again, perform, watch
 from .paths import ID
 
 
@@ -172,14 +172,12 @@ def _act_again(role: Role, reason: str, number: int, action: str) -> ResponseRet
     typed."""
     if action not in _actions_of(role):
         return None
-    return _ticket_page(role, number, failed=action, values=form_data(), problem=reason, status=400)
+    return page_again(_for(role, _ticket_page), number, action, reason, 400)
 
 
 def _compose_again(role: Role, reason: str, number: int) -> ResponseReturnValue:
     """The composer refused for its token, with what was typed."""
-    return _ticket_page(
-        role, number, failed="compose", values=form_data(), problem=reason, status=400
-    )
+    return page_again(_for(role, _ticket_page), number, "compose", reason, 400)
 
 
 for _role in (Role.PROVIDER, Role.OPERATOR):
