@@ -415,8 +415,6 @@ def test_people_who_are_not_customers_are_told_the_page_is_for_customers(client)
 
 def test_a_form_without_a_valid_csrf_token_is_refused_and_nothing_is_written(app, client):
     login(client, "alice")
-    from .helpers import new_ticket_form, ticket_fields
-
     data = {**new_ticket_form(client), **ticket_fields(), "csrf_token": "forged"}
     response = client.post("/support/new", data=data)
     assert response.status_code == 400
@@ -428,8 +426,6 @@ def test_where_the_module_checks_the_token_a_refused_form_of_this_site_comes_bac
     # a host without Flask-WTF's CSRFProtect: the module's own check refuses the form, and
     # one sent from a page of this site comes back with what was typed, as on a host with it
     login(client, "alice")
-    from .helpers import new_ticket_form, ticket_fields
-
     data = {**new_ticket_form(client), **ticket_fields(), "csrf_token": "forged"}
     response = client.post("/support/new", data=data, headers={"Origin": "http://localhost"})
     page = response.get_data(as_text=True)
