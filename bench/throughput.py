@@ -67,9 +67,18 @@ def floor_session(port: int, email: str) -> dict[str, str]:
     return {"Cookie": cookie}
 
 
-def our_session(port: int, email: str) -> dict[str, str]:
+def our_session(port: int, email: str, path: str) -> dict[str, str]:
+    """The cookie a browser holds once logged in and on ``path``: the first page after the
+    login adds the form token to the session (a new cookie); after that a page view writes no
+    session, which is checked, since a client that kept sending the older cookie would have the
+    session signed and sent again on every request, which no browser makes us do."""
     browser = Browser(port)
     browser.log_in(email)
+    for _ in range(2):
+        before = dict(browser.cookies)
+        status, _, _ = browser.request("GET", path)
+        assert status == 200, (path, status)
+    assert browser.cookies == before, f"{path} writes the session on every view"
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())}
 
 
@@ -126,7 +135,7 @@ def compare(url: str, scratch: str, args: argparse.Namespace) -> None:
         print("| --- | --- | --- | --- | --- |")
         for name, (email, our_path, floor_path) in PAGES.items():
             sides = (
-                (ours, our_path, our_session(ours, email)),
+                (ours, our_path, our_session(ours, email, our_path)),
                 (floor, floor_path, floor_session(floor, email)),
             )
             for port, path, headers in sides:  # warm-up: every worker's first requests
