@@ -454,6 +454,39 @@ def test_one_composer_sends_a_reply_or_an_internal_note(client, two_tickets):
     assert "We are on it" in page and "Disk nearly full" not in page
 
 
+@pytest.mark.parametrize("kind", ["internal", "Note", "note ", "", None])
+def test_a_composer_without_a_known_kind_is_refused_never_sent_as_a_reply(
+    app, client, two_tickets, kind
+):
+    """The radio buttons say "reply" or "note"; anything else (a host's own template with the
+    note's value misspelt, the choice missing) must not reach the customer as a reply."""
+    hosting = two_tickets[0]
+    login(client, "pete")
+    app.config["TEST_LOCALE"] = "de"
+    page = client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
+    fields = {**form_inputs(page, "/compose"), "body": "Disk nearly full, do not tell"}
+    fields.pop("kind", None)
+    if kind is not None:
+        fields["kind"] = kind
+    refused = client.post(f"{INBOX}tickets/{hosting}/compose", data=fields)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    message = "Wählen Sie, ob dies eine Antwort an den Kunden oder eine interne Notiz ist."
+    assert text.count(message) == 2  # in the summary, linked, and at the choice
+    assert '<a href="#ms-compose-kind">' in text and 'id="ms-compose-kind"' in text
+    assert "Disk nearly full, do not tell</textarea>" in text
+    assert 'name="kind" value="reply" checked' not in text  # the choice is asked again
+    app.config["TEST_LOCALE"] = "en"
+    login(client, "alice")
+    assert "Disk nearly full" not in client.get(f"/support/tickets/{hosting}").get_data(
+        as_text=True
+    )
+    login(client, "pete")
+    assert "Disk nearly full" not in client.get(f"{INBOX}tickets/{hosting}").get_data(
+        as_text=True
+    )
+
+
 def test_staff_send_and_resolve_in_one_step(app, client, two_tickets):
     hosting = two_tickets[0]
     login(client, "pete")

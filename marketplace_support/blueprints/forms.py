@@ -29,11 +29,13 @@ def perform(
     *,
     failed: str | None = None,
     drop: Collection[str] = (),
+    refused: InvalidInput | None = None,
 ) -> ResponseReturnValue:
     """Fire an action from a form (see :func:`change`); ``failed`` names the form to show again
     when refused (default: the action's), ``drop`` the page's own fields that are not the
-    action's. Files of the same form that were kept from a refused try go with it; when it is
-    refused again, the new files are kept too."""
+    action's, ``refused`` what the page found wrong in those before the action is tried.
+    Files of the same form that were kept from a refused try go with it; when it is refused
+    again, the new files are kept too."""
     tenant_id, actor = acting()
     form = {name: value for name, value in form_data().items() if name not in drop}
     key = form.get("submission_key", "")
@@ -41,6 +43,8 @@ def perform(
     def run() -> None:
         try:
             with kept_files(tenant_id, actor, key) as kept_before:
+                if refused is not None:
+                    raise refused
                 actions.act(tenant_id, actor, role, number, action, form, [*files, *kept_before])
         except (InvalidInput, LimitReached):
             drafts.keep(tenant_id, actor, key, files)

@@ -156,9 +156,16 @@ def _act(role: Role, number: int, action: str) -> ResponseReturnValue:
 def _compose(role: Role, number: int) -> ResponseReturnValue:
     """The ticket page's one composer: a reply or an internal note (``kind``), sent alone or,
     for a reply, with what follows in the same step (``then``)."""
-    kind = request.form.get("kind", "reply")
+    kind = request.form.get("kind")
     action = Action.NOTE if kind == Action.NOTE.value else Action.REPLY
     page = _for(role, _ticket_page)
+    if kind not in (Action.REPLY.value, Action.NOTE.value):
+        # never a reply by default: a note sent with its choice lost must not reach the customer
+        unchosen = gettext("Choose whether this is a reply to the customer or an internal note.")
+        refused = InvalidInput({"kind": [unchosen]})
+        return perform(
+            role, number, action, page, uploads(), failed="compose", refused=refused
+        )
     if action is Action.NOTE and request.form.get("then"):
         return page(
             number, problem=gettext("An internal note is sent on its own: use Send."), status=422
