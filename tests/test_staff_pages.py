@@ -482,9 +482,7 @@ def test_a_composer_without_a_known_kind_is_refused_never_sent_as_a_reply(
         as_text=True
     )
     login(client, "pete")
-    assert "Disk nearly full" not in client.get(f"{INBOX}tickets/{hosting}").get_data(
-        as_text=True
-    )
+    assert "Disk nearly full" not in client.get(f"{INBOX}tickets/{hosting}").get_data(as_text=True)
 
 
 def test_staff_send_and_resolve_in_one_step(app, client, two_tickets):

@@ -163,9 +163,7 @@ def _compose(role: Role, number: int) -> ResponseReturnValue:
         # never a reply by default: a note sent with its choice lost must not reach the customer
         unchosen = gettext("Choose whether this is a reply to the customer or an internal note.")
         refused = InvalidInput({"kind": [unchosen]})
-        return perform(
-            role, number, action, page, uploads(), failed="compose", refused=refused
-        )
+        return perform(role, number, action, page, uploads(), failed="compose", refused=refused)
     if action is Action.NOTE and request.form.get("then"):
         return page(
             number, problem=gettext("An internal note is sent on its own: use Send."), status=422
