@@ -94,7 +94,7 @@ def _reroute(change: Change) -> None:
         handler, provider_id, provider_name = Handler.OPERATOR, None, None
     else:
         provider = next(
-            (p for p in support.host.providers(ticket.tenant_id) if p.id == target), None
+            (p for p in support.providers(ticket.tenant_id) if p.id == target), None
         )
         if provider is None:
             raise InvalidInput({"route_to": [lazy_gettext("Choose one of the providers listed.")]})
@@ -305,7 +305,9 @@ def act(
     rule = workflow.check(action, ticket, role, flags, moment, requester=by_requester)
     files = _checked_files(action, uploads, flags, errors)
     if actor is not None:
-        rate_limits.spend(tenant_id, actor, rate_limits.action_costs(role, action, len(files)))
+        rate_limits.spend(
+            tenant_id, actor, rate_limits.action_costs(role, action, attachments.uncounted(files))
+        )
     change = Change(
         ticket, actor, role, moment, flags, data=data, files=files, key=key, receipt=receipt
     )

@@ -39,6 +39,14 @@ class Upload:
 
     filename: str
     stream: IO[bytes]
+    #: counted against the upload limits already: a file kept from a refused try
+    #: (``drafts.keep`` counts it when it stores it)
+    counted: bool = False
+
+
+def uncounted(files: Sequence[Checked]) -> int:
+    """How many of ``files`` the upload limits have not counted yet."""
+    return sum(1 for item in files if not item.upload.counted)
 
 
 @dataclass(frozen=True)
@@ -122,16 +130,28 @@ def check(uploads: Sequence[Upload], flags: Flags) -> tuple[list[Checked], list[
         elif size == 0:
             errors.append(gettext("“%(name)s” is empty.", name=name))
         elif kind is None:
-            errors.append(
-                gettext(
-                    "“%(name)s” is not a file type this marketplace takes (%(types)s).",
-                    name=name,
-                    types=allowed_extensions(flags),
-                )
-            )
+            errors.append(_not_taken(name, allowed, flags))
         else:
             checked.append(Checked(upload, name, size, kind))
     return checked, errors
+
+
+def _not_taken(name: str, allowed: frozenset[str], flags: Flags) -> str:
+    """Why a file of no kind the tenant takes is refused: a name of a kind taken whose content
+    is not of that kind (a renamed file) is told apart from a kind not taken at all."""
+    named = filetypes.named_as(name, allowed)
+    if named is not None:
+        return gettext(
+            "The content of “%(name)s” does not match its name (%(kind)s). Attach the original "
+            "file.",
+            name=name,
+            kind=named.label,
+        )
+    return gettext(
+        "“%(name)s” is not a file type this marketplace takes (%(types)s).",
+        name=name,
+        types=allowed_extensions(flags),
+    )
 
 
 def allowed_extensions(flags: Flags) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, delete, select
 
-from . import attachments
+from . import attachments, rate_limits
 from .clock import now
 from .host import Actor
 from .models import DraftFile
@@ -36,16 +36,24 @@ def keep(
     tenant_id: str, actor: Actor, form_key: str, uploads: Sequence[attachments.Upload]
 ) -> None:
     """Keep the ``uploads`` that pass the tenant's checks for the form's next submit, as many
-    as a message may carry with those kept before (in a transaction of its own)."""
+    as a message may carry with those kept before (in a transaction of its own). A file kept
+    is an upload stored: it counts against the upload limits now, not again when the form is
+    sent with it.
+
+    Raises:
+        LimitReached: the person (or tenant) sent too many files; none was kept.
+    """
     if not SUBMISSION_KEY.fullmatch(form_key or ""):
         return
     flags = support.flags(tenant_id)
     checked, _ = attachments.check(uploads, flags)
     room = flags.max_attachments - len(kept(tenant_id, actor, form_key))
+    keeping = checked[: max(room, 0)]
+    rate_limits.spend(tenant_id, actor, {rate_limits.Limited.UPLOADS: len(keeping)})
     session, storage = support.session, support.storage
     stored: list[str] = []
     try:
-        for item in checked[: max(room, 0)]:
+        for item in keeping:
             key = secrets.token_hex(16)
             storage.save(key, item.upload.stream)
             stored.append(key)
@@ -85,7 +93,7 @@ def reopened(
                 stream = support.storage.open(draft.storage_key)
             except FileNotFoundError:
                 continue
-            uploads.append(attachments.Upload(draft.filename, stream))
+            uploads.append(attachments.Upload(draft.filename, stream, counted=True))
         yield uploads
     finally:
         for upload in uploads:

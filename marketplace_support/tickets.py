@@ -133,7 +133,10 @@ def open_ticket(
     rate_limits.spend(
         tenant_id,
         actor,
-        {rate_limits.Limited.OPEN_TICKETS: 1, rate_limits.Limited.UPLOADS: len(asked.files)},
+        {
+            rate_limits.Limited.OPEN_TICKETS: 1,
+            rate_limits.Limited.UPLOADS: attachments.uncounted(asked.files),
+        },
     )
     moment = now()
     ticket = _new_ticket(tenant_id, actor, asked, moment)
@@ -669,7 +672,7 @@ def ticket_view(
         timeline=timeline,
         actions=actions,
         assignable=assignable_people(ticket) if Action.ASSIGN in actions else [],
-        providers=list(support.host.providers(tenant_id)) if Action.REROUTE in actions else [],
+        providers=list(support.providers(tenant_id)) if Action.REROUTE in actions else [],
         duplicate_visible=duplicate_visible,
         files=_files_of(role, ticket, read.messages),
         orders=list(support.host.active_orders(tenant_id, actor))

@@ -252,11 +252,57 @@ def test_files_count_one_by_one(database_url, marketplace, tmp_path):
         assert (
             send_ticket_with_files(client, [("a.png", png()), ("b.png", png())]).status_code == 303
         )
+        before = written(app)
         two_more = reply(client, 1, "Two more screenshots", [("c.png", png()), ("d.png", png())])
         assert two_more.status_code == 429
         assert "You sent many files in a short time." in text_of(two_more)
+        # a request over a limit writes nothing: its files are not kept for the next try either
+        assert "Your files were not kept: attach them again when you send it." in text_of(
+            two_more
+        )
+        assert "Kept from your last try" not in text_of(two_more)
+        assert written(app) == before
         assert reply(client, 1, "One more screenshot", [("c.png", png())]).status_code == 303
         assert written(app)["support_attachment"] == 3
+
+
+def stored_files(tmp_path) -> int:
+    return sum(1 for path in (tmp_path / "attachments").rglob("*") if path.is_file())
+
+
+def test_files_kept_from_a_refused_form_count_against_the_limit_once(
+    database_url, marketplace, tmp_path
+):
+    """A file kept for the next try is stored at once: it counts then, and not again when the
+    form is sent with it. A script sending refused forms with files in a loop (each with a new
+    key) stops storing them at the limit."""
+    with limited_app(
+        database_url, marketplace, tmp_path, SUPPORT_LIMIT_UPLOADS="3 per hour"
+    ) as app:
+        client = app.test_client()
+        login(client, "alice")
+        number = open_ticket(client)
+        page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+        form = {**form_inputs(page, "/reply"), "body": ""}
+        two = [(io.BytesIO(png()), "a.png"), (io.BytesIO(png()), "b.png")]
+        refused = client.post(f"/support/tickets/{number}/reply", data={**form, "attachments": two})
+        assert refused.status_code == 422
+        assert "Kept from your last try" in text_of(refused)
+        assert written(app)["support_draft_file"] == 2
+        # sent again with the two kept files: they were counted when kept
+        again = {**form_inputs(refused.get_data(as_text=True), "/reply"), "body": "Here they are"}
+        assert client.post(f"/support/tickets/{number}/reply", data=again).status_code == 303
+        assert written(app)["support_attachment"] == 2
+        assert reply(client, number, "One more", [("c.png", png())]).status_code == 303
+        files_before, before = stored_files(tmp_path), written(app)
+        for _ in range(3):  # the limit is spent: refused forms keep nothing more
+            page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+            one = [(io.BytesIO(png()), "d.png")]
+            data = {**form_inputs(page, "/reply"), "body": "", "attachments": one}
+            response = client.post(f"/support/tickets/{number}/reply", data=data)
+            assert_refused_with_retry_after(response)
+            assert "You sent many files in a short time." in text_of(response)
+        assert written(app) == before and stored_files(tmp_path) == files_before
 
 
 # -- who words the limits, and whose counts they are ---------------------------------------

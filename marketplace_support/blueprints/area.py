@@ -79,14 +79,21 @@ def ticket_not_found(error: TicketNotFound) -> ResponseReturnValue:
     return error_page(gettext("There is no such ticket, or it is not yours to see."), 404)
 
 
-def send_limit_headers(reached: LimitReached) -> None:
-    """Answer this request with ``Retry-After`` and the ``X-RateLimit-*`` headers of a
-    reached rate limit (the page itself says it in words)."""
+def over_limit(reached: LimitReached) -> str:
+    """What a page says of a reached rate limit, and the request answered with its
+    ``Retry-After`` and ``X-RateLimit-*`` headers. Nothing of the request was kept, its files
+    neither (a file kept for the next try would be an upload past the limit): where files
+    came with it, the page says to attach them again."""
 
     @after_this_request
     def add(response: Response) -> Response:
         response.headers.update(reached.headers())
         return response
+
+    if not any(file.filename for file in request.files.getlist("attachments")):
+        return reached.message
+    again = gettext("Your files were not kept: attach them again when you send it.")
+    return f"{reached.message} {again}"
 
 
 def require_area(role: Role) -> ResponseReturnValue | None:

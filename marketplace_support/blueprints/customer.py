@@ -20,7 +20,7 @@ from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, type
 from ..state import support
 from ..workflow import Action, Role
 from . import expired_forms
-from .area import acting, entries_asked, error_page, require_area, send_limit_headers
+from .area import acting, entries_asked, error_page, over_limit, require_area
 from .files import send, uploads
 from .forms import change, form_data, kept_files, page_again, perform, watch
 from .paths import ID
@@ -152,23 +152,21 @@ def _send_new_ticket(tenant_id: str, actor: Actor) -> ResponseReturnValue | _Ref
     form = form_data()
     key = form.get("submission_key", "")
     chosen = uploads()
-    if "choose_area" in request.form:  # without JavaScript: the chosen area's questions
-        drafts.keep(tenant_id, actor, key, chosen)
-        return _Refused({}, form, 200)
     try:
-        with kept_files(tenant_id, actor, key) as kept_before:
-            opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
-    except InvalidInput as invalid:
-        refused = _Refused(invalid.errors, form, 422)
-    except LimitReached as reached:
-        refused = _Refused({"_form": [reached.message]}, form, 429)
-        send_limit_headers(reached)
-    else:
-        if kept_before:
-            drafts.clear(tenant_id, actor, key)
-        return redirect(url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303)
-    drafts.keep(tenant_id, actor, key, chosen)
-    return refused
+        if "choose_area" in request.form:  # without JavaScript: the chosen area's questions
+            drafts.keep(tenant_id, actor, key, chosen)
+            return _Refused({}, form, 200)
+        try:
+            with kept_files(tenant_id, actor, key) as kept_before:
+                opened = tickets.open_ticket(tenant_id, actor, form, [*chosen, *kept_before])
+        except InvalidInput as invalid:
+            drafts.keep(tenant_id, actor, key, chosen)  # for the next try
+            return _Refused(invalid.errors, form, 422)
+    except LimitReached as reached:  # nothing is kept, the files neither
+        return _Refused({"_form": [over_limit(reached)]}, form, 429)
+    if kept_before:
+        drafts.clear(tenant_id, actor, key)
+    return redirect(url_for(".ticket", number=opened.ticket.number, notice="opened"), code=303)
 
 
 def _new_ticket_form(

@@ -17,7 +17,7 @@ from ..rate_limits import LimitReached
 from ..request_types import FORM_PREFIX
 from ..schemas import InvalidInput
 from ..workflow import Action, NotAllowed, Role
-from .area import acting, send_limit_headers
+from .area import acting, over_limit
 
 
 def perform(
@@ -46,7 +46,8 @@ def perform(
                 if refused is not None:
                     raise refused
                 actions.act(tenant_id, actor, role, number, action, form, [*files, *kept_before])
-        except (InvalidInput, LimitReached):
+        except InvalidInput:
+            # kept for the next try; over the upload limit, none is (LimitReached)
             drafts.keep(tenant_id, actor, key, files)
             raise
         if kept_before:
@@ -99,8 +100,7 @@ def change(
     except NotAllowed as refused:
         return page(number, problem=str(refused.message), status=409)
     except LimitReached as reached:
-        send_limit_headers(reached)
-        return page_again(page, number, failed, reached.message, 429)
+        return page_again(page, number, failed, over_limit(reached), 429)
     endpoint = request.endpoint or ""
     ticket_endpoint = endpoint.rsplit(".", 1)[0] + ".ticket"
     return redirect(url_for(ticket_endpoint, number=number, notice=notice), code=303)
