@@ -100,9 +100,15 @@ HEAD_SIZE = 512
 
 def recognise(name: str, head: bytes, allowed: frozenset[str]) -> FileKind | None:
     """The allowed kind whose content *and* extension the file has, or None."""
+    named = named_as(name, allowed)
+    return named if named is not None and named.matches(head) else None
+
+
+def named_as(name: str, allowed: frozenset[str]) -> FileKind | None:
+    """The allowed kind whose extension ``name`` has, whatever the file holds, or None."""
     lowered = name.lower()
     for key in sorted(allowed):
         kind = KINDS.get(key)
-        if kind and lowered.endswith(kind.extensions) and kind.matches(head):
+        if kind and lowered.endswith(kind.extensions):
             return kind
     return None

@@ -446,7 +446,7 @@ def test_staff_attach_files_and_the_customer_never_gets_an_internal_notes_file(
     ("name", "content", "flags", "message"),
     [
         ("page.html", b"<html><script>alert(1)</script></html>", Flags(), "is not a file type"),
-        ("fake.png", b"<html><script>alert(1)</script></html>", Flags(), "is not a file type"),
+        ("fake.png", b"<html><script>alert(1)</script></html>", Flags(), "does not match its name"),
         ("big.png", png() + b"\x00" * 3000, Flags(max_attachment_size=1000), "can be at most 1 KB"),
     ],
 )
