@@ -440,7 +440,7 @@ def _previous_handler(ticket: Ticket, rows: Sequence[Message | Event]) -> Iterab
 def _provider_addresses(tenant_id: str, provider_id: str | None) -> Iterable[Recipient]:
     if provider_id is None:
         return
-    provider = support.host.provider(tenant_id, provider_id)
+    provider = support.provider(tenant_id, provider_id)
     if provider is None:
         return
     actor = Actor(
@@ -451,7 +451,7 @@ def _provider_addresses(tenant_id: str, provider_id: str | None) -> Iterable[Rec
 
 
 def _operator_addresses(ticket: Ticket) -> Iterable[Recipient]:
-    contact = support.host.operator_contact(ticket.tenant_id)
+    contact = support.operator_contact(ticket.tenant_id)
     actor = Actor(user_id="operator", name="operator", is_operator=True)
     for email in contact.emails:
         yield Recipient(email, None, contact.locale, Role.OPERATOR, actor, Via.OPERATOR)
@@ -609,7 +609,7 @@ def _ticket_payload(ticket: Ticket, area: Role) -> dict[str, Any]:
     # the site comes from the host or the configuration only, never from a request's Host
     adapter = current_app.url_map.bind("", script_name="/")
     path = adapter.build(_TICKET_ENDPOINTS[area], {"number": ticket.number})
-    site = support.host.site_url(ticket.tenant_id)
+    site = support.site_url(ticket.tenant_id)
     return {
         "number": ticket.number,
         "subject": ticket.subject,

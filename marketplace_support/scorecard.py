@@ -141,7 +141,7 @@ def period(tenant_id: str, params: Mapping[str, Any]) -> Period:
             first day after the last.
     """
     days, errors = load(PeriodSchema(), params)
-    zone = support.host.business_hours(tenant_id, None).zone
+    zone = support.business_hours(tenant_id, None).zone
     last = days.get("end") or now().astimezone(zone).date()
     first = days.get("start") or last - timedelta(days=29)
     if not errors and first > last:

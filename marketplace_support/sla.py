@@ -52,7 +52,7 @@ def targets(tenant_id: str, service_plan: str | None, priority: Priority) -> Tar
 def calendar(ticket: Ticket) -> BusinessHours:
     """The hours that count for ``ticket``: its provider's, or the tenant's."""
     provider = ticket.provider_id if ticket.handler is Handler.PROVIDER else None
-    return support.host.business_hours(ticket.tenant_id, provider)
+    return support.business_hours(ticket.tenant_id, provider)
 
 
 def start(ticket: Ticket, moment: datetime) -> None:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from werkzeug.local import LocalProxy
 
 from . import texts
-from .host import Actor, Category, Flags, HostAdapter
+from .business_hours import BusinessHours
+from .host import Actor, Category, Contact, Flags, HostAdapter, Provider
 from .limit_storage import LimitStorage
 from .storage import AttachmentStorage
 
@@ -31,9 +32,10 @@ EXTENSION_KEY = "marketplace_support"
 class SupportState:
     """What the module keeps per app, in ``app.extensions["marketplace_support"]``.
 
-    The request-scoped answers of the host (tenant, actor, flags) are kept in ``flask.g`` for
-    the length of one request only: nothing lives in process memory that another process
-    would need.
+    The request-scoped answers of the host (tenant, actor, flags, and each question below that
+    a request may ask more than once) are kept in ``flask.g`` for the length of one request (or
+    one pass of a worker's app context) only: nothing lives in process memory that another
+    process would need.
     """
 
     host: HostAdapter
@@ -68,6 +70,44 @@ class SupportState:
         return cast(
             "tuple[Category, ...]",
             per_request(("categories", tenant_id), lambda: tuple(self.host.categories(tenant_id))),
+        )
+
+    def providers(self, tenant_id: str) -> tuple[Provider, ...]:
+        return cast(
+            "tuple[Provider, ...]",
+            per_request(("providers", tenant_id), lambda: tuple(self.host.providers(tenant_id))),
+        )
+
+    def provider(self, tenant_id: str, provider_id: str) -> Provider | None:
+        return cast(
+            "Provider | None",
+            per_request(
+                ("provider", tenant_id, provider_id),
+                lambda: self.host.provider(tenant_id, provider_id),
+            ),
+        )
+
+    def operator_contact(self, tenant_id: str) -> Contact:
+        return cast(
+            Contact,
+            per_request(
+                ("operator_contact", tenant_id), lambda: self.host.operator_contact(tenant_id)
+            ),
+        )
+
+    def site_url(self, tenant_id: str) -> str | None:
+        return cast(
+            "str | None",
+            per_request(("site_url", tenant_id), lambda: self.host.site_url(tenant_id)),
+        )
+
+    def business_hours(self, tenant_id: str, provider_id: str | None) -> BusinessHours:
+        return cast(
+            BusinessHours,
+            per_request(
+                ("business_hours", tenant_id, provider_id),
+                lambda: self.host.business_hours(tenant_id, provider_id),
+            ),
         )
 
     def category(self, tenant_id: str, key: str | None) -> Category | None:

@@ -59,7 +59,7 @@ def sweep() -> SweepReport:
     session.rollback()
     for tenant_id in tenants:
         flags = support.flags(tenant_id)
-        office = support.host.business_hours(tenant_id, None)
+        office = support.business_hours(tenant_id, None)
         open_now = office.is_open(now)
         if open_now:  # escalations and reminders go out within business hours only
             report.escalated += _each(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 
 import pytest
-from flask import url_for
+from flask import request, request_finished, request_started, url_for
 
 from marketplace_support import Flags, blueprints, signals
 from marketplace_support.blueprints import area
@@ -202,6 +203,58 @@ def test_escalation_reaches_the_operators_queue_and_the_customer_sees_it(client,
     page = client.get(f"/support/tickets/{hosting}").get_data(as_text=True)
     assert "Pete asked the marketplace to step in." in page
     assert "Gateway is yours" not in page
+
+
+class CountingHost:
+    """The host's adapter, noting each question the module asks it (its own calls between its
+    methods are not the module's, and are not noted)."""
+
+    def __init__(self, host) -> None:
+        self.host = host
+        self.asked: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str):
+        answer = getattr(self.host, name)
+        if not callable(answer):
+            return answer
+
+        def ask(*args):
+            self.asked.append((name, args))
+            return answer(*args)
+
+        return ask
+
+
+def test_the_host_is_asked_each_question_at_most_once_per_request(app, client):
+    """As the README's host contract says: a host may answer slowly (a service, a statement)."""
+    state = app.extensions["marketplace_support"]
+    counting = CountingHost(state.host)
+    asked_again: list[tuple[str, str, tuple[object, ...]]] = []
+
+    def started(sender, **extra) -> None:
+        counting.asked.clear()
+
+    def finished(sender, response, **extra) -> None:
+        for (name, args), times in Counter(counting.asked).items():
+            if times > 1:
+                asked_again.append((request.path, name, args))
+
+    state.host = counting
+    with request_started.connected_to(started, app), request_finished.connected_to(finished, app):
+        login(client, "alice")
+        hosting = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+        assert helpers.add_information(client, hosting, "It is slow again").status_code == 303
+        login(client, "pete")
+        answered = compose(
+            client, "provider", hosting, kind="reply", body="On it", then="wait_for_customer"
+        )
+        assert answered.status_code == 303
+        login(client, "olive")
+        rerouted = staff_act(client, "operator", hosting, "reroute", route_to="p-post", reason="x")
+        assert rerouted.status_code == 303
+        assert client.get(f"{CONSOLE}tickets/{hosting}").status_code == 200
+    assert counting.asked, "the counting adapter was not asked at all"
+    assert asked_again == []
 
 
 def test_operator_reroutes_to_another_provider(client, two_tickets):

@@ -91,7 +91,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         priorities=list(Priority),
         categories=support.categories(tenant_id),
         answer_filters=request_types.filters(support.categories(tenant_id)),
-        providers=support.host.providers(tenant_id) if role is Role.OPERATOR else (),
+        providers=support.providers(tenant_id) if role is Role.OPERATOR else (),
         colleagues=tickets.colleagues(tenant_id, actor, role),
         api_tokens=api_tokens.offered(),
     ), status
@@ -238,6 +238,7 @@ def _quarantine() -> ResponseReturnValue:
         accepted=request.args.get("accepted", type=int),
         refused=quarantine.reason_named(request.args.get("refused", "")),
         reasons=quarantine.REASONS,
+        detail_of=quarantine.detail_of,
         acceptable=quarantine.acceptable,
     )
 

@@ -61,7 +61,7 @@ def _page(
         event_types=list(EventType),
         event_label=lambda value: EventType(value).label,
         providers=sorted(actor.provider_ids) if role is Role.PROVIDER else [],
-        provider_names={p.id: p.name for p in support.host.providers(tenant_id)},
+        provider_names={p.id: p.name for p in support.providers(tenant_id)},
         registered=registered,
         errors=errors or {},
         values=values if values is not None else _FRESH,
