@@ -11,6 +11,8 @@ templates get its methods bound once per render (``blueprints._template_helpers`
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -64,14 +66,28 @@ class Localiser:
         self._translations = translations
         self._markup: dict[str, Markup] = {}
         self._times: dict[tuple[tzinfo, str, str | None], timeformat.DateTimeFormat] = {}
+        #: what it said, by its words, with their catalog words and values, while someone
+        #: keeps them (:func:`keeping_words`)
+        self.said: dict[str, Any] | None = None
 
     def gettext(self, string: str, **variables: Any) -> str:
         translated = self._translations.ugettext(string)
-        return translated % variables if variables else translated
+        said = translated % variables if variables else translated
+        if self.said is not None:
+            self.said[said] = {"msgid": string, "values": _kept_values(variables)}
+        return said
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
         variables.setdefault("num", num)
-        return self._translations.ungettext(singular, plural, num) % variables
+        said = self._translations.ungettext(singular, plural, num) % variables
+        if self.said is not None:
+            self.said[said] = {
+                "msgid": singular,
+                "plural": plural,
+                "num": num,
+                "values": _kept_values(variables, plural=True),
+            }
+        return said
 
     def markup(self, string: str, **variables: Any) -> Markup:
         """``_ms`` in templates: the translation is markup, the variables are escaped."""
@@ -197,6 +213,77 @@ def lazy_gettext(string: str, **variables: Any) -> str:
 def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """A plural-aware string translated when it is shown; ``num`` is ``%(num)d``."""
     return cast(str, _LazyString(ngettext, singular, plural, num, **variables))
+
+
+@contextmanager
+def keeping_words() -> Iterator[dict[str, Any]]:
+    """While in it, what the module's :func:`gettext` and :func:`ngettext` say is noted with
+    its catalog words and values, in the mapping it gives (said words → what :func:`kept`
+    keeps): a message said at once (a file's check says its message at once; the use-cases'
+    errors are made text) can then be kept as well as a lazy one."""
+    current = localiser()
+    before, current.said = current.said, {}
+    try:
+        yield current.said
+    finally:
+        current.said = before
+
+
+def kept(message: object, said: Mapping[str, Any] | None = None) -> Any:
+    """``message`` as JSON that :func:`said_again` says in the language of a later request:
+    a string of :func:`lazy_gettext` or :func:`lazy_ngettext`, or words ``said`` notes
+    (:func:`keeping_words`), as its catalog words and values (a value that is a lazy string
+    too is kept the same way); any other text as it reads now."""
+    if isinstance(message, LazyString):
+        function, arguments, values = message._func, message._args, message._kwargs
+        if function is gettext and len(arguments) == 1:
+            return {"msgid": str(arguments[0]), "values": _kept_values(values)}
+        if function is ngettext and len(arguments) == 3:
+            singular, plural, num = arguments
+            return {
+                "msgid": str(singular),
+                "plural": str(plural),
+                "num": num,
+                "values": _kept_values(values, plural=True),
+            }
+    text = str(message)
+    return said[text] if said and text in said else {"text": text}
+
+
+def _kept_values(values: Mapping[str, Any], *, plural: bool = False) -> dict[str, Any]:
+    """A message's values as JSON; a plural's number is kept beside its words."""
+    return {
+        name: _kept_value(value) for name, value in values.items() if not (plural and name == "num")
+    }
+
+
+def _kept_value(value: object) -> Any:
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return value
+    return kept(value)
+
+
+def said_again(value: Any) -> str:
+    """What :func:`kept` kept, in the current language. Words a catalog cannot fill in (a
+    translation with other placeholders) are said untranslated, never an error."""
+    if not isinstance(value, dict):
+        return str(value)
+    if "msgid" not in value:
+        return str(value.get("text", ""))
+    msgid, values = str(value["msgid"]), value.get("values")
+    if not isinstance(values, dict):
+        values = {}
+    values = {name: said_again(v) if isinstance(v, dict) else v for name, v in values.items()}
+    try:
+        if "plural" in value:
+            values.pop("num", None)
+            return ngettext(msgid, str(value["plural"]), int(value["num"]), **values)
+        return gettext(msgid, **values)
+    except (KeyError, ValueError, TypeError):
+        try:
+            return msgid % values if values else msgid
+        except (KeyError, ValueError, TypeError):
+            return msgid
 
 
 def format_duration(minutes: int) -> str:

@@ -2,12 +2,15 @@
 
 :func:`receive` is the one entry of every way in (``flask support receive`` for an MTA's pipe,
 ``flask support receive-smtp`` for LMTP). It finds one of our reply addresses among the
-recipients (``replies``), checks that ``From`` is the person the address was made for and
+recipients (``replies``), checks that ``From`` is the person the address was made for,
 that the ticket still names them (its requester, a watcher, the provider's or the
-operator's notification address), and hands the text and files to the same use-case as the
-pages (``actions.act``): the access layer, the workflow table, the files' checks and the
-rate limits decide there, nothing here. Whatever is not taken is kept in quarantine with the
-reason, for the operator, and never reaches a ticket. Automatic replies are dropped; a
+operator's notification address) and that the host still knows a person as someone of that
+area (``HostAdapter.actor``, asked now, as for an API token), and hands the text and files
+to the same use-case as the pages (``actions.act``), with the person as the host says they
+are now: the access layer, the workflow table, the files' checks and the rate limits decide
+there, nothing here. Whatever is not taken is kept in quarantine with the reason, for the
+operator, and never reaches a ticket; what the use-case said is kept as its catalog words,
+so that the operator reads it in their own language. Automatic replies are dropped; a
 bounce marks the notification it reports on as failed.
 
 A message to none of our reply addresses but to a tenant's support address
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
@@ -42,7 +46,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import actions, mailtext, outbox, replies, tickets
+from . import access, actions, i18n, mailtext, outbox, replies, tickets
 from .access import TicketNotFound
 from .host import Actor
 from .models import InboundMail, Message, OutboxMessage, Quarantined, Ticket, Watcher
@@ -55,6 +59,8 @@ from .workflow import Action, NotAllowed, Role
 
 #: the most of a quarantined message kept for the operator to read
 RAW_KEPT = 1_000_000
+#: the most of what was wrong kept with it (``InboundMail.detail``)
+DETAIL_KEPT = 2000
 
 #: the headers our addresses are looked for in (with the envelope's recipients first)
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
@@ -232,7 +238,8 @@ def _acting(row: OutboxMessage) -> tuple[Actor, Role]:
     """Who answers, as the ticket names them now.
 
     Raises: _Refused (LOST_ACCESS) when the ticket, a watcher row, the provider or the
-    operator no longer lists the address the notification went to.
+    operator no longer lists the address the notification went to, or the host no longer
+    knows the person it went to as someone of that area (``_person_now``).
     """
     reply_as = row.payload["reply_as"]
     ticket = support.session.get(Ticket, row.ticket_id)
@@ -247,15 +254,7 @@ def _as_requester(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) 
         return None
     if _address_key(ticket.requester_email) != _address_key(row.recipient):
         return None
-    actor = Actor(
-        user_id=ticket.requester_user_id,
-        name=ticket.requester_name,
-        email=ticket.requester_email,
-        locale=ticket.requester_locale,
-        customer_id=ticket.customer_id,
-        organisation_id=ticket.organisation_id,
-    )
-    return actor, Role.CUSTOMER
+    return _person_now(row, ticket.requester_user_id, Role.CUSTOMER)
 
 
 def _as_watcher(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -> _Acting:
@@ -265,7 +264,20 @@ def _as_watcher(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) ->
     watcher = support.session.scalars(query).one_or_none()
     if watcher is None or _address_key(watcher.email) != _address_key(row.recipient):
         return None
-    return watcher.actor, watcher.role
+    return _person_now(row, watcher.user_id, watcher.role)
+
+
+def _person_now(row: OutboxMessage, user_id: str, role: Role) -> _Acting:
+    """A person the ticket names, as the host knows them now (``HostAdapter.actor``, as for
+    an API token), while they still have the area of ``role``: what the ticket or the watcher
+    row kept of them is how they were when the notification went out (another organisation
+    then, staff of a provider then). Whether they still see the ticket is the access rules'
+    decision, in ``actions.act``, as for the page. None when the host no longer knows them
+    (or, not answering ``actor``, cannot tell)."""
+    actor = support.host.actor(row.tenant_id, user_id)
+    if actor is None or actor.user_id != user_id or not access.may_use(actor, role):
+        return None
+    return actor, role
 
 
 def _as_provider(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -> _Acting:
@@ -308,14 +320,18 @@ def _post(
     number = _number(row)
     action = Action.NOTE if kind is Kind.NOTE else Action.REPLY
     form = {"submission_key": key, "body": mailtext.text_of(message)}
+    said: dict[str, Any] = {}
     try:
-        actions.act(row.tenant_id, actor, role, number, action, form, mailtext.files_of(message))
+        with i18n.keeping_words() as said:  # what it refuses, for the operator's page
+            actions.act(
+                row.tenant_id, actor, role, number, action, form, mailtext.files_of(message)
+            )
     except TicketNotFound:
         raise _Refused(Quarantined.LOST_ACCESS, row.recipient, row) from None
     except NotAllowed as refused:
-        raise _Refused(Quarantined.REFUSED, str(refused.message), row) from None
+        raise _Refused(Quarantined.REFUSED, _said(refused.message, said), row) from None
     except InvalidInput as refused:
-        raise _Refused(Quarantined.INVALID, _errors(refused.errors), row) from None
+        raise _Refused(Quarantined.INVALID, _said(refused.errors, said), row) from None
     except LimitReached as limited:
         raise _Refused(Quarantined.TOO_MANY, str(limited), row) from None
     return Outcome(Result.ACCEPTED, ticket_number=number)
@@ -374,12 +390,14 @@ def _opened(tenant_id: str, actor: Actor, message: EmailMessage, key: str) -> Ou
         "subject": _subject(message, text),
         "issue_about": text,
     }
+    said: dict[str, Any] = {}
     try:
-        opened = tickets.open_ticket(
-            tenant_id, actor, form, mailtext.files_of(message), by_email=True
-        )
+        with i18n.keeping_words() as said:  # what it refuses, for the operator's page
+            opened = tickets.open_ticket(
+                tenant_id, actor, form, mailtext.files_of(message), by_email=True
+            )
     except InvalidInput as refused:
-        raise _Refused(Quarantined.INVALID, _errors(refused.errors)) from None
+        raise _Refused(Quarantined.INVALID, _said(refused.errors, said)) from None
     except LimitReached as limited:
         raise _Refused(Quarantined.TOO_MANY, str(limited)) from None
     result = Result.ACCEPTED if opened.created else Result.DUPLICATE
@@ -408,13 +426,28 @@ def _number(row: OutboxMessage) -> int:
     return ticket.number
 
 
-def _errors(errors: dict[str, Any]) -> str:
-    return "; ".join(
-        f"{field}: {' '.join(str(m) for m in messages)}"
-        if isinstance(messages, list)
-        else f"{field}: {messages}"
-        for field, messages in errors.items()
-    )
+def _said(messages: Any, said: dict[str, Any]) -> str:
+    """What a use-case refused, kept for the operator's page to say in the operator's
+    language (``quarantine.detail_of``): the messages without the form's field names, each
+    as its catalog words and values (``i18n.kept``; ``said``: what the use-case said, from
+    ``i18n.keeping_words``), as JSON, as many as fit the column's bound. The message
+    arrives outside any request: said now, it would be in no one's language."""
+    kept = [i18n.kept(message, said) for message in _messages(messages)]
+    while kept:
+        text = json.dumps({"said": kept}, ensure_ascii=False)
+        if len(text) <= DETAIL_KEPT:
+            return text
+        kept.pop()
+    return " ".join(str(message) for message in _messages(messages))
+
+
+def _messages(messages: Any) -> list[Any]:
+    """The messages of a use-case's errors (per field, nested or not), in order."""
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _messages(value)]
+    if isinstance(messages, (list, tuple)):
+        return [m for value in messages for m in _messages(value)]
+    return [messages]
 
 
 def _bounce(message: EmailMessage) -> Outcome:
@@ -433,7 +466,7 @@ def _quarantine(raw: bytes, key: str, refused: _Refused) -> Outcome:
         address=_bounded(refused.address, 320),
         delivery_key=key,
         reason=refused.reason,
-        detail=_bounded(refused.detail, 2000),
+        detail=_bounded(refused.detail, DETAIL_KEPT),
         sender=_bounded(sender, 320),
         subject=_bounded(subject, 250),
         message_id=_bounded(message_id, 250),
@@ -447,7 +480,7 @@ def _quarantine(raw: bytes, key: str, refused: _Refused) -> Outcome:
         session.rollback()
         query = select(InboundMail).where(InboundMail.delivery_key == key)
         entry = session.scalars(query).one()
-        entry.reason, entry.detail = refused.reason, _bounded(refused.detail, 2000)
+        entry.reason, entry.detail = refused.reason, _bounded(refused.detail, DETAIL_KEPT)
         session.commit()
     return Outcome(Result.QUARANTINED, reason=entry.reason, quarantine_id=entry.id)
 

@@ -11,13 +11,15 @@ refused files are decisions of the rules, not of the sender.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
 
-from . import access, inbound
+from . import access, i18n, inbound
 from .host import Actor
 from .i18n import lazy_gettext
 from .models import InboundMail, Quarantined, Ticket
@@ -60,6 +62,37 @@ def reason_named(value: str) -> str | None:
     """The words of the reason called ``value`` (from an address bar), or None."""
     known = {reason.value: reason for reason in Quarantined}
     return REASONS[known[value]] if value in known else None
+
+
+def detail_of(entry: InboundMail) -> str | None:
+    """What was wrong with ``entry``, in the language of this request: the use-case's
+    messages (refused text or files, the workflow's refusal) as ``inbound`` kept them, said
+    now; any other detail (an address, a size) as it was written."""
+    if entry.detail is None or entry.reason not in _SAID:
+        return entry.detail
+    try:
+        kept = json.loads(entry.detail)
+    except ValueError:
+        kept = None
+    if not isinstance(kept, dict) or not isinstance(kept.get("said"), list):
+        return _said_before(entry.detail)
+    return " ".join(i18n.said_again(message) for message in kept["said"])
+
+
+#: the reasons whose detail is the use-case's messages, kept to be said in the reader's
+#: language (``inbound._said``)
+_SAID = frozenset({Quarantined.INVALID, Quarantined.REFUSED})
+
+#: a field's name before its messages, as mail kept before its messages were kept as words
+#: wrote it ("body: Write your message.; attachments: …")
+_FIELD = re.compile(r"(?:\A|; )[a-z_]+: ")
+
+
+def _said_before(detail: str) -> str:
+    """A detail kept as text in the language of the receiving process (mail kept before):
+    without the form's field names, each message the catalog knows as it is said now."""
+    messages = _FIELD.split(detail) if _FIELD.match(detail) else [detail]
+    return " ".join(i18n.gettext(message) for message in messages if message)
 
 
 def kept(tenant_id: str, actor: Actor, limit: int = 100) -> list[InboundMail]:

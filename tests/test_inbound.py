@@ -5,18 +5,21 @@ mailbox; what must not get in lands in quarantine and never on the ticket."""
 
 from __future__ import annotations
 
+import html
 import re
 import smtplib
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import clock, inbound, signals
+from marketplace_support import clock, inbound, sharing, signals
 from marketplace_support.lmtp import server as lmtp_server
 from marketplace_support.models import (
     Attachment,
     Delivery,
+    InboundMail,
     Message,
     OutboxMessage,
     Quarantined,
@@ -25,7 +28,7 @@ from marketplace_support.models import (
 from marketplace_support.workflow import Action, Role, Status
 
 from .conftest import host_app, login
-from .helpers import csrf_token, open_ticket
+from .helpers import csrf_token, open_ticket, translated
 from .imapserver import deliver_to_mailbox, mailbox_size
 from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
 from .mailserver import MailServer, free_port, html_of, text_of
@@ -591,6 +594,161 @@ def test_a_staff_watcher_answers_an_internal_note_with_a_note_until_the_ticket_m
     _, before = ticket_state(app, number)
     again = raw.replace(b"plain-1@", b"plain-2@")
     assert_quarantined(app, number, before, receive_by_pipe(app, again), Quarantined.LOST_ACCESS)
+
+
+def assert_in_the_operators_quarantine(client, reason_words: str) -> None:
+    login(client, "olive")
+    page = client.get("/support/operator/mail").get_data(as_text=True)
+    assert reason_words in page
+
+
+def test_staff_removed_from_the_provider_can_no_longer_answer_as_a_watcher(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    watch(app, marketplace, "pat", Role.PROVIDER, number)
+    act(app, marketplace, "alice", Role.CUSTOMER, number, Action.REPLY, body="Still down.")
+    deliver(app)
+    [mail] = smtp.to("pat@example.com")
+    marketplace.add_staff("t1", "pat")  # the host took Pat off Nimbus: no provider now
+    login(client, "pat")
+    assert client.get(f"/support/provider/tickets/{number}").status_code == 403
+    _, before = ticket_state(app, number)
+    raw = fixture("plain_signature.eml", TO=reply_address(mail), FROM="pat@example.com")
+    assert_quarantined(app, number, before, receive_by_pipe(app, raw), Quarantined.LOST_ACCESS)
+    assert_in_the_operators_quarantine(client, "The sender may no longer see the ticket.")
+
+
+def test_staff_of_another_provider_now_cannot_answer_as_a_watcher(app, client, smtp, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    watch(app, marketplace, "pat", Role.PROVIDER, number)
+    act(app, marketplace, "alice", Role.CUSTOMER, number, Action.REPLY, body="Still down.")
+    deliver(app)
+    [mail] = smtp.to("pat@example.com")
+    marketplace.add_staff("t1", "pat", provider_ids=frozenset({"p-post"}))  # moved to Post & Co
+    _, before = ticket_state(app, number)
+    raw = fixture("plain_signature.eml", TO=reply_address(mail), FROM="pat@example.com")
+    assert_quarantined(app, number, before, receive_by_pipe(app, raw), Quarantined.LOST_ACCESS)
+
+
+def test_a_colleague_who_moved_to_another_organisation_can_no_longer_answer_as_a_watcher(
+    app, client, smtp, marketplace
+):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    _, alice = marketplace.actors["alice"]
+    with app.test_request_context():
+        sharing.share_with_organisation("t1", alice, number, True)
+    watch(app, marketplace, "amy", Role.CUSTOMER, number)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="Which page?")
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.REPLY, body="And since when?")
+    deliver(app)
+    first, second = smtp.to("amy@example.com")
+    raw = fixture("plain_signature.eml", TO=reply_address(first), FROM="amy@example.com")
+    assert receive_by_pipe(app, raw).output.strip() == "accepted"  # while she is at Acme
+    marketplace.add_customer("t1", "amy", "globex", locale="de")  # the host moved her
+    _, before = ticket_state(app, number)
+    again = fixture("plain_signature.eml", TO=reply_address(second), FROM="amy@example.com")
+    again = again.replace(b"plain-1@", b"plain-2@")
+    assert_quarantined(app, number, before, receive_by_pipe(app, again), Quarantined.LOST_ACCESS)
+    assert_in_the_operators_quarantine(client, "The sender may no longer see the ticket.")
+
+
+@pytest.mark.parametrize("change", ["gone", "no longer a customer"])
+def test_a_requester_the_host_no_longer_knows_as_a_customer_cannot_answer(
+    app, client, smtp, marketplace, change
+):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    if change == "gone":
+        del marketplace.actors["alice"]
+    else:
+        marketplace.add_customer("t1", "alice", None)
+    _, before = ticket_state(app, number)
+    raw = fixture("plain_signature.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    assert_quarantined(app, number, before, receive_by_pipe(app, raw), Quarantined.LOST_ACCESS)
+    assert_in_the_operators_quarantine(client, "The sender may no longer see the ticket.")
+
+
+def test_an_answer_is_written_as_the_person_the_host_knows_now(app, client, smtp, marketplace):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    marketplace.actors["alice"] = (
+        "t1",
+        replace(marketplace.actors["alice"][1], name="Alice Smith"),
+    )
+    raw = fixture("plain_signature.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    assert receive_by_pipe(app, raw).output.strip() == "accepted"
+    assert ticket_state(app, number)[1][-1].author_name == "Alice Smith"
+
+
+# -- what was wrong, in the operator's language --------------------------------------------
+
+#: an answer with nothing but a signature: no text
+EMPTY_ANSWER = (
+    "Message-ID: <empty-1@example.com>\r\nFrom: {FROM}\r\nTo: {TO}\r\n"
+    "Subject: Re: ticket\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n-- \r\nAlice\r\n"
+)
+
+NOT_TAKEN = "“%(name)s” is not a file type this marketplace takes (%(types)s)."
+
+
+@pytest.mark.parametrize(("received_in", "shown_in"), [("en", "de"), ("de", "en"), ("de", "de")])
+def test_the_operator_reads_what_was_refused_in_their_language_without_field_names(
+    app, client, smtp, marketplace, received_in, shown_in
+):
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    app.config["TEST_LOCALE"] = received_in  # the receiving process's language
+    empty = EMPTY_ANSWER.format(FROM="alice@example.com", TO=address).encode()
+    assert receive_by_pipe(app, empty).output.strip() == "quarantined (invalid)"
+    raw = fixture("refused_file.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    assert receive_by_pipe(app, raw).output.strip() == "quarantined (invalid)"
+    act(app, marketplace, "olive", Role.OPERATOR, number, Action.CLOSE)
+    closed = fixture("plain_signature.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    assert receive_by_pipe(app, closed).output.strip() == "quarantined (refused)"
+    app.config["TEST_LOCALE"] = shown_in
+    login(client, "olive")
+    page = html.unescape(client.get("/support/operator/mail").get_data(as_text=True))
+    words = {
+        message: translated(shown_in, message) if shown_in != "en" else message
+        for message in (
+            "Write your message.",
+            NOT_TAKEN,
+            "This ticket is closed. Open a follow-up ticket to add information.",
+            "Its text or files were refused.",
+        )
+    }
+    assert words["Write your message."] in page
+    assert words[NOT_TAKEN].split(" (%(types)s)")[0] % {"name": "tool.exe"} in page
+    assert words["This ticket is closed. Open a follow-up ticket to add information."] in page
+    assert words["Its text or files were refused."] in page
+    assert "body:" not in page and "attachments:" not in page
+
+
+def test_mail_kept_before_shows_its_reason_without_field_names_in_the_operators_language(
+    app, client, smtp, marketplace
+):
+    waiting_ticket(app, client, smtp, marketplace)
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        session.add(
+            InboundMail(
+                tenant_id="t1",
+                delivery_key="mail-before",
+                reason=Quarantined.INVALID,
+                detail="body: Write your message.; attachments: “x.exe” is refused.",
+                sender="alice@example.com",
+                size=10,
+                raw=b"0123456789",
+            )
+        )
+        session.commit()
+    app.config["TEST_LOCALE"] = "de"
+    login(client, "olive")
+    page = html.unescape(client.get("/support/operator/mail").get_data(as_text=True))
+    assert translated("de", "Write your message.") in page
+    assert "“x.exe” is refused." in page  # words no catalog knows stay as they were
+    assert "body:" not in page and "attachments:" not in page
 
 
 def test_answers_by_e_mail_count_against_the_rate_limits(database_url, marketplace, tmp_path, smtp):
