@@ -93,9 +93,7 @@ def _reroute(change: Change) -> None:
     if target == TO_OPERATOR:
         handler, provider_id, provider_name = Handler.OPERATOR, None, None
     else:
-        provider = next(
-            (p for p in support.providers(ticket.tenant_id) if p.id == target), None
-        )
+        provider = next((p for p in support.providers(ticket.tenant_id) if p.id == target), None)
         if provider is None:
             raise InvalidInput({"route_to": [lazy_gettext("Choose one of the providers listed.")]})
         handler, provider_id, provider_name = Handler.PROVIDER, provider.id, provider.name

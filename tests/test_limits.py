@@ -257,9 +257,7 @@ def test_files_count_one_by_one(database_url, marketplace, tmp_path):
         assert two_more.status_code == 429
         assert "You sent many files in a short time." in text_of(two_more)
         # a request over a limit writes nothing: its files are not kept for the next try either
-        assert "Your files were not kept: attach them again when you send it." in text_of(
-            two_more
-        )
+        assert "Your files were not kept: attach them again when you send it." in text_of(two_more)
         assert "Kept from your last try" not in text_of(two_more)
         assert written(app) == before
         assert reply(client, 1, "One more screenshot", [("c.png", png())]).status_code == 303
