@@ -36,7 +36,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email import policy
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -178,7 +177,7 @@ def _take(
 
 def _parse(raw: bytes, *, headers_only: bool) -> EmailMessage:
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=headers_only)
+        message = BytesParser(policy=mailtext.POLICY).parsebytes(raw, headersonly=headers_only)
         message.get_content_type()
         str(message.get("Subject", ""))
     except Exception as broken:  # whatever a broken message makes the parser raise
@@ -254,7 +253,15 @@ def _as_requester(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) 
         return None
     if _address_key(ticket.requester_email) != _address_key(row.recipient):
         return None
-    return _person_now(row, ticket.requester_user_id, Role.CUSTOMER)
+    kept = Actor(
+        user_id=ticket.requester_user_id,
+        name=ticket.requester_name,
+        email=ticket.requester_email,
+        locale=ticket.requester_locale,
+        customer_id=ticket.customer_id,
+        organisation_id=ticket.organisation_id,
+    )
+    return _person_now(row, kept, Role.CUSTOMER)
 
 
 def _as_watcher(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -> _Acting:
@@ -264,25 +271,25 @@ def _as_watcher(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) ->
     watcher = support.session.scalars(query).one_or_none()
     if watcher is None or _address_key(watcher.email) != _address_key(row.recipient):
         return None
-    return _person_now(row, watcher.user_id, watcher.role)
+    return _person_now(row, watcher.actor, watcher.role)
 
 
-def _person_now(row: OutboxMessage, user_id: str, role: Role) -> _Acting:
+def _person_now(row: OutboxMessage, kept: Actor, role: Role) -> _Acting:
     """A person the ticket names, as the host knows them now (``HostAdapter.actor``, as for
     an API token), while they still have the area of ``role``: what the ticket or the watcher
     row kept of them is how they were when the notification went out (another organisation
     then, staff of a provider then). Whether they still see the ticket is the access rules'
-    decision, in ``actions.act``, as for the page. None when the host no longer knows them
-    (or, not answering ``actor``, cannot tell)."""
-    actor = support.host.actor(row.tenant_id, user_id)
-    if actor is None or actor.user_id != user_id or not access.may_use(actor, role):
+    decision, in ``actions.act``, as for the page. None when the host no longer knows them. A
+    host that does not answer ``actor`` cannot tell: the person is taken as ``kept``."""
+    actor = support.person_now(row.tenant_id, kept.user_id, kept)
+    if actor is None or actor.user_id != kept.user_id or not access.may_use(actor, role):
         return None
     return actor, role
 
 
 def _as_provider(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -> _Acting:
     provider_id = reply_as.get("provider_id")
-    provider = support.host.provider(row.tenant_id, provider_id) if provider_id else None
+    provider = support.provider(row.tenant_id, provider_id) if provider_id else None
     if provider is None:
         return None
     if _address_key(row.recipient) not in {_address_key(e) for e in provider.notification_emails}:
@@ -297,7 +304,7 @@ def _as_provider(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -
 
 
 def _as_operator(ticket: Ticket, row: OutboxMessage, reply_as: dict[str, Any]) -> _Acting:
-    contact = support.host.operator_contact(row.tenant_id)
+    contact = support.operator_contact(row.tenant_id)
     if _address_key(row.recipient) not in {_address_key(e) for e in contact.emails}:
         return None
     name = support.plain_text(row.tenant_id, "operator_name")
@@ -505,7 +512,7 @@ def _bounded(text: str | None, length: int) -> str | None:
 def _summary(raw: bytes) -> tuple[str, str, str]:
     """From, Subject and Message-ID as the message says them (one line each), or blanks."""
     try:
-        head = BytesParser(policy=policy.default).parsebytes(raw[:RAW_KEPT], headersonly=True)
+        head = BytesParser(policy=mailtext.POLICY).parsebytes(raw[:RAW_KEPT], headersonly=True)
         values = (str(head.get(name, "")) for name in ("From", "Subject", "Message-ID"))
         sender, subject, message_id = (" ".join(value.split()) for value in values)
     except Exception:  # a header the parser could not read: the raw message says it

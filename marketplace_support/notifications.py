@@ -319,12 +319,12 @@ def tell(
         signals.Announcement(entry.signal, signals.arguments(ticket, row, actor))
         for row, entry in heard
     ]
-    watchers = [] if new else _watchers(ticket)
+    watchers, watching = _watching(ticket, new)
+    present = list(watching.values())
     audiences = {tell.audience for _, entry in heard for tell in entry.tells}
-    members = {audience: list(_members(ticket, audience, watchers, rows)) for audience in audiences}
-    watching = {watcher.id: _as_recipient(watcher) for watcher in watchers}
-    seeing = _who_sees(ticket, [*watching.values(), *_asked_for_sight(members)])
-    lost = [watcher for watcher in watchers if watching[watcher.id] not in seeing]
+    members = {audience: list(_members(ticket, audience, present, rows)) for audience in audiences}
+    seeing = _who_sees(ticket, [*present, *_asked_for_sight(members)])
+    lost = [watcher for watcher in watchers if watching.get(watcher.id) not in seeing]
     acting = _address_key(actor.email if actor else None)
     letters = _letters(heard, members, seeing, acting)
     outbox = [
@@ -383,9 +383,15 @@ def _asked_for_sight(members: dict[Audience, list[Recipient]]) -> Iterable[Recip
             yield from recipients
 
 
-def _watchers(ticket: Ticket) -> list[Watcher]:
+def _watching(ticket: Ticket, new: bool) -> tuple[list[Watcher], dict[int, Recipient]]:
+    """The ticket's watchers (none yet when it is ``new``), and those the host still knows,
+    as recipients by watcher id."""
+    if new:
+        return [], {}
     query = select(Watcher).where(Watcher.ticket_id == ticket.id).order_by(Watcher.id)
-    return list(support.session.scalars(query))
+    watchers = list(support.session.scalars(query))
+    recipients = ((watcher.id, _as_recipient(ticket, watcher)) for watcher in watchers)
+    return watchers, {key: recipient for key, recipient in recipients if recipient is not None}
 
 
 #: the audiences told only while they see the ticket (all but the handler it was taken from)
@@ -395,7 +401,7 @@ _SEEING = frozenset(Audience) - {Audience.PREVIOUS_HANDLER}
 def _members(
     ticket: Ticket,
     audience: Audience,
-    watchers: Sequence[Watcher],
+    watchers: Sequence[Recipient],
     rows: Sequence[Message | Event],
 ) -> Iterable[Recipient]:
     """Everyone ``audience`` names for ``ticket``, before the access rules are asked."""
@@ -417,14 +423,14 @@ def _members(
                 ),
                 Via.REQUESTER,
             )
-        yield from (_as_recipient(w) for w in watchers if w.role is Role.CUSTOMER)
+        yield from (w for w in watchers if w.role is Role.CUSTOMER)
         return
     if audience is Audience.HANDLER and ticket.handler is Handler.PROVIDER:
         yield from _provider_addresses(ticket.tenant_id, ticket.provider_id)
     elif audience in (Audience.HANDLER, Audience.OPERATOR):
         yield from _operator_addresses(ticket)
     if audience in (Audience.HANDLER, Audience.STAFF_WATCHERS):
-        yield from (_as_recipient(w) for w in watchers if w.role is not Role.CUSTOMER)
+        yield from (w for w in watchers if w.role is not Role.CUSTOMER)
 
 
 def _previous_handler(ticket: Ticket, rows: Sequence[Message | Event]) -> Iterable[Recipient]:
@@ -457,9 +463,15 @@ def _operator_addresses(ticket: Ticket) -> Iterable[Recipient]:
         yield Recipient(email, None, contact.locale, Role.OPERATOR, actor, Via.OPERATOR)
 
 
-def _as_recipient(watcher: Watcher) -> Recipient:
+def _as_recipient(ticket: Ticket, watcher: Watcher) -> Recipient | None:
+    """A watcher as the host knows them now (the access rules then decide whether they still
+    see the ticket: staff who left the provider do not, nor do their notes reach them); None
+    when the host no longer knows them at all."""
+    actor = support.person_now(ticket.tenant_id, watcher.user_id, watcher.actor)
+    if actor is None or actor.user_id != watcher.user_id:
+        return None
     return Recipient(
-        watcher.email or "", watcher.name, watcher.locale, watcher.role, watcher.actor, Via.WATCHER
+        watcher.email or "", watcher.name, watcher.locale, watcher.role, actor, Via.WATCHER
     )
 
 

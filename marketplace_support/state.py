@@ -63,6 +63,18 @@ class SupportState:
     def actor(self) -> Actor | None:
         return cast("Actor | None", per_request("actor", self.host.current_actor))
 
+    def answers_actor(self) -> bool:
+        """Whether the host tells who a person is now (:meth:`HostAdapter.actor`) at all."""
+        return getattr(type(self.host), "actor", None) is not HostAdapter.actor
+
+    def person_now(self, tenant_id: str, user_id: str, kept: Actor) -> Actor | None:
+        """The person ``user_id`` as the host knows them now (:meth:`HostAdapter.actor`), None
+        when it no longer does. A host that does not answer ``actor`` at all cannot tell: the
+        person is taken as ``kept`` (what a ticket or a watch kept of them when it was made)."""
+        if not self.answers_actor():
+            return kept
+        return self.host.actor(tenant_id, user_id)
+
     def flags(self, tenant_id: str) -> Flags:
         return cast(Flags, per_request(("flags", tenant_id), lambda: self.host.flags(tenant_id)))
 

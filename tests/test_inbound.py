@@ -24,6 +24,7 @@ from marketplace_support.models import (
     OutboxMessage,
     Quarantined,
     Ticket,
+    Watcher,
 )
 from marketplace_support.workflow import Action, Role, Status
 
@@ -618,6 +619,28 @@ def test_staff_removed_from_the_provider_can_no_longer_answer_as_a_watcher(
     raw = fixture("plain_signature.eml", TO=reply_address(mail), FROM="pat@example.com")
     assert_quarantined(app, number, before, receive_by_pipe(app, raw), Quarantined.LOST_ACCESS)
     assert_in_the_operators_quarantine(client, "The sender may no longer see the ticket.")
+
+
+def test_staff_removed_from_the_provider_are_no_longer_told_of_the_ticket(
+    app, client, smtp, marketplace
+):
+    """Watching was decided when they could see the ticket; what they are told is decided by
+    who they are now: not its notes, nor its replies, once the host took them off the
+    provider; and the watch goes."""
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    watch(app, marketplace, "pat", Role.PROVIDER, number)
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Disk 98 % full")
+    deliver(app)
+    assert len(smtp.to("pat@example.com")) == 1  # while Pat is Nimbus staff
+    marketplace.add_staff("t1", "pat")  # the host took Pat off Nimbus
+    act(app, marketplace, "pete", Role.PROVIDER, number, Action.NOTE, body="Replaced the disk")
+    act(app, marketplace, "alice", Role.CUSTOMER, number, Action.REPLY, body="Works again")
+    deliver(app)
+    assert len(smtp.to("pat@example.com")) == 1
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        assert session.scalars(select(Watcher).where(Watcher.user_id == "pat")).all() == []
 
 
 def test_staff_of_another_provider_now_cannot_answer_as_a_watcher(app, client, smtp, marketplace):
