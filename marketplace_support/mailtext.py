@@ -5,15 +5,26 @@ MIME is read by the standard library (``email`` with ``policy.default``); quotes
 signatures are cut by ``mail-parser-reply`` in the languages we ship, and by the reply
 headers of those languages that it does not know ("El … escribió:", "Op … schreef …:"); an
 HTML-only message becomes text with nh3, which keeps no markup at all.
+
+Everything read here is valid Unicode, ready to store: a charset can decode to what is not
+(UTF-7's ``+2AA-``, ``unicode_escape``'s ``\\ud800``: a lone surrogate, which no database
+takes), and that is replaced by U+FFFD, so the readable rest of a message still gets in.
+Parse with :data:`POLICY` (``policy.default`` whose headers read so too).
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import html
 import io
 import re
 from collections.abc import Iterator
+from email.header import decode_header
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
 
 import nh3
 from mailparser_reply import EmailReplyParser
@@ -56,17 +67,104 @@ _AWAY_SUBJECT = re.compile(
 )
 
 
+#: an RFC 2047 encoded word, and an RFC 2231 parameter value with its charset
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_CHARSET_VALUE = re.compile(r"(?<=\*=)([^'\s;\"]*)'([^'\s;\"]*)'([^\s;\"]*)")
+
+
+def readable(text: str) -> str:
+    """``text`` as valid Unicode: a lone surrogate (what no database stores) becomes U+FFFD,
+    a pair that a charset left split becomes its character."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def _text(data: bytes | str, charset: str | None) -> str:
+    """``data`` read in ``charset``; what cannot be read is replaced, and a charset Python
+    does not know (or that is not one of text) is read as UTF-8."""
+    if isinstance(data, str):
+        return _unescaped(data)
+    try:
+        return readable(data.decode(charset or "ascii", "replace"))
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        return data.decode("utf-8", "replace")
+
+
+def _utf8_word(found: re.Match[str]) -> str:
+    text = "".join(_text(data, charset) for data, charset in decode_header(found.group(0)))
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def _utf8_value(found: re.Match[str]) -> str:
+    charset, language, value = found.groups()
+    text = _text(unquote_to_bytes(value), charset or "ascii")
+    return f"utf-8'{language}'" + quote(text, safe="")
+
+
+def _in_utf8(value: str) -> str:
+    """A raw header value with its encoded words and RFC 2231 values readable and in UTF-8."""
+    # a word the standard library cannot split is left as it is
+    with contextlib.suppress(Exception):
+        value = _ENCODED_WORD.sub(_utf8_word, value)
+    return _CHARSET_VALUE.sub(_utf8_value, value)
+
+
+def _unescaped(raw: str) -> str:
+    """A raw header as the parser keeps it (8-bit bytes as surrogates, "surrogateescape"; even
+    in addresses, where ``policy.default`` leaves them) with those bytes read as UTF-8."""
+    try:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # not from bytes: a lone surrogate of its own
+        return readable(raw)
+
+
+class _ReadablePolicy(EmailPolicy):
+    """``policy.default`` whose headers are valid Unicode: raw 8-bit bytes read as UTF-8
+    (RFC 6532), and a header whose words decode to what is not Unicode (an encoded word in
+    UTF-7) read with U+FFFD in its place, where the standard library raises."""
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            value = _unescaped(value)
+        try:
+            return super().header_fetch_parse(name, value)
+        except Exception:  # the words decode to what the header registry cannot take
+            pass
+        try:
+            return super().header_fetch_parse(name, _in_utf8(value))
+        except Exception:  # still not: the header reads as empty
+            return super().header_fetch_parse(name, "")
+
+
+#: how inbound mail is parsed: ``policy.default``, every header valid Unicode
+POLICY = _ReadablePolicy()
+
+
+def header(message: Message, name: str) -> str:
+    """A header's text on one line, valid Unicode ("" when absent); never raises, whichever
+    policy parsed the message (one the header registry cannot read is read raw)."""
+    try:
+        value = str(message.get(name, ""))
+    except Exception:  # the registry of policy.default raises on a word it decodes badly
+        raw = next((v for k, v in message.raw_items() if k.lower() == name.lower()), "")
+        value = _unescaped(str(raw))
+    return readable(" ".join(value.split()))
+
+
 def is_automatic(message: EmailMessage) -> bool:
     """Whether a machine sent it: ``Auto-Submitted`` other than ``no``, a bulk or list
     ``Precedence``, ``X-Autoreply``/``X-Autorespond``, or an out-of-office subject."""
-    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    auto_submitted = header(message, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted != "no":
         return True
-    if str(message.get("Precedence", "")).strip().lower() in ("bulk", "junk", "list"):
+    if header(message, "Precedence").lower() in ("bulk", "junk", "list"):
         return True
-    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+    if header(message, "X-Autoreply") or header(message, "X-Autorespond"):
         return True
-    return _AWAY_SUBJECT.match(str(message.get("Subject", "")).strip()) is not None
+    return _AWAY_SUBJECT.match(header(message, "Subject")) is not None
 
 
 def is_bounce(message: EmailMessage) -> bool:
@@ -94,8 +192,8 @@ def _diagnostic(part: Message) -> str | None:
     for block in part.get_payload() if part.is_multipart() else []:
         assert isinstance(block, Message)
         for field in ("Diagnostic-Code", "Status"):
-            if block.get(field):
-                return " ".join(str(block[field]).split())
+            if header(block, field):
+                return header(block, field)
     return None
 
 
@@ -103,11 +201,11 @@ def _message_id_in(part: Message) -> str | None:
     if part.is_multipart():
         inner = part.get_payload(0)
         assert isinstance(inner, Message)
-        value = inner.get("Message-ID")
+        value = header(inner, "Message-ID")
     else:
         found = re.search(r"^Message-ID:\s*(<[^>]+>)", _decoded(part), re.I | re.M)
-        value = found.group(1) if found else None
-    return str(value).strip() if value else None
+        value = found.group(1) if found else ""
+    return value.strip() or None
 
 
 def text_of(message: EmailMessage) -> str:
@@ -156,26 +254,52 @@ def files_of(message: EmailMessage) -> list[Upload]:
     for part in _attachments(message):
         data = part.get_payload(decode=True)
         if isinstance(data, bytes):
-            uploads.append(Upload(part.get_filename() or "file", io.BytesIO(data)))
+            uploads.append(Upload(_filename(part) or "file", io.BytesIO(data)))
     return uploads
 
 
 def _attachments(message: EmailMessage) -> Iterator[EmailMessage]:
     for part in message.walk():
         assert isinstance(part, EmailMessage)
-        if part.is_multipart() or not part.get_filename():
+        if part.is_multipart() or not _filename(part):
             continue
-        if part.get("Content-ID") and part.get_content_disposition() != "attachment":
+        if header(part, "Content-ID") and _disposition(part) != "attachment":
             continue
         yield part
 
 
+def _filename(part: Message) -> str | None:
+    """A part's file name, valid Unicode; never raises (a name the header registry of
+    ``policy.default`` cannot read, such as an encoded word in UTF-7, is read as the
+    headers say it, without the registry)."""
+    try:
+        name = part.get_filename()
+    except Exception:
+        legacy = Message()  # compat32: parameters as written, RFC 2231 read with "replace"
+        for key, value in part.raw_items():
+            if key.lower() in ("content-disposition", "content-type"):
+                legacy[key] = value
+        try:
+            name = legacy.get_filename()
+            name = "".join(_text(*word) for word in decode_header(name)) if name else name
+        except Exception:  # unreadable even so: a file all the same
+            name = "file"
+    return readable(name) if name else None
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:  # a header the registry cannot read
+        return None
+
+
 def _decoded(part: Message) -> str:
-    """A text part's content; a charset Python does not know is read as UTF-8, with what
-    cannot be read replaced."""
+    """A text part's content, valid Unicode; a charset Python does not know (or that is not
+    one of text) is read as UTF-8, with what cannot be read replaced."""
     try:
         content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError):
+    except (LookupError, UnicodeError, TypeError, ValueError):
         raw = part.get_payload(decode=True)
         content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
-    return content if isinstance(content, str) else ""
+    return readable(content) if isinstance(content, str) else ""

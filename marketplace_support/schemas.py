@@ -2,7 +2,8 @@
 
 Every message is a lazy string of the module's domain, so errors appear in the user's
 language. Unknown fields are refused. Surrounding white space is trimmed and an empty field
-counts as missing. No text may hold a NUL character (PostgreSQL stores none), and a number
+counts as missing. No text may hold a NUL character (PostgreSQL stores none) or a lone
+surrogate (not Unicode: no database stores one; JSON's ``"\\ud800"`` makes one), and a number
 that names a ticket is read by :func:`typed_number`, so nothing a form or an address holds
 reaches the database in a shape it refuses.
 """
@@ -84,9 +85,14 @@ def is_submission_key(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) is not None
 
 
+#: what no database stores: a UTF-16 surrogate on its own (a form's text never holds one,
+#: Werkzeug decodes it with "replace"; JSON's "\\ud800" escape and a UTF-7 mail make one)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _String(fields.String):
     """A text field whose every message is in the user's language; it takes no NUL
-    character."""
+    character and nothing that is not Unicode (a lone surrogate)."""
 
     default_error_messages = {
         "required": lazy_gettext("Fill in this field."),
@@ -97,12 +103,18 @@ class _String(fields.String):
             "This text contains a character that cannot be saved (a NUL character). "
             "Remove it and try again."
         ),
+        "surrogate": lazy_gettext(
+            "This text contains a character that cannot be saved (a lone surrogate, which is "
+            "not valid Unicode). Remove it and try again."
+        ),
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise self.make_error("nul")
+        if _SURROGATE.search(text):
+            raise self.make_error("surrogate")
         return text
 
 
@@ -134,7 +146,7 @@ def _submission_key() -> _String:
     return _String(
         required=True,
         validate=validate.Regexp(SUBMISSION_KEY, error=unreadable),
-        error_messages={"required": unreadable, "nul": unreadable},
+        error_messages={"required": unreadable, "nul": unreadable, "surrogate": unreadable},
     )
 
 
@@ -350,7 +362,7 @@ class CustomerListQuerySchema(Schema):
     after = _String(
         load_default=None,
         validate=validate.Length(max=100, error=_NOT_OUR_PAGE_LINK),
-        error_messages={"nul": _NOT_OUR_PAGE_LINK},
+        error_messages={"nul": _NOT_OUR_PAGE_LINK, "surrogate": _NOT_OUR_PAGE_LINK},
     )
 
 

@@ -5,7 +5,9 @@ of the module as every kind of visitor with generated paths, query strings and f
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import re
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,11 +21,19 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
-from marketplace_support import SupportBase
-from marketplace_support.models import Attachment, Delivery, OutboxMessage
+from marketplace_support import Flags, SupportBase
+from marketplace_support.models import (
+    Attachment,
+    Delivery,
+    IdempotencyKey,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from marketplace_support.workflow import Action
 
-from .conftest import examples, login
+from .api_calls import API, assert_problem, counted, signed_in
+from .categories import NO_CONNECTION
+from .conftest import examples, host_app, login
 from .helpers import (
     csrf_token,
     hidden_inputs,
@@ -31,14 +41,25 @@ from .helpers import (
     open_ticket,
     png,
     row_counts,
+    stored_rows,
     submit_ticket,
+    translated,
 )
+from .imapserver import deliver_to_mailbox, mailbox_size
+from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
+from .test_inbound import ticket_state, waiting_ticket
 
 T = TypeVar("T")
 
 HUGE = "9" * 40  # beyond 64 bits
 BEYOND_INTEGER = str(2**31)  # beyond a 32-bit Integer column, within 64 bits
 BEYOND_64_BITS = str(2**64)
+NEW_TICKET = {
+    "order": "o-hosting",
+    "subject": "Website is down",
+    "category": "technical",
+    "issue_about": "502 since 9:00",
+}
 
 
 def page_text(response) -> str:
@@ -259,6 +280,122 @@ def test_a_nul_character_in_a_path_is_not_found(app, client, desk):
     )
     assert response.status_code == 404
     assert row_counts(app) == before
+
+
+# -- text that is not Unicode (a lone surrogate) ------------------------------------------------
+
+#: what the API answers for a text holding a lone surrogate: JSON's "\ud800" escape (or its
+#: bytes, which ``json.loads`` takes too) makes one; no database stores it
+NOT_UNICODE = (
+    "This text contains a character that cannot be saved (a lone surrogate, which is not "
+    "valid Unicode). Remove it and try again."
+)
+#: the calls of the API that take free text, by whom, and the field that carries it
+SURROGATE_CALLS = [
+    pytest.param("alice", "/my/tickets/1/messages", {"body": "Still down"}, "body", id="reply"),
+    pytest.param("alice", "/my/tickets", {**NEW_TICKET}, "subject", id="new-ticket-subject"),
+    pytest.param("alice", "/my/tickets", {**NEW_TICKET}, "issue_about", id="new-ticket-text"),
+    pytest.param(
+        "alice",
+        "/my/tickets/1/actions/raise_emergency",
+        {"explanation": "Down"},
+        "explanation",
+        id="emergency",
+    ),
+    pytest.param("pete", "/tickets/1/messages", {"body": "Which page?"}, "body", id="staff-reply"),
+    pytest.param(
+        "pete", "/tickets/1/messages", {"body": "Check", "internal": True}, "body", id="note"
+    ),
+    pytest.param(
+        "pete", "/tickets/1/actions/escalate", {"reason": "Not ours"}, "reason", id="escalate"
+    ),
+    pytest.param(
+        "olive",
+        "/tickets/1/actions/reroute",
+        {"route_to": "operator", "reason": "Ours"},
+        "reason",
+        id="reroute",
+    ),
+    pytest.param(
+        "pete",
+        "/webhooks",
+        {"url": "https://hooks.example/in", "events": ["ticket.opened"]},
+        "url",
+        id="webhook",
+    ),
+]
+
+
+def with_surrogate(fields: dict, name: str, *, as_bytes: bool = False) -> bytes:
+    """``fields`` as a JSON body whose ``name`` holds a lone surrogate, written as JSON's
+    escape (what a script sends) or as the bytes it stands for."""
+    marked = {**fields, name: f"{fields[name]} \N{SNOWMAN}"}
+    body = json.dumps(marked)
+    return body.replace("\\u2603", "\\ud800" if not as_bytes else "\udfff").encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["escaped", "bytes"])
+@pytest.mark.parametrize(("user", "path", "fields", "name"), SURROGATE_CALLS)
+def test_a_lone_surrogate_in_any_text_of_the_api_is_refused_next_to_it(
+    app, client, desk, marketplace, user, path, fields, name, as_bytes
+):
+    marketplace.flags["t1"] = Flags(emergencies_allowed=True)
+    headers = signed_in(client, user)
+    before = row_counts(app), counted(app, WebhookEndpoint), counted(app, IdempotencyKey)
+    response = client.post(
+        f"{API}{path}",
+        data=with_surrogate(fields, name, as_bytes=as_bytes),
+        content_type="application/json",
+        headers={**headers, "Idempotency-Key": "surrogate-1"},
+    )
+    assert assert_problem(response, 422, "invalid-input")["errors"] == {name: [NOT_UNICODE]}
+    assert (row_counts(app), counted(app, WebhookEndpoint), counted(app, IdempotencyKey)) == before
+    # the same call with the text as it should be is taken (the webhook's URL is refused
+    # for what it names: no resolver here): the refusal was the character's
+    response = client.post(f"{API}{path}", json=fields, headers=headers)
+    assert response.status_code in ((422,) if path == "/webhooks" else (200, 201))
+    assert NOT_UNICODE not in response.get_data(as_text=True)
+
+
+def test_a_lone_surrogate_in_an_answer_to_a_request_types_question_is_refused(
+    app, client, desk, marketplace
+):
+    marketplace.categories["t1"] = [NO_CONNECTION]
+    headers = signed_in(client, "alice")
+    before = row_counts(app)
+    fields = {
+        "order": "o-hosting",
+        "subject": "No internet",
+        "category": NO_CONNECTION.key,
+        "answer-address": "Main Street 1",
+        "answer-router_lights": "blinking_red",
+    }
+    response = client.post(
+        f"{API}/my/tickets",
+        data=with_surrogate(fields, "answer-address"),
+        content_type="application/json",
+        headers=headers,
+    )
+    errors = assert_problem(response, 422, "invalid-input")["errors"]
+    assert errors == {"answer-address": [NOT_UNICODE]}
+    assert row_counts(app) == before
+
+
+def test_a_lone_surrogate_is_refused_in_the_callers_language(app, client, desk):
+    """Passes once the catalogs word ``NOT_UNICODE``."""
+    app.config["TEST_LOCALE"] = "de"
+    headers = signed_in(client, "alice")
+    response = client.post(
+        f"{API}/my/tickets/1/messages",
+        data=with_surrogate({"body": "Still down"}, "body"),
+        content_type="application/json",
+        headers=headers,
+    )
+    german = translated("de", NOT_UNICODE)
+    assert german != NOT_UNICODE
+    assert assert_problem(response, 422, "invalid-input")["errors"] == {"body": [german]}
 
 
 # -- every route, every visitor, generated input ----------------------------------------------
@@ -522,3 +659,154 @@ def test_no_input_makes_any_route_fail_and_a_refusal_changes_nothing(app, small_
 
     for rule in rules:
         route_answers_without_failing(rule)
+
+
+# -- mail whose charset decodes to what is not Unicode ------------------------------------------
+
+PNG_BASE64 = base64.b64encode(png()).decode("ascii")
+
+
+@pytest.fixture
+def mail_app(database_url, marketplace, tmp_path, smtp):
+    """The test marketplace taking answers by e-mail (as tests/test_inbound.py's)."""
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        SUPPORT_SMTP_TIMEOUT=5,
+        SUPPORT_REPLY_DOMAIN=DOMAIN,
+    ) as app:
+        yield app
+
+
+@pytest.fixture
+def answering(mail_app, smtp, marketplace) -> tuple[int, str]:
+    """A ticket of Alice's that waits for her answer, and the reply address to answer."""
+    return waiting_ticket(mail_app, mail_app.test_client(), smtp, marketplace)
+
+
+def answer(
+    to: str,
+    *,
+    text: str = "text/plain; charset=utf-7",
+    body: str = "Fixed +2AA- now",
+    filename: str = 'filename="screen.png"',
+    sender: str = "alice@example.com",
+) -> bytes:
+    """An answer with a text part and a PNG, the Message-ID its own for each variant."""
+    unique = abs(hash((text, body, filename, sender)))
+    return (
+        f"Message-ID: <hostile-{unique}@example.com>\nFrom: {sender}\nTo: {to}\n"
+        "Subject: Re: your ticket\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=BOUNDARY\n\n"
+        f"--BOUNDARY\nContent-Type: {text}\n\n{body}\n"
+        "--BOUNDARY\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n"
+        f"Content-Disposition: attachment; {filename}\n\n{PNG_BASE64}\n--BOUNDARY--\n"
+    ).encode("ascii")
+
+
+def last_message(app, number: int) -> tuple[str, list[str]]:
+    """The body of the ticket's last message and the names of its files."""
+    _, messages = ticket_state(app, number)
+    files = [f.filename for f in stored_rows(app, Attachment) if f.message_id == messages[-1].id]
+    return messages[-1].body, files
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "expected"),
+    [
+        ("text/plain; charset=utf-7", "Fixed +2AA- now", "Fixed \ufffd now"),
+        ("text/plain; charset=unicode_escape", "Fixed \\ud800 now", "Fixed \ufffd now"),
+        ("text/plain; charset=raw-unicode-escape", "Fixed \\udfff now", "Fixed \ufffd now"),
+        ("text/html; charset=utf-7", "<p>Fixed +2AA- now</p>", "Fixed \ufffd now"),
+        # a pair the charset leaves split is the character it stands for
+        ("text/plain; charset=unicode_escape", "Fixed \\ud83d\\ude00 now", "Fixed \U0001f600 now"),
+    ],
+    ids=["utf-7", "unicode_escape", "raw-unicode-escape", "html-utf-7", "split-pair"],
+)
+def test_an_answer_whose_charset_makes_no_unicode_gets_in_with_what_can_be_read(
+    mail_app, answering, text, body, expected
+):
+    number, address = answering
+    result = receive_by_pipe(mail_app, answer(address, text=text, body=body))
+    assert (result.exit_code, result.output.strip()) == (0, "accepted")
+    assert last_message(mail_app, number) == (expected, ["screen.png"])
+    # the next message is not held up behind it
+    after = fixture("plain_signature.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    assert receive_by_pipe(mail_app, after).output.strip() == "accepted"
+    assert last_message(mail_app, number)[0] == "It works again, thank you."
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ['filename="=?utf-7?Q?screen+2AA-.png?="', "filename*=utf-7''screen%2B2AA-.png"],
+    ids=["encoded-word", "rfc2231"],
+)
+def test_a_file_name_in_utf_7_that_makes_no_unicode_gets_in_readable(mail_app, answering, filename):
+    number, address = answering
+    raw = answer(address, text="text/plain; charset=utf-8", body="Here", filename=filename)
+    result = receive_by_pipe(mail_app, raw)
+    assert (result.exit_code, result.output.strip()) == (0, "accepted")
+    assert last_message(mail_app, number) == ("Here", ["screen\ufffd.png"])
+
+
+def test_an_imap_pass_takes_such_an_answer_and_the_ones_after_it(mail_app, answering, imap_server):
+    number, address = answering
+    after = fixture("plain_signature.eml", TO=address, FROM="alice@example.com", NUMBER="1")
+    deliver_to_mailbox(imap_server, answer(address), after)
+    result = poll(mail_app, imap_server)
+    assert (result.exit_code, result.output.strip()) == (0, "accepted 2")
+    assert mailbox_size(imap_server) == 0
+    bodies = [m.body for m in ticket_state(mail_app, number)[1][-2:]]
+    assert bodies == ["Fixed \ufffd now", "It works again, thank you."]
+
+
+def test_the_operator_accepts_such_an_answer_from_another_address(mail_app, answering, marketplace):
+    number, address = answering
+    raw = answer(address, sender="alice@home.example")
+    assert receive_by_pipe(mail_app, raw).output.strip() == "quarantined (wrong_sender)"
+    [kept] = quarantined(mail_app)
+    client = mail_app.test_client()
+    login(client, "olive")
+    response = client.post(
+        "/support/operator/mail/accept",
+        data={"csrf_token": csrf_token(mail_app, client), "accept": kept.id},
+    )
+    assert response.status_code == 303
+    assert quarantined(mail_app) == []
+    assert last_message(mail_app, number) == ("Fixed \ufffd now", ["screen.png"])
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("From", "=?utf-7?Q?Alice_+2AA-?= <alice@example.com>"),
+        ("To", "=?utf-7?Q?Support_+2AA-?= <{address}>"),
+        ("Subject", "=?utf-7?Q?Re:_+2AA-?="),
+    ],
+    ids=["from", "to", "subject"],
+)
+def test_a_header_in_utf_7_that_makes_no_unicode_does_not_hold_the_answer_up(
+    mail_app, answering, header, value
+):
+    number, address = answering
+    raw = answer(address, text="text/plain; charset=utf-8", body="Here")
+    start = raw.index(f"\n{header}: ".encode()) + 1
+    end = raw.index(b"\n", start)
+    raw = raw[:start] + f"{header}: {value.format(address=address)}".encode() + raw[end:]
+    result = receive_by_pipe(mail_app, raw)
+    assert (result.exit_code, result.output.strip()) == (0, "accepted")
+    assert last_message(mail_app, number) == ("Here", ["screen.png"])
+
+
+def test_a_sender_with_bytes_that_are_not_utf_8_is_quarantined_readable(mail_app, answering):
+    _, address = answering
+    raw = answer(address, text="text/plain; charset=utf-8", body="Here")
+    raw = raw.replace(b"From: alice@example.com", b"From: ali\xffce@example.com")
+    result = receive_by_pipe(mail_app, raw)
+    assert (result.exit_code, result.output.strip()) == (0, "quarantined (wrong_sender)")
+    [kept] = quarantined(mail_app)
+    assert kept.sender == kept.detail == "ali\ufffdce@example.com"
