@@ -15,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 from . import config
 from .blueprints import build_blueprint
 from .blueprints.api import init_api
+from .blueprints.paths import add_converter
 from .cli import support_cli
 from .host import HostAdapter
 from .i18n import build_domain
@@ -87,6 +88,7 @@ class MarketplaceSupport:
                 "marketplace_support: neither SUPPORT_SITE_URL nor HostAdapter.site_url() is "
                 "set, so e-mails will carry no links to their tickets"
             )
+        add_converter(app)
         app.register_blueprint(build_blueprint(), url_prefix=app.config["SUPPORT_URL_PREFIX"])
         init_api(app)
         app.add_template_global(support_menu_link)

@@ -1,8 +1,8 @@
 """The module's pages, one blueprint per area, under one parent blueprint.
 
 The parent holds what every area shares: the templates and static files, the support-enabled
-check, CSRF, the error pages (a body too large, a database that failed), and the template
-helpers. Each area is a child blueprint in its own module.
+check, CSRF, the error pages (an address that names nothing, a body too large, a database
+that failed), and the template helpers. Each area is a child blueprint in its own module.
 """
 
 from __future__ import annotations
@@ -15,13 +15,23 @@ from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_percent
-from flask import Blueprint, Response, abort, current_app, g, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from jinja2 import Environment
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from wtforms import ValidationError
 
 from .. import layout, request_types
@@ -29,14 +39,14 @@ from ..access import TicketNotFound
 from ..attachments import human_size
 from ..clock import now
 from ..i18n import Localiser, format_duration, gettext, localiser, ngettext, zone
-from ..menu import support_menu_links
+from ..menu import MenuLink, support_menu_links
 from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
 from ..state import SupportState, current_state, support
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
-from . import assets, customer, expired_forms, files, form_tokens, staff
+from . import assets, customer, expired_forms, files, form_tokens, paths, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
 from .database_errors import answering_database_errors, database_error
 
@@ -58,6 +68,7 @@ def build_blueprint() -> Blueprint:
         static_folder=assets.FOLDER,
         static_url_path="/static",
     )
+    parent.before_app_request(_unrouted)
     parent.before_request(_check_layout_once)
     parent.before_request(_no_nul_in_path)
     parent.before_request(_for_pages_and_forms)
@@ -68,6 +79,7 @@ def build_blueprint() -> Blueprint:
     parent.register_error_handler(RequestEntityTooLarge, answering_database_errors(_too_large))
     parent.register_error_handler(CSRFError, answering_database_errors(_form_expired))
     parent.register_error_handler(SQLAlchemyError, database_error)
+    parent.register_error_handler(NotFound, answering_database_errors(_not_found))
     parent.register_error_handler(TicketNotFound, answering_database_errors(ticket_not_found))
     parent.register_error_handler(
         InvalidEntriesLink, answering_database_errors(invalid_entries_link)
@@ -105,6 +117,83 @@ def _for_pages_and_forms() -> None:
     if not support.flags(support.tenant_id()).support_enabled:
         abort(404)
     files.limit_request_body()
+
+
+def _not_found(error: NotFound) -> ResponseReturnValue:
+    """An address of a page that names nothing (an action the person cannot take, a file
+    the storage no longer has): the module's page. Where support is off for the tenant, the
+    host's "not found", as for every address of the module there."""
+    if not support.flags(support.tenant_id()).support_enabled:
+        return _as_the_host(error)
+    return error_page(gettext("There is nothing at this address."), 404)
+
+
+def _unrouted() -> ResponseReturnValue | None:
+    """Before every request of the app: an address beneath the module's pages that names no
+    page (``/tickets/abc``, ``/tickets/0``), or not with its method (405, with ``Allow``),
+    gets the module's page in the host's layout and the person's language, as a ticket that
+    does not exist does. Every other address goes on to the host untouched, and so do these
+    where support is off for the tenant. The API's addresses are the API's (``api``).
+
+    Flask gives a request that routed nowhere no blueprint, so none of the parent's
+    handlers, context processors or after-request functions run for it: this page takes the
+    helpers and headers of the module's pages itself."""
+    error = request.routing_exception
+    prefix = current_app.config["SUPPORT_URL_PREFIX"]
+    if (
+        not isinstance(error, NotFound | MethodNotAllowed)
+        or not paths.beneath(prefix, request.path)
+        or paths.beneath(prefix.rstrip("/") + paths.API, request.path)
+    ):
+        return None
+    try:
+        return _nothing_here(error)
+    except SQLAlchemyError as failed:  # reading who asks; no handler of ours runs here
+        return database_error(failed)
+
+
+def _nothing_here(error: NotFound | MethodNotAllowed) -> ResponseReturnValue | None:
+    """The page of :func:`_unrouted` (None: support is off for the tenant, the host answers)."""
+    if not support.flags(support.tenant_id()).support_enabled:
+        return None
+    _check_layout_once()
+    back = _way_back()
+    try:
+        page = render_template(
+            "marketplace_support/error.html",
+            **_template_helpers(),
+            message=gettext("There is nothing at this address."),
+            back_url=back.url if back else None,
+            back_label=back.label if back else None,
+        )
+    finally:
+        _forget_page_helpers(None)
+    response = make_response(page, error.code)
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))
+    return _framing_and_referrer(response)
+
+
+def _way_back() -> MenuLink | None:
+    """The list of the person's area the address is in (the longest beginning), else of
+    their first area; None for someone with no area."""
+    links = support_menu_links()
+    path = request.script_root + request.path
+    within = [link for link in links if path.startswith(link.url)]
+    return max(within, key=lambda link: len(link.url), default=links[0] if links else None)
+
+
+def _as_the_host(error: HTTPException) -> ResponseReturnValue:
+    """What the host answers ``error`` with: its own error handler for it (registered on
+    the app), else Werkzeug's page."""
+    handlers = current_app.error_handler_spec.get(None, {})
+    for code in (error.code, None):
+        by_class = handlers.get(code, {})
+        for kind in type(error).__mro__:
+            handler = by_class.get(kind)
+            if handler is not None:
+                return current_app.ensure_sync(handler)(error)  # type: ignore[no-any-return]
+    return error
 
 
 def _framing_and_referrer(response: Response) -> Response:
@@ -159,7 +248,7 @@ def _form_expired(error: CSRFError | None = None) -> ResponseReturnValue:
     every address of the module there (the host's ``CSRFProtect`` refuses the form before
     :func:`_for_pages_and_forms` is asked)."""
     if not support.flags(support.tenant_id()).support_enabled:
-        return current_app.handle_http_exception(NotFound())
+        return _as_the_host(NotFound())
     again = expired_forms.form_again()  # a form where someone wrote, with what they wrote
     if again is not None:
         return again

@@ -15,18 +15,23 @@ from __future__ import annotations
 import http
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from flask_babel import force_locale
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from .problems import MEDIA_TYPE
+from ..paths import API, beneath
+from .callers import LANGUAGES
+from .problems import MEDIA_TYPE, http_error
 from .schemas import ProblemSchema
 from .views import build_blueprint
 
 #: Where the API lives, beneath ``SUPPORT_URL_PREFIX``.
-API_PREFIX = "/api/v1"
+API_PREFIX = API
 
 _DESCRIPTION = """\
 The support desk's tickets, with the same rules as the support pages: for a service provider's
@@ -183,8 +188,36 @@ def init_api(app: Flask) -> None:
     prefix = app.config["SUPPORT_URL_PREFIX"].rstrip("/") + API_PREFIX
     blueprint = build_blueprint(api)
     api.register_blueprint(blueprint, url_prefix=prefix)
+    app.before_request(_unrouted(prefix))
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         # the API checks a session's CSRF token itself (``callers``), in a header, and answers
         # a refusal as problem+json; a token's call carries no cookie and needs none
         csrf.exempt(blueprint)
+
+
+def _unrouted(prefix: str) -> Callable[[], Response | None]:
+    """Before every request of the app: a call beneath ``prefix`` that names no route of the
+    API (``/tickets/abc``, ``/nothing``), or not with its method, is answered as the API's
+    other refusals are, in problem+json; every other address goes on to the host as before.
+
+    Flask runs no blueprint's error handler for an address that routed nowhere (it belongs
+    to no blueprint), so the API's own cannot answer it; an app-wide one would answer the
+    host's addresses too. The caller is not looked up for this answer: a token's call is
+    answered in the language of ``Accept-Language`` (its maker's would need the token
+    checked), a session's in the language the host picks for its pages."""
+
+    def answer() -> Response | None:
+        error = request.routing_exception
+        if not isinstance(error, NotFound | MethodNotAllowed) or not beneath(prefix, request.path):
+            return None
+        chosen = None
+        if "Authorization" in request.headers:
+            chosen = request.accept_languages.best_match(LANGUAGES)
+        with force_locale(chosen) if chosen else nullcontext():
+            response = http_error(error)
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.update(("Authorization", "Cookie", "Accept-Language"))
+        return response
+
+    return answer

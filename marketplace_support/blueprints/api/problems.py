@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, Response, current_app, got_request_exception, json
+from flask import Flask, Response, current_app, got_request_exception, json, request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
+from ...attachments import human_size
 from ...i18n import gettext, lazy_gettext
 from ...state import support
 from ..database_errors import RETRY_AFTER, is_transient
@@ -42,9 +43,11 @@ PROBLEMS = {
         Problem("not-your-area", 403, lazy_gettext("Not available to this account")),
         Problem("csrf-refused", 403, lazy_gettext("The CSRF token was not accepted")),
         Problem("not-found", 404, lazy_gettext("Not found")),
+        Problem("method-not-allowed", 405, lazy_gettext("This address does not take this method")),
         Problem("not-allowed", 409, lazy_gettext("This action is not possible now")),
         Problem("invalid-input", 422, lazy_gettext("What was sent was refused")),
         Problem("idempotency-key-reused", 422, lazy_gettext("This key was used for another call")),
+        Problem("too-large", 413, lazy_gettext("What was sent is too large")),
         Problem("invalid-page-link", 400, lazy_gettext("This page link is not valid")),
         Problem(
             "invalid-entries-link", 400, lazy_gettext("This link to older entries is not valid")
@@ -79,7 +82,31 @@ def problem(
 
 
 def http_error(error: HTTPException) -> Response:
-    """Any other HTTP error of the API's views (a wrong method, say), with its own words."""
+    """Any other HTTP error of the API: an address that names nothing, a wrong method (with
+    ``Allow``), a body over the call's limit; one the API never raises itself with its own
+    words."""
+    if isinstance(error, NotFound):
+        return problem("not-found", gettext("There is nothing at this address."))
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return problem(
+            "method-not-allowed",
+            gettext(
+                "This address does not take %(method)s; it takes %(methods)s.",
+                method=request.method,
+                methods=allowed,
+            ),
+            headers={"Allow": allowed},
+        )
+    limit = request.max_content_length
+    if isinstance(error, RequestEntityTooLarge) and limit is not None:
+        return problem(
+            "too-large",
+            gettext(
+                "This call takes at most %(size)s; what was sent is larger.",
+                size=human_size(limit),
+            ),
+        )
     code = error.code or 500
     body = {
         "type": "about:blank",
