@@ -59,8 +59,9 @@ T = TypeVar("T")
 class TicketNotFound(NotFound):
     """No ticket with this number that the actor may see (it may exist for someone else).
 
-    It is werkzeug's 404, so pages answer it exactly as they answer a ticket that does not
-    exist, through the host's own 404 handler.
+    It is werkzeug's 404: the pages answer it with the module's page "There is no such
+    ticket, or it is not yours to see" (``blueprints.area.ticket_not_found``), the API with
+    its not-found problem, the same whether the ticket exists or not.
     """
 
 

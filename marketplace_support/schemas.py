@@ -80,6 +80,21 @@ def typed_number(text: str) -> int | None:
     return number if 1 <= number <= INTEGER_MAX else None
 
 
+def typed_count(text: str) -> int | None:
+    """A count a page's own link carries ("3 sent again"), or None when it is not one: as
+    :func:`typed_number`, 0 included (for ``request.args.get(..., type=typed_count)``)."""
+    return 0 if text.strip() == "0" else typed_number(text)
+
+
+class _AsciiInteger(fields.Integer):
+    """An integer that, sent as text, is written in ASCII digits (``int`` reads "٣٠" as 30)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not value.isascii():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def is_submission_key(value: object) -> TypeGuard[str]:
     """Whether ``value`` looks like the key of one of our forms (and may be looked up)."""
     return isinstance(value, str) and SUBMISSION_KEY.fullmatch(value) is not None
@@ -501,7 +516,7 @@ class TokenSchema(_FormSchema):
         100,
         lazy_gettext("The name can be at most {max} characters long."),
     )
-    days = fields.Integer(
+    days = _AsciiInteger(
         required=True,
         error_messages={
             "required": lazy_gettext("Enter for how many days the token works."),

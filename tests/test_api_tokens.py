@@ -103,6 +103,19 @@ def test_a_refused_token_form_names_each_field_in_the_users_language(app, client
     assert stored_tokens(app) == []
 
 
+@pytest.mark.parametrize("days", ["\u0663\u0660", "\uff13\uff10", "30 days"])
+def test_a_number_of_days_in_other_digits_is_refused_not_read(app, client, days):
+    """``int`` reads Arabic-Indic and full-width digits: thirty in them made a 30-day token."""
+    login(client, "pete")
+    page = client.get("/support/provider/api-tokens")
+    csrf = hidden_inputs(page.get_data(as_text=True))["csrf_token"]
+    data = {"csrf_token": csrf, "name": "Bridge", "days": days, "scopes": "tickets:read"}
+    response = client.post("/support/provider/api-tokens", data=data)
+    assert response.status_code == 422
+    assert "Enter a whole number of days." in response.get_data(as_text=True)
+    assert stored_tokens(app) == []
+
+
 def test_a_token_answers_until_it_is_revoked(app, client):
     login(client, "pete")
     secret = make_token(client)

@@ -177,6 +177,26 @@ def test_send_again_ignores_ids_no_notification_can_have(app, client, desk, valu
     assert response.headers["Location"].endswith("sent_again=0")
 
 
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("0", "0 notifications will be sent again."),
+        ("2", "2 notifications will be sent again."),
+        ("\u0661", None),  # int() reads an Arabic-Indic one
+        ("-5", None),
+        (" 3", "3 notifications will be sent again."),
+        (HUGE, None),
+    ],
+)
+def test_the_count_a_page_link_carries_is_read_in_ascii_digits(client, desk, value, said):
+    login(client, "olive")
+    page = page_text(
+        client.get("/support/operator/notifications", query_string={"sent_again": value})
+    )
+    notices = re.findall(r"[^\s>]+ notifications? will be sent again\.", page)
+    assert notices == ([said] if said else [])
+
+
 # -- page links (cursors) ---------------------------------------------------------------------
 
 

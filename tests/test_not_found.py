@@ -19,7 +19,7 @@ from marketplace_support.workflow import Role
 
 from .api_calls import API, assert_problem, auth, counted, signed_in, token
 from .conftest import host_app, login
-from .helpers import csrf_token, open_ticket
+from .helpers import csrf_token, open_ticket, translated
 
 HOST_LAYOUT = """<!doctype html>
 <html><head><title>{% block title %}{% endblock %}</title>{% block head %}{% endblock %}</head>
@@ -116,8 +116,13 @@ def test_an_action_the_customer_cannot_take_gets_the_modules_page(host, alice):
     token = csrf_token(host, alice)
     response = alice.post("/support/tickets/1/close", data={"csrf_token": token})
     assert NOTHING_HERE in assert_module_page(response, 404)
-    response = alice.get("/support/new", query_string={"follow_up_of": "abc"})
-    assert_module_page(response, 404)
+    # a follow-up of what cannot be a ticket reads as one of a ticket that is not hers
+    pages = [
+        assert_module_page(alice.get("/support/new", query_string={"follow_up_of": value}), 404)
+        for value in ("abc", "٣", "99")
+    ]
+    not_hers = translated("de", "There is no such ticket, or it is not yours to see.")
+    assert all(not_hers in page for page in pages)
 
 
 def test_a_wrong_method_on_a_page_gets_the_modules_page_with_allow(host, alice):

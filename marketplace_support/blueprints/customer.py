@@ -10,6 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import drafts, sharing, tickets
+from ..access import TicketNotFound
 from ..host import Actor
 from ..i18n import gettext
 from ..models import DraftFile
@@ -180,7 +181,7 @@ def _new_ticket_form(
     follow_up = request.args.get("follow_up_of", "") if request.method == "GET" else ""
     follow_up_of = typed_number(follow_up) if follow_up else None
     if follow_up and follow_up_of is None:
-        abort(404)  # like an earlier ticket that is not the customer's
+        raise TicketNotFound()  # as an earlier ticket that is not the customer's
     choices = tickets.new_ticket_form(tenant_id, actor, follow_up_of)
     if request.method == "GET" and choices.follow_up_of is not None:
         values.update(_follow_up_values(choices))

@@ -17,7 +17,7 @@ from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
 from ..priorities import Priority
-from ..schemas import InvalidInput, typed_number
+from ..schemas import InvalidInput, typed_count, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import expired_forms, tokens, webhook_pages
@@ -212,7 +212,7 @@ def _notifications() -> ResponseReturnValue:
     return render_template(
         "marketplace_support/staff/notifications.html",
         rows=outbox.troubled(tenant_id, actor, Role.OPERATOR),
-        sent_again=request.args.get("sent_again", type=int),
+        sent_again=request.args.get("sent_again", type=typed_count),
         notification_label=lambda key: Notification(key).label,
     )
 
@@ -234,8 +234,8 @@ def _quarantine() -> ResponseReturnValue:
         "marketplace_support/staff/quarantine.html",
         rows=rows,
         numbers=quarantine.ticket_numbers(tenant_id, rows),
-        dropped=request.args.get("dropped", type=int),
-        accepted=request.args.get("accepted", type=int),
+        dropped=request.args.get("dropped", type=typed_count),
+        accepted=request.args.get("accepted", type=typed_count),
         refused=quarantine.reason_named(request.args.get("refused", "")),
         reasons=quarantine.REASONS,
         detail_of=quarantine.detail_of,

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from .. import webhooks
 from ..i18n import gettext
 from ..models import INTEGER_MAX
-from ..schemas import InvalidInput
+from ..schemas import InvalidInput, typed_count
 from ..state import support
 from ..webhooks import EndpointNotFound, EventType, Registered
 from ..workflow import Role
@@ -101,7 +101,7 @@ def _log(role: Role, endpoint_id: int) -> ResponseReturnValue:
         log=log,
         log_days=current_app.config["SUPPORT_WEBHOOK_LOG_DAYS"],
         event_label=lambda value: EventType(value).label,
-        sent_again=request.args.get("sent_again", type=int),
+        sent_again=request.args.get("sent_again", type=typed_count),
     )
 
 
