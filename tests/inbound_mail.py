@@ -4,16 +4,42 @@ and what was put in quarantine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from flask import Flask
 
 from marketplace_support.models import InboundMail
 
+from .conftest import host_app
 from .helpers import stored_rows
 from .imapserver import PASSWORD, USER
+from .mailserver import MailServer
 
 MAIL = Path(__file__).parent / "mail"
 #: the tenant's address for answers by e-mail (``SUPPORT_REPLY_DOMAIN``)
 DOMAIN = "support.example"
+
+
+@contextmanager
+def taking_mail(
+    database_url: str, marketplace, tmp_path: Path, smtp: MailServer, **config: object
+) -> Iterator[Flask]:
+    """The test marketplace sending its notifications to ``smtp`` and taking answers by
+    e-mail on :data:`DOMAIN`; ``config`` adds or overrides keys."""
+    with host_app(
+        database_url,
+        marketplace,
+        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
+        SUPPORT_SMTP_TIMEOUT=5,
+        **{"SUPPORT_REPLY_DOMAIN": DOMAIN, **config},
+    ) as app:
+        yield app
 
 
 def fixture(name: str, **values: str) -> bytes:

@@ -33,7 +33,7 @@ from marketplace_support.workflow import Action
 
 from .api_calls import API, assert_problem, counted, signed_in
 from .categories import NO_CONNECTION
-from .conftest import examples, host_app, login
+from .conftest import examples, login
 from .helpers import (
     csrf_token,
     hidden_inputs,
@@ -46,7 +46,7 @@ from .helpers import (
     translated,
 )
 from .imapserver import deliver_to_mailbox, mailbox_size
-from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
+from .inbound_mail import fixture, poll, quarantined, receive_by_pipe, taking_mail
 from .test_inbound import ticket_state, waiting_ticket
 
 T = TypeVar("T")
@@ -689,16 +689,7 @@ PNG_BASE64 = base64.b64encode(png()).decode("ascii")
 @pytest.fixture
 def mail_app(database_url, marketplace, tmp_path, smtp):
     """The test marketplace taking answers by e-mail (as tests/test_inbound.py's)."""
-    with host_app(
-        database_url,
-        marketplace,
-        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
-        SUPPORT_SMTP_TIMEOUT=5,
-        SUPPORT_REPLY_DOMAIN=DOMAIN,
-    ) as app:
+    with taking_mail(database_url, marketplace, tmp_path, smtp) as app:
         yield app
 
 

@@ -31,7 +31,7 @@ from marketplace_support.workflow import Action, Role, Status
 from .conftest import host_app, login
 from .helpers import csrf_token, open_ticket, translated
 from .imapserver import deliver_to_mailbox, mailbox_size
-from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
+from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe, taking_mail
 from .mailserver import MailServer, free_port, html_of, text_of
 from .use_cases import act, deliver, watch
 
@@ -41,17 +41,7 @@ OUTLOOK_TEXT = "« Merci », ça marche à nouveau \u2013 c\u2019est réglé."
 
 @pytest.fixture
 def app(database_url, marketplace, tmp_path, smtp):
-    with host_app(
-        database_url,
-        marketplace,
-        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
-        MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
-        SUPPORT_SMTP_TIMEOUT=5,
-        SUPPORT_REPLY_DOMAIN=DOMAIN,
-    ) as app:
+    with taking_mail(database_url, marketplace, tmp_path, smtp) as app:
         yield app
 
 

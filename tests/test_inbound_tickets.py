@@ -18,7 +18,7 @@ from marketplace_support.workflow import Handler
 
 from .conftest import host_app, login
 from .imapserver import deliver_to_mailbox, mailbox_size
-from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe
+from .inbound_mail import fixture, poll, quarantined, receive_by_pipe, taking_mail
 from .mailserver import free_port, text_of
 from .use_cases import deliver
 
@@ -29,15 +29,11 @@ TEXT = "Guten Tag, die Rechnung für März fehlt in meinem Konto.\nIm Anhang ein
 
 @pytest.fixture
 def app(database_url, marketplace, tmp_path, smtp):
-    with host_app(
+    with taking_mail(
         database_url,
         marketplace,
-        SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
-        SUPPORT_SMTP_TIMEOUT=5,
-        SUPPORT_REPLY_DOMAIN=DOMAIN,
+        tmp_path,
+        smtp,
         SUPPORT_INBOUND_ADDRESSES={"Help@T1.example": "t1", "help@t2.example": "t2"},
         SUPPORT_TICKETS_BY_EMAIL=True,
     ) as app:
