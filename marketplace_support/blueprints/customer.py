@@ -149,7 +149,8 @@ class _Refused:
 
 def _send_new_ticket(tenant_id: str, actor: Actor) -> ResponseReturnValue | _Refused:
     """Open the ticket the form describes (the redirect to it), or what to show again; the
-    files that passed their checks are kept for the next try."""
+    files that passed their checks are kept for the next try, unless a rate limit refused the
+    request (then nothing of it is kept)."""
     form = form_data()
     key = form.get("submission_key", "")
     chosen = uploads()
