@@ -107,7 +107,9 @@ def _move(change: Change, route: Route, *, by_system: bool = False) -> None:
     or, moved by the module, ``route``'s): the new handler is told of a new ticket, the
     previous one that it moved away."""
     ticket = change.ticket
-    previous = ticket.provider_id if ticket.handler is Handler.PROVIDER else None
+    # the provider that sees it until now: its handler, or the one the operator took it over
+    # from (who still sees a ticket taken over); none when it goes back to that provider
+    previous = ticket.provider_id if ticket.provider_id != route.provider_id else None
     change.event(
         EventKind.REROUTED,
         by_system=by_system,

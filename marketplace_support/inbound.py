@@ -163,6 +163,8 @@ def _take(
         row, kind = _notification(address)
         if _stored_before(row, key):  # delivered again: it is on the ticket already
             return Outcome(Result.DUPLICATE, ticket_number=_number(row))
+        if not support.flags(row.tenant_id).support_enabled:  # as its pages and API are
+            raise _Refused(Quarantined.SUPPORT_OFF, None, row)
         if too_large:
             raise _Refused(Quarantined.TOO_LARGE, f"{len(raw)} bytes", row)
         sender = _sender(message)

@@ -708,6 +708,8 @@ class Quarantined(enum.StrEnum):
     UNKNOWN_SENDER = "unknown_sender"
     #: sent to the support address of a tenant that does not open tickets from e-mail
     TICKETS_OFF = "tickets_off"
+    #: an answer to a notification of a tenant that has switched support off since
+    SUPPORT_OFF = "support_off"
 
 
 class InboundMail(Base):

@@ -45,6 +45,7 @@ REASONS = {
         "The sender's address is not one of a customer of this marketplace."
     ),
     Quarantined.TICKETS_OFF: lazy_gettext("This marketplace does not open tickets from e-mail."),
+    Quarantined.SUPPORT_OFF: lazy_gettext("Support is switched off on this marketplace."),
 }
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from marketplace_support import clock, inbound, sharing, signals
+from marketplace_support import Flags, clock, inbound, sharing, signals
 from marketplace_support.lmtp import server as lmtp_server
 from marketplace_support.models import (
     Attachment,
@@ -239,6 +239,22 @@ def assert_quarantined(app, number, before, result, reason):
     assert result.output.strip() == f"quarantined ({reason.value})"
     assert len(ticket_state(app, number)[1]) == len(before)
     assert quarantined(app)[-1].reason is reason
+
+
+def test_an_answer_after_the_tenant_switched_support_off_is_quarantined(
+    app, client, smtp, marketplace
+):
+    """Its pages and API answer 404 then: an answer by e-mail does not write either."""
+    number, address = waiting_ticket(app, client, smtp, marketplace)
+    _, before = ticket_state(app, number)
+    marketplace.flags["t1"] = replace(Flags(), support_enabled=False)
+    raw = fixture("plain_signature.eml", TO=address, FROM="alice@example.com")
+    with app.app_context():  # the pipe's own, not the one the test client keeps
+        result = receive_by_pipe(app, raw)
+    assert_quarantined(app, number, before, result, Quarantined.SUPPORT_OFF)
+    assert ticket_state(app, number)[0] is Status.WAITING_FOR_CUSTOMER
+    del marketplace.flags["t1"]
+    assert_in_the_operators_quarantine(client, "Support is switched off on this marketplace.")
 
 
 def test_a_forged_address_is_quarantined_and_nothing_reaches_the_ticket(

@@ -85,6 +85,24 @@ def test_sharing_with_a_named_colleague(client):
     assert client.get(f"/support/tickets/{number}").status_code == 404
 
 
+def test_a_colleague_shared_with_by_name_stops_seeing_it_after_moving_organisation(
+    client, marketplace
+):
+    """A ticket is shared with colleagues: one the host now names in another organisation
+    no longer sees it, on the page or in lists (and so neither by API nor by e-mail)."""
+    login(client, "alice")
+    number = open_ticket(client)
+    post_form(client, f"/support/tickets/{number}", "/sharing/people", person="amy")
+    login(client, "amy")
+    assert client.get(f"/support/tickets/{number}").status_code == 200
+    marketplace.add_customer("t1", "amy", "globex", locale="de")  # the host moved her
+    assert client.get(f"/support/tickets/{number}").status_code == 404
+    shared = client.get("/support/?state=shared").get_data(as_text=True)
+    assert number not in listed_numbers(shared)
+    marketplace.add_customer("t1", "amy", "acme", locale="de")  # back at Acme: shared again
+    assert client.get(f"/support/tickets/{number}").status_code == 200
+
+
 def test_only_a_colleague_can_be_chosen(client):
     login(client, "alice")
     number = open_ticket(client)

@@ -446,6 +446,24 @@ def test_a_duplicate_of_someone_elses_ticket_is_named_but_not_linked(client, two
     assert f'href="/support/tickets/{two_tickets[1]}"' not in page
 
 
+def test_a_ticket_taken_over_and_rerouted_is_told_moved_to_the_provider_it_was_taken_from(
+    app, client, two_tickets
+):
+    """Taken over, a ticket is still its provider's to see; re-routed from there, that
+    provider is told where it went, as from any other ticket of theirs."""
+    hosting = two_tickets[0]
+    login(client, "olive")
+    assert staff_act(client, "operator", hosting, "take_over").status_code == 303
+    login(client, "pete")
+    assert client.get(f"{INBOX}tickets/{hosting}").status_code == 200
+    login(client, "olive")
+    staff_act(client, "operator", hosting, "reroute", route_to="p-post", reason="Mail issue")
+    login(client, "pete")
+    response = client.get(f"{INBOX}tickets/{hosting}")
+    assert response.status_code == 404
+    assert f"Ticket #{hosting} was moved to Post &amp; Co on" in response.get_data(as_text=True)
+
+
 def test_the_provider_a_ticket_was_rerouted_away_from_is_told_where_it_went(client, two_tickets):
     hosting, mail = two_tickets
     login(client, "olive")
