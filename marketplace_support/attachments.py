@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import IO
 
 from babel.numbers import format_decimal
+from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ from .host import Flags
 from .i18n import gettext, ngettext
 from .models import Attachment, DraftFile
 from .state import support
+from .storage import StorageUnavailable
 
 NAME_MAX = 150
 
@@ -172,11 +174,23 @@ class Stored:
 
     def discard(self) -> None:
         """Delete the files again: their transaction failed, or found the change was stored
-        already (a second submit of the same form)."""
+        already (a second submit of the same form). A file the storage cannot delete now is
+        logged and left to ``flask support clean-attachments`` (no row refers to it): the
+        failure that undid the change is what the person is answered, and the other files
+        are still deleted."""
         for row in self.rows:
-            support.storage.delete(row.storage_key)
-            if row.thumbnail_key:
-                support.storage.delete(row.thumbnail_key)
+            for key in (row.storage_key, row.thumbnail_key):
+                if not key:
+                    continue
+                try:
+                    support.storage.delete(key)
+                except StorageUnavailable:
+                    current_app.logger.warning(
+                        "marketplace_support: could not delete the file %s of a change that "
+                        "was undone; clean-attachments removes it",
+                        key,
+                        exc_info=True,
+                    )
         self.rows = []
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import attachments, rate_limits
 from .clock import now
@@ -23,6 +24,7 @@ from .host import Actor
 from .models import DraftFile
 from .schemas import SUBMISSION_KEY
 from .state import support
+from .storage import StorageUnavailable
 
 
 def kept(tenant_id: str, actor: Actor, form_key: str) -> list[DraftFile]:
@@ -101,8 +103,19 @@ def reopened(
 
 
 def clear(tenant_id: str, actor: Actor, form_key: str) -> None:
-    """Let the form's kept files go: it was sent (they are stored with what it wrote)."""
-    _remove(kept(tenant_id, actor, form_key))
+    """Let the form's kept files go: it was sent (they are stored with what it wrote). The
+    change is committed by then: when the database or the storage fails here, the person is
+    still answered that it was sent, and the drafts are left to :func:`remove_old` (the log
+    says so); a draft of a sent form is never offered again (its form key is not)."""
+    try:
+        _remove(kept(tenant_id, actor, form_key))
+    except (SQLAlchemyError, StorageUnavailable):
+        support.session.rollback()
+        current_app.logger.warning(
+            "marketplace_support: the kept files of a sent form were not let go; "
+            "the sweep removes them",
+            exc_info=True,
+        )
 
 
 def remove_old(older_than: timedelta | None = None, moment: datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from .i18n import build_domain
 from .limit_storage import LimitStorage
 from .menu import support_menu_link, support_menu_links
 from .state import EXTENSION_KEY, SupportState
-from .storage import AttachmentStorage, FilesystemStorage
+from .storage import AttachmentStorage, FilesystemStorage, Guarded
 
 
 class MarketplaceSupport:
@@ -77,7 +77,7 @@ class MarketplaceSupport:
             host=host,
             db=db,
             domain=build_domain(app),
-            storage=storage,
+            storage=Guarded(storage),
             limits=LimitStorage(app),
         )
 

@@ -163,8 +163,6 @@ def _take(
         row, kind = _notification(address)
         if _stored_before(row, key):  # delivered again: it is on the ticket already
             return Outcome(Result.DUPLICATE, ticket_number=_number(row))
-        if not support.flags(row.tenant_id).support_enabled:  # as its pages and API are
-            raise _Refused(Quarantined.SUPPORT_OFF, None, row)
         if too_large:
             raise _Refused(Quarantined.TOO_LARGE, f"{len(raw)} bytes", row)
         sender = _sender(message)
@@ -238,10 +236,13 @@ _Acting = tuple[Actor, Role] | None
 def _acting(row: OutboxMessage) -> tuple[Actor, Role]:
     """Who answers, as the ticket names them now.
 
-    Raises: _Refused (LOST_ACCESS) when the ticket, a watcher row, the provider or the
+    Raises: _Refused (SUPPORT_OFF) when the tenant has switched support off since, as its
+    pages and API have; (LOST_ACCESS) when the ticket, a watcher row, the provider or the
     operator no longer lists the address the notification went to, or the host no longer
     knows the person it went to as someone of that area (``_person_now``).
     """
+    if not support.flags(row.tenant_id).support_enabled:
+        raise _Refused(Quarantined.SUPPORT_OFF, None, row)
     reply_as = row.payload["reply_as"]
     ticket = support.session.get(Ticket, row.ticket_id)
     acting = None if ticket is None else _ACTING[Via(reply_as["via"])](ticket, row, reply_as)

@@ -2,7 +2,9 @@
 
 A host with object storage implements :class:`AttachmentStorage` and passes it to
 ``MarketplaceSupport(app, host=..., storage=...)``. Keys are made by the module (random, URL-safe
-hex); a user's file name is never part of a key or a path.
+hex); a user's file name is never part of a key or a path. The module uses every storage
+through :class:`Guarded`: whatever it raises but a missing file is :class:`StorageUnavailable`,
+which every channel answers as a passing failure (503, exit 75), never as a 500.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -93,3 +96,48 @@ class FilesystemStorage(AttachmentStorage):
             for path in folder.iterdir():
                 if _KEY.match(path.name):
                     yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+class StorageUnavailable(Exception):
+    """The attachment storage failed (a full disk, a permission refused, an object store that
+    does not answer); not a file that is missing (``FileNotFoundError``)."""
+
+
+@contextmanager
+def _unavailable_when_failing() -> Iterator[None]:
+    try:
+        yield
+    except (FileNotFoundError, StorageUnavailable):
+        raise
+    except Exception as failed:  # whatever the storage (the host's too) raises
+        raise StorageUnavailable(f"{type(failed).__name__}: {failed}") from failed
+
+
+class Guarded(AttachmentStorage):
+    """``inner``, with its failures other than a missing file raised as
+    :class:`StorageUnavailable` (see the module's docstring)."""
+
+    def __init__(self, inner: AttachmentStorage) -> None:
+        self.inner = inner
+
+    def save(self, key: str, stream: IO[bytes]) -> None:
+        with _unavailable_when_failing():
+            self.inner.save(key, stream)
+
+    def open(self, key: str) -> IO[bytes]:
+        with _unavailable_when_failing():
+            return self.inner.open(key)
+
+    def delete(self, key: str) -> None:
+        with _unavailable_when_failing():
+            self.inner.delete(key)
+
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        with _unavailable_when_failing():
+            yield from self.inner.stored()
+
+    def download_url(
+        self, key: str, disposition: str, content_type: str, seconds: int
+    ) -> str | None:
+        with _unavailable_when_failing():
+            return self.inner.download_url(key, disposition, content_type, seconds)

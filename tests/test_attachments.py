@@ -25,12 +25,15 @@ from .helpers import (
     form_inputs,
     hidden_inputs,
     new_ticket_form,
+    open_ticket,
     png,
     row_counts,
     ticket_fields,
     tickets_in_db,
+    translated,
 )
 from .s3server import new_bucket
+from .test_database_errors import NOTHING_SAVED, connection_lost, failing
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -69,7 +72,7 @@ def app(request, database_url, marketplace, tmp_path):
 def stored_files(app) -> list[str]:
     """Every file the storage holds, finished or not: the files under its folder, or the
     objects of its bucket and the uploads still unfinished there."""
-    storage = app.extensions["marketplace_support"].storage
+    storage = app.extensions["marketplace_support"].storage.inner
     if isinstance(storage, S3Storage):
         bucket = storage.client
         objects = bucket.list_objects_v2(Bucket=storage.bucket).get("Contents", [])
@@ -81,7 +84,7 @@ def stored_files(app) -> list[str]:
 
 def storage_place(app) -> str:
     """Where the storage puts files: its folder, or its prefix in the bucket."""
-    storage = app.extensions["marketplace_support"].storage
+    storage = app.extensions["marketplace_support"].storage.inner
     return storage.prefix if isinstance(storage, S3Storage) else str(storage.root)
 
 
@@ -630,3 +633,108 @@ def test_an_image_pillow_will_not_open_is_stored_and_listed_without_a_copy(app, 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "huge.png" in page
     assert len(stored_files(app)) == 1
+
+
+# -- a storage that fails ----------------------------------------------------------------------
+
+STORED_NOTHING = (
+    "Files cannot be stored right now, so nothing was saved. Please try again in a moment."
+)
+
+
+def storage_failing(app, monkeypatch, operation: str, error: Exception, *, after: int = 0):
+    """The storage's ``operation`` raises ``error`` from its ``after``-th call on."""
+    inner = app.extensions["marketplace_support"].storage.inner
+    real, calls = getattr(inner, operation), []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > after:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inner, operation, failing)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OSError(28, "No space left on device"), PermissionError(13, "Permission denied")],
+)
+def test_a_full_disk_is_a_page_saying_nothing_was_saved_in_the_persons_language(
+    app, client, monkeypatch, error
+):
+    app.config["TEST_LOCALE"] = "de"
+    login(client, "alice")
+    storage_failing(app, monkeypatch, "save", error, after=1)  # the second file's save fails
+    response = send_ticket(client, [("a.png", png()), ("b.png", png())])
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert translated("de", STORED_NOTHING) in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert row_counts(app)["support_ticket"] == 0 and stored_files(app) == []
+
+
+def test_a_storage_that_fails_answers_the_api_with_its_problem(app, client, monkeypatch):
+    login(client, "alice")
+    number = open_ticket(client)
+    token = client.get("/support/api/v1/me").get_json()["csrf_token"]
+    before = row_counts(app)
+    storage_failing(app, monkeypatch, "save", OSError(28, "No space left on device"))
+    response = client.post(
+        f"/support/api/v1/my/tickets/{number}/messages",
+        data={"body": "The log", "attachments": [(io.BytesIO(b"error\n"), "log.txt")]},
+        headers={"X-CSRFToken": token, "Accept-Language": "de"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    problem = response.get_json()
+    assert problem["type"].endswith("storage-unavailable")
+    assert problem["detail"] == STORED_NOTHING  # the session's language: the host's (English)
+    monkeypatch.undo()
+    assert row_counts(app) == before
+
+
+def test_a_file_the_storage_cannot_read_now_is_a_page_saying_so(
+    app, client, monkeypatch, ticket_with_screenshot
+):
+    page = client.get(f"/support/tickets/{ticket_with_screenshot}").get_data(as_text=True)
+    link = file_links(page)[0]
+    storage_failing(app, monkeypatch, "open", OSError(5, "Input/output error"))
+    response = client.get(link)
+    assert response.status_code == 503
+    assert "This file cannot be read right now. Please try again in a moment." in (
+        response.get_data(as_text=True)
+    )
+
+
+def test_files_of_an_undone_change_are_deleted_even_when_one_delete_fails(app, client, monkeypatch):
+    """The database fails after the files were stored; deleting the first fails too: the
+    person reads the database's page (not a 500), and the second file is deleted still."""
+    login(client, "alice")
+    deletes = storage_failing(app, monkeypatch, "delete", OSError(5, "I/O error"), after=0)
+    with failing(app, r"\s*INSERT INTO support_outbox", connection_lost):
+        response = send_ticket(client, [("a.png", png()), ("b.png", png())])
+    assert response.status_code == 503
+    assert NOTHING_SAVED in response.get_data(as_text=True)
+    monkeypatch.undo()
+    tried = [args[0] for args in deletes]
+    assert len(tried) >= 2  # each file (and thumbnail) was tried, not only the first
+    left = stored_files(app)
+    assert len(left) == len(tried)  # the storage kept what it refused to delete, no more
+    assert row_counts(app)["support_ticket"] == 0
+
+
+def test_a_sent_form_whose_kept_files_cannot_be_let_go_still_says_it_was_sent(
+    app, client, monkeypatch
+):
+    """The ticket is committed when its kept files are let go: a failure then does not turn
+    it into "nothing was saved" (the customer would send it again, and open it twice)."""
+    login(client, "alice")
+    refused = send_ticket(client, [("a.pdf", PDF)], subject="")
+    assert refused.status_code == 422
+    again = {**form_inputs(refused.get_data(as_text=True), "/new"), **ticket_fields()}
+    with failing(app, r"\s*DELETE FROM support_draft_file", connection_lost):
+        sent = client.post("/support/new", data=again)
+    assert sent.status_code == 303
+    assert row_counts(app)["support_ticket"] == 1

@@ -88,10 +88,10 @@ def test_the_configuration_chooses_the_bucket(database_url, marketplace, s3_endp
         "SUPPORT_ATTACHMENT_ROOT": str(tmp_path / "unused"),
     }
     with host_app(database_url, marketplace, **config) as app:
-        storage = app.extensions["marketplace_support"].storage
+        storage = app.extensions["marketplace_support"].storage.inner
         assert isinstance(storage, S3Storage) and storage.bucket == bucket
     with host_app(database_url, marketplace, SUPPORT_ATTACHMENT_ROOT=str(tmp_path)) as app:
-        assert isinstance(app.extensions["marketplace_support"].storage, FilesystemStorage)
+        assert isinstance(app.extensions["marketplace_support"].storage.inner, FilesystemStorage)
 
 
 @pytest.fixture

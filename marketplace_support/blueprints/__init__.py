@@ -44,11 +44,12 @@ from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
 from ..state import SupportState, current_state, support
+from ..storage import StorageUnavailable
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
 from . import assets, customer, expired_forms, files, form_tokens, paths, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
-from .database_errors import answering_database_errors, database_error
+from .database_errors import answering_database_errors, database_error, storage_error
 
 
 class _Parent(Blueprint):
@@ -79,6 +80,7 @@ def build_blueprint() -> Blueprint:
     parent.register_error_handler(RequestEntityTooLarge, answering_database_errors(_too_large))
     parent.register_error_handler(CSRFError, answering_database_errors(_form_expired))
     parent.register_error_handler(SQLAlchemyError, database_error)
+    parent.register_error_handler(StorageUnavailable, answering_database_errors(storage_error))
     parent.register_error_handler(NotFound, answering_database_errors(_not_found))
     parent.register_error_handler(TicketNotFound, answering_database_errors(ticket_not_found))
     parent.register_error_handler(

@@ -1,11 +1,13 @@
-"""The module's page when the database fails in the middle of a request.
+"""The module's page when the database, or the attachment storage, fails in the middle of a
+request.
 
 A lost connection (a database restart, a failover, a cut network) or a database too busy to
 answer passes: 503 with ``Retry-After``. Any other database error is a 500. Either way the
 person sees the module's error page in their language and in the host's layout, saying that
 nothing was saved and to try again; the session is rolled back first (a use-case that fails
 writes nothing). The error is still logged and sent to Flask's ``got_request_exception``, as an
-unhandled one would be, so the host's error tracking sees it.
+unhandled one would be, so the host's error tracking sees it. A storage that fails (a full
+disk, an object store that does not answer: ``storage.StorageUnavailable``) is a 503 too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, got_request_exception, make_response
+from flask import Flask, current_app, got_request_exception, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -29,6 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..i18n import gettext
 from ..state import support
+from ..storage import StorageUnavailable
 from .area import error_page
 
 #: What a refused request is told to wait before it tries again, in seconds.
@@ -106,3 +109,24 @@ def _roll_back(app: Flask) -> None:
     except SQLAlchemyError:
         # the connection is gone; the pool replaces it and the transaction died with it
         app.logger.warning("rolling back after a database error failed", exc_info=True)
+
+
+def storage_error(error: StorageUnavailable) -> ResponseReturnValue:
+    """The error handler of the module's pages for a storage that failed: 503 with
+    ``Retry-After``, logged and announced as :func:`database_error` does."""
+    app = cast(Flask, cast(Any, current_app)._get_current_object())
+    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
+    app.log_exception(sys.exc_info())
+    _roll_back(app)
+    response = make_response(error_page(storage_message(), 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def storage_message() -> str:
+    """What a person reads when the storage failed: reading a file, or sending a form."""
+    if request.method in ("GET", "HEAD"):
+        return gettext("This file cannot be read right now. Please try again in a moment.")
+    return gettext(
+        "Files cannot be stored right now, so nothing was saved. Please try again in a moment."
+    )

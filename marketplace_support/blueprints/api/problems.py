@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from ...attachments import human_size
 from ...i18n import gettext, lazy_gettext
 from ...state import support
-from ..database_errors import RETRY_AFTER, is_transient
+from ...storage import StorageUnavailable
+from ..database_errors import RETRY_AFTER, is_transient, storage_message
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -48,6 +49,9 @@ PROBLEMS = {
         Problem("invalid-input", 422, lazy_gettext("What was sent was refused")),
         Problem("idempotency-key-reused", 422, lazy_gettext("This key was used for another call")),
         Problem("too-large", 413, lazy_gettext("What was sent is too large")),
+        Problem(
+            "storage-unavailable", 503, lazy_gettext("Files cannot be stored or read right now")
+        ),
         Problem("invalid-page-link", 400, lazy_gettext("This page link is not valid")),
         Problem(
             "invalid-entries-link", 400, lazy_gettext("This link to older entries is not valid")
@@ -140,4 +144,19 @@ def database_error(error: SQLAlchemyError) -> Response:
     return problem(
         "server-error",
         gettext("Something went wrong on our side, so nothing was saved. Please try again later."),
+    )
+
+
+def storage_error(error: StorageUnavailable) -> Response:
+    """The storage failed: nothing was saved (a change is undone), 503 with ``Retry-After``;
+    logged and announced as :func:`database_error` does."""
+    app = cast(Flask, cast(Any, current_app)._get_current_object())
+    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
+    app.log_exception(sys.exc_info())
+    try:
+        support.session.rollback()
+    except SQLAlchemyError:
+        app.logger.warning("rolling back after a storage error failed", exc_info=True)
+    return problem(
+        "storage-unavailable", storage_message(), headers={"Retry-After": str(RETRY_AFTER)}
     )

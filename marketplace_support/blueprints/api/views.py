@@ -22,10 +22,11 @@ from ...idempotency import KeyReused
 from ...pagination import InvalidCursor
 from ...rate_limits import LimitReached
 from ...schemas import ApiMessageSchema, InvalidInput, ListQuerySchema, load
+from ...storage import StorageUnavailable
 from ...workflow import Action, NotAllowed, Role, rule_for
 from ..paths import ID
 from . import callers, changing, customer, files, oversight, schemas, watching, webhooks
-from .problems import database_error, http_error, problem
+from .problems import database_error, http_error, problem, storage_error
 
 #: The largest body a call may send without files: a message's 10,000 characters, each
 #: escaped in JSON, with room to spare (a call with files may send what the tenant's limits
@@ -244,5 +245,6 @@ _HANDLERS: dict[type[BaseException], Callable[[Any], Response]] = {
     tickets.InvalidEntriesLink: _bad_entries_link,
     LimitReached: _limited,
     SQLAlchemyError: database_error,
+    StorageUnavailable: storage_error,
     HTTPException: http_error,
 }
