@@ -50,33 +50,34 @@ def keep(
     flags = support.flags(tenant_id)
     checked, _ = attachments.check(uploads, flags)
     room = flags.max_attachments - len(kept(tenant_id, actor, form_key))
-    keeping = checked[: max(room, 0)]
-    rate_limits.spend(tenant_id, actor, {rate_limits.Limited.UPLOADS: len(keeping)})
-    session, storage = support.session, support.storage
-    stored: list[str] = []
-    try:
-        for item in keeping:
-            key = secrets.token_hex(16)
-            storage.save(key, item.upload.stream)
-            stored.append(key)
-            session.add(
-                DraftFile(
-                    tenant_id=tenant_id,
-                    user_id=actor.user_id,
-                    form_key=form_key,
-                    storage_key=key,
-                    filename=item.name,
-                    size=item.size,
-                    kind=item.kind.key,
-                    created_at=now(),
+    with rate_limits.counted_when_done():  # counted once the files are kept
+        keeping = checked[: max(room, 0)]
+        rate_limits.spend(tenant_id, actor, {rate_limits.Limited.UPLOADS: len(keeping)})
+        session, storage = support.session, support.storage
+        stored: list[str] = []
+        try:
+            for item in keeping:
+                key = secrets.token_hex(16)
+                storage.save(key, item.upload.stream)
+                stored.append(key)
+                session.add(
+                    DraftFile(
+                        tenant_id=tenant_id,
+                        user_id=actor.user_id,
+                        form_key=form_key,
+                        storage_key=key,
+                        filename=item.name,
+                        size=item.size,
+                        kind=item.kind.key,
+                        created_at=now(),
+                    )
                 )
-            )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        for key in stored:
-            storage.delete(key)
-        raise
+            session.commit()
+        except BaseException:
+            session.rollback()
+            for key in stored:
+                storage.delete(key)
+            raise
 
 
 @contextmanager

@@ -8,7 +8,8 @@ them per tenant. Reading is never limited, nor is the module's own sweep.
 The use-cases (``tickets.open_ticket``, ``actions.act``) call :func:`spend` after the form
 was found valid and before anything is written, so pages, the JSON API and e-mail replies
 are held to the same limits; a channel answers :class:`LimitReached` in its own way (a page
-answers 429 with ``Retry-After``, keeping what the person typed).
+answers 429 with ``Retry-After``, keeping what the person typed). What passes is counted when
+the use-case is done (:func:`counted_when_done`), so a request that fails counts nowhere.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import enum
 import functools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from urllib.parse import quote
 
@@ -195,7 +198,47 @@ def spend(tenant_id: str, actor: Actor, costs: Mapping[Limited, int]) -> None:
         latest = max(reset_at for *_, reset_at in refused)
         limited, whole_tenant, limit, _ = min(refused, key=lambda r: (r[1], -r[3]))
         raise LimitReached(limited, whole_tenant, limit, latest)
-    for _, _, limit, keys, cost in planned:
+    _count([(limit, keys, cost) for _, _, limit, keys, cost in planned])
+
+
+#: the counts of the use-case running, to make once it is done (:func:`counted_when_done`)
+_PENDING: ContextVar[list[tuple[RateLimitItem, tuple[str, ...], int]] | None] = ContextVar(
+    "marketplace_support_pending_counts", default=None
+)
+
+
+@contextmanager
+def counted_when_done() -> Iterator[None]:
+    """What :func:`spend` lets through in the block is counted when the block is done, and
+    not at all when it raises: a request that fails (the database or the storage failing
+    half-way: "nothing was saved") counts nowhere, so trying it again is not refused. The
+    test stays before anything is written; the count follows the write by the length of one
+    transaction, which a script's loop cannot slip through. Blocks inside one count with the
+    outermost."""
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending: list[tuple[RateLimitItem, tuple[str, ...], int]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    _hit(pending)
+
+
+def _count(hits: list[tuple[RateLimitItem, tuple[str, ...], int]]) -> None:
+    """Count ``hits`` now, or, inside :func:`counted_when_done`, once its block is done."""
+    pending = _PENDING.get()
+    if pending is None:
+        _hit(hits)
+    else:
+        pending.extend(hits)
+
+
+def _hit(hits: list[tuple[RateLimitItem, tuple[str, ...], int]]) -> None:
+    storage = support.limits
+    for limit, keys, cost in hits:
         storage.hit(limit, *keys, cost=cost)
 
 

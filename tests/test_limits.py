@@ -34,6 +34,7 @@ from .helpers import (
     ticket_fields,
     translated,
 )
+from .test_database_errors import connection_lost, failing
 
 REDIS_URL = redis_url(14)  # a database of this test module's own
 
@@ -178,6 +179,22 @@ def test_a_refused_new_ticket_keeps_what_was_typed_and_says_why_in_german(
         minutes = -(-retry_after // 60)
         assert re.search(rf"\b{minutes} Minuten\b", page)
         assert written(app) == before
+
+
+def test_a_request_that_failed_half_way_counts_nowhere(database_url, marketplace, tmp_path):
+    """The database fails while the ticket is written ("nothing was saved", 503): trying
+    again is not refused for the tries that wrote nothing (a failover, a deadlock)."""
+    with limited_app(
+        database_url, marketplace, tmp_path, SUPPORT_LIMIT_OPEN_TICKETS="1 per hour"
+    ) as app:
+        client = app.test_client()
+        login(client, "alice")
+        with failing(app, r"\s*INSERT INTO support_ticket\b", connection_lost, times=2):
+            for _ in range(2):
+                assert submit_ticket(client).status_code == 503
+        assert written(app)["support_ticket"] == 0
+        assert submit_ticket(client).status_code == 303
+        assert_refused_with_retry_after(submit_ticket(client))  # and the limit still holds
 
 
 def test_a_refused_reply_keeps_its_text_and_nothing_is_written(database_url, marketplace, tmp_path):
