@@ -157,7 +157,9 @@ def _post_in_order(
         if not going or time.monotonic() >= stop_at:
             yield Outcome(row_id, endpoint_id, tried=False)
             continue
-        outcome = _post_one(row_id, endpoint_id, url, body, headers, timeout)
+        # a call never runs past the pass's end (after a response: its few seconds)
+        left = max(0.1, min(timeout, stop_at - time.monotonic()))
+        outcome = _post_one(row_id, endpoint_id, url, body, headers, left)
         going = outcome.ok
         yield outcome
 

@@ -4,6 +4,12 @@ party sees, from the outbox, posted to a real receiver on loopback and verified 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -249,6 +255,53 @@ def test_a_slow_endpoint_does_not_hold_up_another(app, client, marketplace):
         report = deliver(app)
     assert slow.types() == quick.types() == ["ticket.opened"]
     assert len(report.sent) == 4  # two e-mails and two webhooks
+
+
+@contextmanager
+def trickling_endpoint(lines: int, every: float) -> Iterator[str]:
+    """An endpoint that answers "200 OK" one header line at a time, ``every`` seconds apart:
+    each read is quick, the whole answer is not."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(10)
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            for line in range(lines):
+                if done.wait(every):
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(f"X-Slow-{line}: yes\r\n".encode())
+            with contextlib.suppress(OSError):
+                connection.sendall(b"Content-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    finally:
+        done.set()
+        listener.close()
+
+
+def test_an_endpoint_that_answers_a_line_at_a_time_is_cut_at_the_timeout(app, client, marketplace):
+    """Each line comes well within the timeout (2 s), the whole answer would take 8 s: it is
+    a failure at 2 s, tried again later, and does not hold the delivery up."""
+    with trickling_endpoint(lines=16, every=0.5) as url:
+        register(app, marketplace, "pete", Role.PROVIDER, url)
+        login(client, "alice")
+        open_ticket(client, order="o-hosting")
+        started = time.monotonic()
+        report = deliver(app)
+        took = time.monotonic() - started
+    assert took < 4, f"the delivery took {took:.1f} s"
+    assert len(report.sent) == 2  # the two e-mails
+    [row] = webhook_rows(app)
+    assert row.status is not Delivery.SENT
+    assert row.last_error == "TimeoutError: no whole answer within 2 s"
 
 
 @pytest.mark.parametrize(
