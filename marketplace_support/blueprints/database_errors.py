@@ -75,10 +75,7 @@ def answering_database_errors(
 
 def database_error(error: SQLAlchemyError) -> ResponseReturnValue:
     """The error handler of the module's pages for every SQLAlchemy error."""
-    app = cast(Flask, cast(Any, current_app)._get_current_object())
-    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
-    app.log_exception(sys.exc_info())  # Flask calls error handlers while handling the error
-    _roll_back(app)
+    app = reported(error)
     transient = is_transient(error)
     if transient:
         message = gettext(
@@ -103,6 +100,16 @@ def database_error(error: SQLAlchemyError) -> ResponseReturnValue:
     return response
 
 
+def reported(error: Exception) -> Flask:
+    """Log ``error`` and send it to Flask's ``got_request_exception``, as an unhandled error
+    would be (the host's error tracking sees it), and roll the session back; the app."""
+    app = cast(Flask, cast(Any, current_app)._get_current_object())
+    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
+    app.log_exception(sys.exc_info())  # Flask calls error handlers while handling the error
+    _roll_back(app)
+    return app
+
+
 def _roll_back(app: Flask) -> None:
     try:
         support.session.rollback()
@@ -114,10 +121,7 @@ def _roll_back(app: Flask) -> None:
 def storage_error(error: StorageUnavailable) -> ResponseReturnValue:
     """The error handler of the module's pages for a storage that failed: 503 with
     ``Retry-After``, logged and announced as :func:`database_error` does."""
-    app = cast(Flask, cast(Any, current_app)._get_current_object())
-    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
-    app.log_exception(sys.exc_info())
-    _roll_back(app)
+    reported(error)
     response = make_response(error_page(storage_message(), 503))
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response

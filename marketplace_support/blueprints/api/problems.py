@@ -4,20 +4,18 @@ each field. Each kind of refusal is one row of :data:`PROBLEMS`."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, Response, current_app, got_request_exception, json, request
+from flask import Response, current_app, json, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from ...attachments import human_size
 from ...i18n import gettext, lazy_gettext
-from ...state import support
 from ...storage import StorageUnavailable
-from ..database_errors import RETRY_AFTER, is_transient, storage_message
+from ..database_errors import RETRY_AFTER, is_transient, reported, storage_message
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -125,13 +123,7 @@ def http_error(error: HTTPException) -> Response:
 def database_error(error: SQLAlchemyError) -> Response:
     """Nothing was saved: 503 with ``Retry-After`` when trying again can work, else 500. The
     error is logged and announced to the host's error tracking, as the pages do."""
-    app = cast(Flask, cast(Any, current_app)._get_current_object())
-    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
-    app.log_exception(sys.exc_info())
-    try:
-        support.session.rollback()
-    except SQLAlchemyError:
-        app.logger.warning("rolling back after a database error failed", exc_info=True)
+    reported(error)
     if is_transient(error):
         return problem(
             "unavailable",
@@ -150,13 +142,7 @@ def database_error(error: SQLAlchemyError) -> Response:
 def storage_error(error: StorageUnavailable) -> Response:
     """The storage failed: nothing was saved (a change is undone), 503 with ``Retry-After``;
     logged and announced as :func:`database_error` does."""
-    app = cast(Flask, cast(Any, current_app)._get_current_object())
-    got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
-    app.log_exception(sys.exc_info())
-    try:
-        support.session.rollback()
-    except SQLAlchemyError:
-        app.logger.warning("rolling back after a storage error failed", exc_info=True)
+    reported(error)
     return problem(
         "storage-unavailable", storage_message(), headers={"Retry-After": str(RETRY_AFTER)}
     )
