@@ -22,12 +22,12 @@ WEEKDAYS_9_TO_17: tuple[tuple[tuple[str, str], ...], ...] = (
 #: every hour of every day
 ALWAYS: tuple[tuple[tuple[str, str], ...], ...] = tuple((("00:00", "24:00"),) for _ in range(7))
 
-#: how far ahead to look for open hours before giving up (a calendar with none)
+#: how many days in a row without open hours make a calendar one with none
 _HORIZON_DAYS = 3 * 366
 
 
 class NeverOpen(ValueError):
-    """A calendar without any open hours in the next three years."""
+    """A calendar without any open hours for three years in a row."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,19 @@ class BusinessHours:
         return earliest
 
     def _windows_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Open windows that end after ``moment``, in order, cut to start no earlier."""
+        """Open windows that end after ``moment``, in order, cut to start no earlier, for as
+        long as the caller asks: only :data:`_HORIZON_DAYS` days in a row without any end the
+        calendar (a ticket open for years still counts its open hours)."""
         day = moment.astimezone(self.zone).date() - timedelta(days=1)
-        for offset in range(_HORIZON_DAYS):
-            for start, end in self.windows(day + timedelta(days=offset)):
+        closed = 0
+        while closed < _HORIZON_DAYS:
+            closed += 1
+            for start, end in self.windows(day):
                 if end > moment:
+                    closed = 0
                     yield max(start, moment), end
-        raise NeverOpen(f"no open hours within {_HORIZON_DAYS} days in {self.timezone}")
+            day += timedelta(days=1)
+        raise NeverOpen(f"no open hours for {_HORIZON_DAYS} days in a row in {self.timezone}")
 
     def is_open(self, moment: datetime) -> bool:
         """Whether ``moment`` lies inside an open window (its start included, end excluded)."""

@@ -273,6 +273,20 @@ def test_a_calendar_without_open_hours_never_gets_a_due_time() -> None:
     assert not closed.is_open(utc(2026, 6, 1, 10))
 
 
+def test_open_hours_are_counted_over_more_than_three_years() -> None:
+    """A ticket left open for years still has its open hours counted (the horizon is three
+    closed years in a row, not three years from the start)."""
+    start = utc(2026, 6, 1)  # a Monday
+    weeks = 5 * 52
+    always = BusinessHours("UTC", ALWAYS)
+    assert always.between(start, start + timedelta(weeks=weeks)) == weeks * 7 * 24 * 60
+    weekdays = BusinessHours("UTC")
+    assert weekdays.between(start, start + timedelta(weeks=weeks)) == weeks * 5 * 8 * 60
+    assert weekdays.add(start, weeks * 5 * 8 * 60) == start + timedelta(
+        weeks=weeks - 1, days=4, hours=17
+    )
+
+
 def test_a_calendar_whose_only_day_is_a_holiday_every_year_for_three_years_never_opens() -> None:
     sundays = frozenset(date(2026, 6, 7) + timedelta(weeks=w) for w in range(3 * 53))
     hours = BusinessHours(BERLIN, sunday_only(("09:00", "17:00")), sundays)

@@ -334,3 +334,13 @@ def test_a_wrong_period_gets_a_clear_message(app, client):
     assert "Enter the first day as YYYY-MM-DD." in response.get_data(as_text=True)
     response = client.get("/support/operator/scorecard?from=2026-06-02&to=2026-06-01")
     assert response.status_code == 400
+
+
+def test_a_ticket_answered_years_later_still_counts_its_open_hours(app, client):
+    """Three years and more after it was opened (a ticket forgotten, a clock set forward), a
+    reply is taken and the page shows the ticket; counting its open hours gave a 500."""
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    with clock.frozen_at(clock.now() + timedelta(days=1200)):
+        assert add_information(client, number, "Still broken.").status_code == 303
+        assert "Still broken." in client.get(f"/support/tickets/{number}").get_data(as_text=True)
