@@ -102,6 +102,7 @@ def apply_defaults(app: Flask) -> None:
     _check_presigned(app.config["SUPPORT_ATTACHMENT_PRESIGNED_SECONDS"])
     _check_replies(app.config)
     _check_days("SUPPORT_WEBHOOK_LOG_DAYS", app.config["SUPPORT_WEBHOOK_LOG_DAYS"])
+    _warn_of_claim(app)
     for key in Flags.rate_limit_keys():
         _check_limits(key, app.config[key])
     unknown_kinds = set(app.config["SUPPORT_ATTACHMENT_TYPES"]) - set(KINDS)
@@ -169,6 +170,23 @@ def _check_replies(config: Mapping[str, Any]) -> None:
         _check_days(key, config[key])
     if domain is not None and not config.get("SECRET_KEY"):
         raise RuntimeError("SUPPORT_REPLY_DOMAIN needs SECRET_KEY: reply addresses are signed")
+
+
+def _warn_of_claim(app: Flask) -> None:
+    """A worker keeps the rows it claimed for ``SUPPORT_DELIVERY_CLAIM_SECONDS``, then
+    another may take them: a send that may last longer than half of it (its timeout is the
+    whole send's) can be made twice by two workers; the log says so at start."""
+    claim = float(app.config["SUPPORT_DELIVERY_CLAIM_SECONDS"])
+    for key in ("SUPPORT_SMTP_TIMEOUT", "SUPPORT_WEBHOOK_TIMEOUT"):
+        if float(app.config[key]) > claim / 2:
+            app.logger.warning(
+                "marketplace_support: %s (%s s) is more than half of "
+                "SUPPORT_DELIVERY_CLAIM_SECONDS (%g s): a send that outlasts the claim can be "
+                "made again by another worker",
+                key,
+                app.config[key],
+                claim,
+            )
 
 
 def _check_addresses(addresses: object) -> None:

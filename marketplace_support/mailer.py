@@ -9,6 +9,8 @@ Flask-Mail's with a timeout (``SUPPORT_SMTP_TIMEOUT`` seconds).
 from __future__ import annotations
 
 import smtplib
+import socket
+import time
 from email.utils import parseaddr
 from types import TracebackType
 from typing import Any
@@ -18,6 +20,7 @@ from flask_babel import force_locale
 from flask_mail import Connection, Mail, Message
 
 from . import replies
+from .deadlines import Deadline
 from .i18n import localiser
 from .models import OutboxMessage
 from .notifications import Notification, one_line
@@ -139,14 +142,20 @@ class _Connection(Connection):
     def __init__(self, mail: Mail, timeout: float) -> None:
         super().__init__(mail)
         self.timeout = timeout
+        #: the connection being opened (its socket is there before the server's greeting)
+        self.opening: smtplib.SMTP | None = None
+
+    def socket(self) -> socket.socket | None:
+        """The socket of the connection, open or being opened (for a :class:`Deadline`)."""
+        host = getattr(self, "host", None) or self.opening
+        return host.sock if host is not None else None
 
     def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
         mail, timeout = self.mail, self.timeout
-        host: smtplib.SMTP | smtplib.SMTP_SSL
-        if mail.use_ssl:
-            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+        kind = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        host = kind(timeout=timeout)  # not connected yet: its socket is watched from the start
+        self.opening = host
+        host.connect(mail.server, mail.port)
         if mail.use_tls:
             host.starttls()
         if mail.username and mail.password:
@@ -155,14 +164,17 @@ class _Connection(Connection):
 
 
 class Mailer:
-    """One SMTP connection for a batch of rows, opened on the first send; each network
-    operation waits at most ``timeout`` seconds (``SUPPORT_SMTP_TIMEOUT`` by default)."""
+    """One SMTP connection for a batch of rows, opened on the first send. Each send, with the
+    connection's opening where it comes first, takes at most ``timeout`` seconds
+    (``SUPPORT_SMTP_TIMEOUT`` by default) in all, not each read (``deadlines``), and never
+    runs past ``until`` (``time.monotonic()``; a pass after a response: its few seconds)."""
 
-    def __init__(self, timeout: float | None = None) -> None:
+    def __init__(self, timeout: float | None = None, until: float | None = None) -> None:
         self.mail: Mail = current_app.extensions["mail"]
         self.timeout = (
             float(current_app.config["SUPPORT_SMTP_TIMEOUT"]) if timeout is None else timeout
         )
+        self.until = until
         self.connection: _Connection | None = None
 
     def __enter__(self) -> Mailer:
@@ -191,15 +203,31 @@ class Mailer:
         SMTPException (the connection broke: worth another try), or whatever composing the
         e-mail raised (the row can never be sent)."""
         message = compose(row)
+        seconds = self.timeout
+        if self.until is not None:
+            seconds = max(0.1, min(seconds, self.until - time.monotonic()))
+        connection = self.connection or _Connection(self.mail, self.timeout)
+        with Deadline(seconds, connection.socket) as deadline:
+            try:
+                self._send(connection, message)
+            except ConnectionProblem as problem:  # while it was being opened
+                if deadline.passed:
+                    raise ConnectionProblem(deadline.error()) from problem
+                raise
+            except (OSError, smtplib.SMTPException) as problem:
+                if deadline.passed:
+                    raise deadline.error() from problem
+                raise
+
+    def _send(self, connection: _Connection, message: Message) -> None:
         if self.connection is None:
-            connection = _Connection(self.mail, self.timeout)
             try:
                 connection.host = None if self.mail.suppress else connection.configure_host()
             except (OSError, smtplib.SMTPException) as problem:
                 raise ConnectionProblem(problem) from problem
             self.connection = connection
         try:
-            self.connection.send(message)
+            connection.send(message)
         except smtplib.SMTPRecipientsRefused as refused:
             codes = [code for code, _ in refused.recipients.values()]
             if all(code >= 500 for code in codes):

@@ -277,7 +277,7 @@ def _mails(
     timeout = float(current_app.config["SUPPORT_SMTP_TIMEOUT"])
     if budget is not None:
         timeout = min(timeout, budget)
-    with Mailer(timeout=timeout) as mailer:
+    with Mailer(timeout=timeout, until=deadline) as mailer:
         for position, row in enumerate(rows):
             if deadline is not None and time.monotonic() >= deadline:
                 _release(rows[position:], token)

@@ -12,17 +12,16 @@ at most :data:`READ_AT_MOST` bytes of an answer are read.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
-import threading
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app
 
+from .deadlines import Deadline
 from .i18n import gettext
 
 #: The longest URL an endpoint may have.
@@ -140,7 +139,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
     """
     target = check(url)
     connection = _connection(target, timeout)
-    with _Deadline(connection, timeout) as deadline:
+    with Deadline(timeout, lambda: connection.sock) as deadline:
         try:
             connection.request(
                 "POST",
@@ -159,35 +158,6 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
     if deadline.passed:
         raise deadline.error()
     return Answer(response.status, text)
-
-
-class _Deadline:
-    """Cuts ``connection`` when its whole answer has not come within ``seconds``: a socket's
-    timeout counts each read, so an endpoint sending a line a second would hold the call (and
-    the request it runs after, or a worker's pass) as long as it likes."""
-
-    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
-        self.seconds = seconds
-        self.passed = False
-        self._timer = threading.Timer(seconds, self._cut, args=(connection,))
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def _cut(self, connection: http.client.HTTPConnection) -> None:
-        self.passed = True
-        sock = connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def error(self) -> TimeoutError:
-        return TimeoutError(f"no whole answer within {self.seconds:g} s")
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

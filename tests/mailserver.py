@@ -4,6 +4,7 @@ refuse recipients or be down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import socket
@@ -97,4 +98,54 @@ class SilentServer:
         self.port = int(self.socket.getsockname()[1])
 
     def stop(self) -> None:
+        self.socket.close()
+
+
+class SlowServer:
+    """A mail server that answers every command rightly, each after ``delay`` seconds: each
+    read is quick enough, the whole dialogue is not."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.port = int(self.socket.getsockname()[1])
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
+
+    def _say(self, connection: socket.socket, line: bytes) -> None:
+        if not self.stopped.wait(self.delay):
+            connection.sendall(line)
+
+    def _talk(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError), connection, connection.makefile("rb") as lines:
+            self._say(connection, b"220 slow.example ESMTP\r\n")
+            in_data = False
+            for line in lines:
+                if in_data:
+                    if line in (b".\r\n", b".\n"):
+                        in_data = False
+                        self._say(connection, b"250 queued\r\n")
+                    continue
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    in_data = True
+                    self._say(connection, b"354 go on\r\n")
+                elif verb == b"QUIT":
+                    self._say(connection, b"221 bye\r\n")
+                    return
+                else:
+                    self._say(connection, b"250 ok\r\n")
+
+    def stop(self) -> None:
+        self.stopped.set()
         self.socket.close()

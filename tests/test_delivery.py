@@ -5,6 +5,7 @@ servers on loopback (aiosmtpd, and a silent socket), on SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,8 @@ from marketplace_support import Provider, clock, outbox
 from marketplace_support.models import Delivery, OutboxMessage
 
 from .conftest import host_app, login
-from .helpers import open_ticket
-from .mailserver import SilentServer, text_of
+from .helpers import new_ticket_form, open_ticket, ticket_fields
+from .mailserver import SilentServer, SlowServer, text_of
 from .use_cases import outbox_rows
 
 
@@ -126,6 +127,37 @@ def test_a_temporary_refusal_is_tried_for_about_a_day_before_it_fails(app, clien
         moment = row.next_attempt_at
     assert row.status is Delivery.FAILED
     assert timedelta(hours=20) < moment - row.created_at < timedelta(hours=30)
+
+
+def test_a_mail_server_that_answers_slowly_holds_a_response_no_longer_than_the_budget(
+    database_url, marketplace, tmp_path
+):
+    """Each answer comes within the timeout (10 s), the whole dialogue would take 3 s: the
+    delivery after the response stops at its budget (1 s), the e-mails left to the workers."""
+    slow = SlowServer(delay=0.4)
+    try:
+        with mail_app(
+            database_url,
+            marketplace,
+            tmp_path,
+            slow.port,
+            SUPPORT_DELIVER_AFTER_REQUEST_SECONDS=1,
+            SUPPORT_SMTP_TIMEOUT=10,
+        ) as app:
+            client = app.test_client()
+            login(client, "alice")
+            page = new_ticket_form(client)
+            started = time.monotonic()
+            response = client.post("/support/new", data={**page, **ticket_fields()})
+            response.close()  # what runs after the response, as a server runs it
+            took = time.monotonic() - started
+            assert response.status_code == 303
+            assert took < 2, f"the request and its delivery took {took:.1f} s"
+            rows = outbox_rows(app)
+            assert {row.status for row in rows} == {Delivery.PENDING}
+            assert any("no whole answer within" in (row.last_error or "") for row in rows)
+    finally:
+        slow.stop()
 
 
 def test_a_silent_mail_server_holds_one_response_for_the_budget_then_is_left_to_workers(

@@ -301,7 +301,7 @@ def test_an_endpoint_that_answers_a_line_at_a_time_is_cut_at_the_timeout(app, cl
     assert len(report.sent) == 2  # the two e-mails
     [row] = webhook_rows(app)
     assert row.status is not Delivery.SENT
-    assert row.last_error == "TimeoutError: no whole answer within 2 s"
+    assert row.last_error == "TimeoutError: timed out: no whole answer within 2 s"
 
 
 @pytest.mark.parametrize(
