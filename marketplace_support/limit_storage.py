@@ -8,7 +8,8 @@ replies count alike; this Limiter never limits a route by itself.
 
 While the storage cannot be reached, counts are kept in this process's memory (each process
 then limits on its own) and the storage is tried again after :data:`RETRY_AFTER_SECONDS`: a
-Redis outage never makes a page fail. This is Flask-Limiter's ``in_memory_fallback`` policy,
+Redis outage never makes a page fail, and a Redis answering slowly holds one at most
+:data:`CALL_SECONDS`. This is Flask-Limiter's ``in_memory_fallback`` policy,
 applied here because its own options act only inside its request hook, which the module's
 limits do not go through (an e-mail reply has no request).
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from flask import Flask
@@ -34,6 +37,10 @@ RETRY_AFTER_SECONDS = 30
 #: Socket timeouts (seconds) for a Redis storage, so that an unreachable server delays a
 #: request by at most this, once per :data:`RETRY_AFTER_SECONDS`.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+#: The longest one call to a shared storage may take in all (seconds): its socket timeouts
+#: count each read, and a server answering a byte at a time would hold a request as long as
+#: it likes. A call past it counts as the storage being down.
+CALL_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,7 @@ class LimitStorage:
     def __init__(self, app: Flask) -> None:
         uri = str(app.config["SUPPORT_RATELIMIT_STORAGE_URI"])
         options: dict[str, Any] = {"wrap_exceptions": True}
+        shared = uri.split(":", 1)[0] != "memory"
         if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix", "valkey", "valkeys"):
             options.update(REDIS_TIMEOUTS)
         options.update(app.config["SUPPORT_RATELIMIT_STORAGE_OPTIONS"])
@@ -64,6 +72,8 @@ class LimitStorage:
         self.limiter.init_app(app)
         self._stand_in = FixedWindowRateLimiter(MemoryStorage())
         self._shared_again_at = 0.0
+        #: the threads a shared storage is asked in, so that a call can be given up on
+        self._calls = ThreadPoolExecutor(4, "support-limits") if shared else None
 
     @property
     def enabled(self) -> bool:
@@ -84,7 +94,7 @@ class LimitStorage:
     def _run(self, operation: Callable[[RateLimiter], T]) -> T:
         if time.monotonic() >= self._shared_again_at:
             try:
-                return operation(self.limiter.limiter)
+                return self._shared(operation)
             except StorageError as error:
                 self._shared_again_at = time.monotonic() + RETRY_AFTER_SECONDS
                 logger.warning(
@@ -93,6 +103,16 @@ class LimitStorage:
                     RETRY_AFTER_SECONDS,
                 )
         return operation(self._stand_in)
+
+    def _shared(self, operation: Callable[[RateLimiter], T]) -> T:
+        """``operation`` on the shared storage, given up on after :data:`CALL_SECONDS`."""
+        if self._calls is None:
+            return operation(self.limiter.limiter)
+        call = self._calls.submit(operation, self.limiter.limiter)
+        try:
+            return call.result(timeout=CALL_SECONDS)
+        except FutureTimeout as slow:
+            raise StorageError(TimeoutError(f"no answer within {CALL_SECONDS:g} s")) from slow
 
 
 def _one_key() -> str:

@@ -4,11 +4,14 @@ tenants word their own limits; counts are shared through Redis and survive its o
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import os
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -488,3 +491,57 @@ def test_an_unreachable_redis_does_not_stop_a_customer(database_url, marketplace
         assert add_information(client, number, "Still there?").status_code == 303
         # meanwhile each process keeps counting on its own
         assert [submit_ticket(client).status_code for _ in range(2)] == [303, 429]
+
+
+@contextmanager
+def trickling_redis() -> Iterator[int]:
+    """The tests' Redis behind a proxy that passes each of its answers on one byte every 0.3
+    s: each read comes within the client's socket timeout (1 s), the answers are right, and
+    each takes a second or more."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stopped = threading.Event()
+
+    def forward(source: socket.socket, target: socket.socket, slowly: bool) -> None:
+        with contextlib.suppress(OSError):
+            while not stopped.is_set() and (chunk := source.recv(65536)):
+                for byte in chunk if slowly else [chunk]:
+                    if slowly and stopped.wait(0.3):
+                        return
+                    target.sendall(bytes([byte]) if slowly else byte)
+
+    def serve() -> None:
+        while not stopped.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", 6379))
+            for source, target, slowly in ((client, server, False), (server, client, True)):
+                threading.Thread(target=forward, args=(source, target, slowly), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stopped.set()
+        listener.close()
+
+
+def test_a_redis_answering_a_byte_at_a_time_holds_a_customer_a_moment_only(
+    database_url, marketplace, tmp_path
+):
+    with (
+        trickling_redis() as port,
+        limited_app(
+            database_url,
+            marketplace,
+            tmp_path,
+            SUPPORT_RATELIMIT_STORAGE_URI=REDIS_URL.replace(":6379/", f":{port}/"),
+        ) as app,
+    ):
+        client = app.test_client()
+        login(client, "alice")
+        started = time.monotonic()
+        assert submit_ticket(client).status_code == 303
+        took = time.monotonic() - started
+    assert took < 4, f"opening a ticket took {took:.1f} s"
