@@ -13,7 +13,7 @@ import io
 import os
 import secrets
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -174,24 +174,28 @@ class Stored:
 
     def discard(self) -> None:
         """Delete the files again: their transaction failed, or found the change was stored
-        already (a second submit of the same form). A file the storage cannot delete now is
-        logged and left to ``flask support clean-attachments`` (no row refers to it): the
-        failure that undid the change is what the person is answered, and the other files
-        are still deleted."""
-        for row in self.rows:
-            for key in (row.storage_key, row.thumbnail_key):
-                if not key:
-                    continue
-                try:
-                    support.storage.delete(key)
-                except StorageUnavailable:
-                    current_app.logger.warning(
-                        "marketplace_support: could not delete the file %s of a change that "
-                        "was undone; clean-attachments removes it",
-                        key,
-                        exc_info=True,
-                    )
+        already (a second submit of the same form); see :func:`delete_undone`."""
+        delete_undone(
+            key for row in self.rows for key in (row.storage_key, row.thumbnail_key) if key
+        )
         self.rows = []
+
+
+def delete_undone(keys: Iterable[str]) -> None:
+    """Delete the files of a change that was undone, each on its own. One the storage cannot
+    delete now is logged and left to ``flask support clean-attachments`` (no row refers to
+    it): the failure that undid the change is what the person is answered, and the other
+    files are still deleted."""
+    for key in keys:
+        try:
+            support.storage.delete(key)
+        except StorageUnavailable:
+            current_app.logger.warning(
+                "marketplace_support: could not delete the file %s of a change that was "
+                "undone; clean-attachments removes it",
+                key,
+                exc_info=True,
+            )
 
 
 @contextmanager

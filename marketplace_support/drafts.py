@@ -75,8 +75,7 @@ def keep(
             session.commit()
         except BaseException:
             session.rollback()
-            for key in stored:
-                storage.delete(key)
+            attachments.delete_undone(stored)
             raise
 
 

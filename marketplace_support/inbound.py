@@ -285,7 +285,7 @@ def _person_now(row: OutboxMessage, kept: Actor, role: Role) -> _Acting:
     decision, in ``actions.act``, as for the page. None when the host no longer knows them. A
     host that does not answer ``actor`` cannot tell: the person is taken as ``kept``."""
     actor = support.person_now(row.tenant_id, kept.user_id, kept)
-    if actor is None or actor.user_id != kept.user_id or not access.may_use(actor, role):
+    if actor is None or not access.may_use(actor, role):
         return None
     return actor, role
 

@@ -54,8 +54,8 @@ class LimitStorage:
     def __init__(self, app: Flask) -> None:
         uri = str(app.config["SUPPORT_RATELIMIT_STORAGE_URI"])
         options: dict[str, Any] = {"wrap_exceptions": True}
-        shared = uri.split(":", 1)[0] != "memory"
-        if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix", "valkey", "valkeys"):
+        scheme = uri.split(":", 1)[0]
+        if scheme in ("redis", "rediss", "redis+unix", "valkey", "valkeys"):
             options.update(REDIS_TIMEOUTS)
         options.update(app.config["SUPPORT_RATELIMIT_STORAGE_OPTIONS"])
         self.limiter = Limiter(
@@ -73,7 +73,7 @@ class LimitStorage:
         self._stand_in = FixedWindowRateLimiter(MemoryStorage())
         self._shared_again_at = 0.0
         #: the threads a shared storage is asked in, so that a call can be given up on
-        self._calls = ThreadPoolExecutor(4, "support-limits") if shared else None
+        self._calls = ThreadPoolExecutor(4, "support-limits") if scheme != "memory" else None
 
     @property
     def enabled(self) -> bool:

@@ -192,8 +192,8 @@ def _diagnostic(part: Message) -> str | None:
     for block in part.get_payload() if part.is_multipart() else []:
         assert isinstance(block, Message)
         for field in ("Diagnostic-Code", "Status"):
-            if header(block, field):
-                return header(block, field)
+            if said := header(block, field):
+                return said
     return None
 
 

@@ -468,7 +468,7 @@ def _as_recipient(ticket: Ticket, watcher: Watcher) -> Recipient | None:
     see the ticket: staff who left the provider do not, nor do their notes reach them); None
     when the host no longer knows them at all."""
     actor = support.person_now(ticket.tenant_id, watcher.user_id, watcher.actor)
-    if actor is None or actor.user_id != watcher.user_id:
+    if actor is None:
         return None
     return Recipient(
         watcher.email or "", watcher.name, watcher.locale, watcher.role, actor, Via.WATCHER

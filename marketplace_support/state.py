@@ -69,11 +69,13 @@ class SupportState:
 
     def person_now(self, tenant_id: str, user_id: str, kept: Actor) -> Actor | None:
         """The person ``user_id`` as the host knows them now (:meth:`HostAdapter.actor`), None
-        when it no longer does. A host that does not answer ``actor`` at all cannot tell: the
-        person is taken as ``kept`` (what a ticket or a watch kept of them when it was made)."""
+        when it no longer does (or answers with someone else). A host that does not answer
+        ``actor`` at all cannot tell: the person is taken as ``kept`` (what a ticket or a watch
+        kept of them when it was made)."""
         if not self.answers_actor():
             return kept
-        return self.host.actor(tenant_id, user_id)
+        actor = self.host.actor(tenant_id, user_id)
+        return actor if actor is not None and actor.user_id == user_id else None
 
     def flags(self, tenant_id: str) -> Flags:
         return cast(Flags, per_request(("flags", tenant_id), lambda: self.host.flags(tenant_id)))

@@ -187,15 +187,9 @@ def _way_back() -> MenuLink | None:
 
 def _as_the_host(error: HTTPException) -> ResponseReturnValue:
     """What the host answers ``error`` with: its own error handler for it (registered on
-    the app), else Werkzeug's page."""
-    handlers = current_app.error_handler_spec.get(None, {})
-    for code in (error.code, None):
-        by_class = handlers.get(code, {})
-        for kind in type(error).__mro__:
-            handler = by_class.get(kind)
-            if handler is not None:
-                return current_app.ensure_sync(handler)(error)  # type: ignore[no-any-return]
-    return error
+    the app; Flask's own lookup, asked for no blueprint, so not ours), else Werkzeug's page."""
+    handler = current_app._find_error_handler(error, [])
+    return error if handler is None else current_app.ensure_sync(handler)(error)
 
 
 def _framing_and_referrer(response: Response) -> Response:

@@ -30,9 +30,6 @@ from .problems import MEDIA_TYPE, http_error
 from .schemas import ProblemSchema
 from .views import build_blueprint
 
-#: Where the API lives, beneath ``SUPPORT_URL_PREFIX``.
-API_PREFIX = API
-
 _DESCRIPTION = """\
 The support desk's tickets, with the same rules as the support pages: for a service provider's
 staff and the marketplace operator's staff (`/tickets`), and for the marketplace's customers
@@ -185,7 +182,7 @@ def init_api(app: Flask) -> None:
     )
     api.init_app(app)
     _security_schemes(api, app.config.get("SESSION_COOKIE_NAME") or "session")
-    prefix = app.config["SUPPORT_URL_PREFIX"].rstrip("/") + API_PREFIX
+    prefix = app.config["SUPPORT_URL_PREFIX"].rstrip("/") + API
     blueprint = build_blueprint(api)
     api.register_blueprint(blueprint, url_prefix=prefix)
     app.before_request(_unrouted(prefix))
