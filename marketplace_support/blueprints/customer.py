@@ -20,7 +20,7 @@ from ..rate_limits import LimitReached
 from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
 from ..workflow import Action, Role
-from . import expired_forms
+from . import expired_forms, fragments
 from .area import acting, entries_asked, error_page, over_limit, require_area
 from .files import send, uploads
 from .forms import change, form_data, kept_files, page_again, perform, watch
@@ -98,13 +98,22 @@ def _tickets() -> ResponseReturnValue:
         )
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
+    head = fragments.kept(
+        "marketplace_support/customer/_list_head.html",
+        state=state,
+        counts=(listing.active_count, listing.done_count, listing.shared_count),
+        search={key: search.get(key) for key in ("q", "service", "sort")},  # not the page's
+        errors=InvalidInput(errors).errors if errors else {},
+        services=[
+            (order.id, order.label) for order in support.host.active_orders(tenant_id, actor)
+        ],
+    )
     return render_template(
         "marketplace_support/customer/tickets.html",
+        head=head,
         listing=listing,
         state=state,
         search=search,
-        errors=InvalidInput(errors).errors if errors else {},
-        services=support.host.active_orders(tenant_id, actor),
     ), (400 if errors else 200)
 
 

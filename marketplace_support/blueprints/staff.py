@@ -9,7 +9,7 @@ from enum import Enum
 from functools import partial, update_wrapper
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
@@ -20,7 +20,7 @@ from ..priorities import Priority
 from ..schemas import InvalidInput, typed_count, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
-from . import expired_forms, tokens, webhook_pages
+from . import expired_forms, fragments, tokens, webhook_pages
 from .area import acting, entries_asked, error_page, list_url, require_area
 from .files import send, uploads
 from .forms import page_again, perform, watch
@@ -81,20 +81,42 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         listing, status = tickets.staff_ticket_list(tenant_id, actor, role, {}), 400
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
+    categories = support.categories(tenant_id)
+    answer_filters = request_types.filters(categories)
+    operator_name = support.text(tenant_id, "operator_name")
+    head = fragments.kept(
+        "marketplace_support/staff/_list_head.html",
+        role=role,
+        q={key: value for key, value in listing.query.items() if key != "after"},
+        by_status=listing.by_status,
+        by_queue=listing.by_queue,
+        problem=problem,
+        statuses=_STATUSES,
+        priorities=_PRIORITIES,
+        categories=[(category.key, category.label) for category in categories],
+        answer_filters=answer_filters,
+        colleagues=[(p.user_id, p.name) for p in tickets.colleagues(tenant_id, actor, role)],
+        providers=[(p.id, p.name) for p in support.providers(tenant_id)]
+        if role is Role.OPERATOR
+        else [],
+        operator_name=operator_name,
+        actor_id=actor.user_id,
+        api_tokens=api_tokens.offered(),
+        quarantine=bool(current_app.config["SUPPORT_REPLY_DOMAIN"]),
+        list_url=_list_url,
+    )
     return render_template(
         "marketplace_support/staff/tickets.html",
+        head=head,
         role=role,
         listing=listing,
         list_url=partial(_list_url, listing.query),
-        problem=problem,
-        statuses=[s for s in Status if s in ALL_STATUSES],
-        priorities=list(Priority),
-        categories=support.categories(tenant_id),
-        answer_filters=request_types.filters(support.categories(tenant_id)),
-        providers=support.providers(tenant_id) if role is Role.OPERATOR else (),
-        colleagues=tickets.colleagues(tenant_id, actor, role),
-        api_tokens=api_tokens.offered(),
+        answer_filters=answer_filters,
     ), status
+
+
+_STATUSES = tuple(s for s in Status if s in ALL_STATUSES)
+_PRIORITIES = tuple(Priority)
 
 
 #: the list's filters in its addresses, in this order

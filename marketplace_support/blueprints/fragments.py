@@ -1,0 +1,156 @@
+"""Parts of a page that read the same for the same inputs, made once and then kept.
+
+A list's heading, queue tabs and filter form are a third of a console page's rendering (40-odd
+options, a dozen addresses, every label translated), and they change only when what they show
+changes: the filters chosen, the counts, the tenant's problem areas, the staff and providers
+to filter by. :func:`kept` renders such a part from its inputs alone and keeps the result per
+app, language, tenant and area, keyed by the inputs' values; the next page with the same inputs
+reuses it. A count that moves, a colleague added, a filter chosen: different inputs, made again.
+
+A kept part's template is rendered from its inputs and the language's words only (``_ms``,
+``_ms_p``, ``_ms_n``, ``url_for``, ``ms_list_url``). This is checked on its first use: a
+template that reads anything else (a host's override reading ``request``, say) is rendered
+again on every page instead, and the log says why once.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, request
+from jinja2 import Environment, meta
+from jinja2.defaults import DEFAULT_NAMESPACE
+from markupsafe import Markup
+
+from ..i18n import localiser
+from ..state import support
+
+logger = logging.getLogger(__name__)
+
+#: parts kept per app: a part is a few KiB
+KEPT = 256
+
+#: what a kept part may read besides its inputs (and Jinja's own ``range``, ``dict``, ...): the
+#: language's words, and the addresses of the area (the same for the same app, area and script
+#: root, which are in the key)
+LANGUAGE_AND_ADDRESSES = frozenset({"_ms", "_ms_p", "_ms_n", "url_for", "ms_list_url"})
+
+
+def kept(name: str, **inputs: Any) -> Markup:
+    """Template ``name`` rendered with ``inputs``, kept for the same inputs (compared by value:
+    dicts, lists and tuples item by item, everything else must be hashable) in the same app,
+    language, tenant, area and script root."""
+    environment = current_app.jinja_env
+    parts = _parts_of(environment)
+    if environment.auto_reload or not parts.reads_only(name, frozenset(inputs)):
+        return _made(environment, name, inputs)
+    return parts.made(
+        name,
+        str(localiser().locale),
+        support.tenant_id(),
+        request.blueprint,
+        request.script_root,
+        _Inputs(inputs),
+    )
+
+
+class _Parts:
+    """The parts kept for the app of a Jinja environment (kept on it: they go with the app),
+    and which of its templates may be kept."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.made = lru_cache(maxsize=KEPT)(self._make)
+        self._checked: dict[tuple[str, frozenset[str]], bool] = {}
+
+    def _make(
+        self,
+        name: str,
+        locale: str,
+        tenant_id: str,
+        blueprint: str | None,
+        script_root: str,
+        inputs: _Inputs,
+    ) -> Markup:
+        return _made(self.environment, name, inputs.values)
+
+    def reads_only(self, name: str, inputs: frozenset[str]) -> bool:
+        """Whether template ``name`` (and the templates it imports or includes) reads nothing
+        but ``inputs`` and :data:`LANGUAGE_AND_ADDRESSES`."""
+        key = (name, inputs)
+        if key not in self._checked:
+            self._checked[key] = _reads_only(self.environment, name, inputs)
+        return self._checked[key]
+
+
+def _parts_of(environment: Environment) -> _Parts:
+    parts: _Parts | None = getattr(environment, _PARTS, None)
+    if parts is None:
+        parts = _Parts(environment)
+        setattr(environment, _PARTS, parts)
+    return parts
+
+
+_PARTS = "marketplace_support_kept_parts"
+
+
+class _Inputs:
+    """A part's inputs, equal to another's where their values are (a key for the cache)."""
+
+    __slots__ = ("_hash", "_key", "values")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self._key = _frozen(values)
+        self._hash = hash(self._key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Inputs) and self._key == other._key
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a hashable key: containers item by item, each value with its type (so
+    ``1``, ``True`` and ``Status.OPEN`` and ``"open"`` are told apart)."""
+    if isinstance(value, dict):
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(item) for item in value))
+    return (type(value), value)
+
+
+def _made(environment: Environment, name: str, inputs: dict[str, Any]) -> Markup:
+    # the context processors run, as for a page: they bind the page's helpers (``_ms``)
+    context = dict(inputs)
+    current_app.update_template_context(context)
+    return Markup(environment.get_template(name).render(context))
+
+
+def _reads_only(environment: Environment, name: str, inputs: frozenset[str]) -> bool:
+    allowed = inputs | LANGUAGE_AND_ADDRESSES | DEFAULT_NAMESPACE.keys()
+    # parsed without the app's globals, which Jinja would count as known (``request``)
+    bare = environment.overlay()
+    bare.globals = {}
+    names = [name]
+    while names:
+        current = names.pop()
+        source = environment.loader.get_source(environment, current)[0]  # type: ignore[union-attr]
+        parsed = bare.parse(source)
+        other = meta.find_undeclared_variables(parsed) - allowed
+        if other:
+            logger.warning(
+                "%s reads %s besides its inputs: it is made again on every page, not kept",
+                current,
+                ", ".join(sorted(other)),
+            )
+            return False
+        referenced = list(meta.find_referenced_templates(parsed))
+        if None in referenced:  # a name worked out as it renders: cannot be checked
+            logger.warning("%s imports a template by a name it works out: not kept", current)
+            return False
+        names.extend(n for n in referenced if n is not None)
+    return True

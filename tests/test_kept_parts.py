@@ -1,0 +1,139 @@
+"""The lists' headings, tabs and filters are made once for what they show and then kept
+(``blueprints.fragments``): they must still show every change at once, in the reader's
+language, and a host's own version of one that reads more than its inputs is made every time."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+
+from marketplace_support.workflow import Status
+
+from .conftest import login
+from .helpers import open_ticket
+from .host import Order
+
+INBOX, CONSOLE = "/support/provider/", "/support/operator/"
+STAFF_HEAD = "marketplace_support/staff/_list_head.html"
+CUSTOMER_HEAD = "marketplace_support/customer/_list_head.html"
+
+
+@pytest.fixture
+def made(app):
+    """How many times each kept part's template was rendered."""
+    counted: Counter[str] = Counter()
+    get_template = app.jinja_env.get_template
+
+    def counting(name, *args, **kwargs):
+        if name in (STAFF_HEAD, CUSTOMER_HEAD):
+            counted[name] += 1
+        return get_template(name, *args, **kwargs)
+
+    app.jinja_env.get_template = counting
+    return counted
+
+
+def tab_count(page: str, label: str) -> int:
+    found = re.search(rf">\s*{re.escape(label)} <span class=\"ms-count\">(\d+)</span>", page)
+    assert found, f"no tab {label!r}"
+    return int(found.group(1))
+
+
+def test_the_console_head_is_made_once_and_again_when_a_count_moves(app, client, made):
+    login(client, "alice")
+    open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    login(client, "olive")
+    first = client.get(CONSOLE).get_data(as_text=True)
+    assert client.get(CONSOLE).get_data(as_text=True) == first
+    assert made[STAFF_HEAD] == 1
+    assert tab_count(first, "All") == 1
+    assert '<option value="open">Open (1)</option>' in first
+
+    login(client, "alice")
+    open_ticket(client, order="o-mail", subject="Mail bounces", priority="urgent")
+    login(client, "olive")
+    after = client.get(CONSOLE).get_data(as_text=True)
+    assert tab_count(after, "All") == 2
+    assert '<option value="open">Open (2)</option>' in after
+    assert made[STAFF_HEAD] == 2
+
+
+def test_the_console_head_shows_the_filters_chosen(client, made):
+    login(client, "olive")
+    page = client.get(f"{CONSOLE}?priority=urgent&provider=p-post").get_data(as_text=True)
+    assert '<option value="urgent" selected>Urgent</option>' in page
+    assert '<option value="p-post" selected>Post &amp; Co</option>' in page
+    plain = client.get(CONSOLE).get_data(as_text=True)
+    assert "selected>Urgent" not in plain
+    assert "selected>Post &amp; Co" not in plain
+    assert made[STAFF_HEAD] == 2
+
+
+def test_the_head_is_in_each_readers_language(app, client):
+    login(client, "pete")
+    assert '<h1 class="ms-h1">Support inbox</h1>' in client.get(INBOX).get_data(as_text=True)
+    app.config["TEST_LOCALE"] = "de"
+    german = client.get(INBOX).get_data(as_text=True)
+    assert '<h1 class="ms-h1">Support-Posteingang</h1>' in german
+    assert '<option value="">Alle Prioritäten</option>' in german
+
+
+def test_a_provider_sees_its_own_colleagues_not_the_heads_of_another(client):
+    login(client, "pete")
+    pete = client.get(INBOX).get_data(as_text=True)
+    assert ">Pat</option>" in pete
+    login(client, "quinn")  # Post & Co: same tenant, same filters chosen, other colleagues
+    quinn = client.get(INBOX).get_data(as_text=True)
+    assert ">Pat</option>" not in quinn
+
+
+def test_the_customer_list_head_follows_the_tickets_and_the_orders(app, client, marketplace, made):
+    login(client, "alice")
+    empty = client.get("/support/").get_data(as_text=True)
+    assert client.get("/support/").get_data(as_text=True) == empty
+    assert made[CUSTOMER_HEAD] == 1
+    assert tab_count(empty, "Open") == 0
+
+    open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    assert tab_count(client.get("/support/").get_data(as_text=True), "Open") == 1
+
+    marketplace.add_order("t1", "acme", Order("o-dns", "DNS Pro", "p-nimbus", "Nimbus Hosting"))
+    page = client.get("/support/").get_data(as_text=True)
+    assert '<option value="o-dns">DNS Pro</option>' in page
+    login(client, "bob")  # another customer of the same tenant: his own orders only
+    bob = client.get("/support/").get_data(as_text=True)
+    assert "DNS Pro" not in bob and "Bob&#39;s shop" in bob
+
+
+def test_a_refused_search_is_shown_next_to_its_field(client):
+    login(client, "alice")
+    page = client.get("/support/?q=slow&sort=sideways").get_data(as_text=True)
+    assert 'id="ms-sort-error"' in page
+    assert 'id="ms-sort-error"' not in client.get("/support/?q=slow").get_data(as_text=True)
+
+
+def test_a_hosts_head_that_reads_more_than_its_inputs_is_made_on_every_page(app, client, caplog):
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader({STAFF_HEAD: "<p>Desk of {{ config.DESK_NAME }}</p>"}),
+            app.jinja_env.loader,
+        ]
+    )
+    login(client, "olive")
+    app.config["DESK_NAME"] = "Olive"
+    with caplog.at_level(logging.WARNING, logger="marketplace_support.blueprints.fragments"):
+        assert "<p>Desk of Olive</p>" in client.get(CONSOLE).get_data(as_text=True)
+    app.config["DESK_NAME"] = "Otto"
+    assert "<p>Desk of Otto</p>" in client.get(CONSOLE).get_data(as_text=True)
+    assert "reads config besides its inputs" in caplog.text
+
+
+def test_every_status_a_staff_list_filters_by_is_offered(client):
+    login(client, "pete")
+    page = client.get(INBOX).get_data(as_text=True)
+    for status in Status:
+        assert f'<option value="{status.value}"' in page
