@@ -13,6 +13,7 @@ from celery import Celery
 from marketplace_support import celery_tasks
 
 from .conftest import build_marketplace, host_app, redis_url
+from .mailserver import sending_to
 
 BROKER = os.environ.get("SUPPORT_TEST_CELERY_BROKER", redis_url(15))
 QUEUE = os.environ.get("SUPPORT_TEST_CELERY_QUEUE", "marketplace-support-tests")
@@ -42,9 +43,7 @@ def worker_app() -> Celery:
         host_app(
             os.environ["SUPPORT_TEST_CELERY_DATABASE"],
             build_marketplace(),
-            MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=int(os.environ["SUPPORT_TEST_CELERY_SMTP_PORT"]),
-            MAIL_SUPPRESS_SEND=False,
+            **sending_to(int(os.environ["SUPPORT_TEST_CELERY_SMTP_PORT"])),
             SUPPORT_DELIVERY_CLAIM_SECONDS=2,
             # the webhook receivers of the tests listen on loopback, over http
             SUPPORT_WEBHOOK_ALLOW_HTTP=True,

@@ -15,7 +15,7 @@ from marketplace_support.models import InboundMail
 from .conftest import host_app
 from .helpers import stored_rows
 from .imapserver import PASSWORD, USER
-from .mailserver import MailServer
+from .mailserver import MailServer, sending_to
 
 MAIL = Path(__file__).parent / "mail"
 #: the tenant's address for answers by e-mail (``SUPPORT_REPLY_DOMAIN``)
@@ -32,9 +32,7 @@ def taking_mail(
         database_url,
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
         MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
         SUPPORT_SMTP_TIMEOUT=5,
         **{"SUPPORT_REPLY_DOMAIN": DOMAIN, **config},

@@ -16,6 +16,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 
+def sending_to(port: int) -> dict[str, object]:
+    """The config of a test app that sends its e-mails to the mail server on ``port``, at once
+    (not suppressed as in testing)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_SUPPRESS_SEND": False}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

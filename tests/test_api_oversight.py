@@ -34,6 +34,7 @@ from .api_calls import (
 )
 from .conftest import SERVER_URL, examples, host_app, login
 from .helpers import add_information, open_ticket, row_counts, translated
+from .mailserver import sending_to
 from .permission_cases import (
     ACTING,
     OWNERSHIPS,
@@ -49,9 +50,7 @@ def app(database_url, marketplace, tmp_path, smtp):
         database_url,
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
         SUPPORT_SMTP_TIMEOUT=5,
     ) as app:
         yield app

@@ -18,7 +18,7 @@ from marketplace_support.models import Delivery
 from .celery_calls import outbox_statuses, worker
 from .conftest import host_app, login
 from .helpers import open_ticket, wait_until
-from .mailserver import MailServer, free_port
+from .mailserver import MailServer, free_port, sending_to
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +48,7 @@ def app(database_url, marketplace, tmp_path, smtp, queue):
         database_url,
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
     ) as made:
         celery = make_celery()
         celery.conf.task_default_queue = queue

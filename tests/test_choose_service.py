@@ -19,7 +19,7 @@ from marketplace_support.workflow import Action, Handler, Role
 from .api_calls import API, assert_problem, csrf
 from .conftest import host_app, login
 from .helpers import form_inputs, listed_numbers, open_ticket, row_counts, tickets_in_db, translated
-from .mailserver import html_of, text_of
+from .mailserver import html_of, sending_to, text_of
 from .use_cases import outbox_rows
 
 MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -38,9 +38,7 @@ def app(database_url, marketplace, tmp_path, smtp):
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
         SUPPORT_SLA_PLANS={"gold": GOLD},
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
         MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
         SUPPORT_SMTP_TIMEOUT=5,
     ) as app:

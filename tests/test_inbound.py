@@ -32,7 +32,7 @@ from .conftest import host_app, login
 from .helpers import csrf_token, open_ticket, translated
 from .imapserver import deliver_to_mailbox, mailbox_size
 from .inbound_mail import DOMAIN, fixture, poll, quarantined, receive_by_pipe, taking_mail
-from .mailserver import MailServer, free_port, html_of, text_of
+from .mailserver import MailServer, free_port, html_of, sending_to, text_of
 from .use_cases import act, deliver, watch
 
 #: the new text of outlook_fr_cp1252.eml (Windows-1252's dash and apostrophe)
@@ -104,9 +104,7 @@ def test_without_a_reply_domain_the_e_mails_are_as_before(database_url, marketpl
             database_url,
             marketplace,
             SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-            MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=smtp.port,
-            MAIL_SUPPRESS_SEND=False,
+            **sending_to(smtp.port),
         ) as app:
             client = app.test_client()
             login(client, "alice")
@@ -785,9 +783,7 @@ def test_answers_by_e_mail_count_against_the_rate_limits(database_url, marketpla
         database_url,
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
         SUPPORT_REPLY_DOMAIN=DOMAIN,
         RATELIMIT_ENABLED=True,
         SUPPORT_LIMIT_REPLIES="1 per hour",

@@ -31,7 +31,7 @@ from marketplace_support.workflow import Action, Role
 
 from .conftest import host_app, login
 from .helpers import add_information, form_inputs, open_ticket, ticket_fields
-from .mailserver import html_of, text_of
+from .mailserver import html_of, sending_to, text_of
 from .use_cases import act, deliver, outbox_rows, watch
 
 
@@ -41,9 +41,7 @@ def app(database_url, marketplace, tmp_path, smtp):
         database_url,
         marketplace,
         SUPPORT_ATTACHMENT_ROOT=str(tmp_path / "files"),
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
         MAIL_DEFAULT_SENDER=("Marketplace support", "support@market.example"),
         SUPPORT_SMTP_TIMEOUT=5,
     ) as app:

@@ -24,6 +24,7 @@ from marketplace_support.workflow import Role
 from .api_calls import token
 from .conftest import host_app, login
 from .helpers import open_ticket, wait_until
+from .mailserver import sending_to
 from .use_cases import register
 from .webhook_receiver import Delivery as Received
 from .webhook_receiver import receiver
@@ -40,9 +41,7 @@ def app(database_url, marketplace, tmp_path, smtp):
         SUPPORT_DELIVER_AFTER_REQUEST=False,
         SUPPORT_WEBHOOK_ALLOW_HTTP=True,
         SUPPORT_WEBHOOK_ALLOW_PRIVATE=True,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp.port),
     ) as made:
         yield made
 

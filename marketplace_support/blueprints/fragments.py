@@ -1,7 +1,7 @@
 """Parts of a page that read the same for the same inputs, made once and then kept.
 
-A list's heading, queue tabs and filter form are a third of a console page's rendering (40-odd
-options, a dozen addresses, every label translated), and they change only when what they show
+A list's heading, queue tabs and filter form are a sixth of a console page's CPU (40-odd
+options, a dozen addresses, every label translated; ``bench/RESULTS.md``), and they change only when what they show
 changes: the filters chosen, the counts, the tenant's problem areas, the staff and providers
 to filter by. :func:`kept` renders such a part from its inputs alone and keeps the result per
 app, language, tenant and area, keyed by the inputs' values; the next page with the same inputs
@@ -33,15 +33,15 @@ logger = logging.getLogger(__name__)
 KEPT = 256
 
 #: what a kept part may read besides its inputs (and Jinja's own ``range``, ``dict``, ...): the
-#: language's words, and the addresses of the area (the same for the same app, area and script
-#: root, which are in the key)
+#: language's words, and the addresses of the area (the same for the same app, area and
+#: address, which are in the key)
 LANGUAGE_AND_ADDRESSES = frozenset({"_ms", "_ms_p", "_ms_n", "url_for", "ms_list_url"})
 
 
 def kept(name: str, **inputs: Any) -> Markup:
     """Template ``name`` rendered with ``inputs``, kept for the same inputs (compared by value:
     dicts, lists and tuples item by item, everything else must be hashable) in the same app,
-    language, tenant, area and script root."""
+    language, tenant, area and address (script root, the values of the address's own parts)."""
     environment = current_app.jinja_env
     parts = _parts_of(environment)
     if environment.auto_reload or not parts.reads_only(name, frozenset(inputs)):
@@ -52,6 +52,8 @@ def kept(name: str, **inputs: Any) -> Markup:
         support.tenant_id(),
         request.blueprint,
         request.script_root,
+        # a host's address with parts of its own (``/<shop>/support``) fills them in
+        tuple(sorted((request.view_args or {}).items())),
         _Inputs(inputs),
     )
 
@@ -72,6 +74,7 @@ class _Parts:
         tenant_id: str,
         blueprint: str | None,
         script_root: str,
+        view_args: tuple[tuple[str, Any], ...],
         inputs: _Inputs,
     ) -> Markup:
         return _made(self.environment, name, inputs.values)
