@@ -1,11 +1,12 @@
 """Parts of a page that read the same for the same inputs, made once and then kept.
 
 A list's heading, queue tabs and filter form are a sixth of a console page's CPU (40-odd
-options, a dozen addresses, every label translated; ``bench/RESULTS.md``), and they change only when what they show
-changes: the filters chosen, the counts, the tenant's problem areas, the staff and providers
-to filter by. :func:`kept` renders such a part from its inputs alone and keeps the result per
-app, language, tenant and area, keyed by the inputs' values; the next page with the same inputs
-reuses it. A count that moves, a colleague added, a filter chosen: different inputs, made again.
+options, a dozen addresses, every label translated; ``bench/RESULTS.md``), and they change
+only when what they show changes: the filters chosen, the counts, the tenant's problem areas,
+the staff and providers to filter by. :func:`kept` renders such a part from its inputs alone
+and keeps the result per app, language, tenant and area, keyed by the inputs' values; the
+next page with the same inputs reuses it. A count that moves, a colleague added, a filter
+chosen: different inputs, made again.
 
 A kept part's template is rendered from its inputs and the language's words only (``_ms``,
 ``_ms_p``, ``_ms_n``, ``url_for``, ``ms_list_url``). This is checked on its first use: a
@@ -20,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app, request
+from flask_babel.speaklater import LazyString
 from jinja2 import Environment, meta
 from jinja2.defaults import DEFAULT_NAMESPACE
 from markupsafe import Markup
@@ -118,7 +120,10 @@ class _Inputs:
 
 def _frozen(value: Any) -> Any:
     """``value`` as a hashable key: containers item by item, each value with its type (so
-    ``1``, ``True`` and ``Status.OPEN`` and ``"open"`` are told apart)."""
+    ``1``, ``True`` and ``Status.OPEN`` and ``"open"`` are told apart), a lazy string as what
+    it says now (it would say something else in another language)."""
+    if isinstance(value, LazyString):
+        return (str, str(value))
     if isinstance(value, dict):
         return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
     if isinstance(value, list | tuple):
@@ -135,15 +140,12 @@ def _made(environment: Environment, name: str, inputs: dict[str, Any]) -> Markup
 
 def _reads_only(environment: Environment, name: str, inputs: frozenset[str]) -> bool:
     allowed = inputs | LANGUAGE_AND_ADDRESSES | DEFAULT_NAMESPACE.keys()
-    # parsed without the app's globals, which Jinja would count as known (``request``)
-    bare = environment.overlay()
-    bare.globals = {}
     names = [name]
     while names:
         current = names.pop()
         source = environment.loader.get_source(environment, current)[0]  # type: ignore[union-attr]
-        parsed = bare.parse(source)
-        other = meta.find_undeclared_variables(parsed) - allowed
+        read, referenced = _read_by(source, _syntax(environment))
+        other = read - allowed
         if other:
             logger.warning(
                 "%s reads %s besides its inputs: it is made again on every page, not kept",
@@ -151,9 +153,43 @@ def _reads_only(environment: Environment, name: str, inputs: frozenset[str]) -> 
                 ", ".join(sorted(other)),
             )
             return False
-        referenced = list(meta.find_referenced_templates(parsed))
         if None in referenced:  # a name worked out as it renders: cannot be checked
             logger.warning("%s imports a template by a name it works out: not kept", current)
             return False
         names.extend(n for n in referenced if n is not None)
     return True
+
+
+#: the settings, besides a template's source, that decide how Jinja parses it
+_SYNTAX = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+)
+
+
+def _syntax(environment: Environment) -> tuple[Any, ...]:
+    return (
+        tuple(sorted(environment.extensions)),
+        tuple((setting, getattr(environment, setting)) for setting in _SYNTAX),
+    )
+
+
+@lru_cache(maxsize=64)
+def _read_by(source: str, syntax: tuple[Any, ...]) -> tuple[frozenset[str], tuple[str | None, ...]]:
+    """The names a template's ``source`` reads from its context, and the templates it imports
+    or includes (None for a name worked out as it renders). Parsed once per process, in an
+    environment without globals: Jinja counts an app's globals (``request``) as known."""
+    extensions, settings = syntax
+    bare = Environment(extensions=extensions, **dict(settings))
+    bare.globals = {}
+    parsed = bare.parse(source)
+    return (
+        frozenset(meta.find_undeclared_variables(parsed)),
+        tuple(meta.find_referenced_templates(parsed)),
+    )
