@@ -144,3 +144,41 @@ def test_every_status_a_staff_list_filters_by_is_offered(client):
     page = client.get(INBOX).get_data(as_text=True)
     for status in Status:
         assert f'<option value="{status.value}"' in page
+
+
+#: a host's copy of the inbox made before the head was kept: it reads the page's variables
+OLD_STAFF_COPY = """{% extends "marketplace_support/base.html" %}
+{% block support_content %}<ul>
+{%- for person in colleagues %}<li>{{ person.name }}</li>{% endfor %}
+{%- for category in categories %}<li>{{ category.key }}</li>{% endfor %}
+{%- for status in statuses %}<li>{{ status.value }}</li>{% endfor %}
+{%- for priority in priorities %}<li>{{ priority.value }}</li>{% endfor %}
+<li>{{ api_tokens }}</li></ul>{% endblock %}"""
+
+OLD_CUSTOMER_COPY = """{% extends "marketplace_support/base.html" %}
+{% block support_content %}<ul>
+{%- for order in services %}<li>{{ order.label }}</li>{% endfor %}
+{%- for name, messages in errors.items() %}<li>{{ name }}: {{ messages | join }}</li>{% endfor %}
+</ul>{% endblock %}"""
+
+
+def test_a_hosts_copy_of_a_list_page_made_before_still_gets_its_variables(app, client):
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "marketplace_support/staff/tickets.html": OLD_STAFF_COPY,
+                    "marketplace_support/customer/tickets.html": OLD_CUSTOMER_COPY,
+                }
+            ),
+            app.jinja_env.loader,
+        ]
+    )
+    login(client, "pete")
+    inbox = client.get(INBOX).get_data(as_text=True)
+    for shown in ("<li>Pat</li>", "<li>technical</li>", "<li>open</li>", "<li>urgent</li>"):
+        assert shown in inbox
+    login(client, "alice")
+    assert "<li>Web hosting M</li>" in client.get("/support/").get_data(as_text=True)
+    refused = client.get("/support/?q=slow&sort=sideways").get_data(as_text=True)
+    assert "<li>sort: " in refused

@@ -98,15 +98,15 @@ def _tickets() -> ResponseReturnValue:
         )
     except InvalidCursor:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
+    refused = InvalidInput(errors).errors if errors else {}
+    services = support.host.active_orders(tenant_id, actor)
     head = fragments.kept(
         "marketplace_support/customer/_list_head.html",
         state=state,
         counts=(listing.active_count, listing.done_count, listing.shared_count),
         search={key: search.get(key) for key in ("q", "service", "sort")},  # not the page's
-        errors=InvalidInput(errors).errors if errors else {},
-        services=[
-            (order.id, order.label) for order in support.host.active_orders(tenant_id, actor)
-        ],
+        errors=refused,
+        services=[(order.id, order.label) for order in services],
     )
     return render_template(
         "marketplace_support/customer/tickets.html",
@@ -114,6 +114,9 @@ def _tickets() -> ResponseReturnValue:
         listing=listing,
         state=state,
         search=search,
+        # what the page made the head from before it was kept, for a host's copy of the page
+        errors=refused,
+        services=services,
     ), (400 if errors else 200)
 
 

@@ -83,7 +83,8 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         return error_page(gettext("This page link is not valid. Start again from the list."), 400)
     categories = support.categories(tenant_id)
     answer_filters = request_types.filters(categories)
-    operator_name = support.text(tenant_id, "operator_name")
+    colleagues = tickets.colleagues(tenant_id, actor, role)
+    providers = support.providers(tenant_id) if role is Role.OPERATOR else ()
     head = fragments.kept(
         "marketplace_support/staff/_list_head.html",
         role=role,
@@ -95,11 +96,9 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         priorities=_PRIORITIES,
         categories=[(category.key, category.label) for category in categories],
         answer_filters=answer_filters,
-        colleagues=[(p.user_id, p.name) for p in tickets.colleagues(tenant_id, actor, role)],
-        providers=[(p.id, p.name) for p in support.providers(tenant_id)]
-        if role is Role.OPERATOR
-        else [],
-        operator_name=operator_name,
+        colleagues=[(person.user_id, person.name) for person in colleagues],
+        providers=[(provider.id, provider.name) for provider in providers],
+        operator_name=support.text(tenant_id, "operator_name"),
         actor_id=actor.user_id,
         api_tokens=api_tokens.offered(),
         quarantine=bool(current_app.config["SUPPORT_REPLY_DOMAIN"]),
@@ -112,6 +111,14 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         listing=listing,
         list_url=partial(_list_url, listing.query),
         answer_filters=answer_filters,
+        # what the page made the head from before it was kept, for a host's copy of the page
+        problem=problem,
+        statuses=_STATUSES,
+        priorities=_PRIORITIES,
+        categories=categories,
+        providers=providers,
+        colleagues=colleagues,
+        api_tokens=api_tokens.offered(),
     ), status
 
 
