@@ -42,11 +42,16 @@ LANGUAGE_AND_ADDRESSES = frozenset({"_ms", "_ms_p", "_ms_n", "url_for", "ms_list
 
 def kept(name: str, **inputs: Any) -> Markup:
     """Template ``name`` rendered with ``inputs``, kept for the same inputs (compared by value:
-    dicts, lists and tuples item by item, everything else must be hashable) in the same app,
-    language, tenant, area and address (script root, the values of the address's own parts)."""
+    dicts, lists and tuples item by item, everything else by its hash) in the same app,
+    language, tenant, area and address (script root, the values of the address's own parts).
+    Inputs that cannot be compared so (a value without a hash) are rendered every time."""
     environment = current_app.jinja_env
     parts = _parts_of(environment)
     if environment.auto_reload or not parts.reads_only(name, frozenset(inputs)):
+        return _made(environment, name, inputs)
+    try:
+        key = _Inputs(inputs)
+    except TypeError:  # a value that cannot be a key (a host's own mapping, say): made anew
         return _made(environment, name, inputs)
     return parts.made(
         name,
@@ -56,7 +61,7 @@ def kept(name: str, **inputs: Any) -> Markup:
         request.script_root,
         # a host's address with parts of its own (``/<shop>/support``) fills them in
         tuple(sorted((request.view_args or {}).items())),
-        _Inputs(inputs),
+        key,
     )
 
 
