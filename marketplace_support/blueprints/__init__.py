@@ -407,10 +407,10 @@ _kept_list_cells = lru_cache(maxsize=64)(_list_cells)
 
 
 #: the helpers that the shared macro templates (``_macros.html``, ``_timeline.html``,
-#: ``customer/_request_fields.html``) and the kept parts of pages (``fragments``) call, by the
-#: name of the Jinja global they reach them through: the page's helper of that name, or of the
-#: name after ``ms_`` for the labels (a page calls them ``status_label``, ...; a global of the
-#: host's own by such a name is left alone, and our macros never call it).
+#: ``customer/_request_fields.html``) call, by the name of the Jinja global they reach them
+#: through: the page's helper of that name, or of the name after ``ms_`` for the labels (a
+#: page calls them ``status_label``, ...; a global of the host's own by such a name is left
+#: alone, and our macros never call it).
 #: Pages import those templates without their context, so Jinja makes each once per process,
 #: not once per page; and a module made with a page's context holds it in a reference cycle,
 #: which left about 400 objects a page for the garbage collector. Each global calls the
@@ -421,13 +421,11 @@ _SHARED_HELPERS = {
         for name in (
             "_ms",
             "_ms_n",
-            "_ms_p",
             "ms_answers",
             "ms_category",
             "ms_csrf_token",
             "ms_token_renewal",
             "ms_in_language",
-            "ms_list_url",
             "ms_max_length",
             "ms_new_key",
             "ms_now",
