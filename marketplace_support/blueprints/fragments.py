@@ -145,10 +145,13 @@ def _made(environment: Environment, name: str, inputs: dict[str, Any]) -> Markup
 
 def _reads_only(environment: Environment, name: str, inputs: frozenset[str]) -> bool:
     allowed = inputs | LANGUAGE_AND_ADDRESSES | DEFAULT_NAMESPACE.keys()
+    loader = environment.loader
+    if loader is None:  # Flask's environments have one; without it nothing can be checked
+        return False
     names = [name]
     while names:
         current = names.pop()
-        source = environment.loader.get_source(environment, current)[0]  # type: ignore[union-attr]
+        source = loader.get_source(environment, current)[0]
         read, referenced = _read_by(source, _syntax(environment))
         other = read - allowed
         if other:

@@ -85,6 +85,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
     answer_filters = request_types.filters(categories)
     colleagues = tickets.colleagues(tenant_id, actor, role)
     providers = support.providers(tenant_id) if role is Role.OPERATOR else ()
+    offers_tokens = api_tokens.offered()
     head = fragments.kept(
         "marketplace_support/staff/_list_head.html",
         role=role,
@@ -100,7 +101,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         providers=[(provider.id, provider.name) for provider in providers],
         operator_name=support.text(tenant_id, "operator_name"),
         actor_id=actor.user_id,
-        api_tokens=api_tokens.offered(),
+        api_tokens=offers_tokens,
         quarantine=bool(current_app.config["SUPPORT_REPLY_DOMAIN"]),
         list_url=_list_url,
     )
@@ -118,7 +119,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         categories=categories,
         providers=providers,
         colleagues=colleagues,
-        api_tokens=api_tokens.offered(),
+        api_tokens=offers_tokens,
     ), status
 
 
