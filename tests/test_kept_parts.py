@@ -1,36 +1,43 @@
-"""The lists' headings, tabs and filters are made once for what they show and then kept
-(``blueprints.fragments``): they must still show every change at once, in the reader's
-language, and a host's own version of one that reads more than its inputs is made every time."""
+"""The lists' headings, tabs and filters, and each row of a list, are made once for what they
+show and then kept (``blueprints.fragments``): they must still show every change at once, in
+the reader's language and time zone, and a host's own version of one that reads more than its
+inputs is made every time."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-from marketplace_support import Category
-from marketplace_support.workflow import Status
+from marketplace_support import Category, actions, clock
+from marketplace_support.blueprints import fragments
+from marketplace_support.workflow import Action, Role, Status
 
 from .conftest import login
-from .helpers import open_ticket
+from .helpers import add_information, listed_numbers, open_ticket, tickets_in_db
 from .host import Order
 
 INBOX, CONSOLE = "/support/provider/", "/support/operator/"
 STAFF_HEAD = "marketplace_support/staff/_list_head.html"
 CUSTOMER_HEAD = "marketplace_support/customer/_list_head.html"
+STAFF_ROW = "marketplace_support/staff/_ticket_row.html"
+CUSTOMER_ROW = "marketplace_support/customer/_ticket_row.html"
 
 
 @pytest.fixture
 def made(app):
-    """How many times each kept part's template was rendered."""
+    """How many times each kept part's template was rendered (a list's rows: how many pages
+    made at least one of them)."""
     counted: Counter[str] = Counter()
     get_template = app.jinja_env.get_template
 
     def counting(name, *args, **kwargs):
-        if name in (STAFF_HEAD, CUSTOMER_HEAD):
+        if name in (STAFF_HEAD, CUSTOMER_HEAD, STAFF_ROW, CUSTOMER_ROW):
             counted[name] += 1
         return get_template(name, *args, **kwargs)
 
@@ -198,3 +205,131 @@ def test_a_head_whose_inputs_cannot_be_keyed_is_made_every_time(client, marketpl
         assert page.status_code == 200
         assert '<option value="hosting">Hosting</option>' in page.get_data(as_text=True)
     assert made[STAFF_HEAD] == 2
+
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+def row_of(page: str, number: int) -> str:
+    found = re.search(rf'<tr[^>]*><td><a href="[^"]*/tickets/{number}">.*?</tr>', page, re.S)
+    assert found, f"no row of ticket {number}"
+    return found.group(0)
+
+
+def test_a_row_is_made_once_and_again_when_its_ticket_changes(client, made):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    login(client, "pete")
+    first = client.get(INBOX).get_data(as_text=True)
+    assert client.get(INBOX).get_data(as_text=True) == first
+    assert made[STAFF_ROW] == 1
+    assert "Open" in row_of(first, number) and "Urgent" not in row_of(first, number)
+
+    login(client, "alice")
+    add_information(client, number, "Now it is down completely.")
+    login(client, "olive")
+    client.post(
+        f"/support/operator/tickets/{number}/change_priority",
+        data={"priority": "urgent", "csrf_token": _token(client, number)},
+    )
+    login(client, "pete")
+    after = row_of(client.get(INBOX).get_data(as_text=True), number)
+    assert "Urgent" in after
+    assert made[STAFF_ROW] == 2
+
+
+def _token(client, number: int) -> str:
+    page = client.get(f"/support/operator/tickets/{number}").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_row_turns_overdue_when_its_target_passes_without_any_change(app, client):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", priority="urgent")
+    (ticket,) = tickets_in_db(app)
+    login(client, "pete")
+    with clock.frozen_at(ticket.next_due_at - timedelta(minutes=1)):
+        before = row_of(client.get(INBOX).get_data(as_text=True), number)
+    with clock.frozen_at(ticket.next_due_at + timedelta(minutes=1)):
+        after = row_of(client.get(INBOX).get_data(as_text=True), number)
+    assert "Overdue since" not in before
+    assert "Overdue since" in after
+
+
+def test_a_row_is_in_each_readers_time_zone_and_language(app, client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    for user, zone in (("pete", "Europe/Helsinki"), ("pat", "America/New_York")):
+        tenant, actor = marketplace.actors[user]
+        marketplace.actors[user] = (tenant, dataclasses.replace(actor, timezone=zone))
+    login(client, "pete")
+    helsinki = row_of(client.get(INBOX).get_data(as_text=True), number)
+    login(client, "pat")
+    new_york = row_of(client.get(INBOX).get_data(as_text=True), number)
+    shown = re.compile(r"<time [^>]*>([^<]+)</time>")
+    assert shown.findall(helsinki) != shown.findall(new_york)  # seven hours apart
+    app.config["TEST_LOCALE"] = "de"
+    german = row_of(client.get(INBOX).get_data(as_text=True), number)
+    assert "Neues</span>" in german and "Offen" in german
+    assert "New activity" not in german
+
+
+def test_the_console_row_names_the_operator_as_the_tenant_calls_it_now(client, marketplace):
+    marketplace.texts[("t1", "operator_name", "en")] = "Market Desk"
+    login(client, "alice")
+    number = open_ticket(client, order="none", subject="Billing question")
+    login(client, "olive")
+    assert "<td>Market Desk</td>" in row_of(client.get(CONSOLE).get_data(as_text=True), number)
+    marketplace.texts[("t1", "operator_name", "en")] = "Nordic Help"
+    row = row_of(client.get(CONSOLE).get_data(as_text=True), number)
+    assert "<td>Nordic Help</td>" in row and "Market Desk" not in row
+
+
+def test_a_search_shows_its_snippet_and_the_plain_list_does_not(app, client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting")
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(
+            tenant,
+            pete,
+            Role.PROVIDER,
+            number,
+            Action.REPLY,
+            {"body": "The disk is full.", "submission_key": "kept-rows-snippet-0001"},
+        )
+    login(client, "pete")
+    searched = row_of(client.get(f"{INBOX}?q=disk").get_data(as_text=True), number)
+    assert '<p class="ms-snippet">The <mark>disk</mark> is full.</p>' in searched
+    assert "ms-snippet" not in row_of(client.get(INBOX).get_data(as_text=True), number)
+
+
+def test_a_hosts_row_that_reads_more_than_its_inputs_is_made_on_every_page(app, client, caplog):
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {STAFF_ROW: "<tr><td>#{{ ticket.number }} for {{ config.DESK_NAME }}</td></tr>"}
+            ),
+            app.jinja_env.loader,
+        ]
+    )
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")
+    login(client, "pete")
+    app.config["DESK_NAME"] = "Pete"
+    with caplog.at_level(logging.WARNING, logger="marketplace_support.blueprints.fragments"):
+        assert "<td>#1 for Pete</td>" in client.get(INBOX).get_data(as_text=True)
+    app.config["DESK_NAME"] = "Pat"
+    assert "<td>#1 for Pat</td>" in client.get(INBOX).get_data(as_text=True)
+    assert "reads config besides its inputs" in caplog.text
+
+
+def test_the_rows_kept_are_bounded_and_every_row_is_still_shown(client, monkeypatch):
+    monkeypatch.setattr(fragments, "KEPT_ROWS", 2)
+    login(client, "alice")
+    numbers = [open_ticket(client, order="o-hosting", subject=f"Ticket {n}") for n in range(3)]
+    login(client, "pete")
+    for _ in range(2):
+        page = client.get(INBOX).get_data(as_text=True)
+        assert sorted(listed_numbers(page)) == numbers
+    assert len(fragments._parts_of(client.application.jinja_env).rows) == 2

@@ -19,7 +19,7 @@ from ..priorities import Priority
 from ..rate_limits import LimitReached
 from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
-from ..workflow import Action, Role
+from ..workflow import Action, Handler, Role
 from . import expired_forms, fragments
 from .area import acting, entries_asked, error_page, over_limit, require_area
 from .files import send, uploads
@@ -108,9 +108,24 @@ def _tickets() -> ResponseReturnValue:
         errors=refused,
         services=[(order.id, order.label) for order in services],
     )
+    items = listing.page.items
+    rows = fragments.kept_rows(
+        "marketplace_support/customer/_ticket_row.html",
+        ("ticket", "is_new", "snippet"),
+        [
+            (ticket, ticket.id in listing.unread, listing.snippets.get(ticket.id))
+            for ticket in items
+        ],
+        shared=state == "shared",
+        # the operator's name costs the host a query: asked for only where a row shows it
+        operator_name=support.text(tenant_id, "operator_name")
+        if any(ticket.handler is Handler.OPERATOR for ticket in items)
+        else None,
+    )
     return render_template(
         "marketplace_support/customer/tickets.html",
         head=head,
+        rows=rows,
         listing=listing,
         state=state,
         search=search,

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
+from ..clock import now
 from ..i18n import gettext
 from ..notifications import Notification
 from ..pagination import InvalidCursor
@@ -86,6 +87,7 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
     colleagues = tickets.colleagues(tenant_id, actor, role)
     providers = support.providers(tenant_id) if role is Role.OPERATOR else ()
     offers_tokens = api_tokens.offered()
+    operator_name = support.text(tenant_id, "operator_name")
     head = fragments.kept(
         "marketplace_support/staff/_list_head.html",
         role=role,
@@ -99,15 +101,33 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         answer_filters=answer_filters,
         colleagues=[(person.user_id, person.name) for person in colleagues],
         providers=[(provider.id, provider.name) for provider in providers],
-        operator_name=support.text(tenant_id, "operator_name"),
+        operator_name=operator_name,
         actor_id=actor.user_id,
         api_tokens=offers_tokens,
         quarantine=bool(current_app.config["SUPPORT_REPLY_DOMAIN"]),
         list_url=_list_url,
     )
+    moment = now()
+    rows = fragments.kept_rows(
+        "marketplace_support/staff/_ticket_row.html",
+        ("ticket", "is_new", "overdue", "snippet"),
+        [
+            (
+                ticket,
+                ticket.id in listing.unread,
+                ticket.next_due_at is not None and ticket.next_due_at <= moment,
+                listing.snippets.get(ticket.id),
+            )
+            for ticket in listing.page.items
+        ],
+        operator=role is Role.OPERATOR,
+        operator_name=operator_name,
+        answer=_sorted_by(listing.query["sort"], answer_filters),
+    )
     return render_template(
         "marketplace_support/staff/tickets.html",
         head=head,
+        rows=rows,
         role=role,
         listing=listing,
         list_url=partial(_list_url, listing.query),
@@ -121,6 +141,18 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         colleagues=colleagues,
         api_tokens=offers_tokens,
     ), status
+
+
+def _sorted_by(
+    sort: str, answer_filters: list[request_types.Filter]
+) -> tuple[str, dict[str, str]] | None:
+    """The question a list sorted by an answer ("answer:<key>") is sorted by, for its rows:
+    its label and its choices' labels by key; None for a list sorted otherwise."""
+    if not sort.startswith("answer:"):
+        return None
+    key = sort.removeprefix("answer:")
+    found = next((f for f in answer_filters if f.key == key), None)
+    return (found.label, dict(found.choices)) if found else None
 
 
 _STATUSES = tuple(s for s in Status if s in ALL_STATUSES)
