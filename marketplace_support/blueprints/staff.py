@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
 from ..clock import now
@@ -107,8 +108,34 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         quarantine=bool(current_app.config["SUPPORT_REPLY_DOMAIN"]),
         list_url=_list_url,
     )
+    return render_template(
+        "marketplace_support/staff/tickets.html",
+        head=head,
+        rows=_rows(role, listing, answer_filters, operator_name),
+        role=role,
+        listing=listing,
+        list_url=partial(_list_url, listing.query),
+        answer_filters=answer_filters,
+        # what the page made the head from before it was kept, for a host's copy of the page
+        problem=problem,
+        statuses=_STATUSES,
+        priorities=_PRIORITIES,
+        categories=categories,
+        providers=providers,
+        colleagues=colleagues,
+        api_tokens=offers_tokens,
+    ), status
+
+
+def _rows(
+    role: Role,
+    listing: tickets.StaffList,
+    answer_filters: list[request_types.Filter],
+    operator_name: Markup,
+) -> Markup:
+    """The list's rows (``staff/_ticket_row.html``), kept (``fragments.kept_rows``)."""
     moment = now()
-    rows = fragments.kept_rows(
+    return fragments.kept_rows(
         "marketplace_support/staff/_ticket_row.html",
         ("ticket", "is_new", "overdue", "snippet"),
         [
@@ -124,23 +151,6 @@ def _ticket_list(role: Role) -> ResponseReturnValue:
         operator_name=operator_name,
         answer=_sorted_by(listing.query["sort"], answer_filters),
     )
-    return render_template(
-        "marketplace_support/staff/tickets.html",
-        head=head,
-        rows=rows,
-        role=role,
-        listing=listing,
-        list_url=partial(_list_url, listing.query),
-        answer_filters=answer_filters,
-        # what the page made the head from before it was kept, for a host's copy of the page
-        problem=problem,
-        statuses=_STATUSES,
-        priorities=_PRIORITIES,
-        categories=categories,
-        providers=providers,
-        colleagues=colleagues,
-        api_tokens=offers_tokens,
-    ), status
 
 
 def _sorted_by(
