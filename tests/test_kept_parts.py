@@ -285,6 +285,16 @@ def test_the_console_row_names_the_operator_as_the_tenant_calls_it_now(client, m
     assert "<td>Nordic Help</td>" in row and "Market Desk" not in row
 
 
+def test_the_customers_row_names_the_operator_as_the_tenant_calls_it_now(client, marketplace):
+    marketplace.texts[("t1", "operator_name", "en")] = "Market Desk"
+    login(client, "alice")
+    number = open_ticket(client, order="none", subject="Billing question")
+    assert "<td>Market Desk</td>" in row_of(client.get("/support/").get_data(as_text=True), number)
+    marketplace.texts[("t1", "operator_name", "en")] = "Nordic Help"
+    row = row_of(client.get("/support/").get_data(as_text=True), number)
+    assert "<td>Nordic Help</td>" in row and "Market Desk" not in row
+
+
 def test_a_search_shows_its_snippet_and_the_plain_list_does_not(app, client, marketplace):
     login(client, "alice")
     number = open_ticket(client, order="o-hosting", subject="Hosting")
