@@ -42,6 +42,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     Text,
+    case,
     column,
     event,
     func,
@@ -460,6 +461,8 @@ for _model in (Ticket, Message, TicketAnswer):
 
 #: a snippet's words around what was found (PostgreSQL: ts_headline's; SQLite: snippet()'s)
 SNIPPET_WORDS = 16
+#: a message this long or shorter (in characters) is shown whole as its snippet (PostgreSQL)
+SHORT_MESSAGE = 100
 _START, _STOP = "\x01", "\x02"
 #: the text search configuration that parses a snippet, by the reader's language
 _HEADLINE_CONFIG = {"de": "german", "fr": "french", "es": "spanish", "nl": "dutch"}
@@ -475,14 +478,25 @@ def snippets(
         return {}
     if dialect == "postgresql":
         config = _config(_HEADLINE_CONFIG.get(language[:2], "english"))
-        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS}, MinWords=6"
+        marks = f"StartSel={_START}, StopSel={_STOP}"
+        options = f"{marks}, MaxWords={SNIPPET_WORDS}, MinWords=6"
         latest = select(func.max(Message.id)).where(
             Message.ticket_id.in_(ticket_ids), _message_matches(words, dialect)
         )
         latest = access.messages_readable_by(latest, role)
-        found = select(
-            Message.ticket_id, func.ts_headline(config, Message.body, _query(words), options)
-        ).where(Message.id.in_(latest.group_by(Message.ticket_id)))
+        query = _query(words)
+        # a message of a few words is its own snippet: ts_headline gives such a message's
+        # found word alone when the search's query names it in several languages
+        excerpt: ColumnElement[Any] = case(
+            (
+                func.length(Message.body) <= SHORT_MESSAGE,
+                func.ts_headline(config, Message.body, query, f"{marks}, HighlightAll=true"),
+            ),
+            else_=func.ts_headline(config, Message.body, query, options),
+        )
+        found = select(Message.ticket_id, excerpt).where(
+            Message.id.in_(latest.group_by(Message.ticket_id))
+        )
     else:
         excerpt = func.snippet(
             literal_column("support_message_fts"), 0, _START, _STOP, "…", SNIPPET_WORDS

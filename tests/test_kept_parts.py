@@ -310,7 +310,7 @@ def test_a_search_shows_its_snippet_and_the_plain_list_does_not(app, client, mar
         )
     login(client, "pete")
     searched = row_of(client.get(f"{INBOX}?q=disk").get_data(as_text=True), number)
-    assert '<p class="ms-snippet">The <mark>disk</mark> is full.</p>' in searched
+    assert re.search(r'<p class="ms-snippet">[^<]*<mark>disk</mark>', searched)
     assert "ms-snippet" not in row_of(client.get(INBOX).get_data(as_text=True), number)
 
 

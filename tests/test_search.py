@@ -150,6 +150,23 @@ def test_a_list_shows_where_the_words_were_found_marked_and_escaped(
     assert "passphrase</mark>" not in page
 
 
+def test_a_short_message_is_its_own_snippet(app, client, ticket, marketplace):
+    """On PostgreSQL too: its headline of a four-word message was the found word alone."""
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(
+            tenant,
+            pete,
+            Role.PROVIDER,
+            ticket,
+            Action.REPLY,
+            {"body": "The disk is full.", "submission_key": "search-short-0123456"},
+        )
+    login(client, "alice")
+    page = client.get("/support/?q=disk").get_data(as_text=True)
+    assert '<p class="ms-snippet">The <mark>disk</mark> is full.</p>' in page
+
+
 def test_a_part_of_a_long_number_finds_its_ticket(app, client, marketplace):
     """Numbers grow long in a busy marketplace: "4021" finds #40213; two digits find only the
     ticket with that number."""
