@@ -31,9 +31,19 @@ from .models import Provider as ProviderRow
 from .models import ServiceOrder, Tenant, TenantText, User, db
 
 #: An organisation's active orders, by name: made once, run with the tenant and the
-#: organisation as parameters (every customer page asks for them).
+#: organisation as parameters (every customer page asks for them). The columns an ``Order``
+#: holds, not the rows as objects: a customer list's service filter asks for them on every
+#: view, and loading them as objects with their providers took 4 % of that page.
 _ACTIVE_ORDERS = (
-    select(ServiceOrder)
+    select(
+        ServiceOrder.id,
+        ServiceOrder.service_name,
+        ServiceOrder.provider_id,
+        ProviderRow.name,
+        ServiceOrder.plan,
+        ServiceOrder.active,
+    )
+    .join(ProviderRow, ProviderRow.id == ServiceOrder.provider_id)
     .where(
         ServiceOrder.tenant_id == bindparam("tenant_id"),
         ServiceOrder.organisation_id == bindparam("organisation_id"),
@@ -83,10 +93,20 @@ class ExampleHost(HostAdapter):
         organisation = row_id(actor.customer_id or "")
         if organisation is None:
             return []
-        rows = db.session.scalars(
+        rows = db.session.execute(
             _ACTIVE_ORDERS, {"tenant_id": tenant_id, "organisation_id": organisation}
         )
-        return [_order(row) for row in rows]
+        return [
+            Order(
+                id=str(order_id),
+                label=label,
+                provider_id=str(provider_id),
+                provider_name=provider_name,
+                service_plan=plan,
+                active=active,
+            )
+            for order_id, label, provider_id, provider_name, plan, active in rows
+        ]
 
     def order(self, tenant_id: str, actor: Actor, order_id: str) -> Order | None:
         key, organisation = row_id(order_id), row_id(actor.customer_id or "")
