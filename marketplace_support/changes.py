@@ -27,6 +27,7 @@ from .idempotency import Receipt
 from .models import Attachment, Event, EventKind, Message, Ticket
 from .signals import Announcement
 from .state import support
+from .transaction import kept_loaded
 from .workflow import Role, Status
 
 
@@ -186,13 +187,9 @@ def _commit_keeping(written: Sequence[object]) -> None:
     defaults are set in Python), so the redirect, the signals and the e-mails after the
     commit read them without a query each to load them again."""
     session = support.session
-    itself = cast(Session, support.db.session())  # the setting is the session's, not its scope's
-    expiring = itself.expire_on_commit
-    itself.expire_on_commit = False
-    try:
+    expiring = cast(Session, support.db.session()).expire_on_commit
+    with kept_loaded():
         session.commit()
-    finally:
-        itself.expire_on_commit = expiring
     if expiring:
         kept = {id(row) for row in written}
         for instance in list(session.identity_map.values()):

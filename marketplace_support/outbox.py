@@ -66,7 +66,7 @@ from .idempotency import Receipt
 from .mailer import ConnectionProblem, Mailer, PermanentFailure, TemporaryFailure
 from .models import Delivery, OutboxMessage, WebhookEndpoint
 from .state import EXTENSION_KEY, support
-from .transaction import use_case
+from .transaction import kept_loaded, use_case
 from .workflow import Role
 
 #: the longest wait between two tries
@@ -197,7 +197,12 @@ def claim(
         return token, []
     rows = list(
         session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            # as the claim left them, also a row this pass had loaded before (``deliver``
+            # keeps what it loaded across its commits)
+            .execution_options(populate_existing=True)
         )
     )
     return token, rows
@@ -236,15 +241,18 @@ def deliver(
         ServerUnavailable: after recording it on the rows, when the mail server could not be
             reached (callers that deliver after a response use it to pause).
     """
-    token, claimed = claim(limit, only)
-    report = Report()
-    deadline = None if budget is None else time.monotonic() + budget
-    hooks = [row for row in claimed if row.endpoint_id is not None]
-    if hooks:
-        _webhooks(hooks, token, report, deadline, limit, only)
-    rows = [row for row in claimed if row.endpoint_id is None]
-    if rows:
-        _mails(rows, token, report, deadline, budget)
+    # a pass commits after each row (its claim renewed, its outcome): what it loaded (the
+    # claimed rows, the host's tenant) stays loaded, not read again after every commit
+    with kept_loaded():
+        token, claimed = claim(limit, only)
+        report = Report()
+        deadline = None if budget is None else time.monotonic() + budget
+        hooks = [row for row in claimed if row.endpoint_id is not None]
+        if hooks:
+            _webhooks(hooks, token, report, deadline, limit, only)
+        rows = [row for row in claimed if row.endpoint_id is None]
+        if rows:
+            _mails(rows, token, report, deadline, budget)
     return report
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar, cast
+
+from sqlalchemy.orm import Session
 
 from .rate_limits import counted_when_done
 from .state import support
@@ -28,3 +31,17 @@ def use_case(function: Callable[P, T]) -> Callable[P, T]:
             raise
 
     return wrapper
+
+
+@contextmanager
+def kept_loaded() -> Iterator[None]:
+    """Inside, a commit leaves what the session has loaded as it was, instead of expiring
+    it (every object read again, a statement each, at its next use): for work that commits
+    again and again on rows it holds and alone changes."""
+    itself = cast(Session, support.db.session())  # the setting is the session's, not its scope's
+    expiring = itself.expire_on_commit
+    itself.expire_on_commit = False
+    try:
+        yield
+    finally:
+        itself.expire_on_commit = expiring

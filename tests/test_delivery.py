@@ -74,6 +74,18 @@ def test_one_poisoned_row_fails_alone_and_every_good_one_goes_out_in_the_same_pa
     assert by_id[first.id].last_error.split(":")[0] in page
 
 
+def test_a_pass_reads_its_rows_once_however_often_it_commits(app, client, smtp, count_queries):
+    """The claim, the rows, and for each e-mail its claim renewed and its outcome: each row
+    is not read again after each of the pass's commits (two e-mails: 6 statements, were 11)."""
+    login(client, "alice")
+    open_ticket(client, order="o-hosting")  # Alice's confirmation and Nimbus' news
+    with app.app_context(), count_queries() as counter:
+        report = outbox.deliver()
+    assert len(report.sent) == 2 and len(smtp.received) == 2
+    assert counter.count == 6, counter.statements
+    assert sum(s.lstrip().startswith("SELECT") for s in counter.statements) == 1
+
+
 def test_values_that_cannot_work_are_settled_when_the_row_is_written(
     app, client, smtp, marketplace
 ):
