@@ -14,6 +14,7 @@ from flask import g, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
+from marketplace_support import actions
 from marketplace_support.models import (
     Attachment,
     DraftFile,
@@ -22,6 +23,7 @@ from marketplace_support.models import (
     Ticket,
     TicketCounter,
 )
+from marketplace_support.workflow import Action, Role
 
 
 def hidden_inputs(html: str) -> dict[str, str]:
@@ -240,3 +242,12 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+def provider_replies(app: Any, marketplace: Any, number: int, body: str, key: str) -> None:
+    """Pete (Nimbus Hosting's staff) replies to ticket ``number``, as the inbox's form would."""
+    tenant, pete = marketplace.actors["pete"]
+    with app.test_request_context():
+        actions.act(
+            tenant, pete, Role.PROVIDER, number, Action.REPLY, {"body": body, "submission_key": key}
+        )

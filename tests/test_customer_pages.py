@@ -21,6 +21,7 @@ from .helpers import (
     new_ticket_form,
     open_ticket,
     png,
+    provider_replies,
     row_counts,
     ticket_fields,
     tickets_in_db,
@@ -467,16 +468,7 @@ def test_the_list_marks_tickets_with_news_since_the_customer_last_looked(app, cl
     login(client, "alice")
     number = open_ticket(client)  # she lands on the ticket: seen
     assert "New activity" not in client.get("/support/").get_data(as_text=True)
-    tenant, pete = marketplace.actors["pete"]
-    with app.test_request_context():
-        actions.act(
-            tenant,
-            pete,
-            Role.PROVIDER,
-            number,
-            Action.REPLY,
-            {"body": "Which page?", "submission_key": "news-since-looking-0001"},
-        )
+    provider_replies(app, marketplace, number, "Which page?", "news-since-looking-0001")
     assert "New activity" in client.get("/support/").get_data(as_text=True)
     client.get(f"/support/tickets/{number}")
     assert "New activity" not in client.get("/support/").get_data(as_text=True)

@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-from marketplace_support import Category, actions, clock
+from marketplace_support import Category, clock
 from marketplace_support.blueprints import fragments
-from marketplace_support.workflow import Action, Role, Status
+from marketplace_support.workflow import Status
 
 from .conftest import login
-from .helpers import add_information, listed_numbers, open_ticket, tickets_in_db
+from .helpers import add_information, listed_numbers, open_ticket, provider_replies, tickets_in_db
 from .host import Order
 
 INBOX, CONSOLE = "/support/provider/", "/support/operator/"
@@ -298,16 +298,7 @@ def test_the_customers_row_names_the_operator_as_the_tenant_calls_it_now(client,
 def test_a_search_shows_its_snippet_and_the_plain_list_does_not(app, client, marketplace):
     login(client, "alice")
     number = open_ticket(client, order="o-hosting", subject="Hosting")
-    tenant, pete = marketplace.actors["pete"]
-    with app.test_request_context():
-        actions.act(
-            tenant,
-            pete,
-            Role.PROVIDER,
-            number,
-            Action.REPLY,
-            {"body": "The disk is full.", "submission_key": "kept-rows-snippet-0001"},
-        )
+    provider_replies(app, marketplace, number, "The disk is full.", "kept-rows-snippet-0001")
     login(client, "pete")
     searched = row_of(client.get(f"{INBOX}?q=disk").get_data(as_text=True), number)
     assert re.search(r'<p class="ms-snippet">[^<]*<mark>disk</mark>', searched)

@@ -17,7 +17,7 @@ from marketplace_support.search import fts_query
 from marketplace_support.workflow import Action, Role
 
 from .conftest import login
-from .helpers import new_ticket_form, open_ticket, png, ticket_fields
+from .helpers import new_ticket_form, open_ticket, png, provider_replies, ticket_fields
 
 #: where each person searches
 LISTS = {
@@ -125,19 +125,8 @@ def test_what_a_person_types_is_only_words_to_the_search():
 def test_a_list_shows_where_the_words_were_found_marked_and_escaped(
     app, client, ticket, marketplace
 ):
-    tenant, pete = marketplace.actors["pete"]
-    with app.test_request_context():
-        actions.act(
-            tenant,
-            pete,
-            Role.PROVIDER,
-            ticket,
-            Action.REPLY,
-            {
-                "body": "The balancer & its <b>pool</b> restarted.",
-                "submission_key": "search-mark-0123456",
-            },
-        )
+    body = "The balancer & its <b>pool</b> restarted."
+    provider_replies(app, marketplace, ticket, body, "search-mark-0123456")
     login(client, "alice")
     page = client.get("/support/?" + urlencode({"q": "balancer"})).get_data(as_text=True)
     snippet = re.search(r'<p class="ms-snippet">(.*?)</p>', page).group(1)
@@ -152,16 +141,7 @@ def test_a_list_shows_where_the_words_were_found_marked_and_escaped(
 
 def test_a_short_message_is_its_own_snippet(app, client, ticket, marketplace):
     """On PostgreSQL too: its headline of a four-word message was the found word alone."""
-    tenant, pete = marketplace.actors["pete"]
-    with app.test_request_context():
-        actions.act(
-            tenant,
-            pete,
-            Role.PROVIDER,
-            ticket,
-            Action.REPLY,
-            {"body": "The disk is full.", "submission_key": "search-short-0123456"},
-        )
+    provider_replies(app, marketplace, ticket, "The disk is full.", "search-short-0123456")
     login(client, "alice")
     page = client.get("/support/?q=disk").get_data(as_text=True)
     assert '<p class="ms-snippet">The <mark>disk</mark> is full.</p>' in page
