@@ -19,7 +19,6 @@ from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from . import attachments, notifications, outbox, webhooks
 from .host import Actor, Flags
@@ -187,8 +186,7 @@ def _commit_keeping(written: Sequence[object]) -> None:
     defaults are set in Python), so the redirect, the signals and the e-mails after the
     commit read them without a query each to load them again."""
     session = support.session
-    expiring = cast(Session, support.db.session()).expire_on_commit
-    with kept_loaded():
+    with kept_loaded() as expiring:
         session.commit()
     if expiring:
         kept = {id(row) for row in written}

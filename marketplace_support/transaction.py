@@ -34,14 +34,15 @@ def use_case(function: Callable[P, T]) -> Callable[P, T]:
 
 
 @contextmanager
-def kept_loaded() -> Iterator[None]:
+def kept_loaded() -> Iterator[bool]:
     """Inside, a commit leaves what the session has loaded as it was, instead of expiring
     it (every object read again, a statement each, at its next use): for work that commits
-    again and again on rows it holds and alone changes."""
+    again and again on rows it holds and alone changes. Gives whether the session expires
+    what it loaded at a commit outside."""
     itself = cast(Session, support.db.session())  # the setting is the session's, not its scope's
     expiring = itself.expire_on_commit
     itself.expire_on_commit = False
     try:
-        yield
+        yield expiring
     finally:
         itself.expire_on_commit = expiring

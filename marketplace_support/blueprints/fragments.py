@@ -68,16 +68,7 @@ def kept(name: str, **inputs: Any) -> Markup:
         key = _Inputs(inputs)
     except TypeError:  # a value that cannot be a key (a host's own mapping, say): made anew
         return _made(environment, name, inputs)
-    return parts.made(
-        name,
-        str(localiser().locale),
-        support.tenant_id(),
-        request.blueprint,
-        request.script_root,
-        # a host's address with parts of its own (``/<shop>/support``) fills them in
-        tuple(sorted((request.view_args or {}).items())),
-        key,
-    )
+    return parts.made(name, *_where(), key)
 
 
 def kept_rows(
@@ -96,17 +87,8 @@ def kept_rows(
     try:
         page_key = _Inputs(
             {
-                "": (
-                    name,
-                    fields,
-                    str(localiser().locale),
-                    # the page's times are written in the viewer's zone (``ms_time_tag``)
-                    zone(actor.timezone if actor else None),
-                    support.tenant_id(),
-                    request.blueprint,
-                    request.script_root,
-                    tuple(sorted((request.view_args or {}).items())),
-                ),
+                # the page's times are written in the viewer's zone (``ms_time_tag``)
+                "": (name, fields, zone(actor.timezone if actor else None), *_where()),
                 **page,
             }
         )
@@ -116,6 +98,19 @@ def kept_rows(
         parts.rows.made(
             page_key, rows, lambda missing: _rows_made(environment, name, fields, missing, page)
         )
+    )
+
+
+def _where() -> tuple[str, str, str | None, str, tuple[tuple[str, Any], ...]]:
+    """What a kept part or row is made for besides its inputs: the language, the tenant, the
+    area and the address (script root, and the values of the address's own parts: a host's
+    address like ``/<shop>/support`` fills them in)."""
+    return (
+        str(localiser().locale),
+        support.tenant_id(),
+        request.blueprint,
+        request.script_root,
+        tuple(sorted((request.view_args or {}).items())),
     )
 
 
