@@ -166,6 +166,32 @@ def allowed_extensions(flags: Flags) -> str:
     )
 
 
+@dataclass(frozen=True)
+class UploadRules:
+    """What a file input tells the user (and the browser) before they choose."""
+
+    enabled: bool
+    accept: str
+    extensions: str
+    max_files: int
+    max_size: int
+    max_size_text: str
+
+
+def upload_rules() -> UploadRules:
+    """The upload rules of the tenant of this request, in its language."""
+    flags = support.flags(support.tenant_id())
+    extensions = allowed_extensions(flags)
+    return UploadRules(
+        enabled=flags.attachments_enabled,
+        accept=extensions.replace(" ", ""),
+        extensions=extensions,
+        max_files=flags.max_attachments,
+        max_size=flags.max_attachment_size,
+        max_size_text=human_size(flags.max_attachment_size),
+    )
+
+
 class Stored:
     """Files stored for one change, and their rows for its transaction."""
 

@@ -40,9 +40,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, with_expression
 
-from . import access, attachments, pagination, rate_limits, request_types, sla, webhooks, workflow
+from . import (
+    access,
+    attachments,
+    conversation,
+    pagination,
+    rate_limits,
+    request_types,
+    sla,
+    webhooks,
+    workflow,
+)
 from .changes import Change, commit
 from .clock import now
+from .conversation import FOLDED_IN_PAGE, RECENT, TOLD_INLINE, Entry, Folded
 from .host import Actor, Category, Order, Person, Provider
 from .i18n import lazy_gettext
 from .idempotency import Receipt
@@ -466,43 +477,7 @@ def attachment_in_scope(
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One item of a ticket's timeline: a message or an event."""
-
-    at: datetime
-    #: a row of the message's fields (``access.latest_messages``, a named tuple)
-    message: Any = None
-    #: a row of the event's fields (``access.latest_events``, a named tuple)
-    event: Any = None
-
-
-#: the events a customer reads in the conversation itself; the others (status changes,
-#: routing, sharing) are folded under the conversation's history
-TOLD_INLINE = frozenset(
-    {
-        EventKind.REROUTED,
-        EventKind.ESCALATED,
-        EventKind.TAKEN_OVER,
-        EventKind.HANDED_BACK,
-        EventKind.MARKED_DUPLICATE,
-        EventKind.EMERGENCY_RAISED,
-        EventKind.EMERGENCY_CONFIRMED,
-        EventKind.EMERGENCY_DOWNGRADED,
-        EventKind.REMINDED,
-    }
-)
-#: how many of the latest entries a long conversation shows unfolded
-RECENT = 3
-
-#: how many entries each folded part of a ticket's page holds (the conversation's earlier
-#: entries; a customer's History); a longer part is left out of the page and loaded when the
-#: reader asks for it, so the page's size and rendering stay the same however long the
-#: conversation grows
-FOLDED_IN_PAGE = 10
-
-
-@dataclass(frozen=True)
-class TicketView:
+class TicketView(Folded):
     """A ticket as one party sees it, and what that party may do now."""
 
     ticket: Ticket
@@ -529,56 +504,22 @@ class TicketView:
     earlier_cursor: str | None = None
     #: the timeline is an earlier part of the conversation (``ticket_view``'s ``before``)
     older: bool = False
+    #: every folded part of the conversation was asked for (a page's ``?entries=all``): not
+    #: only the latest entries of each (``ticket_view``'s ``latest``)
+    unfolded: bool = False
 
-    @property
-    def conversation(self) -> list[Entry]:
-        """What the conversation shows in its course: messages, and the events that tell the
-        reader something (a customer is not shown every status change or routing: those are
-        in :attr:`history`)."""
-        if self.role is not Role.CUSTOMER:
-            return self.timeline
-        return [e for e in self.timeline if e.event is None or e.event.kind in TOLD_INLINE]
-
-    @property
-    def history(self) -> list[Entry]:
-        """The events a customer finds folded under "History"."""
-        if self.role is not Role.CUSTOMER:
-            return []
-        return [e for e in self.timeline if e.event is not None and e.event.kind not in TOLD_INLINE]
-
-    @property
-    def earlier_count(self) -> int:
-        """How many entries the older part of a long conversation holds (0: the conversation
-        is short, nothing is folded)."""
-        total = self.totals[0] if self.totals is not None else len(self.conversation)
-        return total - RECENT if total > RECENT + 1 else 0
-
-    @property
-    def earlier(self) -> list[Entry]:
-        """The older part of a long conversation, folded (the description with it), so the
-        latest entries and the reply box come first on a phone; where :attr:`timeline` holds
-        only the latest entries, the part of it that was read."""
-        return self.conversation[:-RECENT] if self.earlier_count else []
-
-    @property
-    def recent(self) -> list[Entry]:
-        shown = self.conversation
-        return shown[-RECENT:] if self.earlier_count else shown
-
-    @property
-    def history_count(self) -> int:
-        """How many changes the customer's History holds."""
-        return self.totals[1] if self.totals is not None else len(self.history)
-
-    @property
-    def earlier_in_page(self) -> bool:
-        """Whether the page holds the earlier part, folded (:data:`FOLDED_IN_PAGE`)."""
-        return self.earlier_count <= FOLDED_IN_PAGE
-
-    @property
-    def history_in_page(self) -> bool:
-        """Whether the page holds the History, folded (:data:`FOLDED_IN_PAGE`)."""
-        return self.history_count <= FOLDED_IN_PAGE
+    def shown(self) -> conversation.Shown:
+        """The conversation as the page shows it, in values only (``_conversation.html``)."""
+        return conversation.shown(
+            self.ticket,
+            self.role,
+            self.timeline,
+            self.files,
+            self.totals,
+            self.earlier_cursor,
+            self.older,
+            self.unfolded,
+        )
 
     @property
     def may_reopen_later(self) -> bool:
@@ -681,6 +622,7 @@ def ticket_view(
         totals=read.totals if before is None else None,
         earlier_cursor=read.earlier,
         older=before is not None,
+        unfolded=not latest,
     )
 
 

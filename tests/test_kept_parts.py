@@ -1,6 +1,7 @@
-"""The lists' headings, tabs and filters, and each row of a list, are made once for what they
-show and then kept (``blueprints.fragments``): they must still show every change at once, in
-the reader's language and time zone, and a host's own version of one that reads more than its
+"""The lists' headings, tabs and filters, each row of a list, a ticket's conversation and its
+reply box are made once for what they show and then kept (``blueprints.fragments``): they must
+still show every change at once, in the reader's language and time zone, each page's forms
+must hold their own token and keys, and a host's own version of one that reads more than its
 inputs is made every time."""
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from datetime import timedelta
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-from marketplace_support import Category, clock
+from marketplace_support import Category, Flags, clock
 from marketplace_support.blueprints import fragments
 from marketplace_support.workflow import Status
 
 from .conftest import login
-from .helpers import add_information, listed_numbers, open_ticket, provider_replies, tickets_in_db
+from .helpers import (
+    add_information,
+    form_inputs,
+    listed_numbers,
+    open_ticket,
+    provider_replies,
+    ticket_page_form,
+    tickets_in_db,
+)
 from .host import Order
 
 INBOX, CONSOLE = "/support/provider/", "/support/operator/"
@@ -27,6 +36,8 @@ STAFF_HEAD = "marketplace_support/staff/_list_head.html"
 CUSTOMER_HEAD = "marketplace_support/customer/_list_head.html"
 STAFF_ROW = "marketplace_support/staff/_ticket_row.html"
 CUSTOMER_ROW = "marketplace_support/customer/_ticket_row.html"
+CONVERSATION = "marketplace_support/_conversation.html"
+REPLY_FORM = "marketplace_support/customer/_reply_form.html"
 
 
 @pytest.fixture
@@ -37,7 +48,7 @@ def made(app):
     get_template = app.jinja_env.get_template
 
     def counting(name, *args, **kwargs):
-        if name in (STAFF_HEAD, CUSTOMER_HEAD, STAFF_ROW, CUSTOMER_ROW):
+        if name in (STAFF_HEAD, CUSTOMER_HEAD, STAFF_ROW, CUSTOMER_ROW, CONVERSATION, REPLY_FORM):
             counted[name] += 1
         return get_template(name, *args, **kwargs)
 
@@ -334,3 +345,145 @@ def test_the_rows_kept_are_bounded_and_every_row_is_still_shown(client, monkeypa
         page = client.get(INBOX).get_data(as_text=True)
         assert sorted(listed_numbers(page)) == numbers
     assert len(fragments._parts_of(client.application.jinja_env).rows) == 2
+
+
+# -- a ticket's conversation --------------------------------------------------------------
+
+
+def conversation_of(page: str) -> str:
+    found = re.search(r'<ol class="ms-timeline">.*</ol>', page, re.S)
+    assert found, "no conversation"
+    return found.group(0)
+
+
+def test_a_conversation_is_made_once_and_again_when_someone_writes(app, client, marketplace, made):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    first = conversation_of(client.get(f"/support/tickets/{number}").get_data(as_text=True))
+    made_first = made[CONVERSATION]  # and once more as ``_timeline.html`` imports its macros
+    assert conversation_of(client.get(f"/support/tickets/{number}").get_data(as_text=True)) == first
+    assert made[CONVERSATION] == made_first
+    provider_replies(
+        app, marketplace, number, "We are moving you to a new disk.", "kept-conversation-0001"
+    )
+    after = conversation_of(client.get(f"/support/tickets/{number}").get_data(as_text=True))
+    assert "We are moving you to a new disk." in after
+    assert re.search(
+        r'<li class="ms-message ms-message--provider" id="latest">[^\n]*new disk', after
+    )
+    assert made[CONVERSATION] == made_first + 1
+
+
+def test_a_conversation_is_in_each_readers_time_zone_and_language(app, client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    add_information(client, number, "It is down since this morning.")
+    for user, zone in (("pete", "Europe/Helsinki"), ("pat", "America/New_York")):
+        tenant, actor = marketplace.actors[user]
+        marketplace.actors[user] = (tenant, dataclasses.replace(actor, timezone=zone))
+    page = f"/support/provider/tickets/{number}"
+    login(client, "pete")
+    helsinki = conversation_of(client.get(page).get_data(as_text=True))
+    login(client, "pat")
+    new_york = conversation_of(client.get(page).get_data(as_text=True))
+    shown = re.compile(r"<time [^>]*>([^<]+)</time>")
+    assert shown.findall(helsinki) != shown.findall(new_york)  # seven hours apart
+    app.config["TEST_LOCALE"] = "de"
+    german = conversation_of(client.get(page).get_data(as_text=True))
+    assert re.search(r"<time [^>]*>\d\d\.\d\d\.\d{4}, ", german)  # 02.12.2026, 09:30
+
+
+def test_the_conversation_names_the_operator_as_the_tenant_calls_it_now(client, marketplace):
+    marketplace.texts[("t1", "operator_name", "en")] = "Market Desk"
+    login(client, "alice")
+    number = open_ticket(client, order="none", subject="Billing question")
+    assert "Sent to Market Desk." in client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    marketplace.texts[("t1", "operator_name", "en")] = "Nordic Help"
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "Sent to Nordic Help." in page and "Market Desk" not in page
+
+
+def test_a_page_with_its_folded_parts_open_and_the_plain_page_are_kept_apart(client):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    for n in range(5):
+        add_information(client, number, f"Detail number {n}.")
+    url = f"/support/tickets/{number}"
+    folded = '<li class="ms-earlier" id="ms-earlier"><details>'
+    opened = '<li class="ms-earlier" id="ms-earlier"><details open>'
+    assert folded in client.get(url).get_data(as_text=True)
+    assert opened in client.get(f"{url}?entries=all").get_data(as_text=True)
+    assert folded in client.get(url).get_data(as_text=True)
+
+
+def test_a_hosts_conversation_that_reads_more_than_its_inputs_is_made_on_every_page(
+    app, client, caplog
+):
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader({CONVERSATION: "<ol><li>{{ config.DESK_NAME }} answers here</li></ol>"}),
+            app.jinja_env.loader,
+        ]
+    )
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting")
+    app.config["DESK_NAME"] = "Pete"
+    with caplog.at_level(logging.WARNING, logger="marketplace_support.blueprints.fragments"):
+        page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "<li>Pete answers here</li>" in page
+    app.config["DESK_NAME"] = "Pat"
+    assert "<li>Pat answers here</li>" in client.get(f"/support/tickets/{number}").get_data(
+        as_text=True
+    )
+    assert "reads config besides its inputs" in caplog.text
+
+
+# -- a kept form ----------------------------------------------------------------------------
+
+
+def test_a_kept_reply_box_gets_each_pages_own_token_and_a_fresh_key(client, made):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    pages = [client.get(f"/support/tickets/{number}").get_data(as_text=True) for _ in range(3)]
+    assert made[REPLY_FORM] == 1
+    forms = [form_inputs(page, "/reply") for page in pages]
+    assert len({form["submission_key"] for form in forms}) == 3
+    assert all(page.count("data-ms-renew=") == 1 for page in pages)  # the page's first token
+    assert "\x00" not in "".join(pages)
+    # a reply sent with the first page's form is taken, and the same form again adds nothing
+    data = {**forms[0], "body": "The disk is full again."}
+    assert client.post(f"/support/tickets/{number}/reply", data=data).status_code == 303
+    assert client.post(f"/support/tickets/{number}/reply", data=data).status_code == 303
+    second = {**forms[1], "body": "And the backups stopped."}
+    assert client.post(f"/support/tickets/{number}/reply", data=second).status_code == 303
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert page.count("The disk is full again.") == 1 and "And the backups stopped." in page
+
+
+def test_a_kept_reply_box_tells_the_tenants_upload_limits_as_they_are_now(client, marketplace):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    marketplace.flags["t1"] = Flags(max_attachments=2)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "up to 2 files" in form_of(page, "/reply")
+    marketplace.flags["t1"] = Flags(max_attachments=4)
+    page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert "up to 4 files" in form_of(page, "/reply") and "up to 2 files" not in page
+
+
+def test_a_refused_reply_shows_what_was_typed_and_the_next_page_a_fresh_box(client):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    data = {**ticket_page_form(client, number), "body": "x" * 20_001}
+    refused = client.post(f"/support/tickets/{number}/reply", data=data)
+    assert refused.status_code == 422
+    assert "x" * 20_001 in form_of(refused.get_data(as_text=True), "/reply")
+    fresh = form_of(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/reply")
+    assert "xxxx" not in fresh and "ms-field--error" not in fresh
+
+
+def form_of(page: str, action_ending: str) -> str:
+    for found in re.finditer(r'<form [^>]*action="([^"]*)"[^>]*>.*?</form>', page, re.S):
+        if found.group(1).endswith(action_ending):
+            return found.group(0)
+    raise AssertionError(f"no form posting to …{action_ending}")

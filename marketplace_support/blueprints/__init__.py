@@ -7,7 +7,6 @@ that failed), and the template helpers. Each area is a child blueprint in its ow
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
@@ -27,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import CSRFError, validate_csrf
 from jinja2 import Environment
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +35,7 @@ from wtforms import ValidationError
 
 from .. import layout, request_types
 from ..access import TicketNotFound
-from ..attachments import human_size
+from ..attachments import human_size, upload_rules
 from ..clock import now
 from ..i18n import Localiser, format_duration, gettext, localiser, ngettext, zone
 from ..menu import MenuLink, support_menu_links
@@ -47,7 +46,7 @@ from ..state import SupportState, current_state, support
 from ..storage import StorageUnavailable
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
-from . import assets, customer, expired_forms, files, form_tokens, paths, staff
+from . import assets, customer, expired_forms, files, form_tokens, fragments, paths, staff
 from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
 from .database_errors import answering_database_errors, database_error, storage_error
 
@@ -209,7 +208,7 @@ def _framing_and_referrer(response: Response) -> Response:
 
 
 def _too_large(error: RequestEntityTooLarge) -> Any:
-    rules = files.upload_rules()
+    rules = upload_rules()
     return error_page(
         ngettext(
             "What you sent is too large. Attach at most %(num)d file of at most %(size)s, "
@@ -485,7 +484,7 @@ def _page_helpers() -> dict[str, Any]:
         "_ms_n": local.markup_n,
         "_ms_p": local.markup_p,
         "ms_locale": lambda: str(local.locale),
-        "ms_new_key": lambda: secrets.token_urlsafe(24),
+        "ms_new_key": fragments.HOLES["ms_new_key"],
         "ms_now": now,
         "ms_link": lambda url, text: Markup('<a href="{}">{}</a>').format(url, text),
         "ms_actor_id": lambda: actor.user_id if actor else None,
@@ -502,14 +501,15 @@ def _page_helpers() -> dict[str, Any]:
         "ms_ticket_url": ticket_url,
         "ms_action_url": _action_urls(ticket_url),
         "ms_list_url": list_url,
-        "ms_csrf_token": generate_csrf,
-        "ms_token_renewal": form_tokens.renewal,
+        # new on every page: a kept part holds a mark in their place (``fragments.HOLES``)
+        "ms_csrf_token": fragments.HOLES["ms_csrf_token"],
+        "ms_token_renewal": fragments.HOLES["ms_token_renewal"],
         "ms_text": lambda key: state.text(tenant_id, key),
         "ms_category": _category_label,
         "ms_answers": lambda ticket: request_types.shown(ticket.answers, str(local.locale)),
         "ms_in_language": lambda texts: request_types.in_language(texts, str(local.locale)),
         "ms_max_length": request_types.max_length,
-        "ms_upload_rules": files.upload_rules,
+        "ms_upload_rules": upload_rules,
         "ms_unfolded": unfolded,
         "ms_size": human_size,
         "ms_duration": business_duration,

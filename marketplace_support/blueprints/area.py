@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from .. import access, tickets
 from ..access import TicketNotFound
@@ -25,6 +26,7 @@ from ..i18n import format_date, gettext, lazy_gettext
 from ..rate_limits import LimitReached
 from ..state import per_request, support
 from ..workflow import Role
+from . import fragments
 
 NOT_YOURS = {
     Role.CUSTOMER: lazy_gettext("Support on My Page is for customers of the marketplace."),
@@ -155,6 +157,17 @@ def entries_asked() -> dict[str, Any]:
     if not unfolded():
         return {"latest": True}
     return {"before": request.args.get("before")}
+
+
+def conversation(tenant_id: str, view: tickets.TicketView) -> Markup | fragments.Filled:
+    """A ticket page's conversation (``_conversation.html``), kept for the same entries, files
+    and folds in the same language, zone, tenant and area: made again when anything in it
+    changes (a new message, a file scanned, the operator's name)."""
+    return fragments.kept(
+        "marketplace_support/_conversation.html",
+        conversation=view.shown(),
+        operator_name=support.text(tenant_id, "operator_name"),
+    )
 
 
 def invalid_entries_link(error: tickets.InvalidEntriesLink) -> ResponseReturnValue:

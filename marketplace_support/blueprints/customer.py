@@ -13,15 +13,15 @@ from .. import drafts, sharing, tickets
 from ..access import TicketNotFound
 from ..host import Actor
 from ..i18n import gettext
-from ..models import DraftFile
+from ..models import DraftFile, Ticket
 from ..pagination import InvalidCursor
 from ..priorities import Priority
 from ..rate_limits import LimitReached
 from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, typed_number
 from ..state import support
-from ..workflow import Action, Handler, Role
+from ..workflow import Action, Handler, Role, Status
 from . import expired_forms, fragments
-from .area import acting, entries_asked, error_page, over_limit, require_area
+from .area import acting, conversation, entries_asked, error_page, over_limit, require_area
 from .files import send, uploads
 from .forms import change, form_data, kept_files, page_again, perform, watch
 from .paths import ID
@@ -248,17 +248,34 @@ def _ticket(number: int) -> ResponseReturnValue:
 def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
     tenant_id, actor = acting()
     view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number, **entries_asked())
+    kept = _kept(tenant_id, actor, refused)
+    state = _page_state(refused)
     page = render_template(
         "marketplace_support/customer/ticket.html",
         view=view,
         ticket=view.ticket,
+        conversation=conversation(tenant_id, view),
+        reply_form=_reply_form(view.ticket, kept, state),
         sharing=sharing.sharing_of(view.ticket, actor, Role.CUSTOMER),
-        kept=_kept(tenant_id, actor, refused),
-        **_page_state(refused),
+        kept=kept,
+        **state,
     )
     if not refused:  # after rendering: its commit would make the page's rows be read again
         tickets.mark_seen(view.ticket, actor)
     return page, refused.get("status", 200)
+
+
+def _reply_form(ticket: Ticket, kept: list[DraftFile], state: dict[str, Any]) -> Any:
+    """The page's reply box, kept (``customer/_reply_form.html``); made anew when it was the
+    form refused (it shows what was typed)."""
+    inputs = {"number": ticket.number, "resolved": ticket.status is Status.RESOLVED}
+    if state["failed"] != "reply":
+        return fragments.kept(_REPLY_FORM, **inputs, values={}, errors={}, failed=None, kept=())
+    fields = {key: state[key] for key in ("values", "errors", "failed")}
+    return fragments.made(_REPLY_FORM, **inputs, **fields, kept=kept)
+
+
+_REPLY_FORM = "marketplace_support/customer/_reply_form.html"
 
 
 def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:

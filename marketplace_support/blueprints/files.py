@@ -9,7 +9,6 @@ again on the way out are shown inline, as thumbnails.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from typing import IO
 from urllib.parse import quote
 
@@ -41,31 +40,6 @@ def uploads() -> list[attachments.Upload]:
         attachments.Upload(file.filename or "", file.stream)
         for file in request.files.getlist("attachments")
     ]
-
-
-@dataclass(frozen=True)
-class UploadRules:
-    """What a file input tells the user (and the browser) before they choose."""
-
-    enabled: bool
-    accept: str
-    extensions: str
-    max_files: int
-    max_size: int
-    max_size_text: str
-
-
-def upload_rules() -> UploadRules:
-    flags = support.flags(support.tenant_id())
-    extensions = attachments.allowed_extensions(flags)
-    return UploadRules(
-        enabled=flags.attachments_enabled,
-        accept=extensions.replace(" ", ""),
-        extensions=extensions,
-        max_files=flags.max_attachments,
-        max_size=flags.max_attachment_size,
-        max_size_text=attachments.human_size(flags.max_attachment_size),
-    )
 
 
 def send(role: Role, number: int, file_id: int) -> ResponseReturnValue:

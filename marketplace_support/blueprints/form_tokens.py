@@ -10,6 +10,8 @@ longer (a laptop woken from sleep, the back button from the "expired" page): ``s
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, current_app, g, jsonify, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -42,3 +44,9 @@ def renewal() -> Markup:
     return Markup(' data-ms-renew="{} {}"').format(
         url_for(f"marketplace_support.{ENDPOINT}"), every
     )
+
+
+def new_key() -> str:
+    """A fresh submission key for a form (``_macros.html``'s ``submission_key``): the same
+    form sent twice (a double click, a retry) is taken once."""
+    return secrets.token_urlsafe(24)

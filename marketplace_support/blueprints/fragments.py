@@ -23,20 +23,25 @@ rendered again on every page instead, and the log says why once.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app, request
 from flask_babel.speaklater import LazyString
-from jinja2 import Environment, meta
+from flask_wtf.csrf import generate_csrf
+from jinja2 import Environment
 from jinja2.defaults import DEFAULT_NAMESPACE
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from ..attachments import upload_rules
 from ..i18n import localiser, zone
 from ..state import support
+from . import form_tokens, template_reads
 
 logger = logging.getLogger(__name__)
 
@@ -48,27 +53,110 @@ KEPT = 256
 KEPT_ROWS = 4096
 
 #: what a kept part may read besides its inputs (and Jinja's own ``range``, ``dict``, ...): the
-#: language's words and badges, and the addresses of the area (the same for the same app, area
-#: and address, which are in the key)
+#: language's words, labels, badges and sizes, and the addresses of the area (the same for the
+#: same app, language, area and address, which are in the key)
 LANGUAGE_AND_ADDRESSES = frozenset(
-    {"_ms", "_ms_p", "_ms_n", "url_for", "ms_list_url", "ms_list_badges"}
+    {
+        "_ms",
+        "_ms_p",
+        "_ms_n",
+        "url_for",
+        "ms_list_url",
+        "ms_list_badges",
+        "ms_size",
+        "ms_status_label",
+        "ms_status_customer_label",
+        "ms_priority_label",
+        "ms_reason_label",
+    }
 )
 
 
-def kept(name: str, **inputs: Any) -> Markup:
+#: a mark no page's text holds (made once per process, not guessable): a hole of a kept part
+_MARK = f"\x00{secrets.token_hex(8)}:"
+
+#: whether a kept part is being made in this thread or task (its holes are marked)
+_MAKING: ContextVar[bool] = ContextVar("marketplace_support_making_kept", default=False)
+
+
+class _Hole:
+    """A helper whose answer is new on every page: a form's token, where a fresh one comes
+    from, a fresh submission key. A kept part holds a mark in its place, and each page fills
+    in its own answer where it shows the part (:class:`Filled`)."""
+
+    __slots__ = ("fill", "mark")
+
+    def __init__(self, name: str, fill: Callable[[], Any]) -> None:
+        self.mark = f"{_MARK}{name}\x00"
+        self.fill = fill
+
+    def __call__(self) -> Any:
+        return Markup(self.mark) if _MAKING.get() else self.fill()
+
+
+#: what a kept part's forms may read that is new on every page (``_macros.html``'s ``csrf``
+#: and ``submission_key``): filled in where the page shows the part
+HOLES = {
+    "ms_csrf_token": _Hole("token", generate_csrf),
+    "ms_token_renewal": _Hole("renewal", form_tokens.renewal),
+    "ms_new_key": _Hole("key", form_tokens.new_key),
+}
+
+#: what a kept part may read whose answer is in its key: the tenant's upload rules (a file
+#: input's limits), asked on every page that shows the part
+KEYED: dict[str, Callable[[], Any]] = {"ms_upload_rules": upload_rules}
+
+
+class Filled:
+    """A kept part with :data:`HOLES`, filled in with this page's answers where the page shows
+    it (Jinja asks for its ``__html__`` then): each form its token and a fresh key, the first
+    token of the page where fresh ones come from. A part the page does not show takes
+    nothing (a host's copy of a page that writes its own forms)."""
+
+    __slots__ = ("_made",)
+
+    def __init__(self, made: Markup) -> None:
+        self._made = made
+
+    def __html__(self) -> Markup:
+        text = str(self._made)
+        for hole in HOLES.values():
+            if hole.mark in text:
+                first, *rest = text.split(hole.mark)
+                text = first + "".join(f"{escape(hole.fill())}{after}" for after in rest)
+        return Markup(text)
+
+    def __str__(self) -> str:
+        return str(self.__html__())
+
+
+def _filled_later(made: Markup) -> Markup | Filled:
+    return Filled(made) if _MARK in made else made
+
+
+def kept(name: str, **inputs: Any) -> Markup | Filled:
     """Template ``name`` rendered with ``inputs``, kept for the same inputs (compared by value:
-    dicts, lists and tuples item by item, everything else by its hash) in the same app,
-    language, tenant, area and address (script root, the values of the address's own parts).
-    Inputs that cannot be compared so (a value without a hash) are rendered every time."""
+    dicts, lists and tuples item by item, everything else by its hash) and the same answers of
+    the :data:`KEYED` helpers it reads, in the same app, language, time zone, tenant, area and
+    address (script root, the values of the address's own parts). Inputs that cannot be
+    compared so (a value without a hash) are rendered every time. A part whose forms hold
+    :data:`HOLES` is :class:`Filled` in where the page shows it."""
     environment = current_app.jinja_env
     parts = _parts_of(environment)
-    if environment.auto_reload or not parts.reads_only(name, frozenset(inputs)):
-        return _made(environment, name, inputs)
+    keyed = parts.check(name, frozenset(inputs), forms=True)
+    if environment.auto_reload or keyed is None:
+        return _filled_later(_made(environment, name, inputs))
     try:
-        key = _Inputs(inputs)
+        key = _Inputs(inputs, tuple((helper, KEYED[helper]()) for helper in keyed))
     except TypeError:  # a value that cannot be a key (a host's own mapping, say): made anew
-        return _made(environment, name, inputs)
-    return parts.made(name, *_where(), key)
+        return _filled_later(_made(environment, name, inputs))
+    return _filled_later(parts.made(name, *_where(), key))
+
+
+def made(name: str, **inputs: Any) -> Markup | Filled:
+    """Template ``name`` rendered with ``inputs`` as :func:`kept` renders it, not kept: a
+    part that shows what one person typed (a refused form)."""
+    return _filled_later(_made(current_app.jinja_env, name, inputs))
 
 
 def kept_rows(
@@ -81,17 +169,10 @@ def kept_rows(
     zone, tenant, area and address. A row or page that cannot be compared so is made anew."""
     environment = current_app.jinja_env
     parts = _parts_of(environment)
-    if environment.auto_reload or not parts.reads_only(name, frozenset((*fields, *page))):
+    if environment.auto_reload or parts.check(name, frozenset((*fields, *page))) is None:
         return _joined(_rows_made(environment, name, fields, rows, page))
-    actor = support.actor()
     try:
-        page_key = _Inputs(
-            {
-                # the page's times are written in the viewer's zone (``ms_time_tag``)
-                "": (name, fields, zone(actor.timezone if actor else None), *_where()),
-                **page,
-            }
-        )
+        page_key = _Inputs({"": (name, fields, *_where()), **page})
     except TypeError:
         return _joined(_rows_made(environment, name, fields, rows, page))
     return _joined(
@@ -101,12 +182,15 @@ def kept_rows(
     )
 
 
-def _where() -> tuple[str, str, str | None, str, tuple[tuple[str, Any], ...]]:
-    """What a kept part or row is made for besides its inputs: the language, the tenant, the
-    area and the address (script root, and the values of the address's own parts: a host's
-    address like ``/<shop>/support`` fills them in)."""
+def _where() -> tuple[str, str, str, str | None, str, tuple[tuple[str, Any], ...]]:
+    """What a kept part or row is made for besides its inputs: the language, the time zone
+    (times are written in the viewer's: ``ms_time_tag``), the tenant, the area and the
+    address (script root, and the values of the address's own parts: a host's address like
+    ``/<shop>/support`` fills them in)."""
+    actor = support.actor()
     return (
         str(localiser().locale),
+        str(zone(actor.timezone if actor else None)),
         support.tenant_id(),
         request.blueprint,
         request.script_root,
@@ -200,12 +284,13 @@ class _Parts:
         self.environment = environment
         self.made = lru_cache(maxsize=KEPT)(self._make)
         self.rows = _Rows(KEPT_ROWS)
-        self._checked: dict[tuple[str, frozenset[str]], bool] = {}
+        self._checked: dict[tuple[str, frozenset[str], bool], tuple[str, ...] | None] = {}
 
     def _make(
         self,
         name: str,
         locale: str,
+        time_zone: str,
         tenant_id: str,
         blueprint: str | None,
         script_root: str,
@@ -214,12 +299,15 @@ class _Parts:
     ) -> Markup:
         return _made(self.environment, name, inputs.values)
 
-    def reads_only(self, name: str, inputs: frozenset[str]) -> bool:
-        """Whether template ``name`` (and the templates it imports or includes) reads nothing
-        but ``inputs`` and :data:`LANGUAGE_AND_ADDRESSES`."""
-        key = (name, inputs)
+    def check(
+        self, name: str, inputs: frozenset[str], forms: bool = False
+    ) -> tuple[str, ...] | None:
+        """The :data:`KEYED` helpers that template ``name`` (and what it uses of the templates
+        it imports) reads besides ``inputs`` and :data:`LANGUAGE_AND_ADDRESSES` (with
+        ``forms``, also :data:`HOLES`), or None where it reads anything else."""
+        key = (name, inputs, forms)
         if key not in self._checked:
-            self._checked[key] = _reads_only(self.environment, name, inputs)
+            self._checked[key] = _check(self.environment, name, inputs, forms)
         return self._checked[key]
 
 
@@ -239,9 +327,10 @@ class _Inputs:
 
     __slots__ = ("_hash", "_key", "values")
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    def __init__(self, values: dict[str, Any], answers: tuple[tuple[str, Any], ...] = ()) -> None:
         self.values = values
-        self._key = _frozen(values)
+        # the answers of the helpers it reads (:data:`KEYED`) are in the key, not its inputs
+        self._key = (_frozen(values), answers)
         self._hash = hash(self._key)
 
     def __hash__(self) -> int:
@@ -254,7 +343,8 @@ class _Inputs:
 def _frozen(value: Any) -> Any:
     """``value`` as a hashable key: containers item by item, each value with its type (so
     ``1``, ``True`` and ``Status.OPEN`` and ``"open"`` are told apart), a lazy string as what
-    it says now (it would say something else in another language)."""
+    it says now (it would say something else in another language). Anything else compares
+    as it does itself: a view made of values (``conversation.Shown``) by its fields."""
     if isinstance(value, LazyString):
         return (str, str(value))
     if isinstance(value, dict):
@@ -268,81 +358,29 @@ def _made(environment: Environment, name: str, inputs: dict[str, Any]) -> Markup
     # the context processors run, as for a page: they bind the page's helpers (``_ms``)
     context = dict(inputs)
     current_app.update_template_context(context)
-    return Markup(environment.get_template(name).render(context))
+    making = _MAKING.set(True)  # its holes are marked, to be filled in on every page
+    try:
+        return Markup(environment.get_template(name).render(context))
+    finally:
+        _MAKING.reset(making)
 
 
-def _reads_only(environment: Environment, name: str, inputs: frozenset[str]) -> bool:
+def _check(
+    environment: Environment, name: str, inputs: frozenset[str], forms: bool
+) -> tuple[str, ...] | None:
+    read = template_reads.reads(environment, name)
+    if isinstance(read, str):
+        logger.warning("%s cannot be checked (%s): it is made again on every page", name, read)
+        return None
     allowed = inputs | LANGUAGE_AND_ADDRESSES | DEFAULT_NAMESPACE.keys()
-    loader = environment.loader
-    if loader is None:  # Flask's environments have one; without it nothing can be checked
-        return False
-    names = [name]
-    while names:
-        current = names.pop()
-        source = loader.get_source(environment, current)[0]
-        read, referenced = _read_by(source, _syntax(environment))
-        other = read - allowed
-        if other:
-            logger.warning(
-                "%s reads %s besides its inputs: it is made again on every page, not kept",
-                current,
-                ", ".join(sorted(other)),
-            )
-            return False
-        if None in referenced:  # a name worked out as it renders: cannot be checked
-            logger.warning("%s imports a template by a name it works out: not kept", current)
-            return False
-        names.extend(n for n in referenced if n is not None)
-    return True
-
-
-class _AnyName(dict[str, Any]):
-    """Filters or tests by any name, for reading a template's names only: Jinja asks whether
-    one exists, and for it."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return _any
-
-
-def _any(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-#: the settings, besides a template's source, that decide how Jinja parses it
-_SYNTAX = (
-    "block_start_string",
-    "block_end_string",
-    "variable_start_string",
-    "variable_end_string",
-    "comment_start_string",
-    "comment_end_string",
-    "line_statement_prefix",
-    "line_comment_prefix",
-)
-
-
-def _syntax(environment: Environment) -> tuple[Any, ...]:
-    return (
-        tuple(sorted(environment.extensions)),
-        tuple((setting, getattr(environment, setting)) for setting in _SYNTAX),
-    )
-
-
-@lru_cache(maxsize=64)
-def _read_by(source: str, syntax: tuple[Any, ...]) -> tuple[frozenset[str], tuple[str | None, ...]]:
-    """The names a template's ``source`` reads from its context, and the templates it imports
-    or includes (None for a name worked out as it renders). Parsed once per process, in an
-    environment without globals: Jinja counts an app's globals (``request``) as known."""
-    extensions, settings = syntax
-    bare = Environment(extensions=extensions, **dict(settings))
-    bare.globals = {}
-    # the app's own filters and tests (``ms_time_tag``) are not names a template reads
-    bare.filters = bare.tests = _AnyName()
-    parsed = bare.parse(source)
-    return (
-        frozenset(meta.find_undeclared_variables(parsed)),
-        tuple(meta.find_referenced_templates(parsed)),
-    )
+    if forms:
+        allowed |= HOLES.keys() | KEYED.keys()
+    other = read - allowed
+    if other:
+        logger.warning(
+            "%s reads %s besides its inputs: it is made again on every page, not kept",
+            name,
+            ", ".join(sorted(other)),
+        )
+        return None
+    return tuple(sorted(read & KEYED.keys())) if forms else ()

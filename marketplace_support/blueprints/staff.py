@@ -23,7 +23,7 @@ from ..schemas import InvalidInput, typed_count, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import expired_forms, fragments, tokens, webhook_pages
-from .area import acting, entries_asked, error_page, list_url, require_area
+from .area import acting, conversation, entries_asked, error_page, list_url, require_area
 from .files import send, uploads
 from .forms import page_again, perform, watch
 from .paths import ID
@@ -204,6 +204,7 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
         "marketplace_support/staff/ticket.html",
         view=view,
         ticket=view.ticket,
+        conversation=conversation(tenant_id, view),
         role=role,
         priorities=list(Priority),
         sharing=sharing.sharing_of(view.ticket, actor, role),

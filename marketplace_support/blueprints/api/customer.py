@@ -18,6 +18,7 @@ from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
 from ... import access, request_types, sharing, tickets
+from ...attachments import upload_rules
 from ...host import Category, RequestField
 from ...i18n import gettext
 from ...idempotency import Receipt
@@ -32,7 +33,6 @@ from ...schemas import (
     load,
 )
 from ...workflow import Action, Role, rule_for
-from ..files import upload_rules
 from ..paths import ID
 from . import changing, schemas
 from . import customer_schemas as my
