@@ -22,6 +22,7 @@ from marketplace_support.workflow import Status
 from .conftest import login
 from .helpers import (
     add_information,
+    change_status,
     form_inputs,
     listed_numbers,
     open_ticket,
@@ -38,6 +39,18 @@ STAFF_ROW = "marketplace_support/staff/_ticket_row.html"
 CUSTOMER_ROW = "marketplace_support/customer/_ticket_row.html"
 CONVERSATION = "marketplace_support/_conversation.html"
 REPLY_FORM = "marketplace_support/customer/_reply_form.html"
+DETAILS = "marketplace_support/customer/_ticket_details.html"
+COMPOSER = "marketplace_support/staff/_composer.html"
+KEPT_PARTS = (
+    STAFF_HEAD,
+    CUSTOMER_HEAD,
+    STAFF_ROW,
+    CUSTOMER_ROW,
+    CONVERSATION,
+    REPLY_FORM,
+    DETAILS,
+    COMPOSER,
+)
 
 
 @pytest.fixture
@@ -48,7 +61,7 @@ def made(app):
     get_template = app.jinja_env.get_template
 
     def counting(name, *args, **kwargs):
-        if name in (STAFF_HEAD, CUSTOMER_HEAD, STAFF_ROW, CUSTOMER_ROW, CONVERSATION, REPLY_FORM):
+        if name in KEPT_PARTS:
             counted[name] += 1
         return get_template(name, *args, **kwargs)
 
@@ -480,6 +493,70 @@ def test_a_refused_reply_shows_what_was_typed_and_the_next_page_a_fresh_box(clie
     assert "x" * 20_001 in form_of(refused.get_data(as_text=True), "/reply")
     fresh = form_of(client.get(f"/support/tickets/{number}").get_data(as_text=True), "/reply")
     assert "xxxx" not in fresh and "ms-field--error" not in fresh
+
+
+def details_of(page: str) -> str:
+    found = re.search(r'<details class="ms-panel ms-details.*?</dl>.*?</details>', page, re.S)
+    assert found, "no details"
+    return found.group(0)
+
+
+def test_kept_details_follow_the_ticket_and_the_tenants_problem_areas(client, marketplace, made):
+    marketplace.categories["t1"] = [Category("technical", "Technical problem")]
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    url = f"/support/tickets/{number}"
+    first = details_of(client.get(url).get_data(as_text=True))
+    made_first = made[DETAILS]
+    assert details_of(client.get(url).get_data(as_text=True)) == first
+    assert made[DETAILS] == made_first
+    assert "<dd>Technical problem</dd>" in first and "/resolve" in first and "/reopen" not in first
+
+    assert change_status(client, number, "resolve").status_code == 303
+    resolved = details_of(client.get(url).get_data(as_text=True))
+    assert "<dd>Resolved</dd>" in resolved and "/reopen" in resolved and "/resolve" not in resolved
+    marketplace.categories["t1"] = [Category("technical", "Technical trouble")]
+    assert "<dd>Technical trouble</dd>" in details_of(client.get(url).get_data(as_text=True))
+
+
+def test_a_refused_emergency_report_is_shown_and_the_next_page_is_fresh(client, marketplace):
+    marketplace.flags["t1"] = Flags(emergencies_allowed=True)
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    url = f"/support/tickets/{number}"
+    data = {**form_inputs(client.get(url).get_data(as_text=True), "/raise_emergency")}
+    refused = client.post(f"{url}/raise_emergency", data={**data, "explanation": " "})
+    assert refused.status_code == 422
+    assert '<details class="ms-emergency" open>' in refused.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert '<details class="ms-emergency">' in page and "ms-field--error" not in page
+
+
+def test_a_kept_composer_follows_what_the_ticket_allows_and_shows_a_refused_message(client, made):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    login(client, "pete")
+    url = f"/support/provider/tickets/{number}"
+    pages = [client.get(url).get_data(as_text=True) for _ in range(2)]
+    assert made[COMPOSER] == 1
+    keys = {form_inputs(page, "/compose")["submission_key"] for page in pages}
+    assert len(keys) == 2 and "Send and resolve" in form_of(pages[0], "/compose")
+
+    fields = {**form_inputs(pages[1], "/compose"), "kind": "note", "body": ""}
+    refused = client.post(f"{url}/compose", data=fields)
+    assert refused.status_code == 422
+    assert 'value="note" checked' in form_of(refused.get_data(as_text=True), "/compose")
+    fields = {
+        **form_inputs(pages[1], "/compose"),
+        "kind": "reply",
+        "body": "Fixed.",
+        "then": "resolve",
+    }
+    assert client.post(f"{url}/compose", data=fields).status_code == 303
+    resolved = form_of(client.get(url).get_data(as_text=True), "/compose")
+    # a resolved ticket takes notes only
+    assert "Send and resolve" not in resolved and 'value="reply"' not in resolved
+    assert 'value="note" checked' in resolved
 
 
 def form_of(page: str, action_ending: str) -> str:

@@ -39,7 +39,6 @@ from ..attachments import human_size, upload_rules
 from ..clock import now
 from ..i18n import Localiser, format_duration, gettext, localiser, ngettext, zone
 from ..menu import MenuLink, support_menu_links
-from ..models import Ticket
 from ..priorities import Priority
 from ..routing import Reason
 from ..state import SupportState, current_state, support
@@ -47,7 +46,14 @@ from ..storage import StorageUnavailable
 from ..tickets import InvalidEntriesLink
 from ..workflow import Action, Role, Status
 from . import assets, customer, expired_forms, files, form_tokens, fragments, paths, staff
-from .area import error_page, invalid_entries_link, list_url, ticket_not_found, unfolded
+from .area import (
+    category_label,
+    error_page,
+    invalid_entries_link,
+    list_url,
+    ticket_not_found,
+    unfolded,
+)
 from .database_errors import answering_database_errors, database_error, storage_error
 
 
@@ -257,15 +263,6 @@ def business_duration(minutes: float | None) -> str:
     if minutes is None:
         return "\u2013"  # an en dash: nothing measured yet
     return format_duration(round(minutes))
-
-
-def _category_label(ticket: Ticket) -> str | None:
-    """The ticket's problem area in the viewer's language while the host still offers it,
-    else the label copied when the ticket was opened."""
-    if ticket.category_key is None:
-        return None
-    current = support.category(ticket.tenant_id, ticket.category_key)
-    return str(current.label if current else ticket.category_label)
 
 
 class _Later:
@@ -505,7 +502,7 @@ def _page_helpers() -> dict[str, Any]:
         "ms_csrf_token": fragments.HOLES["ms_csrf_token"],
         "ms_token_renewal": fragments.HOLES["ms_token_renewal"],
         "ms_text": lambda key: state.text(tenant_id, key),
-        "ms_category": _category_label,
+        "ms_category": category_label,
         "ms_answers": lambda ticket: request_types.shown(ticket.answers, str(local.locale)),
         "ms_in_language": lambda texts: request_types.in_language(texts, str(local.locale)),
         "ms_max_length": request_types.max_length,

@@ -23,6 +23,7 @@ from .. import access, tickets
 from ..access import TicketNotFound
 from ..host import Actor
 from ..i18n import format_date, gettext, lazy_gettext
+from ..models import Ticket
 from ..rate_limits import LimitReached
 from ..state import per_request, support
 from ..workflow import Role
@@ -157,6 +158,15 @@ def entries_asked() -> dict[str, Any]:
     if not unfolded():
         return {"latest": True}
     return {"before": request.args.get("before")}
+
+
+def category_label(ticket: Ticket) -> str | None:
+    """The ticket's problem area in the viewer's language while the host still offers it,
+    else the label copied when the ticket was opened."""
+    if ticket.category_key is None:
+        return None
+    current = support.category(ticket.tenant_id, ticket.category_key)
+    return str(current.label if current else ticket.category_label)
 
 
 def conversation(tenant_id: str, view: tickets.TicketView) -> Markup | fragments.Filled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,15 @@ from ..schemas import CUSTOMER_LIST_QUERY, SUBJECT_MAX, InvalidInput, load, type
 from ..state import support
 from ..workflow import Action, Handler, Role, Status
 from . import expired_forms, fragments
-from .area import acting, conversation, entries_asked, error_page, over_limit, require_area
+from .area import (
+    acting,
+    category_label,
+    conversation,
+    entries_asked,
+    error_page,
+    over_limit,
+    require_area,
+)
 from .files import send, uploads
 from .forms import change, form_data, kept_files, page_again, perform, watch
 from .paths import ID
@@ -250,13 +259,15 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
     view = tickets.ticket_view(tenant_id, actor, Role.CUSTOMER, number, **entries_asked())
     kept = _kept(tenant_id, actor, refused)
     state = _page_state(refused)
+    shared = sharing.sharing_of(view.ticket, actor, Role.CUSTOMER)
     page = render_template(
         "marketplace_support/customer/ticket.html",
         view=view,
         ticket=view.ticket,
         conversation=conversation(tenant_id, view),
         reply_form=_reply_form(view.ticket, kept, state),
-        sharing=sharing.sharing_of(view.ticket, actor, Role.CUSTOMER),
+        details=_details(tenant_id, view, shared, state),
+        sharing=shared,
         kept=kept,
         **state,
     )
@@ -276,6 +287,52 @@ def _reply_form(ticket: Ticket, kept: list[DraftFile], state: dict[str, Any]) ->
 
 
 _REPLY_FORM = "marketplace_support/customer/_reply_form.html"
+
+#: the fields of a ticket that its page's details show (``customer/_ticket_details.html``)
+DETAILS_FIELDS = (
+    "number",
+    "status",
+    "priority",
+    "order_label",
+    "handler",
+    "provider_name",
+    "escalated_at",
+    "category_key",
+    "first_responded_at",
+    "first_response_due_at",
+    "resolution_due_at",
+    "sla_escalated_at",
+    "created_at",
+    "updated_at",
+    "follow_up_of_number",
+    "requester_name",
+)
+_Details = namedtuple("_Details", DETAILS_FIELDS)  # type: ignore[misc]  # the fields above
+_DETAILS = "marketplace_support/customer/_ticket_details.html"
+#: the forms of the details that show what a refused one held
+_DETAILS_FORMS = ("choose_service", "raise_emergency")
+
+
+def _details(
+    tenant_id: str, view: tickets.TicketView, shared: sharing.Sharing, state: dict[str, Any]
+) -> Any:
+    """The page's details and actions, kept; made anew when one of their forms was refused."""
+    ticket = view.ticket
+    inputs = {
+        "ticket": _Details(*(getattr(ticket, name) for name in DETAILS_FIELDS)),
+        "category": category_label(ticket),
+        "view": {
+            "actions": view.actions,
+            "orders": tuple(view.orders),
+            "may_reopen_later": view.may_reopen_later,
+        },
+        "sharing": {"owner": shared.owner, "watching": shared.watching},
+        "operator_name": support.text(tenant_id, "operator_name"),
+    }
+    if state["failed"] not in _DETAILS_FORMS:
+        return fragments.kept(_DETAILS, **inputs, values={}, errors={}, failed=None)
+    fields = {key: state[key] for key in ("values", "errors", "failed")}
+    return fragments.made(_DETAILS, **inputs, **fields)
 
 
 def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:

@@ -68,6 +68,9 @@ LANGUAGE_AND_ADDRESSES = frozenset(
         "ms_status_customer_label",
         "ms_priority_label",
         "ms_reason_label",
+        "ms_time_tag",
+        "ms_ticket_url",
+        "ms_action_url",
     }
 )
 

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
 from ..clock import now
 from ..i18n import gettext
+from ..models import DraftFile
 from ..notifications import Notification
 from ..pagination import InvalidCursor
 from ..priorities import Priority
@@ -200,15 +201,17 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
     view = tickets.ticket_view(tenant_id, actor, role, number, **entries_asked())
     notice = request.args.get("notice")
     known = (*_actions_of(role), "watching", "not_watching")
+    kept = drafts.kept(tenant_id, actor, (refused.get("values") or {}).get("submission_key", ""))
     page = render_template(
         "marketplace_support/staff/ticket.html",
         view=view,
         ticket=view.ticket,
         conversation=conversation(tenant_id, view),
+        composer=_composer(view, kept, refused),
         role=role,
         priorities=list(Priority),
         sharing=sharing.sharing_of(view.ticket, actor, role),
-        kept=drafts.kept(tenant_id, actor, (refused.get("values") or {}).get("submission_key", "")),
+        kept=kept,
         notice=notice if notice in known else None,
         failed=refused.get("failed"),
         errors=refused.get("errors", {}),
@@ -218,6 +221,25 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
     if not refused:  # after rendering: its commit would make the page's rows be read again
         tickets.mark_seen(view.ticket, actor)
     return page, refused.get("status", 200)
+
+
+def _composer(view: tickets.TicketView, kept: list[DraftFile], refused: dict[str, Any]) -> Any:
+    """The page's composer, kept (``staff/_composer.html``); made anew when it was the form
+    refused (it shows what was typed)."""
+    inputs = {
+        "number": view.ticket.number,
+        "status": view.ticket.status.value,
+        "actions": tuple(action for action in view.actions if action in _COMPOSER_ACTIONS),
+    }
+    if refused.get("failed") != "compose":
+        return fragments.kept(_COMPOSER, **inputs, values={}, errors={}, failed=None, kept=())
+    fields = {"values": refused.get("values") or {}, "errors": refused.get("errors", {})}
+    return fragments.made(_COMPOSER, **inputs, **fields, failed="compose", kept=kept)
+
+
+_COMPOSER = "marketplace_support/staff/_composer.html"
+#: what the composer offers: a reply or a note, then wait for the customer or resolve
+_COMPOSER_ACTIONS = frozenset({Action.REPLY, Action.NOTE, Action.WAIT_FOR_CUSTOMER, Action.RESOLVE})
 
 
 def _act(role: Role, number: int, action: str) -> ResponseReturnValue:
