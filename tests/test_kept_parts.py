@@ -41,6 +41,7 @@ CONVERSATION = "marketplace_support/_conversation.html"
 REPLY_FORM = "marketplace_support/customer/_reply_form.html"
 DETAILS = "marketplace_support/customer/_ticket_details.html"
 COMPOSER = "marketplace_support/staff/_composer.html"
+STAFF_DETAILS = "marketplace_support/staff/_ticket_details.html"
 KEPT_PARTS = (
     STAFF_HEAD,
     CUSTOMER_HEAD,
@@ -50,6 +51,7 @@ KEPT_PARTS = (
     REPLY_FORM,
     DETAILS,
     COMPOSER,
+    STAFF_DETAILS,
 )
 
 
@@ -557,6 +559,47 @@ def test_a_kept_composer_follows_what_the_ticket_allows_and_shows_a_refused_mess
     # a resolved ticket takes notes only
     assert "Send and resolve" not in resolved and 'value="reply"' not in resolved
     assert 'value="note" checked' in resolved
+
+
+def staff_details_of(page: str) -> str:
+    found = re.search(r'<aside class="ms-details-column">.*</aside>', page, re.S)
+    assert found, "no details"
+    return found.group(0)
+
+
+def test_kept_staff_details_turn_overdue_and_follow_an_assignment(app, client, made):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", priority="urgent")
+    (ticket,) = tickets_in_db(app)
+    login(client, "pete")
+    url = f"/support/provider/tickets/{number}"
+    with clock.frozen_at(ticket.first_response_due_at - timedelta(minutes=1)):
+        before = staff_details_of(client.get(url).get_data(as_text=True))
+        assert staff_details_of(client.get(url).get_data(as_text=True)) == before
+        made_before = made[STAFF_DETAILS]
+    assert made_before == 1
+    with clock.frozen_at(ticket.first_response_due_at + timedelta(minutes=1)):
+        after = staff_details_of(client.get(url).get_data(as_text=True))
+    assert "Overdue" not in before and "Overdue" in after
+    assert "<dd>Nobody yet</dd>" in after and "Assign to me" in after
+
+    page = client.get(url).get_data(as_text=True)
+    data = {**form_inputs(page, "/assign"), "assignee": "pete"}
+    assert client.post(f"{url}/assign", data=data).status_code == 303
+    assigned = staff_details_of(client.get(url).get_data(as_text=True))
+    assert "<dd>Pete</dd>" in assigned and "Assign to me" not in assigned
+
+
+def test_a_refused_re_routing_is_shown_and_the_next_page_is_fresh(client):
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    login(client, "olive")
+    url = f"/support/operator/tickets/{number}"
+    data = {**form_inputs(client.get(url).get_data(as_text=True), "/reroute")}
+    refused = client.post(f"{url}/reroute", data={**data, "route_to": "operator", "reason": ""})
+    assert refused.status_code == 422
+    assert "ms-field--error" in form_of(refused.get_data(as_text=True), "/reroute")
+    assert "ms-field--error" not in form_of(client.get(url).get_data(as_text=True), "/reroute")
 
 
 def form_of(page: str, action_ending: str) -> str:

@@ -4,7 +4,9 @@ do comes from ``access`` and the workflow table, not from here."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from functools import partial, update_wrapper
 from typing import Any
@@ -15,6 +17,7 @@ from markupsafe import Markup
 
 from .. import api_tokens, drafts, outbox, quarantine, request_types, scorecard, sharing, tickets
 from ..clock import now
+from ..host import Actor
 from ..i18n import gettext
 from ..models import DraftFile
 from ..notifications import Notification
@@ -24,7 +27,15 @@ from ..schemas import InvalidInput, typed_count, typed_number
 from ..state import support
 from ..workflow import ALL_STATUSES, RULES, Action, Role, Status
 from . import expired_forms, fragments, tokens, webhook_pages
-from .area import acting, conversation, entries_asked, error_page, list_url, require_area
+from .area import (
+    acting,
+    category_label,
+    conversation,
+    entries_asked,
+    error_page,
+    list_url,
+    require_area,
+)
 from .files import send, uploads
 from .forms import page_again, perform, watch
 from .paths import ID
@@ -202,15 +213,17 @@ def _ticket_page(role: Role, number: int, **refused: Any) -> ResponseReturnValue
     notice = request.args.get("notice")
     known = (*_actions_of(role), "watching", "not_watching")
     kept = drafts.kept(tenant_id, actor, (refused.get("values") or {}).get("submission_key", ""))
+    shared = sharing.sharing_of(view.ticket, actor, role)
     page = render_template(
         "marketplace_support/staff/ticket.html",
         view=view,
         ticket=view.ticket,
         conversation=conversation(tenant_id, view),
         composer=_composer(view, kept, refused),
+        details=_details(tenant_id, actor, view, shared, refused),
         role=role,
         priorities=list(Priority),
-        sharing=sharing.sharing_of(view.ticket, actor, role),
+        sharing=shared,
         kept=kept,
         notice=notice if notice in known else None,
         failed=refused.get("failed"),
@@ -240,6 +253,76 @@ def _composer(view: tickets.TicketView, kept: list[DraftFile], refused: dict[str
 _COMPOSER = "marketplace_support/staff/_composer.html"
 #: what the composer offers: a reply or a note, then wait for the customer or resolve
 _COMPOSER_ACTIONS = frozenset({Action.REPLY, Action.NOTE, Action.WAIT_FOR_CUSTOMER, Action.RESOLVE})
+
+
+#: the fields of a ticket that its page's details show (``staff/_ticket_details.html``)
+DETAILS_FIELDS = (
+    "number",
+    "requester_name",
+    "requester_email",
+    "order_label",
+    "service_plan",
+    "category_key",
+    "handler",
+    "provider_id",
+    "provider_name",
+    "assignee_user_id",
+    "assignee_name",
+    "status",
+    "priority",
+    "first_responded_at",
+    "first_response_due_at",
+    "resolution_due_at",
+    "created_at",
+    "updated_at",
+    "follow_up_of_number",
+    "duplicate_of_number",
+)
+_Details = namedtuple("_Details", DETAILS_FIELDS)  # type: ignore[misc]  # the fields above
+_DETAILS = "marketplace_support/staff/_ticket_details.html"
+#: the forms of the details that show what a refused one held
+_DETAILS_FORMS = frozenset(
+    {"assign", "downgrade_emergency", "reroute", "change_priority", "mark_duplicate", "escalate"}
+)
+
+
+def _details(
+    tenant_id: str,
+    actor: Actor,
+    view: tickets.TicketView,
+    shared: sharing.Sharing,
+    refused: dict[str, Any],
+) -> Any:
+    """The page's details and actions, kept; made anew when one of their forms was refused.
+    Whether a target has passed is read from the clock here, not by the template."""
+    ticket = view.ticket
+    moment = now()
+    inputs = {
+        "ticket": _Details(*(getattr(ticket, name) for name in DETAILS_FIELDS)),
+        "category": category_label(ticket),
+        "overdue": {
+            "first_response": _passed(ticket.first_response_due_at, moment),
+            "resolution": _passed(ticket.resolution_due_at, moment),
+        },
+        "actions": view.actions,
+        "role": view.role,
+        "me": actor.user_id,
+        "view": {"assignable": tuple(view.assignable), "providers": tuple(view.providers)},
+        "priorities": _PRIORITIES_ALL,
+        "sharing": {"watching": shared.watching},
+        "operator_name": support.text(tenant_id, "operator_name"),
+    }
+    if refused.get("failed") not in _DETAILS_FORMS:
+        return fragments.kept(_DETAILS, **inputs, values={}, errors={}, failed=None)
+    fields = {key: refused.get(key) or {} for key in ("values", "errors")}
+    return fragments.made(_DETAILS, **inputs, **fields, failed=refused.get("failed"))
+
+
+_PRIORITIES_ALL = tuple(Priority)
+
+
+def _passed(due: datetime | None, moment: datetime) -> bool:
+    return due is not None and due <= moment
 
 
 def _act(role: Role, number: int, action: str) -> ResponseReturnValue:
