@@ -500,7 +500,13 @@ def test_a_refused_reply_shows_what_was_typed_and_the_next_page_a_fresh_box(clie
 def details_of(page: str) -> str:
     found = re.search(r'<details class="ms-panel ms-details.*?</dl>.*?</details>', page, re.S)
     assert found, "no details"
-    return found.group(0)
+    return without_tokens(found.group(0))
+
+
+def without_tokens(html: str) -> str:
+    """``html`` without its forms' tokens and keys (new on every page; a token also tells the
+    second it was made in)."""
+    return re.sub(r'name="(csrf_token|submission_key)" value="[^"]*"', r'name="\1"', html)
 
 
 def test_kept_details_follow_the_ticket_and_the_tenants_problem_areas(client, marketplace, made):
@@ -564,7 +570,7 @@ def test_a_kept_composer_follows_what_the_ticket_allows_and_shows_a_refused_mess
 def staff_details_of(page: str) -> str:
     found = re.search(r'<aside class="ms-details-column">.*</aside>', page, re.S)
     assert found, "no details"
-    return found.group(0)
+    return without_tokens(found.group(0))
 
 
 def test_kept_staff_details_turn_overdue_and_follow_an_assignment(app, client, made):
@@ -607,3 +613,22 @@ def form_of(page: str, action_ending: str) -> str:
         if found.group(1).endswith(action_ending):
             return found.group(0)
     raise AssertionError(f"no form posting to …{action_ending}")
+
+
+def test_the_parts_kept_are_bounded_by_their_length_and_every_page_is_whole(
+    app, client, monkeypatch
+):
+    monkeypatch.setattr(fragments, "KEPT_CHARACTERS", 48_000)  # a part of 3,000 at most
+    login(client, "alice")
+    short = open_ticket(client, order="o-hosting", subject="Short")
+    long = open_ticket(client, order="o-hosting", subject="Long")
+    assert add_information(client, long, "Log: " + "disk full " * 400).status_code == 303
+    kept = fragments._parts_of(app.jinja_env).kept
+    for _ in range(2):
+        for number in (short, long):
+            page = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+            assert "Add information" in page and "Ticket details" in page
+        assert "disk full " * 399 in conversation_of(page)
+    assert 0 < kept.characters <= 48_000
+    # the long conversation is made on every page, not kept
+    assert not any("disk full disk full" in part for part in kept._parts.values())

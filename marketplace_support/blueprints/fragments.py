@@ -28,7 +28,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app, request
@@ -45,8 +44,13 @@ from . import form_tokens, template_reads
 
 logger = logging.getLogger(__name__)
 
-#: parts kept per app: a part is a few KiB
-KEPT = 256
+#: parts kept per app (a list's head is about 6 KiB, a ticket page's conversation 3 to 60)
+KEPT = 1024
+
+#: the characters of all the parts kept per app (about 16 MB at most): the least recently
+#: shown go first; a part longer than a sixteenth of it (a conversation of long messages) is
+#: made on every page instead
+KEPT_CHARACTERS = 4_000_000
 
 #: rows kept per app: a row is about 2.5 KiB with its key (measured: 1,000 rows of the inbox
 #: took 2.6 MB), so 10 MiB at most
@@ -153,7 +157,8 @@ def kept(name: str, **inputs: Any) -> Markup | Filled:
         key = _Inputs(inputs, tuple((helper, KEYED[helper]()) for helper in keyed))
     except TypeError:  # a value that cannot be a key (a host's own mapping, say): made anew
         return _filled_later(_made(environment, name, inputs))
-    return _filled_later(parts.made(name, *_where(), key))
+    made = parts.kept.made((name, *_where(), key), lambda: _made(environment, name, inputs))
+    return _filled_later(made)
 
 
 def made(name: str, **inputs: Any) -> Markup | Filled:
@@ -279,28 +284,51 @@ class _Rows:
         return cast(list[Markup], found)
 
 
+class _Kept:
+    """The parts kept for an app, the least recently shown dropped first, within :data:`KEPT`
+    parts and :data:`KEPT_CHARACTERS` characters (a lock around each look-up: a server's
+    threads share them)."""
+
+    def __init__(self) -> None:
+        self._parts: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._characters = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    @property
+    def characters(self) -> int:
+        return self._characters
+
+    def made(self, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
+        """The part kept for ``key``, or made by ``make`` and kept from now on."""
+        with self._lock:
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+                return found
+        made = make()
+        if len(made) > KEPT_CHARACTERS // 16:
+            return made
+        with self._lock:
+            if key not in self._parts:
+                self._parts[key] = made
+                self._characters += len(made)
+            while len(self._parts) > KEPT or self._characters > KEPT_CHARACTERS:
+                self._characters -= len(self._parts.popitem(last=False)[1])
+        return made
+
+
 class _Parts:
     """The parts and rows kept for the app of a Jinja environment (kept on it: they go with
     the app), and which of its templates may be kept."""
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.made = lru_cache(maxsize=KEPT)(self._make)
+        self.kept = _Kept()
         self.rows = _Rows(KEPT_ROWS)
         self._checked: dict[tuple[str, frozenset[str], bool], tuple[str, ...] | None] = {}
-
-    def _make(
-        self,
-        name: str,
-        locale: str,
-        time_zone: str,
-        tenant_id: str,
-        blueprint: str | None,
-        script_root: str,
-        view_args: tuple[tuple[str, Any], ...],
-        inputs: _Inputs,
-    ) -> Markup:
-        return _made(self.environment, name, inputs.values)
 
     def check(
         self, name: str, inputs: frozenset[str], forms: bool = False
