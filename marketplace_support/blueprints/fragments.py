@@ -4,9 +4,15 @@ A list's heading, queue tabs and filter form are a sixth of a console page's CPU
 options, a dozen addresses, every label translated; ``bench/RESULTS.md``), and they change
 only when what they show changes: the filters chosen, the counts, the tenant's problem areas,
 the staff and providers to filter by. :func:`kept` renders such a part from its inputs alone
-and keeps the result per app, language, tenant and area, keyed by the inputs' values; the
-next page with the same inputs reuses it. A count that moves, a colleague added, a filter
-chosen: different inputs, made again.
+and keeps the result per app, language, time zone, tenant and area, keyed by the inputs'
+values; the next page with the same inputs reuses it. A count that moves, a colleague added, a
+filter chosen: different inputs, made again. A ticket page keeps its conversation, its reply
+box or composer and its side column the same way (a tenth of its CPU each).
+
+A form in a kept part still gets this page's token and a fresh submission key: the part holds
+a mark in their place (:data:`HOLES`), filled in where the page shows it (:class:`Filled`).
+What a part reads that the host may change at any time (the tenant's upload rules) is asked on
+every page and is in the key (:data:`KEYED`).
 
 The rows of a list are kept the same way, one by one (:func:`kept_rows`): a row is made from
 the ticket's fields as the list read them (every one of them is in the key, so a ticket that
@@ -14,12 +20,12 @@ changed in any way is a different row), what the page adds (new activity, overdu
 snippet) and the page's own inputs, in the viewer's language and time zone. Rendering a row
 costs about what the bare view's whole row does; a kept one, a few microseconds.
 
-A kept part's template is rendered from its inputs and the language's words only (``_ms``,
-``_ms_p``, ``_ms_n``, ``url_for``, ``ms_list_url``, ``ms_list_badges``). This is checked on its
-first use: a template that reads anything else (a host's override reading ``request``, say) is
-rendered again on every page instead, and the log says why once.
+A kept part's template is rendered from its inputs, the language's words, labels and times
+and the area's addresses only (:data:`LANGUAGE_AND_ADDRESSES`), and for a part, its holes and
+keyed helpers. This is checked on its first use, following the template into the macros it
+calls (``template_reads.py``): a template that reads anything else (a host's override reading
+``request``, say) is rendered again on every page instead, and the log says why once.
 """
-
 from __future__ import annotations
 
 import logging
