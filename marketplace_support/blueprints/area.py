@@ -172,7 +172,7 @@ def category_label(ticket: Ticket) -> str | None:
 def conversation(tenant_id: str, view: tickets.TicketView) -> Markup | fragments.Filled:
     """A ticket page's conversation (``_conversation.html``), kept for the same entries, files
     and folds in the same language, zone, tenant and area: made again when anything in it
-    changes (a new message, a file scanned, the operator's name)."""
+    changes (a new message, a file, the operator's name)."""
     return fragments.kept(
         "marketplace_support/_conversation.html",
         conversation=view.shown(),

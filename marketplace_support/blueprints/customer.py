@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,11 +278,14 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
 def _reply_form(ticket: Ticket, kept: list[DraftFile], state: dict[str, Any]) -> Any:
     """The page's reply box, kept (``customer/_reply_form.html``); made anew when it was the
     form refused (it shows what was typed)."""
-    inputs = {"number": ticket.number, "resolved": ticket.status is Status.RESOLVED}
-    if state["failed"] != "reply":
-        return fragments.kept(_REPLY_FORM, **inputs, values={}, errors={}, failed=None, kept=())
-    fields = {key: state[key] for key in ("values", "errors", "failed")}
-    return fragments.made(_REPLY_FORM, **inputs, **fields, kept=kept)
+    typed = _typed(state, kept) if state["failed"] == "reply" else None
+    resolved = ticket.status is Status.RESOLVED
+    return fragments.form_part(_REPLY_FORM, typed, number=ticket.number, resolved=resolved)
+
+
+def _typed(state: dict[str, Any], kept: list[DraftFile]) -> dict[str, Any]:
+    """What the refused form held, for the part that shows it again."""
+    return {key: state[key] for key in ("values", "errors", "failed")} | {"kept": kept}
 
 
 _REPLY_FORM = "marketplace_support/customer/_reply_form.html"
@@ -307,7 +309,6 @@ DETAILS_FIELDS = (
     "follow_up_of_number",
     "requester_name",
 )
-_Details = namedtuple("_Details", DETAILS_FIELDS)  # type: ignore[misc]  # the fields above
 _DETAILS = "marketplace_support/customer/_ticket_details.html"
 #: the forms of the details that show what a refused one held
 _DETAILS_FORMS = ("choose_service", "raise_emergency")
@@ -319,7 +320,7 @@ def _details(
     """The page's details and actions, kept; made anew when one of their forms was refused."""
     ticket = view.ticket
     inputs = {
-        "ticket": _Details(*(getattr(ticket, name) for name in DETAILS_FIELDS)),
+        "ticket": fragments.values_of(ticket, DETAILS_FIELDS),
         "category": category_label(ticket),
         "view": {
             "actions": view.actions,
@@ -329,10 +330,8 @@ def _details(
         "sharing": {"owner": shared.owner, "watching": shared.watching},
         "operator_name": support.text(tenant_id, "operator_name"),
     }
-    if state["failed"] not in _DETAILS_FORMS:
-        return fragments.kept(_DETAILS, **inputs, values={}, errors={}, failed=None)
-    fields = {key: state[key] for key in ("values", "errors", "failed")}
-    return fragments.made(_DETAILS, **inputs, **fields)
+    typed = _typed(state, []) if state["failed"] in _DETAILS_FORMS else None
+    return fragments.form_part(_DETAILS, typed, **inputs)
 
 
 def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:

@@ -26,14 +26,16 @@ keyed helpers. This is checked on its first use, following the template into the
 calls (``template_reads.py``): a template that reads anything else (a host's override reading
 ``request``, say) is rendered again on every page instead, and the log says why once.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app, request
@@ -171,6 +173,27 @@ def made(name: str, **inputs: Any) -> Markup | Filled:
     """Template ``name`` rendered with ``inputs`` as :func:`kept` renders it, not kept: a
     part that shows what one person typed (a refused form)."""
     return _filled_later(_made(current_app.jinja_env, name, inputs))
+
+
+def form_part(name: str, typed: dict[str, Any] | None, **inputs: Any) -> Markup | Filled:
+    """Template ``name``, a part of a page holding forms: kept (:func:`kept`) with nothing
+    typed, or made anew with what a refused form of it held (``typed``: its ``values``,
+    ``errors``, ``failed`` and ``kept`` files; None where no form of the part was refused)."""
+    if typed is None:
+        return kept(name, **inputs, values={}, errors={}, failed=None, kept=())
+    return made(name, **inputs, **typed)
+
+
+def values_of(item: Any, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values of ``item``'s ``fields`` as a named tuple: a kept part's input made of a
+    model object's fields (its key compares them)."""
+    return _named(fields)(*(getattr(item, name) for name in fields))
+
+
+@lru_cache(maxsize=16)
+def _named(fields: tuple[str, ...]) -> Callable[..., tuple[Any, ...]]:
+    made: Any = namedtuple("Values", fields)  # type: ignore[misc]  # the fields asked for
+    return cast(Callable[..., tuple[Any, ...]], made)
 
 
 def kept_rows(

@@ -4,7 +4,6 @@ do comes from ``access`` and the workflow table, not from here."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
@@ -244,10 +243,14 @@ def _composer(view: tickets.TicketView, kept: list[DraftFile], refused: dict[str
         "status": view.ticket.status.value,
         "actions": tuple(action for action in view.actions if action in _COMPOSER_ACTIONS),
     }
-    if refused.get("failed") != "compose":
-        return fragments.kept(_COMPOSER, **inputs, values={}, errors={}, failed=None, kept=())
-    fields = {"values": refused.get("values") or {}, "errors": refused.get("errors", {})}
-    return fragments.made(_COMPOSER, **inputs, **fields, failed="compose", kept=kept)
+    typed = _typed(refused, kept) if refused.get("failed") == "compose" else None
+    return fragments.form_part(_COMPOSER, typed, **inputs)
+
+
+def _typed(refused: dict[str, Any], kept: list[DraftFile]) -> dict[str, Any]:
+    """What the refused form held, for the part that shows it again."""
+    values, errors = refused.get("values") or {}, refused.get("errors") or {}
+    return {"values": values, "errors": errors, "failed": refused.get("failed"), "kept": kept}
 
 
 _COMPOSER = "marketplace_support/staff/_composer.html"
@@ -278,7 +281,6 @@ DETAILS_FIELDS = (
     "follow_up_of_number",
     "duplicate_of_number",
 )
-_Details = namedtuple("_Details", DETAILS_FIELDS)  # type: ignore[misc]  # the fields above
 _DETAILS = "marketplace_support/staff/_ticket_details.html"
 #: the forms of the details that show what a refused one held
 _DETAILS_FORMS = frozenset(
@@ -298,7 +300,7 @@ def _details(
     ticket = view.ticket
     moment = now()
     inputs = {
-        "ticket": _Details(*(getattr(ticket, name) for name in DETAILS_FIELDS)),
+        "ticket": fragments.values_of(ticket, DETAILS_FIELDS),
         "category": category_label(ticket),
         "overdue": {
             "first_response": _passed(ticket.first_response_due_at, moment),
@@ -312,10 +314,8 @@ def _details(
         "sharing": {"watching": shared.watching},
         "operator_name": support.text(tenant_id, "operator_name"),
     }
-    if refused.get("failed") not in _DETAILS_FORMS:
-        return fragments.kept(_DETAILS, **inputs, values={}, errors={}, failed=None)
-    fields = {key: refused.get(key) or {} for key in ("values", "errors")}
-    return fragments.made(_DETAILS, **inputs, **fields, failed=refused.get("failed"))
+    typed = _typed(refused, []) if refused.get("failed") in _DETAILS_FORMS else None
+    return fragments.form_part(_DETAILS, typed, **inputs)
 
 
 _PRIORITIES_ALL = tuple(Priority)
