@@ -632,3 +632,28 @@ def test_the_parts_kept_are_bounded_by_their_length_and_every_page_is_whole(
     assert 0 < kept.characters <= 48_000
     # the long conversation is made on every page, not kept
     assert not any("disk full disk full" in part for part in kept._parts.values())
+
+
+def test_a_hosts_copy_of_a_ticket_page_made_before_still_shows_the_conversation(app, client):
+    # a copy made before the parts were kept: it writes the conversation and the reply box
+    # itself, with the macros of ``_timeline.html`` and ``_macros.html``
+    page = """{% extends "marketplace_support/base.html" %}
+{% import "marketplace_support/_macros.html" as m %}
+{% import "marketplace_support/_timeline.html" as t %}
+{% block support_content %}
+<h1>Our own ticket page #{{ ticket.number }}</h1>
+{{ t.answers(ticket) }}
+{{ t.timeline(view, operator_name) }}
+{{ m.message_form(ticket, "reply", "Add", "Send", values, errors, failed, kept_files=kept) }}
+{% endblock %}"""
+    app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"marketplace_support/customer/ticket.html": page}), app.jinja_env.loader]
+    )
+    login(client, "alice")
+    number = open_ticket(client, order="o-hosting", subject="Hosting is slow")
+    assert add_information(client, number, "It is down since this morning.").status_code == 303
+    shown = client.get(f"/support/tickets/{number}").get_data(as_text=True)
+    assert f"<h1>Our own ticket page #{number}</h1>" in shown
+    assert "It is down since this morning." in conversation_of(shown)
+    assert form_inputs(shown, "/reply")["submission_key"]
+    assert "\x00" not in shown
