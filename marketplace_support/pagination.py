@@ -156,11 +156,11 @@ def plain_rows(result: Result[Any]) -> list[Any]:
     object's. A template reads a SQLAlchemy ``Row``'s field through ``__getattr__``, after
     the ordinary lookup failed (about 0.25 µs more a field: 0.1 ms of a 20-row list's
     rendering, measured on the operator console)."""
-    return [*map(_row_type(tuple(result.keys())), result)]
+    return [*map(row_type(tuple(result.keys())), result)]
 
 
 @lru_cache(maxsize=64)
-def _row_type(fields: tuple[str, ...]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
+def row_type(fields: tuple[str, ...]) -> Callable[[Iterable[Any]], tuple[Any, ...]]:
     """The named tuple of a statement's fields (its maker), made once for each shape of row."""
     made: Any = namedtuple("Row", fields)  # type: ignore[misc]  # the fields are the statement's
     return cast(Callable[[Iterable[Any]], tuple[Any, ...]], made._make)

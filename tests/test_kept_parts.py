@@ -631,7 +631,7 @@ def test_the_parts_kept_are_bounded_by_their_length_and_every_page_is_whole(
         assert "disk full " * 399 in conversation_of(page)
     assert 0 < kept.characters <= 48_000
     # the long conversation is made on every page, not kept
-    assert not any("disk full disk full" in part for part in kept._parts.values())
+    assert not any("disk full disk full" in part for part in kept._kept.values())
 
 
 def test_a_hosts_copy_of_a_ticket_page_made_before_still_shows_the_conversation(app, client):

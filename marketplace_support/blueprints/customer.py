@@ -278,14 +278,10 @@ def ticket_page(number: int, **refused: Any) -> ResponseReturnValue:
 def _reply_form(ticket: Ticket, kept: list[DraftFile], state: dict[str, Any]) -> Any:
     """The page's reply box, kept (``customer/_reply_form.html``); made anew when it was the
     form refused (it shows what was typed)."""
-    typed = _typed(state, kept) if state["failed"] == "reply" else None
     resolved = ticket.status is Status.RESOLVED
-    return fragments.form_part(_REPLY_FORM, typed, number=ticket.number, resolved=resolved)
-
-
-def _typed(state: dict[str, Any], kept: list[DraftFile]) -> dict[str, Any]:
-    """What the refused form held, for the part that shows it again."""
-    return {key: state[key] for key in ("values", "errors", "failed")} | {"kept": kept}
+    return fragments.form_part(
+        _REPLY_FORM, ("reply",), state, kept_files=kept, number=ticket.number, resolved=resolved
+    )
 
 
 _REPLY_FORM = "marketplace_support/customer/_reply_form.html"
@@ -319,7 +315,7 @@ def _details(
 ) -> Any:
     """The page's details and actions, kept; made anew when one of their forms was refused."""
     ticket = view.ticket
-    inputs = {
+    inputs: dict[str, Any] = {
         "ticket": fragments.values_of(ticket, DETAILS_FIELDS),
         "category": category_label(ticket),
         "view": {
@@ -330,8 +326,7 @@ def _details(
         "sharing": {"owner": shared.owner, "watching": shared.watching},
         "operator_name": support.text(tenant_id, "operator_name"),
     }
-    typed = _typed(state, []) if state["failed"] in _DETAILS_FORMS else None
-    return fragments.form_part(_DETAILS, typed, **inputs)
+    return fragments.form_part(_DETAILS, _DETAILS_FORMS, state, **inputs)
 
 
 def _kept(tenant_id: str, actor: Actor, refused: dict[str, Any]) -> list[DraftFile]:

@@ -32,10 +32,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app, request
@@ -47,6 +46,7 @@ from markupsafe import Markup, escape
 
 from ..attachments import upload_rules
 from ..i18n import localiser, zone
+from ..pagination import row_type
 from ..state import support
 from . import form_tokens, template_reads
 
@@ -165,7 +165,11 @@ def kept(name: str, **inputs: Any) -> Markup | Filled:
         key = _Inputs(inputs, tuple((helper, KEYED[helper]()) for helper in keyed))
     except TypeError:  # a value that cannot be a key (a host's own mapping, say): made anew
         return _filled_later(_made(environment, name, inputs))
-    made = parts.kept.made((name, *_where(), key), lambda: _made(environment, name, inputs))
+    where = (name, *_where(), key)
+    (made,) = parts.kept.found([where])
+    if made is None:
+        made = _made(environment, name, inputs)
+        parts.kept.keep([(where, made)])
     return _filled_later(made)
 
 
@@ -175,25 +179,33 @@ def made(name: str, **inputs: Any) -> Markup | Filled:
     return _filled_later(_made(current_app.jinja_env, name, inputs))
 
 
-def form_part(name: str, typed: dict[str, Any] | None, **inputs: Any) -> Markup | Filled:
-    """Template ``name``, a part of a page holding forms: kept (:func:`kept`) with nothing
-    typed, or made anew with what a refused form of it held (``typed``: its ``values``,
-    ``errors``, ``failed`` and ``kept`` files; None where no form of the part was refused)."""
-    if typed is None:
+def form_part(
+    name: str,
+    forms: Collection[str],
+    refused: Mapping[str, Any],
+    *,
+    kept_files: Sequence[Any] = (),
+    **inputs: Any,
+) -> Markup | Filled:
+    """Template ``name``, a part of a page holding the forms ``forms``: kept (:func:`kept`)
+    with nothing typed, or, where one of them was the form ``refused`` (its ``failed``), made
+    anew with what it held (its ``values`` and ``errors``, and the files ``kept_files`` kept
+    from it)."""
+    if refused.get("failed") not in forms:
         return kept(name, **inputs, values={}, errors={}, failed=None, kept=())
+    typed = {
+        "values": refused.get("values") or {},
+        "errors": refused.get("errors") or {},
+        "failed": refused.get("failed"),
+        "kept": kept_files,
+    }
     return made(name, **inputs, **typed)
 
 
 def values_of(item: Any, fields: tuple[str, ...]) -> tuple[Any, ...]:
-    """The values of ``item``'s ``fields`` as a named tuple: a kept part's input made of a
-    model object's fields (its key compares them)."""
-    return _named(fields)(*(getattr(item, name) for name in fields))
-
-
-@lru_cache(maxsize=16)
-def _named(fields: tuple[str, ...]) -> Callable[..., tuple[Any, ...]]:
-    made: Any = namedtuple("Values", fields)  # type: ignore[misc]  # the fields asked for
-    return cast(Callable[..., tuple[Any, ...]], made)
+    """The values of ``item``'s ``fields`` as a named tuple (a statement's row is one too): a
+    kept part's input made of a model object's fields, its key comparing them."""
+    return row_type(fields)(getattr(item, name) for name in fields)
 
 
 def kept_rows(
@@ -212,11 +224,17 @@ def kept_rows(
         page_key = _Inputs({"": (name, fields, *_where()), **page})
     except TypeError:
         return _joined(_rows_made(environment, name, fields, rows, page))
-    return _joined(
-        parts.rows.made(
-            page_key, rows, lambda missing: _rows_made(environment, name, fields, missing, page)
-        )
-    )
+    # the values' types too: rows of another shape (a list sorted by an answer reads one
+    # field more) or a 1 where a True was are other rows
+    keys = [(page_key, tuple(map(type, row)), row) for row in rows]
+    found = parts.rows.found(keys)
+    missing = [i for i, made in enumerate(found) if made is None]
+    if missing:
+        made = _rows_made(environment, name, fields, [rows[i] for i in missing], page)
+        for i, row in zip(missing, made, strict=True):
+            found[i] = row
+        parts.rows.keep([(keys[i], made) for i, made in zip(missing, made, strict=True)])
+    return _joined(cast(list[Markup], found))
 
 
 def _where() -> tuple[str, str, str, str | None, str, tuple[tuple[str, Any], ...]]:
@@ -258,95 +276,59 @@ def _joined(rows: list[Markup]) -> Markup:
     return Markup("\n".join(rows))
 
 
-#: a kept row's key: its page's, its values' types, its values
-_RowKey = tuple["_Inputs", tuple[type, ...], tuple[Any, ...]]
-
-
-class _Rows:
-    """The rows kept for an app, the least recently shown dropped first (a lock around each
-    page's look-ups: a server's threads share them)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._rows: OrderedDict[_RowKey, Markup] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def made(
-        self,
-        page: _Inputs,
-        rows: Sequence[tuple[Any, ...]],
-        make: Callable[[list[tuple[Any, ...]]], list[Markup]],
-    ) -> list[Markup]:
-        """``rows`` made: those kept for ``page`` as they were, the others by ``make`` (given
-        the rows still to make, in order) and kept from now on."""
-        found: list[Markup | None] = []
-        keys: list[_RowKey | None] = []
-        with self._lock:
-            for row in rows:
-                # the values' types too: rows of another shape (a list sorted by an answer
-                # reads one field more) or a 1 where a True was are other rows
-                key = (page, tuple(map(type, row)), row)
-                try:
-                    made = self._rows.get(key)
-                except TypeError:  # a value without a hash: made every time
-                    found.append(None)
-                    keys.append(None)
-                    continue
-                if made is not None:
-                    self._rows.move_to_end(key)
-                found.append(made)
-                keys.append(key)
-        missing = [i for i, made in enumerate(found) if made is None]
-        if missing:
-            new = make([rows[i] for i in missing])
-            with self._lock:
-                for i, made in zip(missing, new, strict=True):
-                    found[i] = made
-                    kept = keys[i]
-                    if kept is not None:
-                        self._rows[kept] = made
-                while len(self._rows) > self._size:
-                    self._rows.popitem(last=False)
-        return cast(list[Markup], found)
-
-
 class _Kept:
-    """The parts kept for an app, the least recently shown dropped first, within :data:`KEPT`
-    parts and :data:`KEPT_CHARACTERS` characters (a lock around each look-up: a server's
-    threads share them)."""
+    """Markup kept for an app by key (a list's rows, or the parts of pages), the least
+    recently shown dropped first, within ``count`` items and, where given, ``characters``
+    characters (an item longer than a sixteenth of them is not kept); a lock around each
+    page's look-ups: a server's threads share them. A key without a hash finds nothing and
+    is not kept."""
 
-    def __init__(self) -> None:
-        self._parts: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+    def __init__(self, count: int, characters: int | None = None) -> None:
+        self._count = count
+        self._most = characters
+        self._kept: OrderedDict[Any, Markup] = OrderedDict()
         self._characters = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._parts)
+        return len(self._kept)
 
     @property
     def characters(self) -> int:
         return self._characters
 
-    def made(self, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
-        """The part kept for ``key``, or made by ``make`` and kept from now on."""
+    def found(self, keys: Sequence[Any]) -> list[Markup | None]:
+        """What is kept for each of ``keys`` (None: nothing)."""
+        found: list[Markup | None] = []
         with self._lock:
-            found = self._parts.get(key)
-            if found is not None:
-                self._parts.move_to_end(key)
-                return found
-        made = make()
-        if len(made) > KEPT_CHARACTERS // 16:
-            return made
+            for key in keys:
+                try:
+                    made = self._kept.get(key)
+                except TypeError:  # a value without a hash: made every time
+                    made = None
+                if made is not None:
+                    self._kept.move_to_end(key)
+                found.append(made)
+        return found
+
+    def keep(self, made: Sequence[tuple[Any, Markup]]) -> None:
+        """Keep each item of ``made`` under its key from now on."""
+        longest = None if self._most is None else self._most // 16
         with self._lock:
-            if key not in self._parts:
-                self._parts[key] = made
-                self._characters += len(made)
-            while len(self._parts) > KEPT or self._characters > KEPT_CHARACTERS:
-                self._characters -= len(self._parts.popitem(last=False)[1])
-        return made
+            for key, item in made:
+                if longest is not None and len(item) > longest:
+                    continue
+                try:
+                    if key in self._kept:
+                        continue
+                except TypeError:
+                    continue
+                self._kept[key] = item
+                self._characters += len(item)
+            while len(self._kept) > self._count or (
+                self._most is not None and self._characters > self._most
+            ):
+                self._characters -= len(self._kept.popitem(last=False)[1])
 
 
 class _Parts:
@@ -355,8 +337,8 @@ class _Parts:
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.kept = _Kept()
-        self.rows = _Rows(KEPT_ROWS)
+        self.kept = _Kept(KEPT, KEPT_CHARACTERS)
+        self.rows = _Kept(KEPT_ROWS)
         self._checked: dict[tuple[str, frozenset[str], bool], tuple[str, ...] | None] = {}
 
     def check(

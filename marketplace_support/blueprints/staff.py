@@ -243,14 +243,7 @@ def _composer(view: tickets.TicketView, kept: list[DraftFile], refused: dict[str
         "status": view.ticket.status.value,
         "actions": tuple(action for action in view.actions if action in _COMPOSER_ACTIONS),
     }
-    typed = _typed(refused, kept) if refused.get("failed") == "compose" else None
-    return fragments.form_part(_COMPOSER, typed, **inputs)
-
-
-def _typed(refused: dict[str, Any], kept: list[DraftFile]) -> dict[str, Any]:
-    """What the refused form held, for the part that shows it again."""
-    values, errors = refused.get("values") or {}, refused.get("errors") or {}
-    return {"values": values, "errors": errors, "failed": refused.get("failed"), "kept": kept}
+    return fragments.form_part(_COMPOSER, ("compose",), refused, kept_files=kept, **inputs)
 
 
 _COMPOSER = "marketplace_support/staff/_composer.html"
@@ -299,7 +292,7 @@ def _details(
     Whether a target has passed is read from the clock here, not by the template."""
     ticket = view.ticket
     moment = now()
-    inputs = {
+    inputs: dict[str, Any] = {
         "ticket": fragments.values_of(ticket, DETAILS_FIELDS),
         "category": category_label(ticket),
         "overdue": {
@@ -314,8 +307,7 @@ def _details(
         "sharing": {"watching": shared.watching},
         "operator_name": support.text(tenant_id, "operator_name"),
     }
-    typed = _typed(refused, []) if refused.get("failed") in _DETAILS_FORMS else None
-    return fragments.form_part(_DETAILS, typed, **inputs)
+    return fragments.form_part(_DETAILS, _DETAILS_FORMS, refused, **inputs)
 
 
 _PRIORITIES_ALL = tuple(Priority)
